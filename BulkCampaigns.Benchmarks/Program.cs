@@ -1,0 +1,40 @@
+using BulkCampaigns.Benchmarks;
+using BulkCampaigns.Benchmarks.Scenarios;
+
+// Usage: dotnet run -c Release --project BulkCampaigns.Benchmarks -- <scenario|all> [--key value ...]
+IScenario[] scenarios =
+[
+    new PublicIdScenario(),
+];
+
+if (args.Length == 0 || args[0] is "-h" or "--help" or "list")
+{
+    Console.WriteLine("Scenarios:");
+    foreach (var s in scenarios)
+    {
+        Console.WriteLine($"  {s.Name,-10} {s.Description}");
+    }
+    Console.WriteLine("Run: dotnet run -c Release --project BulkCampaigns.Benchmarks -- <scenario|all> [--rows N] [--out folder]");
+    return 0;
+}
+
+var options = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+for (var i = 1; i + 1 < args.Length; i += 2)
+{
+    options[args[i].TrimStart('-')] = args[i + 1];
+}
+var outFolder = options.Remove("out", out var o) ? o : "BenchmarkResults";
+var chosen = args[0] == "all" ? scenarios : scenarios.Where(s => s.Name == args[0]).ToArray();
+if (chosen.Length == 0)
+{
+    Console.Error.WriteLine($"Unknown scenario '{args[0]}'. Run with 'list' to see them.");
+    return 2;
+}
+foreach (var scenario in chosen)
+{
+    var result = await scenario.RunAsync(options, CancellationToken.None);
+    Harness.Print(result, Console.Out);
+    await Harness.SaveAsync(result, outFolder);
+    Console.WriteLine();
+}
+return 0;

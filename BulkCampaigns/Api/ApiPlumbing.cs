@@ -1,0 +1,116 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using BulkCampaigns.Auth;
+using BulkCampaigns.Data;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Diagnostics;
+
+namespace BulkCampaigns.Api;
+
+public static class ApiPlumbing
+{
+    public static readonly JsonNamingPolicy EnumNaming = JsonNamingPolicy.SnakeCaseUpper;
+
+    public static IServiceCollection AddApiPlumbing(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(EnumNaming));
+        });
+        services.AddHealthChecks().AddDbContextCheck<AppDbContext>("database");
+        services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
+        {
+            doc.Info.Title = "BulkCampaigns API";
+            doc.Info.Description = "Bulk messaging shaped like Twilio's Bulk Messaging API. Authenticate with HTTP Basic apiKeySid:apiKeySecret.";
+            return Task.CompletedTask;
+        }));
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapApiPlumbing(this IEndpointRouteBuilder app)
+    {
+        app.MapHealthChecks("/healthz").AllowAnonymous();
+        app.MapOpenApi().AllowAnonymous();
+        return app;
+    }
+
+    /// <summary>
+    /// The <c>/v1</c> group every API endpoint hangs from: it needs an API key (or, for the app's own
+    /// pages, the sign-in cookie plus a header no cross-site form can send), and an unknown path in it is a 404.
+    /// </summary>
+    public static RouteGroupBuilder MapApiV1(this IEndpointRouteBuilder app)
+    {
+        var v1 = app.MapGroup("/v1").RequireAuthorization(AuthSetup.ApiPolicy);
+        v1.AddEndpointFilter(async (context, next) =>
+        {
+            var http = context.HttpContext;
+            var viaCookie = http.User.Identity?.AuthenticationType == IdentityConstants.ApplicationScheme;
+            if (viaCookie && !HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsHead(http.Request.Method) &&
+                http.Request.Headers[CsrfHeader] != CsrfHeaderValue)
+            {
+                return new ApiError(403, ApiError.Codes.Forbidden, $"Requests signed in with the browser cookie must send the header {CsrfHeader}: {CsrfHeaderValue}.").ToResult();
+            }
+            return await next(context);
+        });
+        v1.Map("{**rest}", (HttpRequest request) => ApiError.NotFound($"No resource at {request.Path}."))
+            .ExcludeFromDescription();
+        return v1;
+    }
+
+    public const string CsrfHeader = "X-Requested-With";
+    public const string CsrfHeaderValue = "BulkCampaigns";
+
+    /// <summary>
+    /// Makes every <c>/v1</c> failure answer in the API's error format: unhandled exceptions, bad request
+    /// bodies and empty 4xx answers (unknown route, wrong method) alike.
+    /// </summary>
+    public static IApplicationBuilder UseApiErrors(this IApplicationBuilder app) => app.Use(async (context, next) =>
+    {
+        if (!context.Request.Path.StartsWithSegments("/v1"))
+        {
+            await next(context);
+            return;
+        }
+        context.Features.Get<IStatusCodePagesFeature>()?.Enabled = false;
+        try
+        {
+            await next(context);
+        }
+        catch (BadHttpRequestException ex) when (!context.Response.HasStarted)
+        {
+            var status = ex.StatusCode;
+            var code = status == StatusCodes.Status413PayloadTooLarge ? ApiError.Codes.PayloadTooLarge : ApiError.Codes.InvalidParameter;
+            await WriteAsync(context, new ApiError(status, code, ex.Message));
+            return;
+        }
+        catch (Exception ex) when (!context.Response.HasStarted && ex is not OperationCanceledException)
+        {
+            context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("BulkCampaigns.Api")
+                .LogError(ex, "Unhandled error on {Method} {Path}", context.Request.Method, context.Request.Path);
+            await WriteAsync(context, new ApiError(500, ApiError.Codes.Internal, "Something went wrong on our side; the request may be retried. If it keeps failing, contact the operator."));
+            return;
+        }
+        if (!context.Response.HasStarted && context.Response.ContentLength is null && context.Response.ContentType is null)
+        {
+            var error = context.Response.StatusCode switch
+            {
+                404 => new ApiError(404, ApiError.Codes.NotFound, $"No resource at {context.Request.Path}."),
+                405 => new ApiError(405, ApiError.Codes.InvalidParameter, $"{context.Request.Method} is not allowed on {context.Request.Path}."),
+                415 => new ApiError(415, ApiError.Codes.InvalidParameter, "Send the body as application/json."),
+                _ => null,
+            };
+            if (error is not null)
+            {
+                await WriteAsync(context, error);
+            }
+        }
+    });
+
+    private static Task WriteAsync(HttpContext context, ApiError error)
+    {
+        context.Response.Clear();
+        context.Response.StatusCode = error.Status;
+        return context.Response.WriteAsJsonAsync(error);
+    }
+}

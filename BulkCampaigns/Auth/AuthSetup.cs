@@ -1,0 +1,80 @@
+using BulkCampaigns.Data;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+
+namespace BulkCampaigns.Auth;
+
+public static class AuthSetup
+{
+    /// <summary>Chooses per request: an Authorization header means an API key, otherwise the sign-in cookie.</summary>
+    public const string ApiScheme = "Api";
+    public const string ApiPolicy = "Api";
+    public const string ApiWritePolicy = "ApiWrite";
+    public const string AdminPolicy = "Admin";
+    public const string WritePolicy = "Write";
+
+    public static IServiceCollection AddAppAuth(this IServiceCollection services)
+    {
+        services.AddSingleton<ApiKeyService>();
+        services.AddCascadingAuthenticationState();
+
+        services.AddIdentityCore<AppUser>(o =>
+            {
+                o.User.RequireUniqueEmail = true;
+                o.Password.RequiredLength = 8;
+                o.Password.RequireNonAlphanumeric = false;
+                o.Password.RequireUppercase = false;
+                o.Password.RequireLowercase = false;
+                o.Password.RequireDigit = false;
+                o.Lockout.MaxFailedAccessAttempts = 10;
+            })
+            .AddRoles<IdentityRole>()
+            .AddEntityFrameworkStores<AppDbContext>()
+            .AddSignInManager()
+            .AddDefaultTokenProviders();
+        // Identity's stores take a scoped context; the rest of the app uses the factory.
+        services.AddDbContext<AppDbContext>((sp, o) => o.UseSqlite(sp.GetRequiredService<DatabaseConnection>().ConnectionString)
+            .AddInterceptors(SqlitePragmas.Interceptor), optionsLifetime: ServiceLifetime.Singleton);
+
+        services.AddAuthentication(IdentityConstants.ApplicationScheme)
+            .AddIdentityCookies(cookies => cookies.ApplicationCookie?.Configure(o =>
+            {
+                o.LoginPath = "/login";
+                o.LogoutPath = "/logout";
+                o.AccessDeniedPath = "/forbidden";
+                o.SlidingExpiration = true;
+                o.ExpireTimeSpan = TimeSpan.FromDays(7);
+                o.Cookie.Name = "bulkcampaigns.auth";
+                o.Cookie.SameSite = SameSiteMode.Lax;
+            }));
+        services.AddAuthentication()
+            .AddScheme<AuthenticationSchemeOptions, BasicApiKeyHandler>(BasicApiKeyHandler.SchemeName, null)
+            .AddPolicyScheme(ApiScheme, "API key or sign-in cookie", o =>
+            {
+                o.ForwardDefaultSelector = ctx => ctx.Request.Headers.Authorization.Count > 0
+                    ? BasicApiKeyHandler.SchemeName
+                    : IdentityConstants.ApplicationScheme;
+                // An API caller without credentials is told to use Basic, never redirected to a login page.
+                o.ForwardChallenge = BasicApiKeyHandler.SchemeName;
+                o.ForwardForbid = BasicApiKeyHandler.SchemeName;
+            });
+
+        services.AddAuthorizationBuilder()
+            .AddPolicy(ApiPolicy, p => p.AddAuthenticationSchemes(ApiScheme).RequireAuthenticatedUser())
+            .AddPolicy(ApiWritePolicy, p => p.AddAuthenticationSchemes(ApiScheme).RequireRole(Roles.Admin, Roles.Marketer))
+            .AddPolicy(AdminPolicy, p => p.RequireRole(Roles.Admin))
+            .AddPolicy(WritePolicy, p => p.RequireRole(Roles.Admin, Roles.Marketer));
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapAuthEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/logout", async (SignInManager<AppUser> signIn) =>
+        {
+            await signIn.SignOutAsync();
+            return Results.LocalRedirect("~/login");
+        }).RequireAuthorization();
+        return app;
+    }
+}

@@ -1,0 +1,47 @@
+using BulkCampaigns.Api;
+using BulkCampaigns.Auth;
+using BulkCampaigns.Components;
+using BulkCampaigns.Data;
+using BulkCampaigns.Hosting;
+using BulkCampaigns.Jobs;
+using MudBlazor.Services;
+
+var builder = WebApplication.CreateBuilder(args);
+var settingsRoot = builder.AddRepositorySettings();
+
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddAppData(builder.Configuration, settingsRoot);
+builder.Services.AddAppAuth();
+builder.Services.AddAppJobs(builder.Configuration);
+builder.Services.AddApiPlumbing(builder.Configuration);
+
+builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+builder.Services.AddMudServices();
+
+var app = builder.Build();
+
+await DataSetup.MigrateAsync(app.Services);
+await Bootstrap.RunAsync(app.Services, app.Configuration, app.Logger);
+
+if (!app.Environment.IsDevelopment())
+{
+    app.UseExceptionHandler("/Error", createScopeForErrors: true);
+}
+app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+app.UseApiErrors();
+
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseAntiforgery();
+
+app.MapStaticAssets();
+app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+app.MapAuthEndpoints();
+app.MapApiPlumbing();
+var v1 = app.MapApiV1();
+app.MapAppJobs();
+
+await app.RunAsync();
+
+/// <summary>Entry point; public so integration tests can host the app.</summary>
+public partial class Program;

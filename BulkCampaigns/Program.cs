@@ -1,9 +1,11 @@
 using BulkCampaigns.Api;
 using BulkCampaigns.Auth;
 using BulkCampaigns.Components;
+using BulkCampaigns.Content;
 using BulkCampaigns.Data;
 using BulkCampaigns.Hosting;
 using BulkCampaigns.Jobs;
+using BulkCampaigns.Suppressions;
 using MudBlazor.Services;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -14,6 +16,8 @@ builder.Services.AddAppData(builder.Configuration, settingsRoot);
 builder.Services.AddAppAuth();
 builder.Services.AddAppJobs(builder.Configuration);
 builder.Services.AddApiPlumbing(builder.Configuration);
+builder.Services.AddSingleton<TemplateRenderer>();
+builder.Services.AddSingleton<SuppressionService>();
 
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();

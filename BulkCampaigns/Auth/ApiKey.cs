@@ -20,6 +20,7 @@ internal sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKey>
 {
     public void Configure(EntityTypeBuilder<ApiKey> builder)
     {
+        builder.ToTable("ApiKeys");
         builder.HasIndex(k => k.Sid).IsUnique();
         builder.Property(k => k.Sid).HasMaxLength(64);
         builder.Property(k => k.Name).HasMaxLength(200);

@@ -24,6 +24,7 @@ internal sealed class GroupConfiguration : IEntityTypeConfiguration<Group>
 {
     public void Configure(EntityTypeBuilder<Group> builder)
     {
+        builder.ToTable("Groups");
         builder.Property(g => g.Name).HasMaxLength(200);
         builder.HasIndex(g => g.Name);
     }

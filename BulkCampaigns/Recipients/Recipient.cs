@@ -27,6 +27,7 @@ internal sealed class RecipientConfiguration : IEntityTypeConfiguration<Recipien
 {
     public void Configure(EntityTypeBuilder<Recipient> builder)
     {
+        builder.ToTable("Recipients");
         // One address once per group; also serves search by address prefix within a group.
         builder.HasIndex(r => new { r.GroupId, r.Address }).IsUnique();
         builder.HasOne<Group>().WithMany().HasForeignKey(r => r.GroupId).OnDelete(DeleteBehavior.Cascade);

@@ -23,6 +23,7 @@ internal sealed class SuppressionConfiguration : IEntityTypeConfiguration<Suppre
 {
     public void Configure(EntityTypeBuilder<Suppression> builder)
     {
+        builder.ToTable("Suppressions");
         builder.HasIndex(s => s.Address).IsUnique();
         builder.Property(s => s.Address).HasMaxLength(32);
         builder.Property(s => s.Reason).HasMaxLength(500);

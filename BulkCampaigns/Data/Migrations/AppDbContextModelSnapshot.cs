@@ -56,7 +56,7 @@ namespace BulkCampaigns.Data.Migrations
                     b.HasIndex("Sid")
                         .IsUnique();
 
-                    b.ToTable("ApiKey");
+                    b.ToTable("ApiKeys", (string)null);
                 });
 
             modelBuilder.Entity("BulkCampaigns.Auth.AppUser", b =>
@@ -157,7 +157,7 @@ namespace BulkCampaigns.Data.Migrations
 
                     b.HasIndex("Name");
 
-                    b.ToTable("Group");
+                    b.ToTable("Groups", (string)null);
                 });
 
             modelBuilder.Entity("BulkCampaigns.Recipients.Recipient", b =>
@@ -191,7 +191,7 @@ namespace BulkCampaigns.Data.Migrations
                     b.HasIndex("GroupId", "Address")
                         .IsUnique();
 
-                    b.ToTable("Recipient");
+                    b.ToTable("Recipients", (string)null);
                 });
 
             modelBuilder.Entity("BulkCampaigns.Suppressions.Suppression", b =>
@@ -222,7 +222,7 @@ namespace BulkCampaigns.Data.Migrations
                     b.HasIndex("Address")
                         .IsUnique();
 
-                    b.ToTable("Suppression");
+                    b.ToTable("Suppressions", (string)null);
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRole", b =>

@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace BulkCampaigns.Data.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261126201544_InitialCreate")]
+    [Migration("20261126201619_InitialCreate")]
     partial class InitialCreate
     {
         /// <inheritdoc />
@@ -59,7 +59,7 @@ namespace BulkCampaigns.Data.Migrations
                     b.HasIndex("Sid")
                         .IsUnique();
 
-                    b.ToTable("ApiKey");
+                    b.ToTable("ApiKeys", (string)null);
                 });
 
             modelBuilder.Entity("BulkCampaigns.Auth.AppUser", b =>
@@ -160,7 +160,7 @@ namespace BulkCampaigns.Data.Migrations
 
                     b.HasIndex("Name");
 
-                    b.ToTable("Group");
+                    b.ToTable("Groups", (string)null);
                 });
 
             modelBuilder.Entity("BulkCampaigns.Recipients.Recipient", b =>
@@ -194,7 +194,7 @@ namespace BulkCampaigns.Data.Migrations
                     b.HasIndex("GroupId", "Address")
                         .IsUnique();
 
-                    b.ToTable("Recipient");
+                    b.ToTable("Recipients", (string)null);
                 });
 
             modelBuilder.Entity("BulkCampaigns.Suppressions.Suppression", b =>
@@ -225,7 +225,7 @@ namespace BulkCampaigns.Data.Migrations
                     b.HasIndex("Address")
                         .IsUnique();
 
-                    b.ToTable("Suppression");
+                    b.ToTable("Suppressions", (string)null);
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRole", b =>

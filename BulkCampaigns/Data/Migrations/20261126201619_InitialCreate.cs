@@ -12,7 +12,7 @@ namespace BulkCampaigns.Data.Migrations
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.CreateTable(
-                name: "ApiKey",
+                name: "ApiKeys",
                 columns: table => new
                 {
                     Id = table.Column<long>(type: "INTEGER", nullable: false)
@@ -27,7 +27,7 @@ namespace BulkCampaigns.Data.Migrations
                 },
                 constraints: table =>
                 {
-                    table.PrimaryKey("PK_ApiKey", x => x.Id);
+                    table.PrimaryKey("PK_ApiKeys", x => x.Id);
                 });
 
             migrationBuilder.CreateTable(
@@ -71,7 +71,7 @@ namespace BulkCampaigns.Data.Migrations
                 });
 
             migrationBuilder.CreateTable(
-                name: "Group",
+                name: "Groups",
                 columns: table => new
                 {
                     Id = table.Column<long>(type: "INTEGER", nullable: false)
@@ -85,11 +85,11 @@ namespace BulkCampaigns.Data.Migrations
                 },
                 constraints: table =>
                 {
-                    table.PrimaryKey("PK_Group", x => x.Id);
+                    table.PrimaryKey("PK_Groups", x => x.Id);
                 });
 
             migrationBuilder.CreateTable(
-                name: "Suppression",
+                name: "Suppressions",
                 columns: table => new
                 {
                     Id = table.Column<long>(type: "INTEGER", nullable: false)
@@ -101,7 +101,7 @@ namespace BulkCampaigns.Data.Migrations
                 },
                 constraints: table =>
                 {
-                    table.PrimaryKey("PK_Suppression", x => x.Id);
+                    table.PrimaryKey("PK_Suppressions", x => x.Id);
                 });
 
             migrationBuilder.CreateTable(
@@ -211,7 +211,7 @@ namespace BulkCampaigns.Data.Migrations
                 });
 
             migrationBuilder.CreateTable(
-                name: "Recipient",
+                name: "Recipients",
                 columns: table => new
                 {
                     Id = table.Column<long>(type: "INTEGER", nullable: false)
@@ -224,18 +224,18 @@ namespace BulkCampaigns.Data.Migrations
                 },
                 constraints: table =>
                 {
-                    table.PrimaryKey("PK_Recipient", x => x.Id);
+                    table.PrimaryKey("PK_Recipients", x => x.Id);
                     table.ForeignKey(
-                        name: "FK_Recipient_Group_GroupId",
+                        name: "FK_Recipients_Groups_GroupId",
                         column: x => x.GroupId,
-                        principalTable: "Group",
+                        principalTable: "Groups",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
                 });
 
             migrationBuilder.CreateIndex(
-                name: "IX_ApiKey_Sid",
-                table: "ApiKey",
+                name: "IX_ApiKeys_Sid",
+                table: "ApiKeys",
                 column: "Sid",
                 unique: true);
 
@@ -277,19 +277,19 @@ namespace BulkCampaigns.Data.Migrations
                 unique: true);
 
             migrationBuilder.CreateIndex(
-                name: "IX_Group_Name",
-                table: "Group",
+                name: "IX_Groups_Name",
+                table: "Groups",
                 column: "Name");
 
             migrationBuilder.CreateIndex(
-                name: "IX_Recipient_GroupId_Address",
-                table: "Recipient",
+                name: "IX_Recipients_GroupId_Address",
+                table: "Recipients",
                 columns: new[] { "GroupId", "Address" },
                 unique: true);
 
             migrationBuilder.CreateIndex(
-                name: "IX_Suppression_Address",
-                table: "Suppression",
+                name: "IX_Suppressions_Address",
+                table: "Suppressions",
                 column: "Address",
                 unique: true);
         }
@@ -298,7 +298,7 @@ namespace BulkCampaigns.Data.Migrations
         protected override void Down(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropTable(
-                name: "ApiKey");
+                name: "ApiKeys");
 
             migrationBuilder.DropTable(
                 name: "AspNetRoleClaims");
@@ -316,10 +316,10 @@ namespace BulkCampaigns.Data.Migrations
                 name: "AspNetUserTokens");
 
             migrationBuilder.DropTable(
-                name: "Recipient");
+                name: "Recipients");
 
             migrationBuilder.DropTable(
-                name: "Suppression");
+                name: "Suppressions");
 
             migrationBuilder.DropTable(
                 name: "AspNetRoles");
@@ -328,7 +328,7 @@ namespace BulkCampaigns.Data.Migrations
                 name: "AspNetUsers");
 
             migrationBuilder.DropTable(
-                name: "Group");
+                name: "Groups");
         }
     }
 }

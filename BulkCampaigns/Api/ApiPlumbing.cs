@@ -18,6 +18,7 @@ public static class ApiPlumbing
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(EnumNaming));
         });
+        services.AddApiRateLimits(configuration);
         services.AddHealthChecks().AddDbContextCheck<AppDbContext>("database");
         services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {
@@ -41,7 +42,7 @@ public static class ApiPlumbing
     /// </summary>
     public static RouteGroupBuilder MapApiV1(this IEndpointRouteBuilder app)
     {
-        var v1 = app.MapGroup("/v1").RequireAuthorization(AuthSetup.ApiPolicy);
+        var v1 = app.MapGroup("/v1").RequireAuthorization(AuthSetup.ApiPolicy).RequireRateLimiting(RateLimits.ApiPolicy);
         v1.AddEndpointFilter(async (context, next) =>
         {
             var http = context.HttpContext;

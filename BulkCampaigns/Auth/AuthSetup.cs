@@ -33,9 +33,6 @@ public static class AuthSetup
             .AddEntityFrameworkStores<AppDbContext>()
             .AddSignInManager()
             .AddDefaultTokenProviders();
-        // Identity's stores take a scoped context; the rest of the app uses the factory.
-        services.AddDbContext<AppDbContext>((sp, o) => o.UseSqlite(sp.GetRequiredService<DatabaseConnection>().ConnectionString)
-            .AddInterceptors(SqlitePragmas.Interceptor), optionsLifetime: ServiceLifetime.Singleton);
 
         services.AddAuthentication(IdentityConstants.ApplicationScheme)
             .AddIdentityCookies(cookies => cookies.ApplicationCookie?.Configure(o =>

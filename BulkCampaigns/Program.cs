@@ -5,6 +5,7 @@ using BulkCampaigns.Content;
 using BulkCampaigns.Data;
 using BulkCampaigns.Hosting;
 using BulkCampaigns.Jobs;
+using BulkCampaigns.Live;
 using BulkCampaigns.Suppressions;
 using MudBlazor.Services;
 
@@ -15,6 +16,7 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddAppData(builder.Configuration, settingsRoot);
 builder.Services.AddAppAuth();
 builder.Services.AddAppJobs(builder.Configuration);
+builder.Services.AddLive();
 builder.Services.AddApiPlumbing(builder.Configuration);
 builder.Services.AddSingleton<TemplateRenderer>();
 builder.Services.AddSingleton<SuppressionService>();
@@ -45,6 +47,7 @@ app.MapAuthEndpoints();
 app.MapApiPlumbing();
 var v1 = app.MapApiV1();
 app.MapAppJobs();
+app.MapLive();
 
 await app.RunAsync();
 

@@ -64,10 +64,15 @@ public static class ApiPlumbing
 
     /// <summary>
     /// Makes every <c>/v1</c> failure answer in the API's error format: unhandled exceptions, bad request
-    /// bodies and empty 4xx answers (unknown route, wrong method) alike.
+    /// bodies and empty 4xx answers (unknown route, wrong method) alike. The friendly 404 page is for people:
+    /// it is switched off here for the API and the hub (placed after the status-code-pages middleware).
     /// </summary>
     public static IApplicationBuilder UseApiErrors(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
+        if (context.Request.Path.StartsWithSegments("/hubs"))
+        {
+            context.Features.Get<IStatusCodePagesFeature>()?.Enabled = false;
+        }
         if (!context.Request.Path.StartsWithSegments("/v1"))
         {
             await next(context);

@@ -17,6 +17,7 @@ builder.Services.AddAppAuth();
 builder.Services.AddAppJobs(builder.Configuration);
 builder.Services.AddApiPlumbing(builder.Configuration);
 builder.Services.AddSingleton<TemplateRenderer>();
+builder.Services.AddContent();
 builder.Services.AddSingleton<SuppressionService>();
 
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
@@ -43,6 +44,7 @@ app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.MapAuthEndpoints();
 app.MapApiPlumbing();
 var v1 = app.MapApiV1();
+v1.MapContentApi();
 app.MapAppJobs();
 
 await app.RunAsync();

@@ -1,4 +1,8 @@
+using BulkCampaigns.Data;
+using BulkCampaigns.Recipients;
 using BulkCampaigns.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
 namespace BulkCampaigns.Tests.Browser;
@@ -41,6 +45,54 @@ public sealed class ContentDesignerBrowserTests(BrowserApp browser)
         await page.GotoAsync("/content");
         await session.WaitForInteractiveAsync();
         await Assertions.Expect(page.GetByTestId("content-list").GetByText("Browser greeting")).ToBeVisibleAsync();
+        Assert.Empty(session.ConsoleErrors);
+    }
+
+    [Fact]
+    public async Task A_group_recipient_is_previewed_stepped_through_and_its_attributes_are_offered_as_placeholders()
+    {
+        var groupName = "Browser VIPs " + Guid.NewGuid().ToString("N")[..6];
+        var factory = browser.App.Services.GetRequiredService<IDbContextFactory<AppDbContext>>();
+        await using (var db = await factory.CreateDbContextAsync())
+        {
+            var group = new Group { Name = groupName, AttributeKeysJson = "[\"first_name\",\"city\"]", RecipientCount = 2 };
+            db.Add(group);
+            await db.SaveChangesAsync();
+            db.AddRange(
+                new Recipient { GroupId = group.Id, Address = "+15557770001", Channel = "PHONE", VariablesJson = "{\"first_name\":\"Bea\",\"city\":\"Oslo\"}" },
+                new Recipient { GroupId = group.Id, Address = "+15557770002", Channel = "PHONE", VariablesJson = "{\"first_name\":\"<script>\",\"city\":\"Lima\"}" });
+            await db.SaveChangesAsync();
+        }
+        await using var session = await browser.SignedInPageAsync();
+        var page = session.Page;
+        await page.GotoAsync("/content/new");
+        await session.WaitForInteractiveAsync();
+
+        await page.GetByTestId("sample-picker").GetByText("Recipient of a group").ClickAsync();
+        await page.GetByTestId("sample-picker").Locator(".mud-select").First.ClickAsync();
+        await page.Locator(".mud-popover-open").GetByText(groupName).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("sample-address")).ToHaveTextAsync("+15557770001");
+
+        var message = page.GetByLabel("Message", new() { Exact = true });
+        await message.FillAsync("Hi ! See you in .");
+        await message.EvaluateAsync("e => e.setSelectionRange(3, 3)");
+        await page.GetByTestId("message-editor").GetByRole(AriaRole.Button, new() { Name = "Insert placeholder" }).ClickAsync();
+        await Assertions.Expect(page.Locator(".mud-popover-open").GetByText("{{ city }}", new() { Exact = true })).ToBeVisibleAsync(); // the group's attribute
+        await page.Locator(".mud-popover-open").GetByText("{{ first_name }}", new() { Exact = true }).ClickAsync();
+        await Assertions.Expect(message).ToHaveValueAsync("Hi {{ first_name }}! See you in .");
+
+        var phoneText = page.GetByTestId("phone-sms").GetByTestId("phone-text");
+        await Assertions.Expect(phoneText).ToHaveTextAsync("Hi Bea! See you in .");
+
+        await page.GetByLabel("Next recipient").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("sample-address")).ToHaveTextAsync("+15557770002");
+        await Assertions.Expect(phoneText).ToHaveTextAsync("Hi <script>! See you in .");
+        Assert.Empty(await page.GetByTestId("phone-sms").Locator("script").AllAsync());
+
+        await page.GetByLabel("Search by address").FillAsync("15557770001");
+        await page.GetByLabel("Search by address").PressAsync("Enter");
+        await Assertions.Expect(page.GetByTestId("sample-address")).ToHaveTextAsync("+15557770001");
+        await Assertions.Expect(phoneText).ToHaveTextAsync("Hi Bea! See you in .");
         Assert.Empty(session.ConsoleErrors);
     }
 }

@@ -135,3 +135,41 @@ public sealed class SmsSegmentsTests
         Assert.Equal(0, SmsSegments.Count(null).Segments);
     }
 }
+
+public sealed class SmsSegmentsReferenceTests
+{
+    private const string Basic = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+    private const string Extension = "€[]{}\\^~|\f";
+
+    [Fact]
+    public void Random_texts_count_as_a_plain_reading_of_the_rules_says()
+    {
+        var alphabet = Basic + Extension + "`çáж中😀\t";
+        var random = new Random(7);
+        for (var n = 0; n < 3000; n++)
+        {
+            var builder = new System.Text.StringBuilder();
+            var length = random.Next(0, 400);
+            var plain = random.Next(3) == 0; // a third use basic characters only
+            while (builder.Length < length)
+            {
+                var source = plain ? Basic : alphabet;
+                var index = random.Next(source.Length);
+                builder.Append(char.IsHighSurrogate(source[index]) ? source.Substring(index, 2) : char.IsLowSurrogate(source[index]) ? "a" : source[index].ToString());
+            }
+            var text = builder.ToString();
+
+            var count = SmsSegments.Count(text);
+
+            var runes = text.EnumerateRunes().ToList();
+            var gsm = runes.All(r => r.IsBmp && (Basic.Contains((char)r.Value) || Extension.Contains((char)r.Value)));
+            var units = gsm ? runes.Sum(r => Extension.Contains((char)r.Value) ? 2 : 1) : text.Length;
+            var (single, perPart) = gsm ? (160, 153) : (70, 67);
+            var segments = units == 0 ? 0 : units <= single ? 1 : (units + perPart - 1) / perPart;
+            Assert.Equal(gsm ? SmsEncoding.Gsm7 : SmsEncoding.Ucs2, count.Encoding);
+            Assert.Equal(runes.Count, count.Characters);
+            Assert.Equal(units, count.Units);
+            Assert.Equal(segments, count.Segments);
+        }
+    }
+}

@@ -40,7 +40,8 @@ public sealed class ContentDesignerBrowserTests(BrowserApp browser)
         await message.FillAsync("Hello {{ first_name }}!");
         await page.GetByLabel("Template name").FillAsync("Browser greeting");
         await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
-        await page.WaitForURLAsync(url => url.Contains("/content/cnt_", StringComparison.Ordinal));
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/content/cnt_[0-9a-z]+$"));
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Edit template" })).ToBeVisibleAsync();
 
         await page.GotoAsync("/content");
         await session.WaitForInteractiveAsync();
@@ -93,6 +94,33 @@ public sealed class ContentDesignerBrowserTests(BrowserApp browser)
         await page.GetByLabel("Search by address").PressAsync("Enter");
         await Assertions.Expect(page.GetByTestId("sample-address")).ToHaveTextAsync("+15557770001");
         await Assertions.Expect(phoneText).ToHaveTextAsync("Hi Bea! See you in .");
+        Assert.Empty(session.ConsoleErrors);
+    }
+
+    [Fact]
+    public async Task A_template_in_the_list_is_duplicated_and_deleted_after_a_confirm()
+    {
+        var name = "Listed " + Guid.NewGuid().ToString("N")[..6];
+        var service = browser.App.Services.GetRequiredService<BulkCampaigns.Content.ContentService>();
+        await service.CreateAsync(name, BulkCampaigns.Content.MessageContent.FromText("Hi {{ first_name }}"));
+        await using var session = await browser.SignedInPageAsync();
+        var page = session.Page;
+        await page.GotoAsync("/content");
+        await session.WaitForInteractiveAsync();
+        var list = page.GetByTestId("content-list");
+        await Assertions.Expect(list.GetByRole(AriaRole.Row).Filter(new() { HasText = name }).First).ToContainTextAsync("SMS");
+
+        await page.GetByLabel($"Duplicate {name}", new() { Exact = true }).ClickAsync();
+        await Assertions.Expect(list.GetByText($"{name} (copy)")).ToBeVisibleAsync();
+
+        await page.GetByLabel($"Delete {name} (copy)", new() { Exact = true }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Keep it" }).ClickAsync();
+        await Assertions.Expect(list.GetByText($"{name} (copy)")).ToBeVisibleAsync();
+        await page.GetByLabel($"Delete {name} (copy)", new() { Exact = true }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Delete", Exact = true }).ClickAsync();
+
+        await Assertions.Expect(list.GetByText($"{name} (copy)")).ToHaveCountAsync(0);
+        await Assertions.Expect(list.GetByText(name, new() { Exact = true })).ToBeVisibleAsync();
         Assert.Empty(session.ConsoleErrors);
     }
 }

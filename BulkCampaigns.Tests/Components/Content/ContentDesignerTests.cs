@@ -139,6 +139,24 @@ public sealed class ContentDesignerTests : MudTestContext, IAsyncLifetime
     }
 
     [Fact]
+    public void Switching_to_a_rich_card_keeps_the_text_as_sms_fallback_and_the_card_is_previewed_as_typed()
+    {
+        MessageContent? reported = null;
+        RenderPopoverProvider();
+        var cut = Render<ContentDesigner>(p => p
+            .Add(d => d.Content, MessageContent.FromText("Hi {{ first_name }}"))
+            .Add(d => d.PreviewDelay, TimeSpan.Zero)
+            .Add(d => d.ContentChanged, c => reported = c));
+
+        cut.FindAll("button").First(b => b.TextContent.Contains("Rich card", StringComparison.Ordinal)).Click();
+        cut.Find("[data-testid=card-title] textarea").Input("Sale for {{ first_name | upcase }}");
+
+        Assert.Equal("Sale for ANA", cut.Find("[data-testid=phone-rcs] [data-testid=rich-card-title]").TextContent);
+        Assert.Equal("Hi Ana", PhoneText(cut));
+        Assert.Equal("{\"modules\":[{\"rcs\":{\"richCard\":{\"title\":\"Sale for {{ first_name | upcase }}\"}}},{\"sms\":{\"text\":\"Hi {{ first_name }}\"}}]}", reported!.ToJson());
+    }
+
+    [Fact]
     public void Editing_reports_the_content_in_the_api_shape()
     {
         MessageContent? reported = null;

@@ -128,6 +128,15 @@ public sealed class ContentApiTests(AppFactory app) : IClassFixture<AppFactory>
     }
 
     [Fact]
+    public async Task A_template_that_loops_without_end_is_refused_rather_than_rendered()
+    {
+        var response = await _api.PostAsJsonAsync("/v1/Content/Preview", new { content = new { text = "{% for i in (1..1000) %}{% for j in (1..1000) %}x{% endfor %}{% endfor %}" } });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("steps", (await JsonAsync(response)).GetProperty("errors")[0].GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Preview_renders_inline_variables_and_counts_segments_exactly()
     {
         var response = await _api.PostAsJsonAsync("/v1/Content/Preview", new

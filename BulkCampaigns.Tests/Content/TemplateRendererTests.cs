@@ -69,6 +69,32 @@ public sealed class TemplateRendererTests
         Assert.Contains($"line {line}, column {column}", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("{% for i in (1..1000) %}{% for j in (1..1000) %}x{% endfor %}{% endfor %}", "steps")]
+    [InlineData("{{ n | divided_by: 0 }}", "divide by zero")]
+    public void A_template_that_fails_while_rendering_says_why(string template, string reason)
+    {
+        var error = Assert.Throws<TemplateRenderException>(() => _renderer.Render(template, Vars(("n", "5"))));
+
+        Assert.Contains(reason, error.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Theory]
+    [InlineData("{% for i in (1..100000000) %}x{% endfor %}")]
+    [InlineData("{% for i in (1..n) %}x{% endfor %}")]
+    public void A_loop_over_a_huge_or_open_range_is_refused_before_it_runs(string template)
+    {
+        var error = Assert.Throws<TemplateSyntaxException>(() => _renderer.Parse(template));
+
+        Assert.Contains("range", error.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void A_small_fixed_range_loops()
+    {
+        Assert.Equal("123", _renderer.Render("{% for i in (1..3) %}{{ i }}{% endfor %}", Vars()));
+    }
+
     [Fact]
     public void A_template_is_parsed_once_and_then_taken_from_the_cache()
     {

@@ -107,7 +107,15 @@ public sealed class ContentService(IDbContextFactory<AppDbContext> dbFactory, Te
         {
             return new PreviewResult(null, problems);
         }
-        var channels = Render(content, variables, address);
+        IReadOnlyList<RenderedChannel> channels;
+        try
+        {
+            channels = Render(content, variables, address);
+        }
+        catch (TemplateRenderException ex)
+        {
+            return new PreviewResult(null, [new ContentProblem("content", ex.Message)]);
+        }
         var smsChannel = channels.FirstOrDefault(c => c.Channel is ChannelNames.Sms or ChannelNames.Mms);
         var text = smsChannel?.Text ?? channels.Select(c => c.Text ?? c.Description).FirstOrDefault(t => t is not null) ?? "";
         var count = SmsSegments.Count(text);

@@ -30,6 +30,9 @@ public sealed class TemplateSyntaxException : Exception
     public string Reason { get; } = "";
 }
 
+/// <summary>A template that parsed but failed while rendering (a division by zero, a loop past the step limit…).</summary>
+public sealed class TemplateRenderException(string message, Exception inner) : Exception(message, inner);
+
 /// <summary>
 /// Renders Liquid (Fluid) templates. A template is parsed once and cached by its text; rendering then
 /// only binds the recipient's variables. Values are text and are never HTML-encoded here: a message
@@ -47,7 +50,11 @@ public sealed partial class TemplateRenderer
     private const int MaxCachedTemplates = 10_000;
     private static readonly FluidParser Parser = new();
     private readonly ConcurrentDictionary<string, ParsedTemplate> _cache = new(StringComparer.Ordinal);
-    private readonly TemplateOptions _options = new();
+    // A message template never needs more; the limit stops "{% for i in (1..100000000) %}" from holding a thread.
+    private readonly TemplateOptions _options = new() { MaxSteps = MaxSteps };
+
+    /// <summary>Most statements one render may execute.</summary>
+    public const int MaxSteps = 100_000;
 
     /// <summary>Parses (or takes from the cache) a template; throws <see cref="TemplateSyntaxException"/> on a syntax error.</summary>
     public IFluidTemplate Parse(string template) => ParseTemplate(template);
@@ -80,6 +87,7 @@ public sealed partial class TemplateRenderer
         {
             throw SyntaxError(error);
         }
+        new RangeGuard().VisitTemplate(fluid);
         var parsed = new ParsedTemplate(fluid, FastTemplate.TryCompile(fluid, _options));
         if (_cache.Count >= MaxCachedTemplates)
         {
@@ -120,7 +128,17 @@ public sealed partial class TemplateRenderer
             context.SetValue("address", address);
         }
         var fluid = template is ParsedTemplate parsed ? parsed.Fluid : template;
-        return fluid.Render(context);
+        try
+        {
+            return fluid.Render(context);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArithmeticException or FormatException or ArgumentException or NotSupportedException or IOException)
+        {
+            var reason = ex is InvalidOperationException && ex.Message.Contains("recursion", StringComparison.OrdinalIgnoreCase)
+                ? $"it runs more than {MaxSteps:N0} steps"
+                : ex.Message.TrimEnd('.');
+            throw new TemplateRenderException($"The template could not be rendered: {reason}.", ex);
+        }
     }
 
     /// <summary>
@@ -162,6 +180,30 @@ public sealed partial class TemplateRenderer
         public ValueTask RenderAsync(TextWriter writer, TextEncoder encoder, TemplateContext context) =>
             Fluid.RenderAsync(writer, encoder, context);
     }
+
+    /// <summary>
+    /// Fluid builds a range's every item before a loop starts, so "(1..100000000)" costs gigabytes whatever
+    /// the step limit says: ranges must have fixed bounds and at most <see cref="MaxRangeItems"/> items.
+    /// </summary>
+    private sealed class RangeGuard : AstVisitor
+    {
+        protected override Expression VisitRangeExpression(RangeExpression rangeExpression)
+        {
+            if (rangeExpression.From is not LiteralExpression { Value: NumberValue from } ||
+                rangeExpression.To is not LiteralExpression { Value: NumberValue to })
+            {
+                throw new TemplateSyntaxException($"Liquid ranges must have fixed bounds, e.g. (1..5), and at most {MaxRangeItems:N0} items.");
+            }
+            if (to.ToNumberValue() - from.ToNumberValue() >= MaxRangeItems)
+            {
+                throw new TemplateSyntaxException($"Liquid ranges have at most {MaxRangeItems:N0} items.");
+            }
+            return base.VisitRangeExpression(rangeExpression);
+        }
+    }
+
+    /// <summary>Most items a <c>(a..b)</c> range in a template may have.</summary>
+    public const int MaxRangeItems = 1_000;
 
     private sealed class VariableWalker : AstVisitor
     {

@@ -30,7 +30,7 @@ public partial class RichCardEditor
     private List<CardSuggestion> Suggestions => Card.Suggestions ?? [];
 
     private ContentProblem? ErrorFor(string field) =>
-        Problems.FirstOrDefault(p => p.IsSyntaxError && p.Field == $"{FieldPrefix}.{field}");
+        Problems.FirstOrDefault(p => p.Field == $"{FieldPrefix}.{field}");
 
     private Task ChangeAsync(Action<RichCard> change)
     {

@@ -207,7 +207,7 @@ public partial class ContentDesigner : IDisposable
         }
     }
 
-    private ContentProblem? SyntaxError(string field) => _problems.FirstOrDefault(p => p.Field == field);
+    private ContentProblem? FieldError(string field) => _problems.FirstOrDefault(p => p.Field == field);
 
     public void Dispose()
     {

@@ -57,6 +57,31 @@ public sealed class ContentApiTests(AppFactory app) : IClassFixture<AppFactory>
     }
 
     [Fact]
+    public async Task A_bad_update_changes_nothing_and_unknown_ids_are_404()
+    {
+        var created = await JsonAsync(await _api.PostAsJsonAsync("/v1/Content", new { name = "Keep me", content = new { text = "Hi {{ n }}" } }));
+        var id = created.GetProperty("id").GetString()!;
+
+        var bad = await _api.PutAsJsonAsync($"/v1/Content/{id}", new { name = "Changed", content = new { text = "Hi {{ n " } });
+
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("line 1, column", (await JsonAsync(bad)).GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal("Keep me", (await JsonAsync(await _api.GetAsync($"/v1/Content/{id}"))).GetProperty("name").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, (await _api.GetAsync("/v1/Content/cnt_nope")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _api.PutAsJsonAsync("/v1/Content/grp_0000000000000", new { name = "x", content = new { text = "x" } })).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await app.CreateClient().GetAsync($"/v1/Content/{id}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_template_can_not_point_to_another_template()
+    {
+        var response = await _api.PostAsJsonAsync("/v1/Content", new { name = "Pointer", content = new { contentId = "cnt_0000000000000" } });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(["content.contentId"], ErrorFields(await JsonAsync(response)));
+    }
+
+    [Fact]
     public async Task Following_next_lists_every_template_once()
     {
         var ids = new List<string>();

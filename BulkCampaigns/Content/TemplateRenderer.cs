@@ -1,9 +1,11 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.RegularExpressions;
 using Fluid;
 using Fluid.Ast;
+using Fluid.Ast.BinaryExpressions;
 using Fluid.Parser;
 using Fluid.Values;
 
@@ -39,11 +41,11 @@ public sealed class TemplateRenderException(string message, Exception inner) : E
 /// is plain text, and the UI shows it as text.
 /// </summary>
 /// <remarks>
-/// Most SMS templates are text with plain <c>{{var}}</c> outputs and a <c>default</c> or <c>upcase</c>.
-/// Those are compiled at parse time into a list of parts joined per recipient, without Fluid's per-render
-/// context, scopes and value boxing (several times faster; see the <c>render</c> benchmark). Anything else
-/// (tags, other filters, member paths) renders through Fluid. Both paths give the same text; the tests
-/// compare them.
+/// Most SMS templates are text with plain <c>{{var}}</c> outputs, a <c>default</c> or <c>upcase</c>, and
+/// perhaps an <c>if</c> on a variable. Those are compiled at parse time into parts joined per recipient,
+/// without Fluid's per-render context, scopes and value boxing (several times faster; see the <c>render</c>
+/// benchmark). Anything else (loops, other tags and filters, member paths) renders through Fluid. Both paths
+/// give the same text; the tests compare them.
 /// </remarks>
 public sealed partial class TemplateRenderer
 {
@@ -277,9 +279,10 @@ public sealed partial class TemplateRenderer
 public sealed record TemplateVariable(string Name, bool HasDefault);
 
 /// <summary>
-/// A template made only of text and <c>{{ name | filter … }}</c> outputs with filters from a small
-/// known set, compiled to parts. Values follow Fluid's rules: a missing variable is nil, which prints
-/// as nothing and which <c>default</c> replaces, as it replaces an empty text.
+/// A template made only of text, <c>{{ name | filter … }}</c> outputs with filters from a small known set,
+/// and <c>if</c> / <c>elsif</c> / <c>else</c> / <c>unless</c> on a variable (present, or <c>==</c> / <c>!=</c> a
+/// text), compiled to parts. Values follow Fluid's rules: a missing variable is nil, which prints as nothing,
+/// is false in a condition, equals no text, and which <c>default</c> replaces, as it replaces an empty text.
 /// </summary>
 internal sealed class FastTemplate
 {
@@ -291,15 +294,31 @@ internal sealed class FastTemplate
     [ThreadStatic]
     private static string?[]? _values;
 
-    private readonly Part[] _parts;
+    [ThreadStatic]
+    private static StringBuilder? _builder;
 
-    private FastTemplate(Part[] parts) => _parts = parts;
+    // Text and outputs only: joined in one exact-length copy. Otherwise a tree with conditions.
+    private readonly Part[]? _parts;
+    private readonly Node[]? _nodes;
+
+    private FastTemplate(Part[]? parts, Node[]? nodes)
+    {
+        _parts = parts;
+        _nodes = nodes;
+    }
 
     private enum Op
     {
         Default,
         Upcase,
         Downcase,
+    }
+
+    private enum Test
+    {
+        Present,
+        EqualsText,
+        DiffersFromText,
     }
 
     private readonly record struct Filter(Op Op, string? Argument);
@@ -310,14 +329,31 @@ internal sealed class FastTemplate
         public bool IsAddress { get; } = Name == "address";
     }
 
+    private abstract record Node;
+
+    private sealed record PartNode(Part Part) : Node;
+
+    private sealed record Condition(Part Variable, Test Test, string? Text, bool Negate);
+
+    private sealed record Branch(Condition Condition, Node[] Body);
+
+    private sealed record IfNode(Branch[] Branches, Node[]? Else) : Node;
+
     public static FastTemplate? TryCompile(IFluidTemplate template, TemplateOptions options)
     {
-        if (template is not FluidTemplate fluid)
+        if (template is not FluidTemplate fluid || CompileList(fluid.Statements, options) is not { } nodes)
         {
             return null;
         }
-        var parts = new List<Part>();
-        foreach (var statement in fluid.Statements)
+        return nodes.All(n => n is PartNode)
+            ? new FastTemplate(nodes.Cast<PartNode>().Select(n => n.Part).ToArray(), null)
+            : new FastTemplate(null, nodes);
+    }
+
+    private static Node[]? CompileList(IReadOnlyList<Statement> statements, TemplateOptions options)
+    {
+        var nodes = new List<Node>();
+        foreach (var statement in statements)
         {
             switch (statement)
             {
@@ -332,19 +368,81 @@ internal sealed class FastTemplate
                         }
                         if (writer.ToString() is { Length: > 0 } literal)
                         {
-                            parts.Add(new Part(literal, null, []));
+                            nodes.Add(new PartNode(new Part(literal, null, [])));
                         }
                     }
                     break;
                 case OutputStatement output when TryCompileOutput(output) is { } part:
-                    parts.Add(part);
+                    nodes.Add(new PartNode(part));
+                    break;
+                case IfStatement ifStatement:
+                    var branches = new List<Branch>();
+                    if (CompileBranch(ifStatement.Condition, ifStatement.Statements, negate: false, options) is not { } first)
+                    {
+                        return null;
+                    }
+                    branches.Add(first);
+                    foreach (var elseIf in ifStatement.ElseIfs ?? [])
+                    {
+                        if (CompileBranch(elseIf.Condition, elseIf.Statements, negate: false, options) is not { } branch)
+                        {
+                            return null;
+                        }
+                        branches.Add(branch);
+                    }
+                    Node[]? elseNodes = null;
+                    if (ifStatement.Else is { } elseStatement && (elseNodes = CompileList(elseStatement.Statements, options)) is null)
+                    {
+                        return null;
+                    }
+                    nodes.Add(new IfNode([.. branches], elseNodes));
+                    break;
+                case UnlessStatement unless:
+                    if (CompileBranch(unless.Condition, unless.Statements, negate: true, options) is not { } unlessBranch)
+                    {
+                        return null;
+                    }
+                    Node[]? unlessElse = null;
+                    if (unless.Else is { } otherwise && (unlessElse = CompileList(otherwise.Statements, options)) is null)
+                    {
+                        return null;
+                    }
+                    nodes.Add(new IfNode([unlessBranch], unlessElse));
                     break;
                 default:
                     return null;
             }
         }
-        return new FastTemplate([.. parts]);
+        return [.. nodes];
     }
+
+    private static Branch? CompileBranch(Expression condition, IReadOnlyList<Statement> statements, bool negate, TemplateOptions options)
+    {
+        Condition? compiled = condition switch
+        {
+            MemberExpression member when Variable(member) is { } variable => new Condition(variable, Test.Present, null, negate),
+            EqualBinaryExpression equal when Comparison(equal.Left, equal.Right) is var (variable, text) && variable is not null =>
+                new Condition(variable, Test.EqualsText, text, negate),
+            NotEqualBinaryExpression notEqual when Comparison(notEqual.Left, notEqual.Right) is var (variable, text) && variable is not null =>
+                new Condition(variable, Test.DiffersFromText, text, negate),
+            _ => null,
+        };
+        if (compiled is null || CompileList(statements, options) is not { } body)
+        {
+            return null;
+        }
+        return new Branch(compiled, body);
+    }
+
+    private static (Part? Variable, string? Text) Comparison(Expression left, Expression right) => (left, right) switch
+    {
+        (MemberExpression member, LiteralExpression { Value: StringValue text }) => (Variable(member), text.ToStringValue()),
+        (LiteralExpression { Value: StringValue text }, MemberExpression member) => (Variable(member), text.ToStringValue()),
+        _ => (null, null),
+    };
+
+    private static Part? Variable(MemberExpression member) =>
+        member is { Segments: [IdentifierSegment { Identifier: var name }] } && !Keywords.Contains(name) ? new Part(null, name, []) : null;
 
     private static Part? TryCompileOutput(OutputStatement output)
     {
@@ -372,20 +470,29 @@ internal sealed class FastTemplate
             filters.Add(compiled);
             expression = filter.Input;
         }
-        if (output.Filters is { Count: > 0 })
-        {
-            return null;
-        }
-        if (expression is not MemberExpression { Segments: [IdentifierSegment { Identifier: var name }] } || Keywords.Contains(name))
+        if (output.Filters is { Count: > 0 } || expression is not MemberExpression member || Variable(member) is not { } variable)
         {
             return null;
         }
         filters.Reverse();
-        return new Part(null, name, [.. filters]);
+        return variable with { Filters = [.. filters] };
     }
 
     public string Render(IReadOnlyDictionary<string, string> variables, string? address)
     {
+        if (_parts is null)
+        {
+            var builder = _builder ??= new StringBuilder(256);
+            builder.Clear();
+            Append(builder, _nodes!, variables, address);
+            var text = builder.ToString();
+            if (builder.Capacity > 16 * 1024)
+            {
+                _builder = null; // don't keep a huge buffer alive on the thread after a rare long message
+            }
+            return text;
+        }
+
         // Resolve every part first, then copy them once into a string of the exact length.
         var parts = _parts;
         var values = _values;
@@ -414,6 +521,47 @@ internal sealed class FastTemplate
         });
         Array.Clear(values, 0, parts.Length); // don't keep recipients' values alive on the thread
         return result;
+    }
+
+    private static void Append(StringBuilder builder, Node[] nodes, IReadOnlyDictionary<string, string> variables, string? address)
+    {
+        foreach (var node in nodes)
+        {
+            switch (node)
+            {
+                case PartNode { Part: var part }:
+                    builder.Append(part.Text ?? Resolve(part, variables, address));
+                    break;
+                case IfNode ifNode:
+                    var taken = false;
+                    foreach (var branch in ifNode.Branches)
+                    {
+                        if (Holds(branch.Condition, variables, address))
+                        {
+                            Append(builder, branch.Body, variables, address);
+                            taken = true;
+                            break;
+                        }
+                    }
+                    if (!taken && ifNode.Else is { } otherwise)
+                    {
+                        Append(builder, otherwise, variables, address);
+                    }
+                    break;
+            }
+        }
+    }
+
+    private static bool Holds(Condition condition, IReadOnlyDictionary<string, string> variables, string? address)
+    {
+        var value = Resolve(condition.Variable, variables, address);
+        var holds = condition.Test switch
+        {
+            Test.Present => value is not null,
+            Test.EqualsText => value is not null && string.Equals(value, condition.Text, StringComparison.Ordinal),
+            _ => !(value is not null && string.Equals(value, condition.Text, StringComparison.Ordinal)),
+        };
+        return holds != condition.Negate;
     }
 
     private static string? Resolve(Part part, IReadOnlyDictionary<string, string> variables, string? address)

@@ -239,6 +239,18 @@ public sealed class ContentApiTests(AppFactory app) : IClassFixture<AppFactory>
         Assert.Equal(HttpStatusCode.OK, preview.StatusCode);
     }
 
+    [Fact]
+    public async Task The_wizard_can_ask_which_placeholders_a_group_lacks_for_a_stored_template()
+    {
+        var (groupId, _) = await SeedGroupAsync();
+        var service = app.Services.GetRequiredService<BulkCampaigns.Content.ContentService>();
+        var saved = await service.CreateAsync("For wizard", BulkCampaigns.Content.MessageContent.FromText("{{ first_name }} {{ city }} {{ zip | default: '-' }} {{ address }}"));
+
+        var unknown = await service.UnknownVariablesAsync(new BulkCampaigns.Content.MessageContent { ContentId = saved.Template!.PublicId }, groupId);
+
+        Assert.Equal(["city"], unknown);
+    }
+
     private async Task<(long GroupId, long RecipientId)> SeedGroupAsync()
     {
         var factory = app.Services.GetRequiredService<IDbContextFactory<AppDbContext>>();

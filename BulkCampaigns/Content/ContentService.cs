@@ -60,6 +60,21 @@ public sealed class ContentService(IDbContextFactory<AppDbContext> dbFactory, Te
     public IReadOnlyList<string> UnknownVariables(MessageContent content, IEnumerable<string> attributeKeys) =>
         ContentRules.UnknownVariables(content, attributeKeys, renderer);
 
+    /// <summary>
+    /// For the campaign wizard: the placeholders of <paramref name="content"/> (a stored template when it is a
+    /// <c>contentId</c>) that the group's recipients lack and that have no <c>default</c>. Empty for an unknown
+    /// group or template; those are reported where they are chosen.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> UnknownVariablesAsync(MessageContent content, long groupId, CancellationToken ct = default)
+    {
+        var (resolved, _) = await ResolveAsync(content, ct: ct);
+        if (resolved is null || await GroupAsync(groupId, ct) is not { } group)
+        {
+            return [];
+        }
+        return UnknownVariables(resolved, group.AttributeKeys);
+    }
+
     /// <summary>Renders every channel of a valid content (no <c>contentId</c>: resolve it first) for one recipient.</summary>
     public IReadOnlyList<RenderedChannel> Render(MessageContent content, IReadOnlyDictionary<string, string> variables, string? address)
     {

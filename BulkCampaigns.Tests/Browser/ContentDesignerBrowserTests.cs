@@ -90,6 +90,11 @@ public sealed class ContentDesignerBrowserTests(BrowserApp browser)
         await Assertions.Expect(phoneText).ToHaveTextAsync("Hi <script>! See you in .");
         Assert.Empty(await page.GetByTestId("phone-sms").Locator("script").AllAsync());
 
+        await page.GetByLabel("Search by address").FillAsync("+4477");
+        await page.GetByLabel("Search by address").PressAsync("Enter");
+        await Assertions.Expect(page.GetByTestId("sample-not-found")).ToContainTextAsync("+4477");
+        await Assertions.Expect(page.GetByTestId("sample-address")).ToHaveTextAsync("+15557770002");
+
         await page.GetByLabel("Search by address").FillAsync("15557770001");
         await page.GetByLabel("Search by address").PressAsync("Enter");
         await Assertions.Expect(page.GetByTestId("sample-address")).ToHaveTextAsync("+15557770001");

@@ -49,7 +49,9 @@ public partial class SampleRecipientPicker
     {
         _groupId = groupId;
         _search = null;
-        await ShowAsync(groupId is { } id ? await Content.SampleAsync(id) : null, "This group has no recipients yet.");
+        _recipient = groupId is { } id ? await Content.SampleAsync(id) : null;
+        _notFound = _recipient is null ? "This group has no recipients yet." : null;
+        await PublishAsync();
     }
 
     private async Task NextAsync()
@@ -57,8 +59,7 @@ public partial class SampleRecipientPicker
         if (_groupId is { } id && _recipient is { } current)
         {
             // At the end, wrap around to the first.
-            var next = await Content.SampleAsync(id, current.Id, search: _search) ?? await Content.SampleAsync(id, search: _search);
-            await ShowAsync(next, null);
+            await ShowAsync(await Content.SampleAsync(id, current.Id, search: _search) ?? await Content.SampleAsync(id, search: _search));
         }
     }
 
@@ -66,29 +67,36 @@ public partial class SampleRecipientPicker
     {
         if (_groupId is { } id && _recipient is { } current)
         {
-            var previous = await Content.SampleAsync(id, current.Id, backwards: true, search: _search) ?? await Content.SampleAsync(id, backwards: true, search: _search);
-            await ShowAsync(previous, null);
+            await ShowAsync(await Content.SampleAsync(id, current.Id, backwards: true, search: _search) ?? await Content.SampleAsync(id, backwards: true, search: _search));
         }
     }
 
     private async Task SearchAsync()
     {
-        if (_groupId is { } id)
+        if (_groupId is not { } id)
         {
-            await ShowAsync(await Content.SampleAsync(id, search: _search), $"No recipient's address starts with {_search}.");
+            return;
+        }
+        if (await Content.SampleAsync(id, search: _search) is { } found)
+        {
+            await ShowAsync(found);
+        }
+        else
+        {
+            _notFound = $"No recipient's address starts with {_search}; still showing the one before.";
         }
     }
 
     private Task OnSearchKeyAsync(KeyboardEventArgs e) => e.Key == "Enter" ? SearchAsync() : Task.CompletedTask;
 
-    private async Task ShowAsync(SampleRecipient? recipient, string? notFound)
+    private async Task ShowAsync(SampleRecipient? recipient)
     {
-        if (recipient is null && notFound is null)
+        if (recipient is null)
         {
             return;
         }
         _recipient = recipient;
-        _notFound = recipient is null ? notFound : null;
+        _notFound = null;
         await PublishAsync();
     }
 

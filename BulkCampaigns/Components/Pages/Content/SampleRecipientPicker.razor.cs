@@ -42,6 +42,10 @@ public partial class SampleRecipientPicker
     private async Task SetModeAsync(SampleMode mode)
     {
         _mode = mode;
+        if (mode == SampleMode.Group)
+        {
+            _groups = await Content.GroupsAsync(); // groups imported since the page opened show up
+        }
         await PublishAsync();
     }
 

@@ -120,6 +120,18 @@ public sealed class ContentDesignerTests : MudTestContext, IAsyncLifetime
     }
 
     [Fact]
+    public void Extension_characters_show_that_they_take_two()
+    {
+        var cut = RenderDesigner();
+
+        Type(cut, "Price: 5€ [promo]");
+
+        Assert.Equal("GSM-7", cut.Find("[data-testid=sms-encoding]").TextContent);
+        Assert.Equal("17", cut.Find("[data-testid=sms-characters]").TextContent);
+        Assert.Equal("20", cut.Find("[data-testid=sms-units]").TextContent);
+    }
+
+    [Fact]
     public void A_rich_card_with_an_sms_fallback_is_drawn_on_both_phones()
     {
         var content = new MessageContent

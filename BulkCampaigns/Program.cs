@@ -19,6 +19,7 @@ builder.Services.AddAppJobs(builder.Configuration);
 builder.Services.AddLive();
 builder.Services.AddApiPlumbing(builder.Configuration);
 builder.Services.AddSingleton<TemplateRenderer>();
+builder.Services.AddContent();
 builder.Services.AddSingleton<SuppressionService>();
 
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
@@ -46,6 +47,7 @@ app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.MapAuthEndpoints();
 app.MapApiPlumbing();
 var v1 = app.MapApiV1();
+v1.MapContentApi();
 app.MapAppJobs();
 app.MapLive();
 

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using BulkCampaigns.Auth;
 using BulkCampaigns.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -32,6 +33,21 @@ public sealed class ApiKeyTests(AppFactory app) : IClassFixture<AppFactory>
         await Keys.RevokeAsync(created.Sid);
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/v1/NoSuchThing")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_viewer_key_may_read_but_not_change_anything()
+    {
+        var viewer = await Keys.CreateAsync("Reporting", Roles.Viewer);
+        var client = app.CreateApiClient(viewer.Sid, viewer.Secret);
+
+        var read = await client.GetAsync("/v1/Content");
+        var write = await client.PostAsJsonAsync("/v1/Content", new { name = "Nope", content = new { text = "Hi" } });
+
+        Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, write.StatusCode);
+        Assert.Contains("Viewer", await write.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.DoesNotContain("Nope", await (await client.GetAsync("/v1/Content")).Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]

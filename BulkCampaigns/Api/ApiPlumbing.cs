@@ -2,7 +2,9 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using BulkCampaigns.Auth;
 using BulkCampaigns.Data;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.OpenApi;
 using Microsoft.AspNetCore.Diagnostics;
 
 namespace BulkCampaigns.Api;
@@ -24,6 +26,16 @@ public static class ApiPlumbing
         {
             doc.Info.Title = "BulkCampaigns API";
             doc.Info.Description = "Bulk messaging shaped like Twilio's Bulk Messaging API. Authenticate with HTTP Basic apiKeySid:apiKeySecret.";
+            doc.Components ??= new OpenApiComponents();
+            doc.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+            doc.Components.SecuritySchemes["basic"] = new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.Http,
+                Scheme = "basic",
+                Description = "Your API key's SID as the user name and its secret as the password (keys are made under Settings).",
+            };
+            doc.Security ??= [];
+            doc.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("basic", doc)] = [] });
             return Task.CompletedTask;
         }));
         return services;
@@ -43,6 +55,11 @@ public static class ApiPlumbing
     public static RouteGroupBuilder MapApiV1(this IEndpointRouteBuilder app)
     {
         var v1 = app.MapGroup("/v1").RequireAuthorization(AuthSetup.ApiPolicy).RequireRateLimiting(RateLimits.ApiPolicy);
+        // Every endpoint can answer these, in the error format: the OpenAPI document says so once for all.
+        foreach (var status in new[] { 400, 401, 403, 404, 429 })
+        {
+            v1.WithMetadata(new ProducesResponseTypeMetadata(status, typeof(ApiError), ["application/json"]));
+        }
         v1.AddEndpointFilter(async (context, next) =>
         {
             var http = context.HttpContext;

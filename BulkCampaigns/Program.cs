@@ -5,6 +5,7 @@ using BulkCampaigns.Content;
 using BulkCampaigns.Data;
 using BulkCampaigns.Hosting;
 using BulkCampaigns.Jobs;
+using BulkCampaigns.Recipients;
 using BulkCampaigns.Suppressions;
 using MudBlazor.Services;
 
@@ -18,6 +19,7 @@ builder.Services.AddAppJobs(builder.Configuration);
 builder.Services.AddApiPlumbing(builder.Configuration);
 builder.Services.AddSingleton<TemplateRenderer>();
 builder.Services.AddSingleton<SuppressionService>();
+builder.Services.AddRecipients(builder.Configuration);
 
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
@@ -43,6 +45,7 @@ app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.MapAuthEndpoints();
 app.MapApiPlumbing();
 var v1 = app.MapApiV1();
+v1.MapRecipientsApi().MapSuppressionsApi();
 app.MapAppJobs();
 
 await app.RunAsync();

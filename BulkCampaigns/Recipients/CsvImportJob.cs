@@ -1,0 +1,544 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using BulkCampaigns.Data;
+using CsvHelper;
+using Hangfire;
+using Microsoft.Data.Sqlite;
+
+namespace BulkCampaigns.Recipients;
+
+/// <summary>
+/// The import engine. Reads the stored upload as a stream, validates batches of rows on every core,
+/// dedupes in file order with one <see cref="long"/> per address, and stages the rows in a TEMP table of its
+/// own connection (no lock on the main database while it works). Then, in one short transaction, it checks
+/// the group limit and moves the rows into <c>Recipients</c>, so a failed import adds nothing.
+/// </summary>
+/// <remarks>
+/// Takes the import's ID only and is safe to run twice: it does nothing unless the import is still
+/// PROCESSING, and the move commits only while it still is. It is never retried automatically: a file that
+/// fails will fail again, and an import cut off by a crash is resumed from its file by <see cref="ImportRecovery"/>.
+/// </remarks>
+public sealed class CsvImportJob(DatabaseConnection database, RecipientOptions options, TimeProvider clock, ILogger<CsvImportJob> logger)
+{
+    private const int BatchSize = 2048;
+    private const int RowsPerInsert = 200;
+    private static readonly TimeSpan ProgressEvery = TimeSpan.FromMilliseconds(400);
+    private static readonly ConcurrentDictionary<long, byte> Running = new();
+
+    [AutomaticRetry(Attempts = 0)]
+    public async Task RunAsync(long importId, CancellationToken ct)
+    {
+        if (!Running.TryAdd(importId, 0))
+        {
+            return; // already running in this process
+        }
+        try
+        {
+            await RunOnceAsync(importId, ct);
+        }
+        finally
+        {
+            Running.TryRemove(importId, out _);
+        }
+    }
+
+    private sealed record ImportRow(long Id, long GroupId, string Mode, string Region, string? AddressColumn, string? ChannelColumn, string StoredFile);
+
+    private sealed class Progress
+    {
+        public long RowsRead;
+        public long BytesRead;
+        public long Valid;
+        public long Duplicates;
+        public long Rejected;
+        public readonly List<RowRejection> PendingErrors = [];
+    }
+
+    private sealed record Batch(CsvRecord[] Records, int Count, long BytesRead);
+
+    private sealed record ValidatedBatch(ValidRecipient[] Valid, int ValidCount, List<RowRejection> Rejected, int RowsRead, long BytesRead);
+
+    private async Task RunOnceAsync(long importId, CancellationToken ct)
+    {
+        var import = await StartAsync(importId, ct);
+        if (import is null)
+        {
+            return;
+        }
+        var path = Path.Combine(options.UploadFolder, import.StoredFile);
+        if (!File.Exists(path))
+        {
+            await FailAsync(import, new Progress(), "The uploaded file is no longer on the server (it was removed before the import ran). Upload it again.", ct);
+            return;
+        }
+        var progress = new Progress();
+        try
+        {
+            var outcome = await ImportFileAsync(import, path, progress, ct);
+            if (outcome is not null)
+            {
+                await FailAsync(import, progress, outcome, ct);
+            }
+            else
+            {
+                ImportService.TryDelete(path);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            throw; // shutting down: the import stays PROCESSING and is resumed at the next start
+        }
+        catch (DecoderFallbackException)
+        {
+            await FailAsync(import, progress, $"The file is not UTF-8 text (after row {progress.RowsRead:N0}). In your spreadsheet choose 'Save as CSV UTF-8' and upload again; nothing was added.", ct);
+        }
+        catch (CsvFormatException ex)
+        {
+            await FailAsync(import, progress, $"The file can't be read as CSV after row {progress.RowsRead:N0} ({ex.Message}); nothing was added.", ct);
+        }
+        catch (Exception ex) when (ex is SqliteException or IOException)
+        {
+            logger.LogError(ex, "Import {ImportId} failed", importId);
+            await FailAsync(import, progress, "The import stopped because of a problem on our side; nothing was added. Upload the file again; if it keeps failing, contact the operator.", ct);
+        }
+    }
+
+    /// <summary>Counts the attempt and clears what an earlier, cut-off attempt wrote; null when there is nothing to do.</summary>
+    private async Task<ImportRow?> StartAsync(long importId, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(ct);
+        ImportRow? row = null;
+        await using (var select = Command(connection, tx, "SELECT GroupId, Mode, DefaultRegion, AddressColumn, ChannelColumn, StoredFile FROM Imports WHERE Id = $id AND Status = 'PROCESSING'", ("$id", importId)))
+        await using (var reader = await select.ExecuteReaderAsync(ct))
+        {
+            if (await reader.ReadAsync(ct))
+            {
+                row = new ImportRow(importId, reader.GetInt64(0), reader.GetString(1), reader.GetString(2),
+                    reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetString(5));
+            }
+        }
+        if (row is null)
+        {
+            return null;
+        }
+        await using (var clear = Command(connection, tx, "DELETE FROM ImportErrors WHERE ImportId = $id", ("$id", importId)))
+        {
+            await clear.ExecuteNonQueryAsync(ct);
+        }
+        await using (var update = Command(connection, tx,
+            "UPDATE Imports SET Attempts = Attempts + 1, StartedAt = $now, RowsRead = 0, BytesRead = 0, Imported = 0, Updated = 0, Duplicates = 0, Rejected = 0 WHERE Id = $id",
+            ("$id", importId), ("$now", clock.GetUtcNow())))
+        {
+            await update.ExecuteNonQueryAsync(ct);
+        }
+        await tx.CommitAsync(ct);
+        return row;
+    }
+
+    /// <summary>Runs the import; returns null when it completed, or why it failed (nothing added).</summary>
+    private async Task<string?> ImportFileAsync(ImportRow import, string path, Progress progress, CancellationToken ct)
+    {
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        var sample = new byte[Math.Min(CsvLayout.SampleBytes, file.Length)];
+        await file.ReadExactlyAsync(sample, ct);
+        var layout = CsvLayout.Inspect(sample, wholeFile: file.Length <= sample.Length, previewRows: 0);
+        if (layout.Error is not null)
+        {
+            return layout.Error;
+        }
+        file.Position = 0;
+        using var reader = new RecipientCsvReader(file, layout.Delimiter);
+        var (addressIndex, channelIndex, columnError) = RecipientRowValidator.ResolveColumns(reader.Header, import.AddressColumn, import.ChannelColumn);
+        if (columnError is not null)
+        {
+            return columnError;
+        }
+        var validator = new RecipientRowValidator(reader.Header, addressIndex, channelIndex, import.Region);
+
+        await using var stage = await database.OpenAsync(ct);
+        await ExecuteAsync(stage, null, "PRAGMA temp.cache_size = -32768; DROP TABLE IF EXISTS temp.import_stage; CREATE TEMP TABLE import_stage (Key INTEGER PRIMARY KEY, Channel TEXT NOT NULL, Vars TEXT NOT NULL);", ct);
+        try
+        {
+            var limitError = await StageAsync(import, reader, validator, stage, progress, ct);
+            if (limitError is not null)
+            {
+                return limitError;
+            }
+            return await MoveAsync(import, validator.VariableNames, stage, progress, ct);
+        }
+        finally
+        {
+            // Pooled connections live on: the staged rows must not.
+            await ExecuteAsync(stage, null, "DROP TABLE IF EXISTS temp.import_stage;", CancellationToken.None);
+        }
+    }
+
+    /// <summary>Reads, validates (in parallel, results taken in file order) and stages every row.</summary>
+    private async Task<string?> StageAsync(ImportRow import, RecipientCsvReader reader, RecipientRowValidator validator, SqliteConnection stage, Progress progress, CancellationToken ct)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var ordered = Channel.CreateBounded<Task<ValidatedBatch>>(new BoundedChannelOptions(Math.Max(2, Environment.ProcessorCount * 2)) { SingleReader = true, SingleWriter = true });
+
+        Exception? readError = null;
+        var producer = Task.Run(async () =>
+        {
+            try
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    var records = new CsvRecord[BatchSize];
+                    var count = 0;
+                    while (count < BatchSize && reader.TryRead(out var record))
+                    {
+                        records[count++] = record;
+                    }
+                    if (count == 0)
+                    {
+                        break;
+                    }
+                    var batch = new Batch(records, count, reader.BytesRead);
+                    await ordered.Writer.WriteAsync(Task.Run(() => Validate(validator, batch), stop.Token), stop.Token);
+                    if (count < BatchSize)
+                    {
+                        break;
+                    }
+                }
+                ordered.Writer.TryComplete();
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                readError = ex;
+                ordered.Writer.TryComplete();
+            }
+            catch (OperationCanceledException)
+            {
+                ordered.Writer.TryComplete();
+            }
+        }, stop.Token);
+
+        var upsert = import.Mode != ImportMode.Append;
+        var conflict = upsert ? "ON CONFLICT(Key) DO UPDATE SET Channel = excluded.Channel, Vars = excluded.Vars" : "ON CONFLICT(Key) DO NOTHING";
+        var seen = new HashSet<long>();
+        var pending = new List<ValidRecipient>(RowsPerInsert);
+        var tx = (SqliteTransaction)await stage.BeginTransactionAsync(ct);
+        await using var many = InsertCommand(stage, tx, RowsPerInsert, conflict);
+        await using var one = InsertCommand(stage, tx, 1, conflict);
+        var sinceCommit = 0;
+        var clock = Stopwatch.StartNew();
+        var lastProgress = TimeSpan.Zero;
+        try
+        {
+            await foreach (var task in ordered.Reader.ReadAllAsync(ct))
+            {
+                var batch = await task;
+                progress.RowsRead += batch.RowsRead;
+                progress.BytesRead = batch.BytesRead;
+                progress.Rejected += batch.Rejected.Count;
+                progress.PendingErrors.AddRange(batch.Rejected);
+                for (var i = 0; i < batch.ValidCount; i++)
+                {
+                    var row = batch.Valid[i];
+                    progress.Valid++;
+                    if (!seen.Add(row.Key))
+                    {
+                        progress.Duplicates++;
+                        if (!upsert)
+                        {
+                            continue; // append: the first row of an address stays
+                        }
+                    }
+                    pending.Add(row);
+                    if (pending.Count == RowsPerInsert)
+                    {
+                        Bind(many, pending);
+                        await many.ExecuteNonQueryAsync(ct);
+                        pending.Clear();
+                    }
+                }
+                if (import.Mode == ImportMode.Replace && seen.Count > options.MaxGroupRecipients)
+                {
+                    return LimitMessage(seen.Count, options.MaxGroupRecipients, replace: true);
+                }
+                sinceCommit += batch.RowsRead;
+                if (sinceCommit >= 200_000)
+                {
+                    await tx.CommitAsync(ct);
+                    await tx.DisposeAsync();
+                    tx = (SqliteTransaction)await stage.BeginTransactionAsync(ct);
+                    many.Transaction = tx;
+                    one.Transaction = tx;
+                    sinceCommit = 0;
+                }
+                if (clock.Elapsed - lastProgress >= ProgressEvery)
+                {
+                    lastProgress = clock.Elapsed;
+                    await SaveProgressAsync(import.Id, progress, seen.Count, ct);
+                }
+            }
+            if (readError is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(readError);
+            }
+            ct.ThrowIfCancellationRequested();
+            foreach (var row in pending)
+            {
+                Bind(one, [row]);
+                await one.ExecuteNonQueryAsync(ct);
+            }
+            await tx.CommitAsync(ct);
+            await SaveProgressAsync(import.Id, progress, seen.Count, ct);
+            return null;
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await tx.DisposeAsync();
+            try
+            {
+                await producer;
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            // Drain validations still in flight so none outlives the job.
+            while (ordered.Reader.TryRead(out var left))
+            {
+                try
+                {
+                    await left;
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+        }
+    }
+
+    private static ValidatedBatch Validate(RecipientRowValidator validator, Batch batch)
+    {
+        var valid = new ValidRecipient[batch.Count];
+        var validCount = 0;
+        var rejected = new List<RowRejection>();
+        var buffer = new ArrayBufferWriter<byte>(512);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var rejection = validator.Validate(batch.Records[i], buffer, out var recipient);
+            if (rejection is null)
+            {
+                valid[validCount++] = recipient;
+            }
+            else
+            {
+                rejected.Add(rejection);
+            }
+        }
+        return new ValidatedBatch(valid, validCount, rejected, batch.Count, batch.BytesRead);
+    }
+
+    /// <summary>Checks the group limit and moves the staged rows into the group in one transaction.</summary>
+    private async Task<string?> MoveAsync(ImportRow import, IReadOnlyList<string> variableNames, SqliteConnection stage, Progress progress, CancellationToken ct)
+    {
+        var staged = await ScalarAsync(stage, null, "SELECT COUNT(*) FROM temp.import_stage", ct);
+        var now = clock.GetUtcNow();
+        await ExecuteAsync(stage, null, "BEGIN IMMEDIATE;", ct);
+        var committed = false;
+        try
+        {
+            long groupCount;
+            string keysJson;
+            await using (var group = Command(stage, null, "SELECT RecipientCount, AttributeKeysJson FROM Groups WHERE Id = $g", ("$g", import.GroupId)))
+            await using (var reader = await group.ExecuteReaderAsync(ct))
+            {
+                if (!await reader.ReadAsync(ct))
+                {
+                    return "The group was deleted while the file was being imported; nothing was added.";
+                }
+                groupCount = reader.GetInt64(0);
+                keysJson = reader.GetString(1);
+            }
+            var replace = import.Mode == ImportMode.Replace;
+            long existing = 0;
+            if (!replace && groupCount > 0)
+            {
+                await using var count = Command(stage, null,
+                    "SELECT COUNT(*) FROM temp.import_stage s WHERE EXISTS (SELECT 1 FROM Recipients r WHERE r.GroupId = $g AND r.Address = '+' || s.Key)", ("$g", import.GroupId));
+                existing = Convert.ToInt64(await count.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture);
+            }
+            var total = replace ? staged : groupCount + staged - existing;
+            if (total > options.MaxGroupRecipients)
+            {
+                return LimitMessage(total, options.MaxGroupRecipients, replace);
+            }
+            if (replace)
+            {
+                await using var delete = Command(stage, null, "DELETE FROM Recipients WHERE GroupId = $g", ("$g", import.GroupId));
+                await delete.ExecuteNonQueryAsync(ct);
+            }
+            var onConflict = import.Mode == ImportMode.Append
+                ? "ON CONFLICT(GroupId, Address) DO NOTHING"
+                : "ON CONFLICT(GroupId, Address) DO UPDATE SET Channel = excluded.Channel, VariablesJson = excluded.VariablesJson";
+            await using (var move = Command(stage, null,
+                $"INSERT INTO Recipients (GroupId, Address, Channel, VariablesJson, CreatedAt) SELECT $g, '+' || Key, Channel, Vars, $now FROM temp.import_stage WHERE true {onConflict}",
+                ("$g", import.GroupId), ("$now", now)))
+            {
+                await move.ExecuteNonQueryAsync(ct);
+            }
+            var keys = replace ? [] : JsonSerializer.Deserialize<List<string>>(keysJson) ?? [];
+            foreach (var name in variableNames)
+            {
+                if (!keys.Contains(name, StringComparer.Ordinal))
+                {
+                    keys.Add(name);
+                }
+            }
+            await using (var group = Command(stage, null,
+                "UPDATE Groups SET RecipientCount = $count, AttributeKeysJson = $keys, LastImportAt = $now, UpdatedAt = $now WHERE Id = $g",
+                ("$g", import.GroupId), ("$count", total), ("$keys", JsonSerializer.Serialize(keys)), ("$now", now)))
+            {
+                await group.ExecuteNonQueryAsync(ct);
+            }
+            var imported = staged - existing;
+            var updated = import.Mode == ImportMode.Append ? 0 : existing;
+            var duplicates = progress.Duplicates + (import.Mode == ImportMode.Append ? existing : 0);
+            var summary = $"{imported:N0} added, {updated:N0} updated, {duplicates:N0} duplicates merged, {progress.Rejected:N0} rows rejected. The group now has {total:N0} recipients.";
+            await FlushErrorsAsync(stage, null, import.Id, progress, ct);
+            await using (var done = Command(stage, null,
+                "UPDATE Imports SET Status = 'COMPLETED', RowsRead = $rows, BytesRead = Bytes, Imported = $imported, Updated = $updated, Duplicates = $dups, Rejected = $rejected, Message = $message, CompletedAt = $now WHERE Id = $id AND Status = 'PROCESSING'",
+                ("$id", import.Id), ("$rows", progress.RowsRead), ("$imported", imported), ("$updated", updated), ("$dups", duplicates),
+                ("$rejected", progress.Rejected), ("$message", summary), ("$now", now)))
+            {
+                if (await done.ExecuteNonQueryAsync(ct) == 0)
+                {
+                    return null; // another run finished it; this one adds nothing
+                }
+            }
+            await ExecuteAsync(stage, null, "COMMIT;", ct);
+            committed = true;
+            logger.LogInformation("Import {ImportId} completed: {Summary}", import.Id, summary);
+            return null;
+        }
+        finally
+        {
+            if (!committed)
+            {
+                await ExecuteAsync(stage, null, "ROLLBACK;", CancellationToken.None);
+            }
+        }
+    }
+
+    private static string LimitMessage(long total, long limit, bool replace) =>
+        $"This import would bring the group to {total:N0} recipients{(replace ? "" : " or more")}, past the limit of {limit:N0}; nothing was added. Split the file or use another group.";
+
+    private async Task SaveProgressAsync(long importId, Progress progress, long distinct, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(ct);
+        await FlushErrorsAsync(connection, tx, importId, progress, ct);
+        await using (var update = Command(connection, tx,
+            "UPDATE Imports SET RowsRead = $rows, BytesRead = $bytes, Imported = $distinct, Duplicates = $dups, Rejected = $rejected WHERE Id = $id AND Status = 'PROCESSING'",
+            ("$id", importId), ("$rows", progress.RowsRead), ("$bytes", progress.BytesRead), ("$distinct", distinct), ("$dups", progress.Duplicates), ("$rejected", progress.Rejected)))
+        {
+            await update.ExecuteNonQueryAsync(ct);
+        }
+        await tx.CommitAsync(ct);
+    }
+
+    private static async Task FlushErrorsAsync(SqliteConnection connection, SqliteTransaction? tx, long importId, Progress progress, CancellationToken ct)
+    {
+        if (progress.PendingErrors.Count == 0)
+        {
+            return;
+        }
+        await using var insert = Command(connection, tx, "INSERT INTO ImportErrors (ImportId, Row, Line, Column, Value, Reason) VALUES ($id, $row, $line, $column, $value, $reason)",
+            ("$id", importId), ("$row", 0L), ("$line", 0L), ("$column", DBNull.Value), ("$value", DBNull.Value), ("$reason", ""));
+        foreach (var e in progress.PendingErrors)
+        {
+            insert.Parameters["$row"].Value = e.Row;
+            insert.Parameters["$line"].Value = e.Line;
+            insert.Parameters["$column"].Value = (object?)e.Column ?? DBNull.Value;
+            insert.Parameters["$value"].Value = e.Value is null ? DBNull.Value : e.Value.Length > 1000 ? e.Value[..1000] : e.Value;
+            insert.Parameters["$reason"].Value = e.Reason;
+            await insert.ExecuteNonQueryAsync(ct);
+        }
+        progress.PendingErrors.Clear();
+    }
+
+    private async Task FailAsync(ImportRow import, Progress progress, string message, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(ct);
+        await FlushErrorsAsync(connection, tx, import.Id, progress, ct);
+        await using (var update = Command(connection, tx,
+            "UPDATE Imports SET Status = 'FAILED', Message = $message, RowsRead = $rows, BytesRead = $bytes, Imported = 0, Updated = 0, Duplicates = $dups, Rejected = $rejected, CompletedAt = $now WHERE Id = $id AND Status = 'PROCESSING'",
+            ("$id", import.Id), ("$message", message), ("$rows", progress.RowsRead), ("$bytes", progress.BytesRead), ("$dups", progress.Duplicates),
+            ("$rejected", progress.Rejected), ("$now", clock.GetUtcNow())))
+        {
+            await update.ExecuteNonQueryAsync(ct);
+        }
+        await tx.CommitAsync(ct);
+        ImportService.TryDelete(Path.Combine(options.UploadFolder, import.StoredFile));
+        logger.LogInformation("Import {ImportId} failed: {Message}", import.Id, message);
+    }
+
+    private static SqliteCommand InsertCommand(SqliteConnection connection, SqliteTransaction tx, int rows, string conflict)
+    {
+        var sql = new StringBuilder("INSERT INTO temp.import_stage (Key, Channel, Vars) VALUES ");
+        for (var i = 0; i < rows; i++)
+        {
+            sql.Append(i == 0 ? "" : ",").Append(CultureInfo.InvariantCulture, $"($k{i},$c{i},$v{i})");
+        }
+        sql.Append(' ').Append(conflict);
+        var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = sql.ToString();
+        for (var i = 0; i < rows; i++)
+        {
+            command.Parameters.Add(new SqliteParameter("$k" + i.ToString(CultureInfo.InvariantCulture), SqliteType.Integer));
+            command.Parameters.Add(new SqliteParameter("$c" + i.ToString(CultureInfo.InvariantCulture), SqliteType.Text));
+            command.Parameters.Add(new SqliteParameter("$v" + i.ToString(CultureInfo.InvariantCulture), SqliteType.Text));
+        }
+        command.Prepare();
+        return command;
+    }
+
+    private static void Bind(SqliteCommand command, List<ValidRecipient> rows)
+    {
+        var parameters = command.Parameters;
+        for (var i = 0; i < rows.Count; i++)
+        {
+            parameters[i * 3].Value = rows[i].Key;
+            parameters[(i * 3) + 1].Value = rows[i].Channel;
+            parameters[(i * 3) + 2].Value = rows[i].VariablesJson;
+        }
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? tx, string sql, params (string Name, object Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+        return command;
+    }
+
+    private static async Task ExecuteAsync(SqliteConnection connection, SqliteTransaction? tx, string sql, CancellationToken ct)
+    {
+        await using var command = Command(connection, tx, sql);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    private static async Task<long> ScalarAsync(SqliteConnection connection, SqliteTransaction? tx, string sql, CancellationToken ct)
+    {
+        await using var command = Command(connection, tx, sql);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture);
+    }
+}

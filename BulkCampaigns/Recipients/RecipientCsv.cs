@@ -1,0 +1,204 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using CsvHelper;
+
+namespace BulkCampaigns.Recipients;
+
+/// <summary>One CSV record: its number among the data rows, the file line it starts on, and its fields.</summary>
+public readonly record struct CsvRecord(long Row, long Line, string[] Fields);
+
+/// <summary>A row that went in (its E.164 number as a <see cref="long"/>, which dedupes compactly).</summary>
+public readonly record struct ValidRecipient(long Key, string Channel, string VariablesJson)
+{
+    public string Address => "+" + Key.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>A row that did not go in, and why, in words a marketer reads.</summary>
+public sealed record RowRejection(long Row, long Line, string? Column, string? Value, string Reason)
+{
+    public string Describe() => Value is { Length: > 0 }
+        ? $"Row {Row} (line {Line}): '{Value}' is {Reason.Replace("the address is ", "", StringComparison.Ordinal)}"
+        : $"Row {Row} (line {Line}): {Reason}";
+}
+
+/// <summary>
+/// Streams the records of a CSV file after its header (CsvHelper's reader: quotes, embedded
+/// delimiters and line breaks), with the line each record starts on. A UTF-8 BOM is skipped.
+/// </summary>
+public sealed class RecipientCsvReader : IDisposable
+{
+    private readonly CsvReader _reader;
+
+    public RecipientCsvReader(Stream stream, char delimiter)
+    {
+        _reader = CsvReader.Create(stream, CsvLayout.Options(delimiter), leaveOpen: true);
+        Header = _reader.Headers.Select(h => (h ?? "").Trim()).ToArray();
+        for (var i = 0; i < Header.Length; i++)
+        {
+            if (Header[i].Length == 0)
+            {
+                Header[i] = "column" + (i + 1).ToString(CultureInfo.InvariantCulture);
+            }
+        }
+    }
+
+    public string[] Header { get; }
+
+    /// <summary>Bytes of the file read so far (for progress and time left).</summary>
+    public long BytesRead => _reader.ByteOffset;
+
+    public bool TryRead(out CsvRecord record)
+    {
+        if (!_reader.Read())
+        {
+            record = default;
+            return false;
+        }
+        var fields = new string[_reader.FieldCount];
+        for (var i = 0; i < fields.Length; i++)
+        {
+            fields[i] = _reader.GetString(i) ?? "";
+        }
+        record = new CsvRecord(_reader.RowNumber, _reader.LineNumber, fields);
+        return true;
+    }
+
+    public void Dispose() => _reader.Dispose();
+}
+
+/// <summary>
+/// The rules a data row must pass: as many values as the header, an address that normalizes to
+/// E.164 (national numbers in the default region, <c>+</c> numbers in any), a known channel.
+/// Every other column becomes a variable, kept as text byte for byte. Thread-safe: imports validate
+/// batches on several cores at once.
+/// </summary>
+public sealed class RecipientRowValidator
+{
+    public static readonly string[] Channels = ["PHONE", "RCS", "WHATSAPP"];
+
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
+
+    private readonly string[] _headers;
+    private readonly int _address;
+    private readonly int _channel;
+    private readonly string _region;
+    private readonly (int Index, JsonEncodedText Name)[] _variables;
+
+    public RecipientRowValidator(string[] headers, int addressIndex, int channelIndex, string region)
+    {
+        _headers = headers;
+        _address = addressIndex;
+        _channel = channelIndex;
+        _region = region;
+        _variables = headers.Select((h, i) => (i, JsonEncodedText.Encode(h, JavaScriptEncoder.UnsafeRelaxedJsonEscaping)))
+            .Where(v => v.i != addressIndex && v.i != channelIndex).ToArray();
+    }
+
+    /// <summary>The header names that become variables, in file order.</summary>
+    public IReadOnlyList<string> VariableNames => _variables.Select(v => _headers[v.Index]).ToList();
+
+    /// <summary>Finds the address and channel columns in a header; <c>error</c> says what is missing.</summary>
+    public static (int Address, int Channel, string? Error) ResolveColumns(IReadOnlyList<string> headers, string? addressColumn, string? channelColumn)
+    {
+        var address = -1;
+        if (!string.IsNullOrWhiteSpace(addressColumn))
+        {
+            address = IndexOf(headers, addressColumn);
+            if (address < 0)
+            {
+                return (-1, -1, $"The address column '{addressColumn}' is not in the file's header ({string.Join(", ", headers)}).");
+            }
+        }
+        else if (CsvLayout.DetectAddressColumn(headers) is { } detected)
+        {
+            address = IndexOf(headers, detected);
+        }
+        else
+        {
+            return (-1, -1, $"No address column found: none of the headers ({string.Join(", ", headers)}) is named like phone, mobile, msisdn, number, to or address. Rename the column or choose it.");
+        }
+        var channel = -1;
+        if (!string.IsNullOrWhiteSpace(channelColumn))
+        {
+            channel = IndexOf(headers, channelColumn);
+            if (channel < 0)
+            {
+                return (-1, -1, $"The channel column '{channelColumn}' is not in the file's header ({string.Join(", ", headers)}).");
+            }
+            if (channel == address)
+            {
+                return (-1, -1, "The channel column cannot be the address column.");
+            }
+        }
+        return (address, channel, null);
+    }
+
+    private static int IndexOf(IReadOnlyList<string> headers, string name)
+    {
+        for (var i = 0; i < headers.Count; i++)
+        {
+            if (string.Equals(headers[i], name.Trim(), StringComparison.OrdinalIgnoreCase))
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /// <summary>Checks one record; returns null and the row when it goes in, or the rejection.</summary>
+    public RowRejection? Validate(in CsvRecord record, ArrayBufferWriter<byte> buffer, out ValidRecipient recipient)
+    {
+        recipient = default;
+        var fields = record.Fields;
+        if (fields.Length != _headers.Length)
+        {
+            return new RowRejection(record.Row, record.Line, null, null,
+                $"has {Plural(fields.Length, "value")} but the header has {Plural(_headers.Length, "column")}");
+        }
+        var addressColumn = _headers[_address];
+        var raw = fields[_address];
+        // An exported file escapes cells starting with '+' as '+… (formula injection); read them back.
+        var text = raw.Trim().TrimStart('\'');
+        if (text.Length == 0)
+        {
+            return new RowRejection(record.Row, record.Line, addressColumn, raw, "the address is empty");
+        }
+        if (!PhoneAddress.TryNormalize(text, _region, out var e164, out var error))
+        {
+            return new RowRejection(record.Row, record.Line, addressColumn, raw, error);
+        }
+        var channel = "PHONE";
+        if (_channel >= 0)
+        {
+            var value = fields[_channel].Trim();
+            channel = value.ToUpperInvariant() switch
+            {
+                "" or "PHONE" or "SMS" or "MMS" => "PHONE",
+                "RCS" => "RCS",
+                "WHATSAPP" => "WHATSAPP",
+                _ => "",
+            };
+            if (channel.Length == 0)
+            {
+                return new RowRejection(record.Row, record.Line, _headers[_channel], value, "not a channel: use PHONE (SMS/MMS), RCS or WHATSAPP");
+            }
+        }
+        buffer.ResetWrittenCount();
+        using (var json = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            json.WriteStartObject();
+            foreach (var (index, name) in _variables)
+            {
+                json.WriteString(name, fields[index]);
+            }
+            json.WriteEndObject();
+        }
+        recipient = new ValidRecipient(long.Parse(e164.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture), channel, Encoding.UTF8.GetString(buffer.WrittenSpan));
+        return null;
+    }
+
+    private static string Plural(int n, string word) => n == 1 ? $"1 {word}" : $"{n} {word}s";
+}

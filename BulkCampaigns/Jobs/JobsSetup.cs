@@ -1,5 +1,6 @@
 using BulkCampaigns.Auth;
 using Hangfire;
+using Hangfire.AspNetCore;
 using Hangfire.Dashboard;
 using Hangfire.InMemory;
 
@@ -9,14 +10,28 @@ public static class JobsSetup
 {
     public static IServiceCollection AddAppJobs(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddHangfire(c => c
-            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
-            .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings()
-            .UseInMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) })
-            // Hangfire retries a failed job 10 times by default; a job that calls a provider must decide
-            // on purpose whether a re-run is safe, so no job retries unless it says so itself.
-            .UseFilter(new AutomaticRetryAttribute { Attempts = 0 }));
+        // Hangfire keeps its storage, activator and log provider in process-wide statics. Each app registers its
+        // own storage and activator so that apps hosted side by side (integration tests) never run each other's
+        // jobs nor use each other's disposed queue; the storage is made once this app's logging is in place.
+        InMemoryStorage? storage = null;
+        services.AddSingleton<JobStorage>(sp =>
+        {
+            _ = sp.GetRequiredService<IGlobalConfiguration>();
+            return storage!;
+        });
+        services.AddSingleton<JobActivator>(sp => new AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
+        services.AddHangfire((sp, c) =>
+        {
+            storage = new InMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) });
+            c.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+                .UseSimpleAssemblyNameTypeSerializer()
+                .UseRecommendedSerializerSettings()
+                .UseActivator(sp.GetRequiredService<JobActivator>())
+                .UseStorage(storage)
+                // Hangfire retries a failed job 10 times by default; a job that calls a provider must decide
+                // on purpose whether a re-run is safe, so no job retries unless it says so itself.
+                .UseFilter(new AutomaticRetryAttribute { Attempts = 0 });
+        });
         services.AddHangfireServer(o =>
         {
             o.WorkerCount = configuration.GetValue("Jobs:WorkerCount", Math.Max(4, Environment.ProcessorCount * 2));

@@ -30,7 +30,10 @@ public static class PhoneAddress
             error = text.StartsWith('+') ? "not a valid phone number" : $"not a valid phone number for region {region}";
             return false;
         }
-        if (!Util.IsValidNumber(number))
+        // Most numbers are of the region they were read in (or the main region of their country code): checking
+        // that region first spares libphonenumber's search through every region sharing the code (NANP has 25).
+        var likelyRegion = text.StartsWith('+') ? Util.GetRegionCodeForCountryCode(number.CountryCode) : region;
+        if (!Util.IsValidNumberForRegion(number, likelyRegion) && !Util.IsValidNumber(number))
         {
             error = text.StartsWith('+') ? "not a valid phone number" : $"not a valid phone number for region {region}";
             return false;

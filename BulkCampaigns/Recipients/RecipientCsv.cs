@@ -79,8 +79,6 @@ public sealed class RecipientRowValidator
 {
     public static readonly string[] Channels = ["PHONE", "RCS", "WHATSAPP"];
 
-    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
-
     private readonly string[] _headers;
     private readonly int _address;
     private readonly int _channel;
@@ -186,18 +184,52 @@ public sealed class RecipientRowValidator
                 return new RowRejection(record.Row, record.Line, _headers[_channel], value, "not a channel: use PHONE (SMS/MMS), RCS or WHATSAPP");
             }
         }
-        buffer.ResetWrittenCount();
-        using (var json = new Utf8JsonWriter(buffer, WriterOptions))
+        var json = new StringBuilder(128).Append('{');
+        for (var i = 0; i < _variables.Length; i++)
         {
-            json.WriteStartObject();
-            foreach (var (index, name) in _variables)
-            {
-                json.WriteString(name, fields[index]);
-            }
-            json.WriteEndObject();
+            var (index, name) = _variables[i];
+            json.Append(i == 0 ? "\"" : ",\"").Append(name.Value).Append("\":\"");
+            AppendJsonText(json, fields[index]);
+            json.Append('"');
         }
-        recipient = new ValidRecipient(long.Parse(e164.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture), channel, Encoding.UTF8.GetString(buffer.WrittenSpan));
+        json.Append('}');
+        recipient = new ValidRecipient(long.Parse(e164.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture), channel, json.ToString());
         return null;
+    }
+
+    private static readonly SearchValues<char> NeedsEscaping = SearchValues.Create(
+        "\"\\\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u0009\u000A\u000B\u000C\u000D\u000E\u000F\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F");
+
+    /// <summary>
+    /// Writes a JSON string body. Most values need no escaping and are copied as they are (non-ASCII
+    /// included, so the stored JSON keeps names readable); the rest go through the JSON encoder.
+    /// </summary>
+    private static void AppendJsonText(StringBuilder json, string value)
+    {
+        if (value.AsSpan().IndexOfAny(NeedsEscaping) < 0 && !HasLoneSurrogate(value))
+        {
+            json.Append(value);
+        }
+        else
+        {
+            json.Append(JsonEncodedText.Encode(value, JavaScriptEncoder.UnsafeRelaxedJsonEscaping).Value);
+        }
+    }
+
+    private static bool HasLoneSurrogate(string value)
+    {
+        for (var i = 0; i < value.Length; i++)
+        {
+            if (char.IsHighSurrogate(value[i]) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(value[i]))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static string Plural(int n, string word) => n == 1 ? $"1 {word}" : $"{n} {word}s";

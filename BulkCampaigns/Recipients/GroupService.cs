@@ -107,16 +107,19 @@ public sealed class GroupService(IDbContextFactory<AppDbContext> dbFactory, Data
     {
         await using var connection = await database.OpenAsync(ct);
         await using var command = connection.CreateCommand();
-        command.CommandText = """
+        // One lower bound only: given two (the prefix and the cursor), SQLite seeks to one and filters the other
+        // row by row, which at depth 900,000 meant walking 900,000 index entries.
+        var after = afterKey > 0 ? "+" + afterKey.ToString(CultureInfo.InvariantCulture) : "";
+        var seekAfterCursor = string.CompareOrdinal(after, prefix) >= 0;
+        command.CommandText = $"""
             SELECT Id, Address, Channel, VariablesJson, CreatedAt FROM Recipients
-            WHERE GroupId = $g AND Address >= $from AND Address < $to AND Address > $after
+            WHERE GroupId = $g AND Address {(seekAfterCursor ? ">" : ">=")} $from AND Address < $to
             ORDER BY Address LIMIT $take
             """;
         command.Parameters.AddWithValue("$g", groupId);
-        command.Parameters.AddWithValue("$from", prefix);
+        command.Parameters.AddWithValue("$from", seekAfterCursor ? after : prefix);
         // Every E.164 string starting with the prefix sorts below prefix + ':' (the character after '9').
         command.Parameters.AddWithValue("$to", prefix + ":");
-        command.Parameters.AddWithValue("$after", afterKey > 0 ? "+" + afterKey.ToString(CultureInfo.InvariantCulture) : "");
         command.Parameters.AddWithValue("$take", take);
         var list = new List<RecipientView>(take);
         await using var reader = await command.ExecuteReaderAsync(ct);

@@ -19,9 +19,11 @@ public sealed record RecipientView(string Id, string Address, string Channel, IR
 public enum DeleteGroupResult { Deleted, NotFound, InUse, Importing }
 
 /// <summary>Groups and their recipients: create, rename, delete, list, browse, export. Pages and endpoints share it.</summary>
-public sealed class GroupService(IDbContextFactory<AppDbContext> dbFactory, DatabaseConnection database, IGroupUsage usage, TimeProvider clock)
+public sealed class GroupService(IDbContextFactory<AppDbContext> dbFactory, DatabaseConnection database, IGroupUsage usage, RecipientOptions options, TimeProvider clock)
 {
     public const int MaxNameLength = 200;
+
+    public long MaxRecipients => options.MaxGroupRecipients;
 
     /// <summary>Null when the name is fine, else what is wrong with it.</summary>
     public static string? CheckName(string? name) =>

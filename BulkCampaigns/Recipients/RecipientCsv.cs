@@ -34,6 +34,7 @@ public sealed class RecipientCsvReader : IDisposable
 
     public RecipientCsvReader(Stream stream, char delimiter)
     {
+        FileLength = stream.CanSeek ? stream.Length : 0;
         _reader = CsvReader.Create(stream, CsvLayout.Options(delimiter), leaveOpen: true);
         Header = _reader.Headers.Select(h => (h ?? "").Trim()).ToArray();
         for (var i = 0; i < Header.Length; i++)
@@ -46,6 +47,9 @@ public sealed class RecipientCsvReader : IDisposable
     }
 
     public string[] Header { get; }
+
+    /// <summary>The file's size in bytes (0 when the stream can't tell).</summary>
+    public long FileLength { get; }
 
     /// <summary>Bytes of the file read so far (for progress and time left).</summary>
     public long BytesRead => _reader.ByteOffset;

@@ -29,12 +29,14 @@ public sealed class CsvImportJob(DatabaseConnection database, RecipientOptions o
     private const int BatchSize = 2048;
     private const int RowsPerInsert = 1;
     private static readonly TimeSpan ProgressEvery = TimeSpan.FromMilliseconds(400);
-    private static readonly ConcurrentDictionary<long, byte> Running = new();
+    // Keyed by database too: import IDs are per database, and tests host several apps in one process.
+    private static readonly ConcurrentDictionary<(string Database, long Id), byte> Running = new();
 
     [AutomaticRetry(Attempts = 0)]
     public async Task RunAsync(long importId, CancellationToken ct)
     {
-        if (!Running.TryAdd(importId, 0))
+        var key = (database.ConnectionString, importId);
+        if (!Running.TryAdd(key, 0))
         {
             return; // already running in this process
         }
@@ -44,7 +46,7 @@ public sealed class CsvImportJob(DatabaseConnection database, RecipientOptions o
         }
         finally
         {
-            Running.TryRemove(importId, out _);
+            Running.TryRemove(key, out _);
         }
     }
 

@@ -18,6 +18,8 @@ export function attach(dropZone, input, dotnet) {
             pick();
         }
     });
+    // Lets a test (or a script) know the picker is live before it chooses a file.
+    input.dataset.attached = "true";
 }
 
 export function upload(input, url, dotnet) {

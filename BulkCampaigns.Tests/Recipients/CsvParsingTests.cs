@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using BulkCampaigns.Recipients;
@@ -18,12 +17,11 @@ public sealed class CsvParsingTests
         var (address, channel, error) = RecipientRowValidator.ResolveColumns(reader.Header, addressColumn, channelColumn);
         Assert.Null(error);
         var validator = new RecipientRowValidator(reader.Header, address, channel, region);
-        var buffer = new ArrayBufferWriter<byte>();
         var accepted = new List<(CsvRecord, ValidRecipient)>();
         var rejected = new List<RowRejection>();
         while (reader.TryRead(out var record))
         {
-            if (validator.Validate(record, buffer, out var recipient) is { } rejection)
+            if (validator.Validate(record, out var recipient) is { } rejection)
             {
                 rejected.Add(rejection);
             }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
@@ -327,10 +326,9 @@ public sealed class CsvImportJob(DatabaseConnection database, RecipientOptions o
     {
         var valid = new List<ValidRecipient>(batch.Count);
         var rejected = new List<RowRejection>();
-        var buffer = new ArrayBufferWriter<byte>(512);
         for (var i = 0; i < batch.Count; i++)
         {
-            var rejection = validator.Validate(batch.Records[i], buffer, out var recipient);
+            var rejection = validator.Validate(batch.Records[i], out var recipient);
             if (rejection is null)
             {
                 valid.Add(recipient);

@@ -151,7 +151,7 @@ public sealed class RecipientRowValidator
     }
 
     /// <summary>Checks one record; returns null and the row when it goes in, or the rejection.</summary>
-    public RowRejection? Validate(in CsvRecord record, ArrayBufferWriter<byte> buffer, out ValidRecipient recipient)
+    public RowRejection? Validate(in CsvRecord record, out ValidRecipient recipient)
     {
         recipient = default;
         var fields = record.Fields;

@@ -6,6 +6,7 @@ IScenario[] scenarios =
 [
     new PublicIdScenario(),
     new RenderScenario(),
+    new ImportScenario(),
 ];
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "list")

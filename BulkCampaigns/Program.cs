@@ -6,6 +6,7 @@ using BulkCampaigns.Data;
 using BulkCampaigns.Hosting;
 using BulkCampaigns.Jobs;
 using BulkCampaigns.Live;
+using BulkCampaigns.Recipients;
 using BulkCampaigns.Suppressions;
 using MudBlazor.Services;
 
@@ -21,6 +22,7 @@ builder.Services.AddApiPlumbing(builder.Configuration);
 builder.Services.AddSingleton<TemplateRenderer>();
 builder.Services.AddContent();
 builder.Services.AddSingleton<SuppressionService>();
+builder.Services.AddRecipients(builder.Configuration);
 
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
@@ -48,6 +50,7 @@ app.MapAuthEndpoints();
 app.MapApiPlumbing();
 var v1 = app.MapApiV1();
 v1.MapContentApi();
+v1.MapRecipientsApi().MapSuppressionsApi();
 app.MapAppJobs();
 app.MapLive();
 

@@ -1,5 +1,6 @@
 using BulkCampaigns.Auth;
 using Hangfire;
+using Hangfire.AspNetCore;
 using Hangfire.Dashboard;
 using Hangfire.InMemory;
 
@@ -9,20 +10,29 @@ public static class JobsSetup
 {
     public static IServiceCollection AddAppJobs(this IServiceCollection services, IConfiguration configuration)
     {
-        // The storage is this app's own singleton, not only Hangfire's process-wide JobStorage.Current:
-        // the server, the dashboard and IBackgroundJobClient all take it from DI, so two app instances in one
-        // process (the tests) never run each other's jobs.
-        var storage = new InMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) });
-        services.AddSingleton<JobStorage>(storage);
-        services.AddHangfire((sp, c) => c
-            .UseLogProvider(new SurvivingLogProvider(new Hangfire.AspNetCore.AspNetCoreLogProvider(sp.GetRequiredService<ILoggerFactory>())))
-            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
-            .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings()
-            .UseStorage(storage)
-            // Hangfire retries a failed job 10 times by default; a job that calls a provider must decide
-            // on purpose whether a re-run is safe, so no job retries unless it says so itself.
-            .UseFilter(new AutomaticRetryAttribute { Attempts = 0 }));
+        // Hangfire keeps its storage, activator and log provider in process-wide statics. Each app registers its
+        // own storage and activator so that apps hosted side by side (integration tests) never run each other's
+        // jobs nor use each other's disposed queue; the storage is made once this app's logging is in place.
+        InMemoryStorage? storage = null;
+        services.AddSingleton<JobStorage>(sp =>
+        {
+            _ = sp.GetRequiredService<IGlobalConfiguration>();
+            return storage!;
+        });
+        services.AddSingleton<JobActivator>(sp => new AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
+        services.AddHangfire((sp, c) =>
+        {
+            c.UseLogProvider(new SurvivingLogProvider(new AspNetCoreLogProvider(sp.GetRequiredService<ILoggerFactory>())));
+            storage = new InMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) });
+            c.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+                .UseSimpleAssemblyNameTypeSerializer()
+                .UseRecommendedSerializerSettings()
+                .UseActivator(sp.GetRequiredService<JobActivator>())
+                .UseStorage(storage)
+                // Hangfire retries a failed job 10 times by default; a job that calls a provider must decide
+                // on purpose whether a re-run is safe, so no job retries unless it says so itself.
+                .UseFilter(new AutomaticRetryAttribute { Attempts = 0 });
+        });
         services.AddHangfireServer(o =>
         {
             o.WorkerCount = configuration.GetValue("Jobs:WorkerCount", Math.Max(4, Environment.ProcessorCount * 2));

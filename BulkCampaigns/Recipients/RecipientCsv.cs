@@ -1,0 +1,240 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using CsvHelper;
+
+namespace BulkCampaigns.Recipients;
+
+/// <summary>One CSV record: its number among the data rows, the file line it starts on, and its fields.</summary>
+public readonly record struct CsvRecord(long Row, long Line, string[] Fields);
+
+/// <summary>A row that went in (its E.164 number as a <see cref="long"/>, which dedupes compactly).</summary>
+public readonly record struct ValidRecipient(long Key, string Channel, string VariablesJson)
+{
+    public string Address => "+" + Key.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>A row that did not go in, and why, in words a marketer reads.</summary>
+public sealed record RowRejection(long Row, long Line, string? Column, string? Value, string Reason)
+{
+    public string Describe() => Value is { Length: > 0 }
+        ? $"Row {Row} (line {Line}): '{Value}' is {Reason.Replace("the address is ", "", StringComparison.Ordinal)}"
+        : $"Row {Row} (line {Line}): {Reason}";
+}
+
+/// <summary>
+/// Streams the records of a CSV file after its header (CsvHelper's reader: quotes, embedded
+/// delimiters and line breaks), with the line each record starts on. A UTF-8 BOM is skipped.
+/// </summary>
+public sealed class RecipientCsvReader : IDisposable
+{
+    private readonly CsvReader _reader;
+
+    public RecipientCsvReader(Stream stream, char delimiter)
+    {
+        FileLength = stream.CanSeek ? stream.Length : 0;
+        _reader = CsvReader.Create(stream, CsvLayout.Options(delimiter), leaveOpen: true);
+        Header = _reader.Headers.Select(h => (h ?? "").Trim()).ToArray();
+        for (var i = 0; i < Header.Length; i++)
+        {
+            if (Header[i].Length == 0)
+            {
+                Header[i] = "column" + (i + 1).ToString(CultureInfo.InvariantCulture);
+            }
+        }
+    }
+
+    public string[] Header { get; }
+
+    /// <summary>The file's size in bytes (0 when the stream can't tell).</summary>
+    public long FileLength { get; }
+
+    /// <summary>Bytes of the file read so far (for progress and time left).</summary>
+    public long BytesRead => _reader.ByteOffset;
+
+    public bool TryRead(out CsvRecord record)
+    {
+        if (!_reader.Read())
+        {
+            record = default;
+            return false;
+        }
+        var fields = new string[_reader.FieldCount];
+        for (var i = 0; i < fields.Length; i++)
+        {
+            fields[i] = _reader.GetString(i) ?? "";
+        }
+        record = new CsvRecord(_reader.RowNumber, _reader.LineNumber, fields);
+        return true;
+    }
+
+    public void Dispose() => _reader.Dispose();
+}
+
+/// <summary>
+/// The rules a data row must pass: as many values as the header, an address that normalizes to
+/// E.164 (national numbers in the default region, <c>+</c> numbers in any), a known channel.
+/// Every other column becomes a variable, kept as text byte for byte. Thread-safe: imports validate
+/// batches on several cores at once.
+/// </summary>
+public sealed class RecipientRowValidator
+{
+    public static readonly string[] Channels = ["PHONE", "RCS", "WHATSAPP"];
+
+    private readonly string[] _headers;
+    private readonly int _address;
+    private readonly int _channel;
+    private readonly string _region;
+    private readonly (int Index, JsonEncodedText Name)[] _variables;
+
+    public RecipientRowValidator(string[] headers, int addressIndex, int channelIndex, string region)
+    {
+        _headers = headers;
+        _address = addressIndex;
+        _channel = channelIndex;
+        _region = region;
+        _variables = headers.Select((h, i) => (i, JsonEncodedText.Encode(h, JavaScriptEncoder.UnsafeRelaxedJsonEscaping)))
+            .Where(v => v.i != addressIndex && v.i != channelIndex).ToArray();
+    }
+
+    /// <summary>The header names that become variables, in file order.</summary>
+    public IReadOnlyList<string> VariableNames => _variables.Select(v => _headers[v.Index]).ToList();
+
+    /// <summary>Finds the address and channel columns in a header; <c>error</c> says what is missing.</summary>
+    public static (int Address, int Channel, string? Error) ResolveColumns(IReadOnlyList<string> headers, string? addressColumn, string? channelColumn)
+    {
+        var address = -1;
+        if (!string.IsNullOrWhiteSpace(addressColumn))
+        {
+            address = IndexOf(headers, addressColumn);
+            if (address < 0)
+            {
+                return (-1, -1, $"The address column '{addressColumn}' is not in the file's header ({string.Join(", ", headers)}).");
+            }
+        }
+        else if (CsvLayout.DetectAddressColumn(headers) is { } detected)
+        {
+            address = IndexOf(headers, detected);
+        }
+        else
+        {
+            return (-1, -1, $"No address column found: none of the headers ({string.Join(", ", headers)}) is named like phone, mobile, msisdn, number, to or address. Rename the column or choose it.");
+        }
+        var channel = -1;
+        if (!string.IsNullOrWhiteSpace(channelColumn))
+        {
+            channel = IndexOf(headers, channelColumn);
+            if (channel < 0)
+            {
+                return (-1, -1, $"The channel column '{channelColumn}' is not in the file's header ({string.Join(", ", headers)}).");
+            }
+            if (channel == address)
+            {
+                return (-1, -1, "The channel column cannot be the address column.");
+            }
+        }
+        return (address, channel, null);
+    }
+
+    private static int IndexOf(IReadOnlyList<string> headers, string name)
+    {
+        for (var i = 0; i < headers.Count; i++)
+        {
+            if (string.Equals(headers[i], name.Trim(), StringComparison.OrdinalIgnoreCase))
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /// <summary>Checks one record; returns null and the row when it goes in, or the rejection.</summary>
+    public RowRejection? Validate(in CsvRecord record, out ValidRecipient recipient)
+    {
+        recipient = default;
+        var fields = record.Fields;
+        if (fields.Length != _headers.Length)
+        {
+            return new RowRejection(record.Row, record.Line, null, null,
+                $"has {Plural(fields.Length, "value")} but the header has {Plural(_headers.Length, "column")}");
+        }
+        var addressColumn = _headers[_address];
+        var raw = fields[_address];
+        // An exported file escapes cells starting with '+' as '+… (formula injection); read them back.
+        var text = raw.Trim().TrimStart('\'');
+        if (text.Length == 0)
+        {
+            return new RowRejection(record.Row, record.Line, addressColumn, raw, "the address is empty");
+        }
+        if (!PhoneAddress.TryNormalize(text, _region, out var e164, out var error))
+        {
+            return new RowRejection(record.Row, record.Line, addressColumn, raw, error);
+        }
+        var channel = "PHONE";
+        if (_channel >= 0)
+        {
+            var value = fields[_channel].Trim();
+            channel = value.ToUpperInvariant() switch
+            {
+                "" or "PHONE" or "SMS" or "MMS" => "PHONE",
+                "RCS" => "RCS",
+                "WHATSAPP" => "WHATSAPP",
+                _ => "",
+            };
+            if (channel.Length == 0)
+            {
+                return new RowRejection(record.Row, record.Line, _headers[_channel], value, "not a channel: use PHONE (SMS/MMS), RCS or WHATSAPP");
+            }
+        }
+        var json = new StringBuilder(128).Append('{');
+        for (var i = 0; i < _variables.Length; i++)
+        {
+            var (index, name) = _variables[i];
+            json.Append(i == 0 ? "\"" : ",\"").Append(name.Value).Append("\":\"");
+            AppendJsonText(json, fields[index]);
+            json.Append('"');
+        }
+        json.Append('}');
+        recipient = new ValidRecipient(long.Parse(e164.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture), channel, json.ToString());
+        return null;
+    }
+
+    private static readonly SearchValues<char> NeedsEscaping = SearchValues.Create(
+        "\"\\\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u0009\u000A\u000B\u000C\u000D\u000E\u000F\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F");
+
+    /// <summary>
+    /// Writes a JSON string body. Most values need no escaping and are copied as they are (non-ASCII
+    /// included, so the stored JSON keeps names readable); the rest go through the JSON encoder.
+    /// </summary>
+    private static void AppendJsonText(StringBuilder json, string value)
+    {
+        if (value.AsSpan().IndexOfAny(NeedsEscaping) < 0 && !HasLoneSurrogate(value))
+        {
+            json.Append(value);
+        }
+        else
+        {
+            json.Append(JsonEncodedText.Encode(value, JavaScriptEncoder.UnsafeRelaxedJsonEscaping).Value);
+        }
+    }
+
+    private static bool HasLoneSurrogate(string value)
+    {
+        for (var i = 0; i < value.Length; i++)
+        {
+            if (char.IsHighSurrogate(value[i]) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(value[i]))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static string Plural(int n, string word) => n == 1 ? $"1 {word}" : $"{n} {word}s";
+}

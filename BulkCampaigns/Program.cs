@@ -3,8 +3,12 @@ using BulkCampaigns.Auth;
 using BulkCampaigns.Components;
 using BulkCampaigns.Content;
 using BulkCampaigns.Data;
+using BulkCampaigns.Dispatch;
+using BulkCampaigns.Dispatch.Providers;
 using BulkCampaigns.Hosting;
 using BulkCampaigns.Jobs;
+using BulkCampaigns.Senders;
+using BulkCampaigns.Simulator;
 using BulkCampaigns.Suppressions;
 using MudBlazor.Services;
 
@@ -18,6 +22,7 @@ builder.Services.AddAppJobs(builder.Configuration);
 builder.Services.AddApiPlumbing(builder.Configuration);
 builder.Services.AddSingleton<TemplateRenderer>();
 builder.Services.AddSingleton<SuppressionService>();
+builder.Services.AddDispatch(builder.Configuration);
 
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
@@ -43,6 +48,10 @@ app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.MapAuthEndpoints();
 app.MapApiPlumbing();
 var v1 = app.MapApiV1();
+v1.MapSendersApi();
+v1.MapDispatchApi();
+v1.MapSimulatorApi();
+app.MapTwilioWebhooks();
 app.MapAppJobs();
 
 await app.RunAsync();

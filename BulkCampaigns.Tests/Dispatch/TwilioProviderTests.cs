@@ -65,6 +65,7 @@ public sealed class FakeTwilio : IAsyncDisposable
     }
 }
 
+[Collection(DispatchAppsCollection.Name)]
 public sealed class TwilioProviderTests : IClassFixture<TwilioProviderTests.App>, IDisposable
 {
     public const string AccountSid = "AC00000000000000000000000000000001";

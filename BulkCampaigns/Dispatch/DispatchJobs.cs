@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using BulkCampaigns.Content;
 using BulkCampaigns.Data;
@@ -427,49 +429,65 @@ public sealed class DispatchJobs(
                     }
                 }
             }
-            await using var update = connection.CreateCommand();
-            update.Transaction = tx;
-            update.CommandText = """
-                UPDATE Messages SET Status = $status, Body = $body, Segments = $segments, ProviderMessageId = $pid,
-                    SentAt = $sentAt, UpdatedAt = $now, Attempts = Attempts + $attempts,
-                    ErrorCode = $code, ErrorMessage = $message, Retryable = $retryable,
-                    ClaimedAt = CASE WHEN $status = 1 THEN NULL ELSE ClaimedAt END
-                WHERE Id = $id AND Status = 2
-                """;
-            var status = update.Parameters.Add("$status", SqliteType.Integer);
-            var body = update.Parameters.Add("$body", SqliteType.Text);
-            var segments = update.Parameters.Add("$segments", SqliteType.Integer);
-            var pid = update.Parameters.Add("$pid", SqliteType.Text);
-            var sentAt = update.Parameters.Add("$sentAt", SqliteType.Integer);
-            update.Parameters.AddWithValue("$now", now);
-            var attempts = update.Parameters.Add("$attempts", SqliteType.Integer);
-            var code = update.Parameters.Add("$code", SqliteType.Text);
-            var message = update.Parameters.Add("$message", SqliteType.Text);
-            var retryable = update.Parameters.Add("$retryable", SqliteType.Integer);
-            var id = update.Parameters.Add("$id", SqliteType.Integer);
-            update.Prepare();
+            // One set-based update per flush: the outcomes go in as one JSON array parameter.
+            var buffer = new ArrayBufferWriter<byte>(settled.Count * 96);
+            await using (var json = new Utf8JsonWriter(buffer))
+            {
+                json.WriteStartArray();
+                foreach (var p in settled)
+                {
+                    json.WriteStartArray();
+                    json.WriteNumberValue(p.Id);
+                    json.WriteNumberValue((int)p.Final);
+                    json.WriteStringValue(p.Body);
+                    json.WriteNumberValue(p.Segments);
+                    WriteOrNull(json, p.ProviderMessageId);
+                    if (p.SentAt is { } at)
+                    {
+                        json.WriteNumberValue(at.ToUnixTimeMilliseconds());
+                    }
+                    else
+                    {
+                        json.WriteNullValue();
+                    }
+                    json.WriteNumberValue(p.Attempts);
+                    WriteOrNull(json, p.Code);
+                    WriteOrNull(json, p.Message);
+                    json.WriteNumberValue(p.Retryable ? 1 : 0);
+                    json.WriteEndArray();
+                }
+                json.WriteEndArray();
+            }
+            var written = new HashSet<long>(settled.Count);
+            await using (var update = connection.CreateCommand())
+            {
+                update.Transaction = tx;
+                update.CommandText = """
+                    UPDATE Messages SET Status = j.s, Body = j.b, Segments = j.g, ProviderMessageId = j.p, SentAt = j.t, UpdatedAt = $now,
+                        Attempts = Attempts + j.a, ErrorCode = j.c, ErrorMessage = j.m, Retryable = j.r,
+                        ClaimedAt = CASE WHEN j.s = 1 THEN NULL ELSE ClaimedAt END
+                    FROM (SELECT value ->> 0 AS id, value ->> 1 AS s, value ->> 2 AS b, value ->> 3 AS g, value ->> 4 AS p, value ->> 5 AS t,
+                                 value ->> 6 AS a, value ->> 7 AS c, value ->> 8 AS m, value ->> 9 AS r FROM json_each($rows)) AS j
+                    WHERE Messages.Id = j.id AND Messages.Status = 2
+                    RETURNING Messages.Id
+                    """;
+                update.Parameters.AddWithValue("$now", now);
+                update.Parameters.AddWithValue("$rows", Encoding.UTF8.GetString(buffer.WrittenSpan));
+                await using var reader = await update.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    written.Add(reader.GetInt64(0));
+                }
+            }
             var delta = new StatsDelta();
             var unsubscribed = new List<string>();
-            foreach (var p in settled)
+            foreach (var p in settled.Where(p => written.Contains(p.Id)))
             {
-                status.Value = (int)p.Final;
-                body.Value = (object?)p.Body ?? DBNull.Value;
-                segments.Value = p.Segments;
-                pid.Value = (object?)p.ProviderMessageId ?? DBNull.Value;
-                sentAt.Value = p.SentAt is { } s ? s.ToUnixTimeMilliseconds() : DBNull.Value;
-                attempts.Value = p.Attempts;
-                code.Value = (object?)p.Code ?? DBNull.Value;
-                message.Value = (object?)p.Message ?? DBNull.Value;
-                retryable.Value = p.Retryable ? 1 : 0;
-                id.Value = p.Id;
-                if (await update.ExecuteNonQueryAsync(ct) == 1)
+                delta.Move(MessageStatus.Sending, p.Final);
+                delta.Attempts += p.Attempts;
+                if (p.Unsubscribed)
                 {
-                    delta.Move(MessageStatus.Sending, p.Final);
-                    delta.Attempts += p.Attempts;
-                    if (p.Unsubscribed)
-                    {
-                        unsubscribed.Add(p.Address);
-                    }
+                    unsubscribed.Add(p.Address);
                 }
             }
             if (unsubscribed.Count > 0)
@@ -521,6 +539,18 @@ public sealed class DispatchJobs(
             return null;
         }
         return new OperationInfo(operationId, (OperationStatus)reader.GetInt32(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetInt32(5));
+    }
+
+    private static void WriteOrNull(Utf8JsonWriter json, string? value)
+    {
+        if (value is null)
+        {
+            json.WriteNullValue();
+        }
+        else
+        {
+            json.WriteStringValue(value);
+        }
     }
 
     private static async Task<bool> DelayAsync(TimeSpan wait, CancellationToken ct)

@@ -173,6 +173,15 @@ public sealed partial class OperationService(
         using var _ = await gate.EnterAsync(ct);
         await using var tx = connection.BeginTransaction();
 
+        // One writer holds the database until commit, so every message row above this ID is this operation's.
+        long before;
+        await using (var max = connection.CreateCommand())
+        {
+            max.Transaction = tx;
+            max.CommandText = "SELECT COALESCE(MAX(Id), 0) FROM Messages";
+            before = (long)(await max.ExecuteScalarAsync(ct))!;
+        }
+
         long operationId;
         await using (var insert = connection.CreateCommand())
         {
@@ -236,23 +245,41 @@ public sealed partial class OperationService(
             await insert.ExecuteNonQueryAsync(ct);
         }
 
+        var counts = new long[11];
+        long first = 0, last = 0;
+        await using (var count = connection.CreateCommand())
+        {
+            count.Transaction = tx;
+            count.CommandText = "SELECT Status, COUNT(*), MIN(Id), MAX(Id) FROM Messages WHERE Id > $before GROUP BY Status";
+            count.Parameters.AddWithValue("$before", before);
+            await using var reader = await count.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                counts[reader.GetInt32(0)] = reader.GetInt64(1);
+                first = first == 0 ? reader.GetInt64(2) : Math.Min(first, reader.GetInt64(2));
+                last = Math.Max(last, reader.GetInt64(3));
+            }
+        }
+        var nothingToSend = counts[(int)MessageStatus.Scheduled] == 0 && counts[(int)MessageStatus.Queued] == 0;
         await using (var stats = connection.CreateCommand())
         {
             stats.Transaction = tx;
             stats.CommandText = """
-                UPDATE Operations SET
-                    FirstMessageId = COALESCE((SELECT MIN(Id) FROM Messages WHERE OperationId = $op), 0),
-                    LastMessageId = COALESCE((SELECT MAX(Id) FROM Messages WHERE OperationId = $op), 0),
-                    Total = (SELECT COUNT(*) FROM Messages WHERE OperationId = $op),
-                    Scheduled = (SELECT COUNT(*) FROM Messages WHERE OperationId = $op AND Status = 0),
-                    Queued = (SELECT COUNT(*) FROM Messages WHERE OperationId = $op AND Status = 1),
-                    Suppressed = (SELECT COUNT(*) FROM Messages WHERE OperationId = $op AND Status = 10)
-                WHERE Id = $op;
-                UPDATE Operations SET Status = $completed, StartedAt = $now, CompletedAt = $now
-                WHERE Id = $op AND Scheduled = 0 AND Queued = 0;
-                UPDATE Operations SET StartedAt = $now WHERE Id = $op AND Status = $processing AND StartedAt IS NULL;
+                UPDATE Operations SET FirstMessageId = $first, LastMessageId = $last, Total = $total,
+                    Scheduled = $scheduled, Queued = $queued, Suppressed = $suppressed,
+                    Status = CASE WHEN $done = 1 THEN $completed ELSE Status END,
+                    StartedAt = CASE WHEN $done = 1 OR Status = $processing THEN $now ELSE NULL END,
+                    CompletedAt = CASE WHEN $done = 1 THEN $now ELSE NULL END
+                WHERE Id = $op
                 """;
             stats.Parameters.AddWithValue("$op", operationId);
+            stats.Parameters.AddWithValue("$first", first);
+            stats.Parameters.AddWithValue("$last", last);
+            stats.Parameters.AddWithValue("$total", counts.Sum());
+            stats.Parameters.AddWithValue("$scheduled", counts[(int)MessageStatus.Scheduled]);
+            stats.Parameters.AddWithValue("$queued", counts[(int)MessageStatus.Queued]);
+            stats.Parameters.AddWithValue("$suppressed", counts[(int)MessageStatus.Suppressed]);
+            stats.Parameters.AddWithValue("$done", nothingToSend ? 1 : 0);
             stats.Parameters.AddWithValue("$now", nowMs);
             stats.Parameters.AddWithValue("$completed", (int)OperationStatus.Completed);
             stats.Parameters.AddWithValue("$processing", (int)OperationStatus.Processing);

@@ -39,57 +39,66 @@ public sealed class SimulatorDeliveryReporter(
         }
     }
 
-    /// <summary>Applies the reports that are due; returns how many rows it looked at.</summary>
+    /// <summary>Applies the reports that are due, set-based; returns how many were settled.</summary>
     public async Task<int> ReportDueAsync(CancellationToken ct)
     {
+        const string Due = """
+            SELECT Id, CallbackMessageId, WillDeliver FROM SimulatorMessages INDEXED BY IX_SimulatorMessages_Pending
+            WHERE Reported = 0 AND ReportDueAt <= $now ORDER BY ReportDueAt, Id LIMIT $limit
+            """;
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         await using var connection = await database.OpenAsync(ct);
+        var deltas = new Dictionary<long, StatsDelta>();
+        int settled;
         using (await gate.EnterAsync(ct))
         {
             await using var tx = connection.BeginTransaction();
-            var due = new List<(long SimId, DeliveryReport Report)>();
-            await using (var select = connection.CreateCommand())
+            await using (var apply = connection.CreateCommand())
             {
-                select.Transaction = tx;
-                select.CommandText = """
-                    SELECT Id, CallbackMessageId, WillDeliver FROM SimulatorMessages INDEXED BY IX_SimulatorMessages_Pending
-                    WHERE Reported = 0 AND ReportDueAt <= $now ORDER BY ReportDueAt LIMIT $limit
+                // Only SENT messages move on; one still being written as SENT keeps its report for the next round.
+                apply.Transaction = tx;
+                apply.CommandText = $"""
+                    WITH due AS ({Due})
+                    UPDATE Messages SET
+                        Status = CASE WHEN due.WillDeliver = 1 THEN 4 ELSE 6 END,
+                        ErrorCode = CASE WHEN due.WillDeliver = 1 THEN ErrorCode ELSE '30003' END,
+                        ErrorMessage = CASE WHEN due.WillDeliver = 1 THEN ErrorMessage ELSE 'Unreachable destination handset (simulated)' END,
+                        UpdatedAt = $now
+                    FROM due WHERE Messages.Id = due.CallbackMessageId AND Messages.Status = 3
+                    RETURNING Messages.OperationId, Messages.Status
                     """;
-                select.Parameters.AddWithValue("$now", now);
-                select.Parameters.AddWithValue("$limit", MaxPerRound);
-                await using var reader = await select.ExecuteReaderAsync(ct);
+                apply.Parameters.AddWithValue("$now", now);
+                apply.Parameters.AddWithValue("$limit", MaxPerRound);
+                await using var reader = await apply.ExecuteReaderAsync(ct);
                 while (await reader.ReadAsync(ct))
                 {
-                    var delivered = reader.GetBoolean(2);
-                    due.Add((reader.GetInt64(0), new DeliveryReport(reader.GetInt64(1),
-                        delivered ? MessageStatus.Delivered : MessageStatus.Undelivered,
-                        delivered ? null : "30003",
-                        delivered ? null : "Unreachable destination handset (simulated)")));
+                    var operationId = reader.GetInt64(0);
+                    if (!deltas.TryGetValue(operationId, out var delta))
+                    {
+                        deltas[operationId] = delta = new StatsDelta();
+                    }
+                    delta.Move(MessageStatus.Sent, (MessageStatus)reader.GetInt32(1));
                 }
             }
-            if (due.Count == 0)
-            {
-                return 0;
-            }
-            var (results, operations) = await reports.ApplyAsync(connection, tx, due.Select(d => d.Report).ToList(), ct);
             await using (var mark = connection.CreateCommand())
             {
                 mark.Transaction = tx;
-                mark.CommandText = "UPDATE SimulatorMessages SET Reported = 1 WHERE Id = $id";
-                var id = mark.Parameters.Add("$id", Microsoft.Data.Sqlite.SqliteType.Integer);
-                for (var i = 0; i < due.Count; i++)
-                {
-                    if (results[i] != ReportResult.NotYet)
-                    {
-                        id.Value = due[i].SimId;
-                        await mark.ExecuteNonQueryAsync(ct);
-                    }
-                }
+                mark.CommandText = $"""
+                    UPDATE SimulatorMessages SET Reported = 1
+                    WHERE Id IN (SELECT Id FROM ({Due}))
+                      AND NOT EXISTS (SELECT 1 FROM Messages m WHERE m.Id = SimulatorMessages.CallbackMessageId AND m.Status = 2)
+                    """;
+                mark.Parameters.AddWithValue("$now", now);
+                mark.Parameters.AddWithValue("$limit", MaxPerRound);
+                settled = await mark.ExecuteNonQueryAsync(ct);
+            }
+            foreach (var (operationId, delta) in deltas)
+            {
+                await delta.ApplyAsync(connection, tx, operationId, now, ct);
             }
             await tx.CommitAsync(ct);
-            reports.Publish(operations);
-            // Only reports waiting for their message's SENT write are left: wait a round before offering them again.
-            return results.All(r => r == ReportResult.NotYet) ? 0 : due.Count;
         }
+        reports.Publish(deltas.Keys);
+        return settled;
     }
 }

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using BulkCampaigns.Data;
 using BulkCampaigns.Dispatch;
@@ -44,6 +46,30 @@ public sealed class SimulatorProvider(DatabaseConnection database, WriteGate gat
         }
 
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        // One set-based insert per call: the rows go in as one JSON array parameter.
+        var buffer = new ArrayBufferWriter<byte>(accepted.Count * 128);
+        await using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartArray();
+            foreach (var i in accepted)
+            {
+                var m = messages[i];
+                json.WriteStartArray();
+                json.WriteStringValue(m.From);
+                json.WriteStringValue(m.To);
+                json.WriteStringValue(m.Body);
+                json.WriteStringValue(m.Media.Count == 0 ? "[]" : JsonSerializer.Serialize(m.Media));
+                json.WriteNumberValue(m.MessageId);
+                json.WriteNumberValue(settings.UndeliveredRate > 0 && Random.Shared.NextDouble() < settings.UndeliveredRate ? 0 : 1);
+                json.WriteEndArray();
+            }
+            json.WriteEndArray();
+        }
+        var byMessage = new Dictionary<long, int>(accepted.Count);
+        foreach (var i in accepted)
+        {
+            byMessage[messages[i].MessageId] = i;
+        }
         await using var connection = await database.OpenAsync(ct);
         using (await gate.EnterAsync(ct))
         {
@@ -52,28 +78,18 @@ public sealed class SimulatorProvider(DatabaseConnection database, WriteGate gat
             insert.Transaction = tx;
             insert.CommandText = """
                 INSERT INTO SimulatorMessages ("From", "To", Body, MediaJson, ReceivedAt, CallbackMessageId, WillDeliver, ReportDueAt, Reported)
-                VALUES ($from, $to, $body, $media, $now, $callback, $deliver, $due, 0) RETURNING Id
+                SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, $now, value ->> 4, value ->> 5, $due, 0 FROM json_each($rows)
+                RETURNING Id, CallbackMessageId
                 """;
-            var from = insert.Parameters.Add("$from", Microsoft.Data.Sqlite.SqliteType.Text);
-            var to = insert.Parameters.Add("$to", Microsoft.Data.Sqlite.SqliteType.Text);
-            var body = insert.Parameters.Add("$body", Microsoft.Data.Sqlite.SqliteType.Text);
-            var media = insert.Parameters.Add("$media", Microsoft.Data.Sqlite.SqliteType.Text);
             insert.Parameters.AddWithValue("$now", now);
-            var callback = insert.Parameters.Add("$callback", Microsoft.Data.Sqlite.SqliteType.Integer);
-            var deliver = insert.Parameters.Add("$deliver", Microsoft.Data.Sqlite.SqliteType.Integer);
             insert.Parameters.AddWithValue("$due", now + settings.DeliveryDelayMs);
-            insert.Prepare();
-            foreach (var i in accepted)
+            insert.Parameters.AddWithValue("$rows", Encoding.UTF8.GetString(buffer.WrittenSpan));
+            await using (var reader = await insert.ExecuteReaderAsync(ct))
             {
-                var m = messages[i];
-                from.Value = m.From;
-                to.Value = m.To;
-                body.Value = m.Body;
-                media.Value = m.Media.Count == 0 ? "[]" : JsonSerializer.Serialize(m.Media);
-                callback.Value = m.MessageId;
-                deliver.Value = settings.UndeliveredRate > 0 && Random.Shared.NextDouble() < settings.UndeliveredRate ? 0 : 1;
-                var id = (long)(await insert.ExecuteScalarAsync(ct))!;
-                results[i] = SendResult.Accepted(ProviderId(id));
+                while (await reader.ReadAsync(ct))
+                {
+                    results[byMessage[reader.GetInt64(1)]] = SendResult.Accepted(ProviderId(reader.GetInt64(0)));
+                }
             }
             await tx.CommitAsync(ct);
         }

@@ -216,7 +216,7 @@ public sealed class DispatchScenario : IScenario
             UPDATE m SET Status = 2, UpdatedAt = 1;
             INSERT INTO s ("From", "To", Body, ReceivedAt, CallbackMessageId, Reported)
                 SELECT '+14155550100', Address, 'Hi ' || json_extract(VariablesJson, '$.first_name') || ', your code is ' || json_extract(VariablesJson, '$.code') || '.', 2, Id, 0 FROM m;
-            UPDATE m SET Status = 3, Body = (SELECT Body FROM s WHERE s.CallbackMessageId = m.Id), ProviderMessageId = 'SIM' || Id, SentAt = 3, UpdatedAt = 3;
+            UPDATE m SET Status = 3, Body = 'Hi ' || json_extract(VariablesJson, '$.first_name') || ', your code is ' || json_extract(VariablesJson, '$.code') || '.', ProviderMessageId = 'SIM' || Id, SentAt = 3, UpdatedAt = 3;
             """;
         var start = new ProcessStartInfo("sqlite3", $"\"{path}\"") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         using var process = Process.Start(start)!;

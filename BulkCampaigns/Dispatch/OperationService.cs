@@ -236,7 +236,7 @@ public sealed partial class OperationService(
             insert.CommandText = $"""
                 INSERT OR IGNORE INTO Messages (OperationId, Address, Channel, VariablesJson, Status, Segments, Attempts, Retryable, CreatedAt, UpdatedAt)
                 SELECT $op, r.Address, r.Channel, r.VariablesJson, {string.Format(System.Globalization.CultureInfo.InvariantCulture, Suppressed, "r.Address")}, 0, 0, 0, $now, $now
-                FROM Recipients r WHERE r.GroupId = $group ORDER BY r.Id
+                FROM Recipients r WHERE r.GroupId = $group
                 """;
             insert.Parameters.AddWithValue("$op", operationId);
             insert.Parameters.AddWithValue("$status", (int)initial);

@@ -27,6 +27,14 @@ public sealed class DispatchScenario : IScenario
 
     public async Task<ScenarioResult> RunAsync(IReadOnlyDictionary<string, string> options, CancellationToken ct)
     {
+        if (options.TryGetValue("env", out var extra))
+        {
+            foreach (var pair in extra.Split(',', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var parts = pair.Split('=', 2);
+                Extra[parts[0]] = parts[1];
+            }
+        }
         var rows = options.TryGetValue("rows", out var r) ? int.Parse(r, CultureInfo.InvariantCulture) : 1_000_000;
         var folder = Path.Combine(Path.GetTempPath(), "bulkcampaigns-bench", "dispatch-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(folder);
@@ -104,6 +112,7 @@ public sealed class DispatchScenario : IScenario
             return Harness.Result(Name, figures, new Dictionary<string, string>
             {
                 ["rows"] = rows.ToString(CultureInfo.InvariantCulture),
+                ["env"] = string.Join(',', Extra.Select(e => $"{e.Key}={e.Value}")),
                 ["provider"] = "Simulated, LatencyMs=0, FailureRate=0, UndeliveredRate=0, DeliveryDelayMs=2000",
                 ["floor"] = "sqlite3 CLI: INSERT…SELECT the message rows, UPDATE them to SENDING, INSERT the simulator rows, UPDATE to SENT with a body",
             });
@@ -120,6 +129,9 @@ public sealed class DispatchScenario : IScenario
             }
         }
     }
+
+    /// <summary>Extra app settings from <c>--env KEY=VALUE,KEY=VALUE</c>, for experiments.</summary>
+    private static Dictionary<string, string> Extra { get; } = new();
 
     private static Process StartApp(string database, int port)
     {
@@ -140,6 +152,10 @@ public sealed class DispatchScenario : IScenario
         env["Messaging__Simulated__FailureRate"] = "0";
         env["Messaging__Simulated__UndeliveredRate"] = "0";
         env["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (key, value) in Extra)
+        {
+            env[key] = value;
+        }
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, e) => { if (e.Data is { Length: > 0 }) Console.Error.WriteLine("app: " + e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is { Length: > 0 }) Console.Error.WriteLine("app: " + e.Data); };

@@ -73,6 +73,10 @@ public sealed class CrashResumeTests(ITestOutputHelper output) : IDisposable
                 WHERE s.Body <> 'Hello #' || json_extract(m.VariablesJson, '$.n') OR s."To" <> m.Address
                 """));
             Assert.Equal(0, await CountAsync("SELECT COUNT(*) FROM Messages WHERE Status IN (1, 2)"));
+
+            // Delivery reports pending at the kill are stored, so they arrive after the restart too.
+            op = await WaitForAsync(client, operationId, o => Stat(o, "delivered") == Recipients, timeoutSeconds: 120);
+            AssertStatsAddUp(op);
         }
         finally
         {

@@ -80,7 +80,9 @@ public sealed class DispatchJobs(
             return;
         }
         var claimedAt = clock.GetUtcNow();
+        var started = Stopwatch.GetTimestamp();
         var work = await ClaimAsync(connection, operationId, fromId, toId, claimedAt, ct);
+        var claimTime = Stopwatch.GetElapsedTime(started);
         if (work.Count == 0)
         {
             await operations.CompleteIfDoneAsync(connection, operationId, ct);
@@ -90,6 +92,8 @@ public sealed class DispatchJobs(
 
         var settings = options.Value;
         Render(op, work);
+        var renderTime = Stopwatch.GetElapsedTime(started) - claimTime;
+        var sendTime = TimeSpan.Zero;
         var toFlush = new List<Pending>();
         foreach (var failedRender in work.Where(w => w.Final != MessageStatus.Sending))
         {
@@ -124,7 +128,9 @@ public sealed class DispatchJobs(
                     break;
                 }
                 index += chunk.Count;
+                var sendStarted = Stopwatch.GetTimestamp();
                 await SendChunkAsync(op, chunk, claimedAt, stop.Token, ct);
+                sendTime += Stopwatch.GetElapsedTime(sendStarted);
                 toFlush.AddRange(chunk);
 
                 var outcomes = chunk.Where(c => c.Final is not (MessageStatus.Queued or MessageStatus.Sending))
@@ -159,6 +165,9 @@ public sealed class DispatchJobs(
             }
             await FlushAsync(connection, operationId, toFlush, CancellationToken.None);
         }
+        log.LogDebug("Batch {From}-{To} of operation {OperationId}: {Count} messages; claim {Claim} ms, render {Render} ms, provider {Send} ms, total {Total} ms",
+            fromId, toId, operationId, work.Count, (int)claimTime.TotalMilliseconds, (int)renderTime.TotalMilliseconds,
+            (int)sendTime.TotalMilliseconds, (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         // Unknown outcomes (the provider call threw) were left SENDING: settle them now, like a restart would.
         var unknown = toFlush.Where(p => p.Final == MessageStatus.Sending).ToList();
         if (unknown.Count > 0 && !ct.IsCancellationRequested)

@@ -7,6 +7,7 @@ IScenario[] scenarios =
     new PublicIdScenario(),
     new RenderScenario(),
     new ImportScenario(),
+    new DispatchScenario(),
 ];
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "list")

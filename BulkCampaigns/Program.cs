@@ -3,10 +3,14 @@ using BulkCampaigns.Auth;
 using BulkCampaigns.Components;
 using BulkCampaigns.Content;
 using BulkCampaigns.Data;
+using BulkCampaigns.Dispatch;
+using BulkCampaigns.Dispatch.Providers;
 using BulkCampaigns.Hosting;
 using BulkCampaigns.Jobs;
 using BulkCampaigns.Live;
 using BulkCampaigns.Recipients;
+using BulkCampaigns.Senders;
+using BulkCampaigns.Simulator;
 using BulkCampaigns.Suppressions;
 using MudBlazor.Services;
 
@@ -23,6 +27,7 @@ builder.Services.AddSingleton<TemplateRenderer>();
 builder.Services.AddContent();
 builder.Services.AddSingleton<SuppressionService>();
 builder.Services.AddRecipients(builder.Configuration);
+builder.Services.AddDispatch(builder.Configuration);
 
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
@@ -51,6 +56,10 @@ app.MapApiPlumbing();
 var v1 = app.MapApiV1();
 v1.MapContentApi();
 v1.MapRecipientsApi().MapSuppressionsApi();
+v1.MapSendersApi();
+v1.MapDispatchApi();
+v1.MapSimulatorApi();
+app.MapTwilioWebhooks();
 app.MapAppJobs();
 app.MapLive();
 

@@ -126,37 +126,179 @@ namespace BulkCampaigns.Data.Migrations
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
-            modelBuilder.Entity("BulkCampaigns.Content.ContentTemplate", b =>
+            modelBuilder.Entity("BulkCampaigns.Dispatch.Message", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
-                    b.Property<string>("Channels")
+                    b.Property<string>("Address")
                         .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Body")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Channel")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("ClaimedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ErrorCode")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ErrorMessage")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("OperationId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ProviderMessageId")
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("Retryable")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Segments")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("SentAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("VariablesJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OperationId", "Address")
+                        .IsUnique();
+
+                    b.ToTable("Messages", (string)null);
+                });
+
+            modelBuilder.Entity("BulkCampaigns.Dispatch.Operation", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Attempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Canceled")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("CompletedAt")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("ContentJson")
                         .IsRequired()
                         .HasColumnType("TEXT");
 
-                    b.Property<DateTimeOffset>("CreatedAt")
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Delivered")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Failed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("FirstMessageId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FromAddress")
+                        .IsRequired()
+                        .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("Name")
+                    b.Property<string>("FromChannel")
                         .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("LastMessageId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
-                    b.Property<DateTimeOffset>("UpdatedAt")
+                    b.Property<string>("PauseReason")
+                        .HasMaxLength(500)
                         .HasColumnType("TEXT");
+
+                    b.Property<long>("Queued")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Read")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Scheduled")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("SendAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("SenderId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Sending")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Sent")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("StartedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Suppressed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("TagsJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Total")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Unaddressable")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Undelivered")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
 
-                    b.HasIndex("Name");
+                    b.HasIndex("Status");
 
-                    b.ToTable("ContentTemplates", (string)null);
+                    b.ToTable("Operations", (string)null);
                 });
 
             modelBuilder.Entity("BulkCampaigns.Recipients.Group", b =>
@@ -193,126 +335,6 @@ namespace BulkCampaigns.Data.Migrations
                     b.ToTable("Groups", (string)null);
                 });
 
-            modelBuilder.Entity("BulkCampaigns.Recipients.Import", b =>
-                {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("AddressColumn")
-                        .HasMaxLength(200)
-                        .HasColumnType("TEXT");
-
-                    b.Property<int>("Attempts")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<long>("Bytes")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<long>("BytesRead")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("ChannelColumn")
-                        .HasMaxLength(200)
-                        .HasColumnType("TEXT");
-
-                    b.Property<DateTimeOffset?>("CompletedAt")
-                        .HasColumnType("TEXT");
-
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("DefaultRegion")
-                        .IsRequired()
-                        .HasMaxLength(8)
-                        .HasColumnType("TEXT");
-
-                    b.Property<long>("Duplicates")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("FileName")
-                        .IsRequired()
-                        .HasMaxLength(260)
-                        .HasColumnType("TEXT");
-
-                    b.Property<long>("GroupId")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<long>("Imported")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("Message")
-                        .HasMaxLength(1000)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Mode")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("TEXT");
-
-                    b.Property<long>("Rejected")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<long>("RowsRead")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<DateTimeOffset?>("StartedAt")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Status")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("StoredFile")
-                        .IsRequired()
-                        .HasMaxLength(260)
-                        .HasColumnType("TEXT");
-
-                    b.Property<long>("Updated")
-                        .HasColumnType("INTEGER");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("Status");
-
-                    b.HasIndex("GroupId", "Id");
-
-                    b.ToTable("Imports", (string)null);
-                });
-
-            modelBuilder.Entity("BulkCampaigns.Recipients.ImportError", b =>
-                {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("Column")
-                        .HasColumnType("TEXT");
-
-                    b.Property<long>("ImportId")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<long>("Line")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("Reason")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<long>("Row")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("Value")
-                        .HasColumnType("TEXT");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("ImportId", "Row");
-
-                    b.ToTable("ImportErrors", (string)null);
-                });
-
             modelBuilder.Entity("BulkCampaigns.Recipients.Recipient", b =>
                 {
                     b.Property<long>("Id")
@@ -345,6 +367,89 @@ namespace BulkCampaigns.Data.Migrations
                         .IsUnique();
 
                     b.ToTable("Recipients", (string)null);
+                });
+
+            modelBuilder.Entity("BulkCampaigns.Senders.Sender", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Address")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Channel")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Mps")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Address", "Channel")
+                        .IsUnique();
+
+                    b.ToTable("Senders", (string)null);
+                });
+
+            modelBuilder.Entity("BulkCampaigns.Simulator.SimulatorMessage", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Body")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CallbackMessageId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("From")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("MediaJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ReceivedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ReportDueAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("Reported")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("To")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("WillDeliver")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ReportDueAt")
+                        .HasDatabaseName("IX_SimulatorMessages_Pending")
+                        .HasFilter("Reported = 0");
+
+                    b.HasIndex("To", "Id");
+
+                    b.ToTable("SimulatorMessages", (string)null);
                 });
 
             modelBuilder.Entity("BulkCampaigns.Suppressions.Suppression", b =>
@@ -506,20 +611,11 @@ namespace BulkCampaigns.Data.Migrations
                     b.ToTable("AspNetUserTokens", (string)null);
                 });
 
-            modelBuilder.Entity("BulkCampaigns.Recipients.Import", b =>
+            modelBuilder.Entity("BulkCampaigns.Dispatch.Message", b =>
                 {
-                    b.HasOne("BulkCampaigns.Recipients.Group", null)
+                    b.HasOne("BulkCampaigns.Dispatch.Operation", null)
                         .WithMany()
-                        .HasForeignKey("GroupId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
-            modelBuilder.Entity("BulkCampaigns.Recipients.ImportError", b =>
-                {
-                    b.HasOne("BulkCampaigns.Recipients.Import", null)
-                        .WithMany()
-                        .HasForeignKey("ImportId")
+                        .HasForeignKey("OperationId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

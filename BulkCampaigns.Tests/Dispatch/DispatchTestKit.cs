@@ -1,0 +1,127 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using BulkCampaigns.Data;
+using Microsoft.Data.Sqlite;
+
+namespace BulkCampaigns.Tests.Dispatch;
+
+/// <summary>Steps the dispatch tests share: senders, groups inserted directly, sends and waiting on operations.</summary>
+public static class DispatchTestKit
+{
+    /// <summary>A simulator that never fails and reports delivery soon, so results can be counted exactly.</summary>
+    public static void UseExactSimulator(Dictionary<string, string?> settings)
+    {
+        settings["Messaging:Simulated:LatencyMs"] = "0";
+        settings["Messaging:Simulated:FailureRate"] = "0";
+        settings["Messaging:Simulated:UndeliveredRate"] = "0";
+        settings["Messaging:Simulated:DeliveryDelayMs"] = "200";
+        settings["Dispatch:BatchSize"] = "100";
+    }
+
+    public static async Task<string> CreateSenderAsync(HttpClient client, string address, int mps)
+    {
+        var response = await client.PostAsJsonAsync("/v1/Senders", new { address, channel = "SMS", mps });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        return body.GetProperty("id").GetString()!;
+    }
+
+    /// <summary>Inserts a group with recipients straight into the database (imports belong to another feature).</summary>
+    public static async Task<string> InsertGroupAsync(string connectionString, IEnumerable<(string Address, string VariablesJson)> recipients, string name = "test group")
+    {
+        await using var connection = new SqliteConnection(connectionString);
+        await connection.OpenAsync();
+        await using var tx = connection.BeginTransaction();
+        await using var group = connection.CreateCommand();
+        group.Transaction = tx;
+        group.CommandText = "INSERT INTO Groups (Name, RecipientCount, AttributeKeysJson, CreatedAt, UpdatedAt) VALUES ($name, 0, '[]', $now, $now) RETURNING Id";
+        group.Parameters.AddWithValue("$name", name);
+        group.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow);
+        var groupId = (long)(await group.ExecuteScalarAsync())!;
+        await using var insert = connection.CreateCommand();
+        insert.Transaction = tx;
+        insert.CommandText = "INSERT INTO Recipients (GroupId, Address, Channel, VariablesJson, CreatedAt) VALUES ($g, $a, 'PHONE', $v, $now)";
+        insert.Parameters.AddWithValue("$g", groupId);
+        insert.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow);
+        var a = insert.Parameters.Add("$a", SqliteType.Text);
+        var v = insert.Parameters.Add("$v", SqliteType.Text);
+        var count = 0;
+        foreach (var (address, variables) in recipients)
+        {
+            a.Value = address;
+            v.Value = variables;
+            await insert.ExecuteNonQueryAsync();
+            count++;
+        }
+        await using var update = connection.CreateCommand();
+        update.Transaction = tx;
+        update.CommandText = "UPDATE Groups SET RecipientCount = $c WHERE Id = $g";
+        update.Parameters.AddWithValue("$c", count);
+        update.Parameters.AddWithValue("$g", groupId);
+        await update.ExecuteNonQueryAsync();
+        await tx.CommitAsync();
+        return PublicId.Encode(PublicId.Group, groupId);
+    }
+
+    /// <summary>Distinct valid US numbers: +1 202 555 xxxx and onwards through other area codes.</summary>
+    public static string Number(int i) => $"+1{202 + i / 10000}555{i % 10000:D4}";
+
+    public static async Task<string> SendAsync(HttpClient client, object body)
+    {
+        var response = await client.PostAsJsonAsync("/v1/Messages", body);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"expected 202, got {(int)response.StatusCode}: {text}");
+        Assert.Equal("", text);
+        var id = response.Headers.GetValues("operationId").Single();
+        Assert.Equal($"/v1/Messages/Operations/{id}", response.Headers.Location!.ToString());
+        return id;
+    }
+
+    public static async Task<JsonElement> GetOperationAsync(HttpClient client, string id) =>
+        await client.GetFromJsonAsync<JsonElement>($"/v1/Messages/Operations/{id}");
+
+    /// <summary>Polls until <paramref name="done"/> holds for the operation (no timed assertion: the long limit only stops a hung test).</summary>
+    public static async Task<JsonElement> WaitForAsync(HttpClient client, string id, Func<JsonElement, bool> done, int timeoutSeconds = 60)
+    {
+        var until = DateTime.UtcNow.AddSeconds(timeoutSeconds);
+        while (true)
+        {
+            var op = await GetOperationAsync(client, id);
+            if (done(op))
+            {
+                return op;
+            }
+            if (DateTime.UtcNow > until)
+            {
+                Assert.Fail($"operation {id} did not get there: {op}");
+            }
+            await Task.Delay(50);
+        }
+    }
+
+    public static Task<JsonElement> WaitForStatusAsync(HttpClient client, string id, string status, int timeoutSeconds = 60) =>
+        WaitForAsync(client, id, op => op.GetProperty("status").GetString() == status, timeoutSeconds);
+
+    public static long Stat(JsonElement op, string name) => op.GetProperty("stats").GetProperty(name).GetInt64();
+
+    public static void AssertStatsAddUp(JsonElement op)
+    {
+        string[] buckets = ["scheduled", "queued", "sent", "delivered", "read", "undelivered", "unaddressable", "failed", "canceled", "suppressed"];
+        Assert.Equal(Stat(op, "total"), buckets.Sum(b => Stat(op, b)));
+    }
+
+    /// <summary>Every message the simulator received, following the API's pages.</summary>
+    public static async Task<List<JsonElement>> SimulatorMessagesAsync(HttpClient client, string query = "")
+    {
+        var all = new List<JsonElement>();
+        string? next = $"/v1/Simulator/Messages?pageSize=1000{query}";
+        while (next is not null)
+        {
+            var page = await client.GetFromJsonAsync<JsonElement>(next);
+            all.AddRange(page.GetProperty("messages").EnumerateArray().Select(m => m.Clone()));
+            next = page.GetProperty("pagination").GetProperty("next").GetString();
+        }
+        return all;
+    }
+}

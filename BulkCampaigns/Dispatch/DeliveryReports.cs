@@ -1,0 +1,111 @@
+using Microsoft.Data.Sqlite;
+
+namespace BulkCampaigns.Dispatch;
+
+/// <summary>A provider's later word on a sent message.</summary>
+public sealed record DeliveryReport(long MessageId, MessageStatus Status, string? ErrorCode = null, string? ErrorMessage = null);
+
+public enum ReportResult
+{
+    Applied,
+
+    /// <summary>The message is still being written as sent; offer the report again later.</summary>
+    NotYet,
+
+    /// <summary>Unknown message, or a move backwards (a late SENT after DELIVERED): nothing to do.</summary>
+    Ignored,
+}
+
+/// <summary>Moves messages on after SENT (DELIVERED, READ, UNDELIVERED, FAILED), with their operation's counters.</summary>
+public sealed class DeliveryReports(OperationProgress progress, TimeProvider clock)
+{
+    public async Task<(ReportResult[] Results, IReadOnlyCollection<long> Operations)> ApplyAsync(SqliteConnection connection, SqliteTransaction tx, IReadOnlyList<DeliveryReport> reports, CancellationToken ct = default)
+    {
+        var results = new ReportResult[reports.Count];
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var deltas = new Dictionary<long, StatsDelta>();
+        await using var read = connection.CreateCommand();
+        read.Transaction = tx;
+        read.CommandText = "SELECT Status, OperationId FROM Messages WHERE Id = $id";
+        var readId = read.Parameters.Add("$id", SqliteType.Integer);
+        await using var update = connection.CreateCommand();
+        update.Transaction = tx;
+        update.CommandText = """
+            UPDATE Messages SET Status = $status, ErrorCode = COALESCE($code, ErrorCode), ErrorMessage = COALESCE($message, ErrorMessage), UpdatedAt = $now
+            WHERE Id = $id AND Status = $old
+            """;
+        var status = update.Parameters.Add("$status", SqliteType.Integer);
+        var code = update.Parameters.Add("$code", SqliteType.Text);
+        var message = update.Parameters.Add("$message", SqliteType.Text);
+        update.Parameters.AddWithValue("$now", now);
+        var id = update.Parameters.Add("$id", SqliteType.Integer);
+        var old = update.Parameters.Add("$old", SqliteType.Integer);
+
+        for (var i = 0; i < reports.Count; i++)
+        {
+            var report = reports[i];
+            readId.Value = report.MessageId;
+            MessageStatus current;
+            long operationId;
+            await using (var reader = await read.ExecuteReaderAsync(ct))
+            {
+                if (!await reader.ReadAsync(ct))
+                {
+                    results[i] = ReportResult.Ignored;
+                    continue;
+                }
+                current = (MessageStatus)reader.GetInt32(0);
+                operationId = reader.GetInt64(1);
+            }
+            if (current is MessageStatus.Sending)
+            {
+                results[i] = ReportResult.NotYet;
+                continue;
+            }
+            if (!Allowed(current, report.Status))
+            {
+                results[i] = ReportResult.Ignored;
+                continue;
+            }
+            status.Value = (int)report.Status;
+            code.Value = (object?)report.ErrorCode ?? DBNull.Value;
+            message.Value = (object?)report.ErrorMessage ?? DBNull.Value;
+            id.Value = report.MessageId;
+            old.Value = (int)current;
+            if (await update.ExecuteNonQueryAsync(ct) == 1)
+            {
+                if (!deltas.TryGetValue(operationId, out var delta))
+                {
+                    deltas[operationId] = delta = new StatsDelta();
+                }
+                delta.Move(current, report.Status);
+                results[i] = ReportResult.Applied;
+            }
+            else
+            {
+                results[i] = ReportResult.Ignored;
+            }
+        }
+        foreach (var (operationId, delta) in deltas)
+        {
+            await delta.ApplyAsync(connection, tx, operationId, now, ct);
+        }
+        return (results, deltas.Keys);
+    }
+
+    /// <summary>Tells subscribers about the operations a committed batch of reports touched.</summary>
+    public void Publish(IEnumerable<long> operationIds)
+    {
+        foreach (var operationId in operationIds)
+        {
+            progress.Publish(operationId);
+        }
+    }
+
+    private static bool Allowed(MessageStatus from, MessageStatus to) => (from, to) switch
+    {
+        (MessageStatus.Sent, MessageStatus.Delivered or MessageStatus.Read or MessageStatus.Undelivered or MessageStatus.Failed) => true,
+        (MessageStatus.Delivered, MessageStatus.Read) => true,
+        _ => false,
+    };
+}

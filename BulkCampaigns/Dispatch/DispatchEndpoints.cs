@@ -1,0 +1,317 @@
+using System.Globalization;
+using System.Text.Json;
+using BulkCampaigns.Api;
+using BulkCampaigns.Auth;
+using BulkCampaigns.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace BulkCampaigns.Dispatch;
+
+/// <summary><c>/v1/Messages</c>: send requests, operations and messages (API.md: Messages and operations).</summary>
+public static class DispatchEndpoints
+{
+    public static RouteGroupBuilder MapDispatchApi(this RouteGroupBuilder v1)
+    {
+        var messages = v1.MapGroup("/Messages").WithTags("Messages");
+        messages.MapPost("/", SendAsync).RequireAuthorization(AuthSetup.ApiWritePolicy);
+        messages.MapGet("/", ListMessagesAsync);
+        messages.MapGet("/Operations", ListOperationsAsync);
+        messages.MapGet("/Operations/{id}", async (string id, IDbContextFactory<AppDbContext> dbFactory, CancellationToken ct) =>
+            await FindOperationAsync(dbFactory, id, ct) is { } op ? Results.Ok(OperationView.Of(op)) : ApiError.NotFound($"No operation {id}."));
+        messages.MapGet("/{id}", async (string id, IDbContextFactory<AppDbContext> dbFactory, CancellationToken ct) =>
+        {
+            if (!PublicId.TryDecode(PublicId.Message, id, out var key))
+            {
+                return ApiError.NotFound($"No message {id}.");
+            }
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var row = await db.Set<Message>().AsNoTracking()
+                .Join(db.Set<Operation>(), m => m.OperationId, o => o.Id, (m, o) => new { m, o })
+                .FirstOrDefaultAsync(x => x.m.Id == key, ct);
+            return row is null ? ApiError.NotFound($"No message {id}.") : Results.Ok(MessageView.Of(row.m, row.o));
+        });
+        Control(messages, "Pause", (s, id, ct) => s.PauseAsync(id, null, ct), "Only a scheduled or processing operation can be paused.");
+        Control(messages, "Resume", (s, id, ct) => s.ResumeAsync(id, ct), "Only a paused operation can be resumed.");
+        Control(messages, "Cancel", (s, id, ct) => s.CancelAsync(id, ct), "A completed or canceled operation can't be canceled.");
+        Control(messages, "Retry", (s, id, ct) => s.RetryAsync(id, ct), "Nothing to retry: the operation has no failed messages with a retryable error, or it is canceled or not started.");
+        return v1;
+    }
+
+    private static void Control(RouteGroupBuilder messages, string action, Func<OperationService, long, CancellationToken, Task<ControlResult>> run, string conflict) =>
+        messages.MapPost($"/Operations/{{id}}/{action}", async (string id, OperationService service, IDbContextFactory<AppDbContext> dbFactory, CancellationToken ct) =>
+        {
+            if (!PublicId.TryDecode(PublicId.Operation, id, out var key))
+            {
+                return ApiError.NotFound($"No operation {id}.");
+            }
+            return await run(service, key, ct) switch
+            {
+                ControlResult.NotFound => ApiError.NotFound($"No operation {id}."),
+                ControlResult.NotAllowed => ApiError.Conflict(conflict),
+                _ => Results.Ok(OperationView.Of((await FindOperationAsync(dbFactory, id, ct))!)),
+            };
+        }).RequireAuthorization(AuthSetup.ApiWritePolicy);
+
+    private static async Task<Operation?> FindOperationAsync(IDbContextFactory<AppDbContext> dbFactory, string id, CancellationToken ct)
+    {
+        if (!PublicId.TryDecode(PublicId.Operation, id, out var key))
+        {
+            return null;
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Set<Operation>().AsNoTracking().FirstOrDefaultAsync(o => o.Id == key, ct);
+    }
+
+    private static async Task<IResult> ListOperationsAsync(HttpRequest request, IDbContextFactory<AppDbContext> dbFactory, CancellationToken ct)
+    {
+        var validation = new ApiValidation();
+        var page = PageRequest.From(request, validation);
+        if (!validation.IsValid)
+        {
+            return validation.ToResult();
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var rows = await db.Set<Operation>().AsNoTracking().Where(o => o.Id > page.After).OrderBy(o => o.Id).Take(page.PageSize + 1).ToListAsync(ct);
+        var (items, pagination) = PageLinks.Page(request, page, rows, o => o.Id);
+        return Results.Ok(new { operations = items.Select(OperationView.Of), pagination });
+    }
+
+    private static async Task<IResult> ListMessagesAsync(HttpRequest request, IDbContextFactory<AppDbContext> dbFactory, IConfiguration configuration, CancellationToken ct)
+    {
+        var validation = new ApiValidation();
+        var page = PageRequest.From(request, validation);
+        long? operationId = null;
+        var opText = request.Query["operationId"].ToString();
+        if (opText.Length > 0)
+        {
+            if (PublicId.TryDecode(PublicId.Operation, opText, out var op))
+            {
+                operationId = op;
+            }
+            else
+            {
+                validation.Add("operationId", $"No operation {opText}.");
+            }
+        }
+        MessageStatus? status = null;
+        var statusText = request.Query["status"].ToString();
+        if (statusText.Length > 0)
+        {
+            if (Enum.TryParse<MessageStatus>(statusText.Replace("_", "", StringComparison.Ordinal), ignoreCase: true, out var s) && s != MessageStatus.Sending &&
+                !int.TryParse(statusText, out _))
+            {
+                status = s;
+            }
+            else
+            {
+                validation.Add("status", "status must be one of SCHEDULED, QUEUED, SENT, DELIVERED, READ, UNDELIVERED, UNADDRESSABLE, FAILED, CANCELED, SUPPRESSED.");
+            }
+        }
+        var address = request.Query["address"].ToString();
+        if (address.Length > 0 && Recipients.PhoneAddress.TryNormalize(address, configuration["Messaging:DefaultRegion"] ?? "US", out var e164, out _))
+        {
+            address = e164;
+        }
+        if (!validation.IsValid)
+        {
+            return validation.ToResult();
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var query = db.Set<Message>().AsNoTracking().Where(m => m.Id > page.After);
+        if (operationId is { } opId)
+        {
+            query = query.Where(m => m.OperationId == opId);
+        }
+        if (status is { } st)
+        {
+            query = st == MessageStatus.Queued
+                ? query.Where(m => m.Status == MessageStatus.Queued || m.Status == MessageStatus.Sending)
+                : query.Where(m => m.Status == st);
+        }
+        if (address.Length > 0)
+        {
+            query = query.Where(m => m.Address == address);
+        }
+        var rows = await query.OrderBy(m => m.Id)
+            .Join(db.Set<Operation>(), m => m.OperationId, o => o.Id, (m, o) => new { m, o })
+            .Take(page.PageSize + 1).ToListAsync(ct);
+        var (items, pagination) = PageLinks.Page(request, page, rows, r => r.m.Id);
+        return Results.Ok(new { messages = items.Select(r => MessageView.Of(r.m, r.o)), pagination });
+    }
+
+    private static async Task<IResult> SendAsync(HttpContext http, OperationService service, CancellationToken ct)
+    {
+        JsonDocument doc;
+        try
+        {
+            doc = await JsonDocument.ParseAsync(http.Request.Body, default, ct);
+        }
+        catch (JsonException ex)
+        {
+            return ApiError.BadRequest($"The body is not valid JSON (line {(ex.LineNumber ?? 0) + 1}, byte {(ex.BytePositionInLine ?? 0) + 1}).");
+        }
+        using (doc)
+        {
+            var validation = new ApiValidation();
+            var draft = ReadDraft(doc.RootElement, validation);
+            if (draft is null || !validation.IsValid)
+            {
+                var tooMany = doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("to", out var t) &&
+                              t.ValueKind == JsonValueKind.Array && t.GetArrayLength() > OperationLimits.MaxInlineRecipients;
+                return ApiError.BadRequest("The request has problems; each is listed in errors.", validation.Errors,
+                    tooMany ? ApiError.Codes.TooManyRecipients : ApiError.Codes.InvalidParameter);
+            }
+            var (operationId, problems) = await service.CreateAsync(draft, ct);
+            if (operationId is not { } id)
+            {
+                return problems.ToResult();
+            }
+            var publicId = PublicId.Encode(PublicId.Operation, id);
+            http.Response.Headers["operationId"] = publicId;
+            http.Response.Headers.Location = $"/v1/Messages/Operations/{publicId}";
+            return Results.StatusCode(StatusCodes.Status202Accepted);
+        }
+    }
+
+    /// <summary>Reads the request's JSON shape into a draft; the service checks the meaning (senders, addresses, groups, content).</summary>
+    private static OperationDraft? ReadDraft(JsonElement root, ApiValidation validation)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            validation.Add("", "The body must be a JSON object.");
+            return null;
+        }
+        string? fromAddress = null, fromChannel = null;
+        if (!root.TryGetProperty("from", out var from) || from.ValueKind != JsonValueKind.Object)
+        {
+            validation.Add("from", "from is required: {\"address\": \"+1…\", \"channel\": \"SMS\"}.");
+        }
+        else
+        {
+            fromAddress = Text(from, "address", "from.address", validation);
+            fromChannel = Text(from, "channel", "from.channel", validation);
+        }
+
+        var to = new List<AudienceItem>();
+        if (!root.TryGetProperty("to", out var toElement) || toElement.ValueKind != JsonValueKind.Array)
+        {
+            validation.Add("to", "to is required: an array of recipients or groups.");
+        }
+        else if (toElement.GetArrayLength() > OperationLimits.MaxInlineRecipients)
+        {
+            validation.Add("to", $"to has {toElement.GetArrayLength()} items; at most {OperationLimits.MaxInlineRecipients} are allowed. Store larger audiences as a group.");
+        }
+        else
+        {
+            var i = 0;
+            foreach (var item in toElement.EnumerateArray())
+            {
+                var path = $"to[{i++}]";
+                if (item.ValueKind != JsonValueKind.Object)
+                {
+                    validation.Add(path, "each to item is {\"address\", \"channel\", \"variables\"} or {\"groupId\"}.");
+                    to.Add(new AudienceItem());
+                    continue;
+                }
+                if (item.TryGetProperty("groupId", out _))
+                {
+                    to.Add(new AudienceItem(GroupId: Text(item, "groupId", $"{path}.groupId", validation) ?? ""));
+                    continue;
+                }
+                var variables = new Dictionary<string, string>();
+                if (item.TryGetProperty("variables", out var vars))
+                {
+                    if (vars.ValueKind == JsonValueKind.Object)
+                    {
+                        foreach (var v in vars.EnumerateObject())
+                        {
+                            variables[v.Name] = v.Value.ValueKind switch
+                            {
+                                JsonValueKind.String => v.Value.GetString()!,
+                                JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => v.Value.GetRawText(),
+                                JsonValueKind.Null => "",
+                                _ => Invalid(validation, $"{path}.variables.{v.Name}"),
+                            };
+                        }
+                    }
+                    else if (vars.ValueKind != JsonValueKind.Null)
+                    {
+                        validation.Add($"{path}.variables", "variables must be an object of text values.");
+                    }
+                }
+                var address = Text(item, "address", $"{path}.address", validation);
+                if (address is null)
+                {
+                    validation.Add($"{path}.address", "address is required.");
+                }
+                to.Add(new AudienceItem(address, Text(item, "channel", $"{path}.channel", validation), variables));
+            }
+        }
+
+        string? contentJson = null;
+        if (!root.TryGetProperty("content", out var content) || content.ValueKind != JsonValueKind.Object)
+        {
+            validation.Add("content", "content is required: {\"text\": \"…\"}, {\"modules\": […]} or {\"contentId\": \"cnt_…\"}.");
+        }
+        else
+        {
+            contentJson = content.GetRawText();
+        }
+
+        DateTimeOffset? sendAt = null;
+        if (root.TryGetProperty("schedule", out var schedule) && schedule.ValueKind != JsonValueKind.Null)
+        {
+            var at = schedule.ValueKind == JsonValueKind.Object && schedule.TryGetProperty("sendAt", out var s) ? s : default;
+            if (at.ValueKind == JsonValueKind.Array && at.GetArrayLength() == 1)
+            {
+                at = at[0];
+            }
+            if (at.ValueKind == JsonValueKind.String && DateTimeOffset.TryParse(at.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+            {
+                sendAt = parsed.ToUniversalTime();
+            }
+            else
+            {
+                validation.Add("schedule.sendAt", "sendAt is one ISO-8601 UTC timestamp, e.g. [\"2026-12-01T09:30:00Z\"].");
+            }
+        }
+
+        var tags = new Dictionary<string, string>();
+        if (root.TryGetProperty("tags", out var tagsElement) && tagsElement.ValueKind != JsonValueKind.Null)
+        {
+            if (tagsElement.ValueKind != JsonValueKind.Object)
+            {
+                validation.Add("tags", "tags must be an object of text values.");
+            }
+            else
+            {
+                foreach (var tag in tagsElement.EnumerateObject())
+                {
+                    tags[tag.Name] = tag.Value.ValueKind == JsonValueKind.String ? tag.Value.GetString()! : Invalid(validation, $"tags.{tag.Name}");
+                }
+            }
+        }
+        var name = root.TryGetProperty("name", out _) ? Text(root, "name", "name", validation) : null;
+        return new OperationDraft(fromAddress, fromChannel, to, contentJson, sendAt, tags, name);
+    }
+
+    private static string Invalid(ApiValidation validation, string field)
+    {
+        validation.Add(field, "must be text.");
+        return "";
+    }
+
+    private static string? Text(JsonElement obj, string property, string field, ApiValidation validation)
+    {
+        if (!obj.TryGetProperty(property, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            validation.Add(field, $"{property} must be text.");
+            return null;
+        }
+        return value.GetString();
+    }
+}

@@ -1,0 +1,54 @@
+using BulkCampaigns.Data;
+using Hangfire;
+using Microsoft.EntityFrameworkCore;
+
+namespace BulkCampaigns.Dispatch;
+
+/// <summary>
+/// Start-up step. Hangfire.InMemory forgets its jobs on restart; the database does not. Operations that
+/// were running go on by themselves: messages that were being sent when the process died are settled
+/// by asking the provider what it received (never sent twice), the rest are queued again (never skipped),
+/// and scheduled operations are scheduled again.
+/// </summary>
+public sealed class DispatchRecovery(IServiceProvider services, ILogger<DispatchRecovery> log) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var sp = scope.ServiceProvider;
+        var dbFactory = sp.GetRequiredService<IDbContextFactory<AppDbContext>>();
+        var jobs = sp.GetRequiredService<DispatchJobs>();
+        var operations = sp.GetRequiredService<OperationService>();
+        var database = sp.GetRequiredService<DatabaseConnection>();
+        var client = sp.GetRequiredService<IBackgroundJobClient>();
+        var clock = sp.GetRequiredService<TimeProvider>();
+
+        List<(long Id, OperationStatus Status, DateTimeOffset? SendAt)> open;
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            open = (await db.Set<Operation>().AsNoTracking()
+                .Where(o => o.Status == OperationStatus.Processing || o.Status == OperationStatus.Paused || o.Status == OperationStatus.Scheduled)
+                .Select(o => new { o.Id, o.Status, o.SendAt })
+                .ToListAsync(cancellationToken))
+                .Select(o => (o.Id, o.Status, o.SendAt)).ToList();
+        }
+        foreach (var (id, status, sendAt) in open)
+        {
+            var settled = await jobs.SettleInFlightAsync(id, cancellationToken);
+            if (status == OperationStatus.Processing)
+            {
+                await using var connection = await database.OpenAsync(cancellationToken);
+                await operations.CompleteIfDoneAsync(connection, id, cancellationToken);
+                await operations.EnqueueBatchesAsync(id, cancellationToken);
+            }
+            else if (status == OperationStatus.Scheduled)
+            {
+                var at = sendAt is { } s && s > clock.GetUtcNow() ? s : clock.GetUtcNow();
+                client.Schedule<DispatchJobs>(j => j.StartAsync(id, CancellationToken.None), at);
+            }
+            log.LogInformation("Resumed operation {OperationId} ({Status}); settled {Settled} in-flight messages", id, status, settled);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,39 @@
+using BulkCampaigns.Dispatch.Providers;
+using BulkCampaigns.Senders;
+using BulkCampaigns.Simulator;
+
+namespace BulkCampaigns.Dispatch;
+
+public static class DispatchSetup
+{
+    /// <summary>Senders, the dispatch engine, its provider (<c>Messaging:Provider</c>: Simulated or Twilio) and the start-up resume.</summary>
+    public static IServiceCollection AddDispatch(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.Configure<DispatchOptions>(configuration.GetSection("Dispatch"));
+        services.Configure<SimulatedOptions>(configuration.GetSection("Messaging:Simulated"));
+        services.AddSingleton<WriteGate>();
+        services.AddSingleton<SenderPacer>();
+        services.AddSingleton<FailureWindows>();
+        services.AddSingleton<OperationSignals>();
+        services.AddSingleton<OperationProgress>();
+        services.AddSingleton<DeliveryReports>();
+        services.AddSingleton<SenderService>();
+        services.AddSingleton<OperationService>();
+        services.AddSingleton<SimulatorInbox>();
+        services.AddTransient<DispatchJobs>();
+        services.AddSingleton<IStoredContentSource, NoStoredContent>();
+
+        var provider = configuration["Messaging:Provider"] ?? "Simulated";
+        if (string.Equals(provider, "Twilio", StringComparison.OrdinalIgnoreCase))
+        {
+            services.AddTwilioProvider(configuration);
+        }
+        else
+        {
+            services.AddSingleton<IMessageProvider, SimulatorProvider>();
+            services.AddHostedService<SimulatorDeliveryReporter>();
+        }
+        services.AddHostedService<DispatchRecovery>();
+        return services;
+    }
+}

@@ -1,0 +1,78 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace BulkCampaigns.Dispatch;
+
+public enum OperationStatus
+{
+    Scheduled = 0,
+    Processing = 1,
+    Paused = 2,
+    Completed = 3,
+    Canceled = 4,
+}
+
+/// <summary>
+/// One send request (a campaign is an operation with a name). Its counters are kept in the same
+/// transactions that move its messages, so each message counts in exactly one bucket.
+/// </summary>
+public sealed class Operation
+{
+    public long Id { get; set; }
+    public string? Name { get; set; }
+    public OperationStatus Status { get; set; }
+    public long SenderId { get; set; }
+    public required string FromAddress { get; set; }
+    public required string FromChannel { get; set; }
+
+    /// <summary>The content object as the request gave it (inline text, modules or a stored content id).</summary>
+    public required string ContentJson { get; set; }
+    public string TagsJson { get; set; } = "{}";
+    public DateTimeOffset? SendAt { get; set; }
+
+    /// <summary>Why the operation paused itself (e.g. too many failures); null when a person paused it.</summary>
+    public string? PauseReason { get; set; }
+
+    /// <summary>The range of its message IDs; batches are slices of it.</summary>
+    public long FirstMessageId { get; set; }
+    public long LastMessageId { get; set; }
+
+    public long Total { get; set; }
+    public long Attempts { get; set; }
+    public long Scheduled { get; set; }
+    public long Queued { get; set; }
+
+    /// <summary>Handed to the provider, answer not yet written: shown as <c>queued</c>.</summary>
+    public long Sending { get; set; }
+    public long Sent { get; set; }
+    public long Delivered { get; set; }
+    public long Read { get; set; }
+    public long Undelivered { get; set; }
+    public long Unaddressable { get; set; }
+    public long Failed { get; set; }
+    public long Canceled { get; set; }
+    public long Suppressed { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+    public DateTimeOffset? StartedAt { get; set; }
+    public DateTimeOffset? CompletedAt { get; set; }
+}
+
+internal sealed class OperationConfiguration : IEntityTypeConfiguration<Operation>
+{
+    public void Configure(EntityTypeBuilder<Operation> builder)
+    {
+        builder.ToTable("Operations");
+        builder.Property(o => o.Name).HasMaxLength(200);
+        builder.Property(o => o.FromAddress).HasMaxLength(64);
+        builder.Property(o => o.FromChannel).HasMaxLength(16);
+        builder.Property(o => o.PauseReason).HasMaxLength(500);
+        builder.HasIndex(o => o.Status);
+        builder.Property(o => o.SendAt).HasConversion(UnixMs.NullableConverter);
+        builder.Property(o => o.CreatedAt).HasConversion(UnixMs.Converter);
+        builder.Property(o => o.UpdatedAt).HasConversion(UnixMs.Converter);
+        builder.Property(o => o.StartedAt).HasConversion(UnixMs.NullableConverter);
+        builder.Property(o => o.CompletedAt).HasConversion(UnixMs.NullableConverter);
+    }
+}

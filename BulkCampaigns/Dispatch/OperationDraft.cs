@@ -1,0 +1,25 @@
+namespace BulkCampaigns.Dispatch;
+
+/// <summary>One <c>to</c> item: an inline recipient or a stored group.</summary>
+public sealed record AudienceItem(string? Address = null, string? Channel = null, IReadOnlyDictionary<string, string>? Variables = null, string? GroupId = null);
+
+/// <summary>
+/// What the wizard or <c>POST /v1/Messages</c> asks for, before it is checked. The API reads its JSON into
+/// this; <see cref="OperationService.CreateAsync"/> checks it and reports every problem by field path.
+/// </summary>
+public sealed record OperationDraft(
+    string? FromAddress,
+    string? FromChannel,
+    IReadOnlyList<AudienceItem> To,
+    string? ContentJson,
+    DateTimeOffset? SendAt = null,
+    IReadOnlyDictionary<string, string>? Tags = null,
+    string? Name = null);
+
+public static class OperationLimits
+{
+    public const int MaxInlineRecipients = 10_000;
+    public const int MaxTags = 10;
+    public const int MaxTagKey = 128;
+    public const int MaxTagValue = 256;
+}

@@ -1,0 +1,465 @@
+using System.Data;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using BulkCampaigns.Api;
+using BulkCampaigns.Content;
+using BulkCampaigns.Data;
+using BulkCampaigns.Recipients;
+using BulkCampaigns.Senders;
+using Hangfire;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace BulkCampaigns.Dispatch;
+
+public enum ControlResult
+{
+    Done,
+    NotFound,
+    NotAllowed,
+}
+
+/// <summary>
+/// The one engine both doors (the wizard and the API) use: makes operations with their messages,
+/// and pauses, resumes, cancels and retries them.
+/// </summary>
+public sealed partial class OperationService(
+    DatabaseConnection database,
+    IDbContextFactory<AppDbContext> dbFactory,
+    WriteGate gate,
+    SenderService senders,
+    TemplateRenderer renderer,
+    IStoredContentSource storedContent,
+    IBackgroundJobClient jobs,
+    OperationProgress progress,
+    OperationSignals signals,
+    IOptions<DispatchOptions> options,
+    IConfiguration configuration,
+    TimeProvider clock,
+    ILogger<OperationService> log)
+{
+    [GeneratedRegex("^[a-zA-Z0-9._~-]+$")]
+    private static partial Regex TagText();
+
+    /// <summary>Checks the draft and makes the operation; on any problem nothing is made and every problem is listed.</summary>
+    public async Task<(long? OperationId, ApiValidation Validation)> CreateAsync(OperationDraft draft, CancellationToken ct = default)
+    {
+        var validation = new ApiValidation();
+        Sender? sender = null;
+        if (string.IsNullOrWhiteSpace(draft.FromAddress))
+        {
+            validation.Add("from.address", "from.address is required: a registered sender's address.");
+        }
+        else if (draft.FromChannel is not null && SenderService.NormalizeChannel(draft.FromChannel) is null)
+        {
+            validation.Add("from.channel", "from.channel must be SMS, RCS or WHATSAPP.");
+        }
+        else
+        {
+            sender = await senders.FindAsync(draft.FromAddress, draft.FromChannel, ct);
+            if (sender is null)
+            {
+                validation.Add("from", $"{draft.FromAddress} is not a registered sender; add it under Senders first.");
+            }
+        }
+
+        var region = configuration["Messaging:DefaultRegion"] ?? "US";
+        var inline = new List<(string Address, string Channel, string VariablesJson)>();
+        var groupIds = new List<long>();
+        if (draft.To.Count == 0)
+        {
+            validation.Add("to", "to needs at least one recipient or group.");
+        }
+        else if (draft.To.Count > OperationLimits.MaxInlineRecipients)
+        {
+            validation.Add("to", $"to has {draft.To.Count} items; at most {OperationLimits.MaxInlineRecipients} are allowed. Store larger audiences as a group.");
+        }
+        else
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            for (var i = 0; i < draft.To.Count; i++)
+            {
+                var item = draft.To[i];
+                if (item.GroupId is not null)
+                {
+                    if (!PublicId.TryDecode(PublicId.Group, item.GroupId, out var groupId) || !await db.Set<BulkCampaigns.Recipients.Group>().AnyAsync(g => g.Id == groupId, ct))
+                    {
+                        validation.Add($"to[{i}].groupId", $"No group {item.GroupId}.");
+                    }
+                    else if (!groupIds.Contains(groupId))
+                    {
+                        groupIds.Add(groupId);
+                    }
+                    continue;
+                }
+                if (!PhoneAddress.TryNormalize(item.Address, region, out var e164, out var error))
+                {
+                    validation.Add($"to[{i}].address", $"{item.Address}: {error}.");
+                    continue;
+                }
+                var channel = (item.Channel ?? "PHONE").Trim().ToUpperInvariant();
+                if (channel is not ("PHONE" or "RCS" or "WHATSAPP"))
+                {
+                    validation.Add($"to[{i}].channel", "channel must be PHONE, RCS or WHATSAPP.");
+                    continue;
+                }
+                inline.Add((e164, channel, JsonSerializer.Serialize(item.Variables ?? new Dictionary<string, string>())));
+            }
+        }
+
+        string? contentJson = null;
+        if (string.IsNullOrWhiteSpace(draft.ContentJson))
+        {
+            validation.Add("content", "content is required.");
+        }
+        else
+        {
+            using var doc = JsonDocument.Parse(draft.ContentJson);
+            contentJson = await DispatchContent.PrepareAsync(doc.RootElement, storedContent, renderer, validation, ct);
+        }
+
+        var now = clock.GetUtcNow();
+        if (draft.SendAt is { } sendAt && sendAt < now.AddSeconds(-5))
+        {
+            validation.Add("schedule.sendAt", "sendAt is in the past.");
+        }
+        var tags = draft.Tags ?? new Dictionary<string, string>();
+        if (tags.Count > OperationLimits.MaxTags)
+        {
+            validation.Add("tags", $"at most {OperationLimits.MaxTags} tags are allowed.");
+        }
+        foreach (var (key, value) in tags)
+        {
+            if (key.Length is 0 or > OperationLimits.MaxTagKey || !TagText().IsMatch(key))
+            {
+                validation.Add($"tags.{key}", $"a tag key has 1–{OperationLimits.MaxTagKey} characters of a-zA-Z0-9._~-.");
+            }
+            if (value.Length > OperationLimits.MaxTagValue || (value.Length > 0 && !TagText().IsMatch(value)))
+            {
+                validation.Add($"tags.{key}", $"a tag value has at most {OperationLimits.MaxTagValue} characters of a-zA-Z0-9._~-.");
+            }
+        }
+        if (draft.Name is { Length: > 200 })
+        {
+            validation.Add("name", "name has at most 200 characters.");
+        }
+        if (!validation.IsValid || sender is null || contentJson is null)
+        {
+            return (null, validation);
+        }
+
+        var scheduled = draft.SendAt is { } at && at > now;
+        var operationId = await InsertAsync(sender, inline, groupIds, contentJson, scheduled ? draft.SendAt : null,
+            JsonSerializer.Serialize(tags), draft.Name, ct);
+        if (scheduled)
+        {
+            jobs.Schedule<DispatchJobs>(j => j.StartAsync(operationId, CancellationToken.None), draft.SendAt!.Value);
+        }
+        else
+        {
+            await EnqueueBatchesAsync(operationId, ct);
+        }
+        progress.Publish(operationId);
+        return (operationId, validation);
+    }
+
+    private async Task<long> InsertAsync(Sender sender, List<(string Address, string Channel, string VariablesJson)> inline, List<long> groupIds,
+        string contentJson, DateTimeOffset? sendAt, string tagsJson, string? name, CancellationToken ct)
+    {
+        var nowMs = UnixMs.Now(clock);
+        var initial = sendAt is null ? MessageStatus.Queued : MessageStatus.Scheduled;
+        await using var connection = await database.OpenAsync(ct);
+        using var _ = await gate.EnterAsync(ct);
+        await using var tx = connection.BeginTransaction();
+
+        // One writer holds the database until commit, so every message row above this ID is this operation's.
+        long before;
+        await using (var max = connection.CreateCommand())
+        {
+            max.Transaction = tx;
+            max.CommandText = "SELECT COALESCE(MAX(Id), 0) FROM Messages";
+            before = (long)(await max.ExecuteScalarAsync(ct))!;
+        }
+
+        long operationId;
+        await using (var insert = connection.CreateCommand())
+        {
+            insert.Transaction = tx;
+            insert.CommandText = """
+                INSERT INTO Operations (Name, Status, SenderId, FromAddress, FromChannel, ContentJson, TagsJson, SendAt, FirstMessageId, LastMessageId,
+                    Total, Attempts, Scheduled, Queued, Sending, Sent, Delivered, Read, Undelivered, Unaddressable, Failed, Canceled, Suppressed, CreatedAt, UpdatedAt)
+                VALUES ($name, $status, $sender, $from, $channel, $content, $tags, $sendAt, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, $now, $now)
+                RETURNING Id
+                """;
+            insert.Parameters.AddWithValue("$name", (object?)name ?? DBNull.Value);
+            insert.Parameters.AddWithValue("$status", (int)(sendAt is null ? OperationStatus.Processing : OperationStatus.Scheduled));
+            insert.Parameters.AddWithValue("$sender", sender.Id);
+            insert.Parameters.AddWithValue("$from", sender.Address);
+            insert.Parameters.AddWithValue("$channel", sender.Channel);
+            insert.Parameters.AddWithValue("$content", contentJson);
+            insert.Parameters.AddWithValue("$tags", tagsJson);
+            insert.Parameters.AddWithValue("$sendAt", sendAt is { } s ? s.ToUnixTimeMilliseconds() : DBNull.Value);
+            insert.Parameters.AddWithValue("$now", nowMs);
+            operationId = (long)(await insert.ExecuteScalarAsync(ct))!;
+        }
+
+        // Inline recipients first: their variables win over a group's row for the same address.
+        const string Suppressed = "CASE WHEN EXISTS (SELECT 1 FROM Suppressions s WHERE s.Address = {0}) THEN 10 ELSE $status END";
+        if (inline.Count > 0)
+        {
+            await using var insert = connection.CreateCommand();
+            insert.Transaction = tx;
+            insert.CommandText = $"""
+                INSERT OR IGNORE INTO Messages (OperationId, Address, Channel, VariablesJson, Status, Segments, Attempts, Retryable, CreatedAt, UpdatedAt)
+                VALUES ($op, $address, $channel, $variables, {string.Format(System.Globalization.CultureInfo.InvariantCulture, Suppressed, "$address")}, 0, 0, 0, $now, $now)
+                """;
+            insert.Parameters.AddWithValue("$op", operationId);
+            insert.Parameters.AddWithValue("$status", (int)initial);
+            insert.Parameters.AddWithValue("$now", nowMs);
+            var address = insert.Parameters.Add("$address", SqliteType.Text);
+            var channel = insert.Parameters.Add("$channel", SqliteType.Text);
+            var variables = insert.Parameters.Add("$variables", SqliteType.Text);
+            insert.Prepare();
+            foreach (var r in inline)
+            {
+                address.Value = r.Address;
+                channel.Value = r.Channel;
+                variables.Value = r.VariablesJson;
+                await insert.ExecuteNonQueryAsync(ct);
+            }
+        }
+        foreach (var groupId in groupIds)
+        {
+            await using var insert = connection.CreateCommand();
+            insert.Transaction = tx;
+            insert.CommandText = $"""
+                INSERT OR IGNORE INTO Messages (OperationId, Address, Channel, VariablesJson, Status, Segments, Attempts, Retryable, CreatedAt, UpdatedAt)
+                SELECT $op, r.Address, r.Channel, r.VariablesJson, {string.Format(System.Globalization.CultureInfo.InvariantCulture, Suppressed, "r.Address")}, 0, 0, 0, $now, $now
+                FROM Recipients r WHERE r.GroupId = $group
+                """;
+            insert.Parameters.AddWithValue("$op", operationId);
+            insert.Parameters.AddWithValue("$status", (int)initial);
+            insert.Parameters.AddWithValue("$now", nowMs);
+            insert.Parameters.AddWithValue("$group", groupId);
+            await insert.ExecuteNonQueryAsync(ct);
+        }
+
+        var counts = new long[11];
+        long first = 0, last = 0;
+        await using (var count = connection.CreateCommand())
+        {
+            count.Transaction = tx;
+            count.CommandText = "SELECT Status, COUNT(*), MIN(Id), MAX(Id) FROM Messages WHERE Id > $before GROUP BY Status";
+            count.Parameters.AddWithValue("$before", before);
+            await using var reader = await count.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                counts[reader.GetInt32(0)] = reader.GetInt64(1);
+                first = first == 0 ? reader.GetInt64(2) : Math.Min(first, reader.GetInt64(2));
+                last = Math.Max(last, reader.GetInt64(3));
+            }
+        }
+        var nothingToSend = counts[(int)MessageStatus.Scheduled] == 0 && counts[(int)MessageStatus.Queued] == 0;
+        await using (var stats = connection.CreateCommand())
+        {
+            stats.Transaction = tx;
+            stats.CommandText = """
+                UPDATE Operations SET FirstMessageId = $first, LastMessageId = $last, Total = $total,
+                    Scheduled = $scheduled, Queued = $queued, Suppressed = $suppressed,
+                    Status = CASE WHEN $done = 1 THEN $completed ELSE Status END,
+                    StartedAt = CASE WHEN $done = 1 OR Status = $processing THEN $now ELSE NULL END,
+                    CompletedAt = CASE WHEN $done = 1 THEN $now ELSE NULL END
+                WHERE Id = $op
+                """;
+            stats.Parameters.AddWithValue("$op", operationId);
+            stats.Parameters.AddWithValue("$first", first);
+            stats.Parameters.AddWithValue("$last", last);
+            stats.Parameters.AddWithValue("$total", counts.Sum());
+            stats.Parameters.AddWithValue("$scheduled", counts[(int)MessageStatus.Scheduled]);
+            stats.Parameters.AddWithValue("$queued", counts[(int)MessageStatus.Queued]);
+            stats.Parameters.AddWithValue("$suppressed", counts[(int)MessageStatus.Suppressed]);
+            stats.Parameters.AddWithValue("$done", nothingToSend ? 1 : 0);
+            stats.Parameters.AddWithValue("$now", nowMs);
+            stats.Parameters.AddWithValue("$completed", (int)OperationStatus.Completed);
+            stats.Parameters.AddWithValue("$processing", (int)OperationStatus.Processing);
+            await stats.ExecuteNonQueryAsync(ct);
+        }
+        await tx.CommitAsync(ct);
+        log.LogInformation("Operation {OperationId} made", operationId);
+        return operationId;
+    }
+
+    /// <summary>Queues one job per slice of the operation's message IDs. Safe to call again: a job claims only QUEUED messages.</summary>
+    public async Task EnqueueBatchesAsync(long operationId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var op = await db.Set<Operation>().AsNoTracking()
+            .Where(o => o.Id == operationId)
+            .Select(o => new { o.Status, o.FirstMessageId, o.LastMessageId })
+            .FirstOrDefaultAsync(ct);
+        if (op is null || op.Status != OperationStatus.Processing || op.LastMessageId == 0)
+        {
+            return;
+        }
+        var size = Math.Max(1, options.Value.BatchSize);
+        for (var start = op.FirstMessageId; start <= op.LastMessageId; start += size)
+        {
+            var from = start;
+            var to = Math.Min(op.LastMessageId, start + size - 1);
+            jobs.Enqueue<DispatchJobs>(j => j.SendBatchAsync(operationId, from, to, CancellationToken.None));
+        }
+    }
+
+    /// <summary>Stops new sends within a second; the place is kept (messages stay QUEUED).</summary>
+    public Task<ControlResult> PauseAsync(long operationId, string? reason = null, CancellationToken ct = default) =>
+        TransitionAsync(operationId, [OperationStatus.Processing, OperationStatus.Scheduled], OperationStatus.Paused, reason, ct);
+
+    public async Task<ControlResult> ResumeAsync(long operationId, CancellationToken ct = default)
+    {
+        var result = await TransitionAsync(operationId, [OperationStatus.Paused], OperationStatus.Processing, null, ct);
+        if (result == ControlResult.Done)
+        {
+            await using var connection = await database.OpenAsync(ct);
+            // A scheduled operation paused before its time starts when resumed.
+            await MoveAsync(connection, operationId, "Status = 0", MessageStatus.Scheduled, MessageStatus.Queued, ct);
+            await EnqueueBatchesAsync(operationId, ct);
+            await CompleteIfDoneAsync(connection, operationId, ct);
+        }
+        return result;
+    }
+
+    /// <summary>Marks every message not yet handed to the provider CANCELED.</summary>
+    public async Task<ControlResult> CancelAsync(long operationId, CancellationToken ct = default)
+    {
+        var result = await TransitionAsync(operationId, [OperationStatus.Processing, OperationStatus.Scheduled, OperationStatus.Paused], OperationStatus.Canceled, null, ct);
+        if (result == ControlResult.Done)
+        {
+            await using var connection = await database.OpenAsync(ct);
+            await MoveAsync(connection, operationId, "Status = 0", MessageStatus.Scheduled, MessageStatus.Canceled, ct);
+            await MoveAsync(connection, operationId, "Status = 1", MessageStatus.Queued, MessageStatus.Canceled, ct);
+            progress.Publish(operationId);
+        }
+        return result;
+    }
+
+    /// <summary>Re-queues FAILED messages whose error is retryable, and sends them.</summary>
+    public async Task<ControlResult> RetryAsync(long operationId, CancellationToken ct = default)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        var status = await StatusAsync(connection, operationId, ct);
+        if (status is null)
+        {
+            return ControlResult.NotFound;
+        }
+        if (status is OperationStatus.Canceled or OperationStatus.Scheduled)
+        {
+            return ControlResult.NotAllowed;
+        }
+        var moved = await MoveAsync(connection, operationId, "Status = 8 AND Retryable = 1", MessageStatus.Failed, MessageStatus.Queued, ct,
+            reopen: status == OperationStatus.Completed);
+        if (moved == 0)
+        {
+            return ControlResult.NotAllowed;
+        }
+        if (status != OperationStatus.Paused)
+        {
+            await EnqueueBatchesAsync(operationId, ct);
+        }
+        progress.Publish(operationId);
+        return ControlResult.Done;
+    }
+
+    private async Task<ControlResult> TransitionAsync(long operationId, OperationStatus[] from, OperationStatus to, string? reason, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        using (await gate.EnterAsync(ct))
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"""
+                UPDATE Operations SET Status = $to, PauseReason = $reason, UpdatedAt = $now,
+                    StartedAt = CASE WHEN $to = 1 THEN COALESCE(StartedAt, $now) ELSE StartedAt END,
+                    CompletedAt = CASE WHEN $to = 4 THEN $now ELSE CompletedAt END
+                WHERE Id = $id AND Status IN ({string.Join(',', from.Select(f => (int)f))})
+                """;
+            command.Parameters.AddWithValue("$to", (int)to);
+            command.Parameters.AddWithValue("$reason", (object?)reason ?? DBNull.Value);
+            command.Parameters.AddWithValue("$now", UnixMs.Now(clock));
+            command.Parameters.AddWithValue("$id", operationId);
+            if (await command.ExecuteNonQueryAsync(ct) == 0)
+            {
+                return await StatusAsync(connection, operationId, ct) is null ? ControlResult.NotFound : ControlResult.NotAllowed;
+            }
+        }
+        if (to is OperationStatus.Paused or OperationStatus.Canceled)
+        {
+            signals.Stop(operationId);
+        }
+        progress.Publish(operationId);
+        return ControlResult.Done;
+    }
+
+    private async Task<int> MoveAsync(SqliteConnection connection, long operationId, string where, MessageStatus from, MessageStatus to, CancellationToken ct, bool reopen = false)
+    {
+        using var _ = await gate.EnterAsync(ct);
+        await using var tx = connection.BeginTransaction();
+        await using var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = $"UPDATE Messages SET Status = $to, Retryable = 0, UpdatedAt = $now WHERE OperationId = $op AND {where}";
+        command.Parameters.AddWithValue("$to", (int)to);
+        command.Parameters.AddWithValue("$now", UnixMs.Now(clock));
+        command.Parameters.AddWithValue("$op", operationId);
+        var moved = await command.ExecuteNonQueryAsync(ct);
+        if (moved > 0)
+        {
+            var delta = new StatsDelta();
+            delta.Move(from, to, moved);
+            await delta.ApplyAsync(connection, tx, operationId, UnixMs.Now(clock), ct);
+            if (reopen)
+            {
+                await using var reopenCommand = connection.CreateCommand();
+                reopenCommand.Transaction = tx;
+                reopenCommand.CommandText = "UPDATE Operations SET Status = 1, CompletedAt = NULL WHERE Id = $op AND Status = 3";
+                reopenCommand.Parameters.AddWithValue("$op", operationId);
+                await reopenCommand.ExecuteNonQueryAsync(ct);
+            }
+        }
+        await tx.CommitAsync(ct);
+        return moved;
+    }
+
+    /// <summary>Marks a PROCESSING operation COMPLETED when nothing is left to send.</summary>
+    public async Task CompleteIfDoneAsync(SqliteConnection connection, long operationId, CancellationToken ct)
+    {
+        int changed;
+        using (await gate.EnterAsync(ct))
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = DispatchSql.CompleteIfDone;
+            command.Parameters.AddWithValue("$op", operationId);
+            command.Parameters.AddWithValue("$now", UnixMs.Now(clock));
+            changed = await command.ExecuteNonQueryAsync(ct);
+        }
+        if (changed > 0)
+        {
+            progress.Publish(operationId);
+        }
+    }
+
+    private static async Task<OperationStatus?> StatusAsync(SqliteConnection connection, long operationId, CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT Status FROM Operations WHERE Id = $id";
+        command.Parameters.AddWithValue("$id", operationId);
+        var value = await command.ExecuteScalarAsync(ct);
+        return value is long s ? (OperationStatus)s : null;
+    }
+}
+
+internal static class DispatchSql
+{
+    public const string CompleteIfDone = """
+        UPDATE Operations SET Status = 3, CompletedAt = $now, UpdatedAt = $now
+        WHERE Id = $op AND Status = 1 AND Scheduled = 0 AND Queued = 0 AND Sending = 0
+        """;
+}

@@ -1,0 +1,143 @@
+using BulkCampaigns.Data;
+using BulkCampaigns.Dispatch;
+using BulkCampaigns.Recipients;
+using Microsoft.EntityFrameworkCore;
+
+namespace BulkCampaigns.Senders;
+
+public sealed record SenderView(string Id, string Address, string Channel, int Mps, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+{
+    public static SenderView From(Sender s) => new(PublicId.Encode(PublicId.Sender, s.Id), s.Address, s.Channel, s.Mps, s.CreatedAt, s.UpdatedAt);
+}
+
+/// <summary>The result of a sender change: the sender, or the problems (field, message) that stopped it.</summary>
+public sealed record SenderResult(SenderView? Sender, IReadOnlyList<(string Field, string Message)> Errors, bool Conflict = false);
+
+/// <summary>Registers <c>from</c> addresses; the page and the API both go through here.</summary>
+public sealed class SenderService(IDbContextFactory<AppDbContext> dbFactory, TimeProvider clock, SenderPacer pacer, IConfiguration configuration)
+{
+    public const int MaxMps = 1_000_000;
+    public static readonly string[] Channels = ["SMS", "RCS", "WHATSAPP"];
+
+    public async Task<List<SenderView>> ListAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var rows = await db.Set<Sender>().AsNoTracking().OrderBy(s => s.Id).ToListAsync(ct);
+        return rows.Select(SenderView.From).ToList();
+    }
+
+    public async Task<SenderView?> GetAsync(long id, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var row = await db.Set<Sender>().AsNoTracking().FirstOrDefaultAsync(s => s.Id == id, ct);
+        return row is null ? null : SenderView.From(row);
+    }
+
+    /// <summary>Finds a registered sender by its address (normalized like recipients) and channel.</summary>
+    public async Task<Sender?> FindAsync(string address, string? channel, CancellationToken ct = default)
+    {
+        var normalized = NormalizeAddress(address, out _) ?? address.Trim();
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var query = db.Set<Sender>().AsNoTracking().Where(s => s.Address == normalized);
+        var wanted = NormalizeChannel(channel);
+        if (wanted is not null)
+        {
+            query = query.Where(s => s.Channel == wanted);
+        }
+        return await query.OrderBy(s => s.Id).FirstOrDefaultAsync(ct);
+    }
+
+    public async Task<SenderResult> CreateAsync(string? address, string? channel, int? mps, CancellationToken ct = default)
+    {
+        var errors = new List<(string, string)>();
+        var normalized = NormalizeAddress(address, out var addressError);
+        if (normalized is null)
+        {
+            errors.Add(("address", addressError));
+        }
+        var ch = NormalizeChannel(channel ?? "SMS");
+        if (ch is null)
+        {
+            errors.Add(("channel", "channel must be SMS, RCS or WHATSAPP."));
+        }
+        if (mps is null or < 1 or > MaxMps)
+        {
+            errors.Add(("mps", $"mps must be a whole number from 1 to {MaxMps}."));
+        }
+        if (errors.Count > 0)
+        {
+            return new SenderResult(null, errors);
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        if (await db.Set<Sender>().AnyAsync(s => s.Address == normalized && s.Channel == ch, ct))
+        {
+            return new SenderResult(null, [("address", $"{normalized} is already a {ch} sender.")], Conflict: true);
+        }
+        var now = clock.GetUtcNow();
+        var sender = new Sender { Address = normalized!, Channel = ch!, Mps = mps!.Value, CreatedAt = now, UpdatedAt = now };
+        db.Add(sender);
+        await db.SaveChangesAsync(ct);
+        return new SenderResult(SenderView.From(sender), []);
+    }
+
+    public async Task<SenderResult?> UpdateMpsAsync(long id, int? mps, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var sender = await db.Set<Sender>().FirstOrDefaultAsync(s => s.Id == id, ct);
+        if (sender is null)
+        {
+            return null;
+        }
+        if (mps is null or < 1 or > MaxMps)
+        {
+            return new SenderResult(null, [("mps", $"mps must be a whole number from 1 to {MaxMps}.")]);
+        }
+        sender.Mps = mps.Value;
+        sender.UpdatedAt = clock.GetUtcNow();
+        await db.SaveChangesAsync(ct);
+        pacer.SetRate(sender.Id, sender.Mps);
+        return new SenderResult(SenderView.From(sender), []);
+    }
+
+    /// <summary>Deletes a sender; refused (false) while an unfinished operation uses it.</summary>
+    public async Task<bool?> DeleteAsync(long id, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var sender = await db.Set<Sender>().FirstOrDefaultAsync(s => s.Id == id, ct);
+        if (sender is null)
+        {
+            return null;
+        }
+        var busy = await db.Set<Operation>().AnyAsync(o => o.SenderId == id &&
+            (o.Status == OperationStatus.Scheduled || o.Status == OperationStatus.Processing || o.Status == OperationStatus.Paused), ct);
+        if (busy)
+        {
+            return false;
+        }
+        db.Remove(sender);
+        await db.SaveChangesAsync(ct);
+        return true;
+    }
+
+    public static string? NormalizeChannel(string? channel)
+    {
+        var upper = channel?.Trim().ToUpperInvariant();
+        return upper switch
+        {
+            "SMS" or "MMS" or "PHONE" => "SMS",
+            "RCS" => "RCS",
+            "WHATSAPP" => "WHATSAPP",
+            _ => null,
+        };
+    }
+
+    private string? NormalizeAddress(string? address, out string error)
+    {
+        if (PhoneAddress.TryNormalize(address, configuration["Messaging:DefaultRegion"] ?? "US", out var e164, out error))
+        {
+            return e164;
+        }
+        error = $"address: {error}.";
+        return null;
+    }
+}

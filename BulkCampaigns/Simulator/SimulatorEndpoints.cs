@@ -1,0 +1,44 @@
+using System.Globalization;
+using BulkCampaigns.Api;
+using BulkCampaigns.Recipients;
+
+namespace BulkCampaigns.Simulator;
+
+public static class SimulatorEndpoints
+{
+    public static RouteGroupBuilder MapSimulatorApi(this RouteGroupBuilder v1)
+    {
+        v1.MapGet("/Simulator/Messages", async (HttpRequest request, SimulatorInbox inbox, IConfiguration configuration, CancellationToken ct) =>
+        {
+            var validation = new ApiValidation();
+            var page = PageRequest.From(request, validation);
+            var region = configuration["Messaging:DefaultRegion"] ?? "US";
+            string? Address(string name)
+            {
+                var text = request.Query[name].ToString();
+                return text.Length == 0 ? null : PhoneAddress.TryNormalize(text, region, out var e164, out _) ? e164 : text;
+            }
+            DateTimeOffset? sentAfter = null;
+            var afterText = request.Query["sentAfter"].ToString();
+            if (afterText.Length > 0)
+            {
+                if (DateTimeOffset.TryParse(afterText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var after))
+                {
+                    sentAfter = after;
+                }
+                else
+                {
+                    validation.Add("sentAfter", "sentAfter must be an ISO-8601 timestamp.");
+                }
+            }
+            if (!validation.IsValid)
+            {
+                return validation.ToResult();
+            }
+            var rows = await inbox.ListAsync(Address("to"), Address("from"), sentAfter, page.After, page.PageSize + 1, ct);
+            var (items, pagination) = PageLinks.Page(request, page, rows, r => r.Key);
+            return Results.Ok(new { messages = items.Select(r => r.View), pagination });
+        }).WithTags("Simulator");
+        return v1;
+    }
+}

@@ -1,0 +1,40 @@
+using BulkCampaigns.Dispatch;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace BulkCampaigns.Simulator;
+
+/// <summary>What a simulated phone received. The Simulator is a carrier: it keeps every send it accepted, duplicates included.</summary>
+public sealed class SimulatorMessage
+{
+    public long Id { get; set; }
+    public required string From { get; set; }
+    public required string To { get; set; }
+    public required string Body { get; set; }
+    public string MediaJson { get; set; } = "[]";
+    public DateTimeOffset ReceivedAt { get; set; }
+
+    /// <summary>The sender's reference for delivery reports (our message row), like a status callback URL.</summary>
+    public long CallbackMessageId { get; set; }
+
+    /// <summary>Decided on receipt, reported when <see cref="ReportDueAt"/> passes: DELIVERED or UNDELIVERED.</summary>
+    public bool WillDeliver { get; set; }
+    public DateTimeOffset ReportDueAt { get; set; }
+
+    /// <summary>Pending reports are the rows with this false; persisted so reports survive a restart.</summary>
+    public bool Reported { get; set; }
+}
+
+internal sealed class SimulatorMessageConfiguration : IEntityTypeConfiguration<SimulatorMessage>
+{
+    public void Configure(EntityTypeBuilder<SimulatorMessage> builder)
+    {
+        builder.ToTable("SimulatorMessages");
+        builder.Property(m => m.From).HasMaxLength(64);
+        builder.Property(m => m.To).HasMaxLength(32);
+        builder.HasIndex(m => new { m.To, m.Id });
+        builder.HasIndex(m => m.ReportDueAt).HasFilter("Reported = 0").HasDatabaseName("IX_SimulatorMessages_Pending");
+        builder.Property(m => m.ReceivedAt).HasConversion(UnixMs.Converter);
+        builder.Property(m => m.ReportDueAt).HasConversion(UnixMs.Converter);
+    }
+}

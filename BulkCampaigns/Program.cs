@@ -7,6 +7,7 @@ using BulkCampaigns.Dispatch;
 using BulkCampaigns.Dispatch.Providers;
 using BulkCampaigns.Hosting;
 using BulkCampaigns.Jobs;
+using BulkCampaigns.Live;
 using BulkCampaigns.Senders;
 using BulkCampaigns.Simulator;
 using BulkCampaigns.Suppressions;
@@ -19,6 +20,7 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddAppData(builder.Configuration, settingsRoot);
 builder.Services.AddAppAuth();
 builder.Services.AddAppJobs(builder.Configuration);
+builder.Services.AddLive();
 builder.Services.AddApiPlumbing(builder.Configuration);
 builder.Services.AddSingleton<TemplateRenderer>();
 builder.Services.AddSingleton<SuppressionService>();
@@ -41,6 +43,7 @@ app.UseApiErrors();
 
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseRateLimiter();
 app.UseAntiforgery();
 
 app.MapStaticAssets();
@@ -53,6 +56,7 @@ v1.MapDispatchApi();
 v1.MapSimulatorApi();
 app.MapTwilioWebhooks();
 app.MapAppJobs();
+app.MapLive();
 
 await app.RunAsync();
 

@@ -58,6 +58,19 @@ public sealed class NavigationTests(BrowserApp browser)
     }
 
     [Fact]
+    public async Task Signing_out_ends_the_session()
+    {
+        await using var session = await browser.SignedInPageAsync();
+        var page = session.Page;
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await page.WaitForURLAsync(url => url.Contains("/login", StringComparison.Ordinal));
+        await page.GotoAsync("/settings");
+
+        Assert.Contains("/login", page.Url, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_theme_choice_is_remembered_across_a_reload()
     {
         await using var session = await browser.SignedInPageAsync();

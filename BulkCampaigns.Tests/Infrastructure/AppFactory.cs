@@ -33,6 +33,9 @@ public class AppFactory : WebApplicationFactory<Program>
             ["Bootstrap:ApiKeySid"] = ApiKeySid,
             ["Bootstrap:ApiKeySecret"] = ApiKeySecret,
             ["Logging:LogLevel:Default"] = "Warning",
+            // Tests page through lists fast; the rate limit has its own test with its own numbers.
+            ["Api:RateLimit:PermitsPerSecond"] = "100000",
+            ["Api:RateLimit:Burst"] = "100000",
         };
         foreach (var (key, value) in Settings)
         {
@@ -47,7 +50,7 @@ public class AppFactory : WebApplicationFactory<Program>
     /// <summary>An HTTP client that signs every request with the bootstrap API key.</summary>
     public HttpClient CreateApiClient(string sid = ApiKeySid, string secret = ApiKeySecret)
     {
-        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, BaseAddress = ClientOptions.BaseAddress });
         client.DefaultRequestHeaders.Authorization = BasicAuth(sid, secret);
         return client;
     }

@@ -84,7 +84,7 @@ public sealed class BrowserPage(IBrowserContext context, IPage page) : IAsyncDis
 
     /// <summary>Waits until Blazor's circuit is connected, so clicks reach the server.</summary>
     public Task WaitForInteractiveAsync() =>
-        Page.WaitForFunctionAsync("() => window.Blazor && document.querySelector('.mud-layout') && window.bulkCampaigns.circuitUp === true");
+        Page.WaitForFunctionAsync("() => window.Blazor && document.querySelector('.mud-layout') && window.bulkCampaigns && window.bulkCampaigns.circuitUp === true");
 
     public async Task ScreenshotAsync(string path) => await Page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = false });
 

@@ -18,6 +18,7 @@ public static class ApiPlumbing
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(EnumNaming));
         });
+        services.AddApiRateLimits(configuration);
         services.AddHealthChecks().AddDbContextCheck<AppDbContext>("database");
         services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {
@@ -41,7 +42,7 @@ public static class ApiPlumbing
     /// </summary>
     public static RouteGroupBuilder MapApiV1(this IEndpointRouteBuilder app)
     {
-        var v1 = app.MapGroup("/v1").RequireAuthorization(AuthSetup.ApiPolicy);
+        var v1 = app.MapGroup("/v1").RequireAuthorization(AuthSetup.ApiPolicy).RequireRateLimiting(RateLimits.ApiPolicy);
         v1.AddEndpointFilter(async (context, next) =>
         {
             var http = context.HttpContext;
@@ -63,10 +64,15 @@ public static class ApiPlumbing
 
     /// <summary>
     /// Makes every <c>/v1</c> failure answer in the API's error format: unhandled exceptions, bad request
-    /// bodies and empty 4xx answers (unknown route, wrong method) alike.
+    /// bodies and empty 4xx answers (unknown route, wrong method) alike. The friendly 404 page is for people:
+    /// it is switched off here for the API and the hub (placed after the status-code-pages middleware).
     /// </summary>
     public static IApplicationBuilder UseApiErrors(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
+        if (context.Request.Path.StartsWithSegments("/hubs"))
+        {
+            context.Features.Get<IStatusCodePagesFeature>()?.Enabled = false;
+        }
         if (!context.Request.Path.StartsWithSegments("/v1"))
         {
             await next(context);

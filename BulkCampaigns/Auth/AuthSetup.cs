@@ -33,9 +33,6 @@ public static class AuthSetup
             .AddEntityFrameworkStores<AppDbContext>()
             .AddSignInManager()
             .AddDefaultTokenProviders();
-        // Identity's stores take a scoped context; the rest of the app uses the factory.
-        services.AddDbContext<AppDbContext>((sp, o) => o.UseSqlite(sp.GetRequiredService<DatabaseConnection>().ConnectionString)
-            .AddInterceptors(SqlitePragmas.Interceptor), optionsLifetime: ServiceLifetime.Singleton);
 
         services.AddAuthentication(IdentityConstants.ApplicationScheme)
             .AddIdentityCookies(cookies => cookies.ApplicationCookie?.Configure(o =>
@@ -47,6 +44,9 @@ public static class AuthSetup
                 o.ExpireTimeSpan = TimeSpan.FromDays(7);
                 o.Cookie.Name = "bulkcampaigns.auth";
                 o.Cookie.SameSite = SameSiteMode.Lax;
+                // Machines (the hub, the API) are told 401/403; only people are sent to the sign-in page.
+                o.Events.OnRedirectToLogin = ctx => AnswerOrRedirect(ctx, StatusCodes.Status401Unauthorized);
+                o.Events.OnRedirectToAccessDenied = ctx => AnswerOrRedirect(ctx, StatusCodes.Status403Forbidden);
             }));
         services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, BasicApiKeyHandler>(BasicApiKeyHandler.SchemeName, null)
@@ -66,6 +66,19 @@ public static class AuthSetup
             .AddPolicy(AdminPolicy, p => p.RequireRole(Roles.Admin))
             .AddPolicy(WritePolicy, p => p.RequireRole(Roles.Admin, Roles.Marketer));
         return services;
+    }
+
+    private static Task AnswerOrRedirect(Microsoft.AspNetCore.Authentication.RedirectContext<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions> context, int status)
+    {
+        if (context.Request.Path.StartsWithSegments("/hubs") || context.Request.Path.StartsWithSegments("/v1"))
+        {
+            context.Response.StatusCode = status;
+        }
+        else
+        {
+            context.Response.Redirect(context.RedirectUri);
+        }
+        return Task.CompletedTask;
     }
 
     public static IEndpointRouteBuilder MapAuthEndpoints(this IEndpointRouteBuilder app)

@@ -1,0 +1,52 @@
+using System.Net;
+using BulkCampaigns.Auth;
+using BulkCampaigns.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace BulkCampaigns.Tests.Auth;
+
+public sealed class ApiKeyTests(AppFactory app) : IClassFixture<AppFactory>
+{
+    private ApiKeyService Keys => app.Services.GetRequiredService<ApiKeyService>();
+
+    [Fact]
+    public async Task A_new_key_works_at_once_and_its_secret_is_stored_only_as_a_hash()
+    {
+        var created = await Keys.CreateAsync("CRM sync", Roles.Marketer);
+
+        var response = await app.CreateApiClient(created.Sid, created.Secret).GetAsync("/v1/NoSuchThing");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode); // authenticated: past the 401
+        var stored = await File.ReadAllBytesAsync(app.DatabasePath);
+        Assert.DoesNotContain(created.Secret, System.Text.Encoding.UTF8.GetString(stored), StringComparison.Ordinal);
+        Assert.Contains(await Keys.ListAsync(), k => k.Sid == created.Sid && k.Role == Roles.Marketer && k.LastUsedAt is not null);
+    }
+
+    [Fact]
+    public async Task A_revoked_key_gets_401_from_then_on()
+    {
+        var created = await Keys.CreateAsync("Old integration", Roles.Viewer);
+        var client = app.CreateApiClient(created.Sid, created.Secret);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/v1/NoSuchThing")).StatusCode);
+
+        await Keys.RevokeAsync(created.Sid);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/v1/NoSuchThing")).StatusCode);
+    }
+
+    [Fact]
+    public async Task The_bootstrap_key_is_not_created_twice_on_restart()
+    {
+        var again = await Keys.EnsureAsync(AppFactory.ApiKeySid, AppFactory.ApiKeySecret, "Bootstrap key", Roles.Admin);
+
+        Assert.False(again);
+        Assert.Single(await Keys.ListAsync(), k => k.Sid == AppFactory.ApiKeySid);
+    }
+
+    [Theory]
+    [InlineData("secret", "secret", true)]
+    [InlineData("secret", "Secret", false)]
+    [InlineData("secret", "", false)]
+    public void A_secret_verifies_only_against_its_own_hash(string secret, string attempt, bool expected) =>
+        Assert.Equal(expected, ApiKeyService.Verify(attempt, ApiKeyService.Hash(secret)));
+}

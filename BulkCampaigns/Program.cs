@@ -1,5 +1,6 @@
 using BulkCampaigns.Api;
 using BulkCampaigns.Auth;
+using BulkCampaigns.Campaigns;
 using BulkCampaigns.Components;
 using BulkCampaigns.Content;
 using BulkCampaigns.Data;
@@ -25,6 +26,7 @@ builder.Services.AddApiPlumbing(builder.Configuration);
 builder.Services.AddSingleton<TemplateRenderer>();
 builder.Services.AddSingleton<SuppressionService>();
 builder.Services.AddDispatch(builder.Configuration);
+builder.Services.AddCampaigns();
 
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
@@ -57,6 +59,7 @@ v1.MapSimulatorApi();
 app.MapTwilioWebhooks();
 app.MapAppJobs();
 app.MapLive();
+app.MapCampaignExports();
 
 await app.RunAsync();
 

@@ -1,0 +1,17 @@
+namespace BulkCampaigns.Campaigns;
+
+public static class CampaignsSetup
+{
+    public static IServiceCollection AddCampaigns(this IServiceCollection services)
+    {
+        services.AddSingleton<CampaignQueries>();
+        services.AddHostedService<CampaignLiveBridge>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapCampaignExports(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/campaigns/{id}/messages.csv", CampaignExport.WriteAsync).RequireAuthorization();
+        return app;
+    }
+}

@@ -5,6 +5,7 @@ using BulkCampaigns.Benchmarks.Scenarios;
 IScenario[] scenarios =
 [
     new PublicIdScenario(),
+    new RenderScenario(),
 ];
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "list")

@@ -9,9 +9,11 @@ public sealed record DraftData
     public string Name { get; init; } = "";
     public IReadOnlyList<string> GroupIds { get; init; } = [];
 
-    /// <summary>A saved template (<c>cnt_…</c>), or null to use <see cref="Text"/>.</summary>
+    /// <summary>A saved template (<c>cnt_…</c>), or null to send <see cref="ContentJson"/> written in the wizard.</summary>
     public string? ContentId { get; init; }
-    public string Text { get; init; } = "";
+
+    /// <summary>The content written in the wizard, in the API's shape.</summary>
+    public string? ContentJson { get; init; }
     public string? SenderId { get; init; }
 
     /// <summary>Null: send at launch.</summary>

@@ -99,14 +99,15 @@ public sealed class CampaignQueries(IDbContextFactory<AppDbContext> dbFactory, T
         {
             return [];
         }
-        return await db.Set<Message>().AsNoTracking()
+        var rows = await db.Set<Message>().AsNoTracking()
             .Where(m => m.Id >= operation.FirstMessageId && m.Id <= operation.LastMessageId &&
                         (m.Status == MessageStatus.Failed || m.Status == MessageStatus.Undelivered || m.Status == MessageStatus.Unaddressable))
             .GroupBy(m => new { m.ErrorCode, m.ErrorMessage, m.Status })
-            .Select(g => new FailureReason(g.Key.ErrorCode, g.Key.ErrorMessage, g.Key.Status, g.LongCount()))
+            .Select(g => new { g.Key.ErrorCode, g.Key.ErrorMessage, g.Key.Status, Count = g.LongCount() })
             .OrderByDescending(r => r.Count)
             .Take(20)
             .ToListAsync(ct);
+        return rows.Select(r => new FailureReason(r.ErrorCode, r.ErrorMessage, r.Status, r.Count)).ToList();
     }
 
     /// <summary>Messages sent per second over the last <paramref name="window"/>, read from when each was sent.</summary>

@@ -5,6 +5,9 @@ public static class CampaignsSetup
     public static IServiceCollection AddCampaigns(this IServiceCollection services)
     {
         services.AddSingleton<CampaignQueries>();
+        services.AddSingleton<CampaignDrafts>();
+        services.AddSingleton<AudienceCounter>();
+        services.AddSingleton<CampaignLauncher>();
         services.AddHostedService<CampaignLiveBridge>();
         return services;
     }

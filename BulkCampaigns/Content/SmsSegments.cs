@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace BulkCampaigns.Content;
 
 public enum SmsEncoding
@@ -33,6 +35,9 @@ public static class SmsSegments
     // Lookup for the BMP: 1 = basic (one septet), 2 = extension (two septets), 0 = not GSM-7.
     private static readonly byte[] Septets = BuildTable();
 
+    // Most messages are basic GSM-7 throughout: a vectorized scan finds the first character that is not.
+    private static readonly SearchValues<char> BasicChars = SearchValues.Create(Basic);
+
     private static byte[] BuildTable()
     {
         var table = new byte[char.MaxValue + 1];
@@ -53,10 +58,16 @@ public static class SmsSegments
     public static SmsCount Count(string? text)
     {
         text ??= "";
-        var septets = 0;
-        var codePoints = 0;
+        var firstOther = text.AsSpan().IndexOfAnyExcept(BasicChars);
+        if (firstOther < 0)
+        {
+            var (gsmParts, gsmLeft) = Split(text.Length, 160, 153);
+            return new SmsCount(SmsEncoding.Gsm7, text.Length, text.Length, gsmParts, gsmLeft, []);
+        }
+        var septets = firstOther;
+        var codePoints = firstOther;
         List<string>? ucs2 = null;
-        for (var i = 0; i < text.Length; i++)
+        for (var i = firstOther; i < text.Length; i++)
         {
             var c = text[i];
             codePoints++;

@@ -1,0 +1,218 @@
+using BulkCampaigns.Content;
+using Microsoft.AspNetCore.Components;
+
+namespace BulkCampaigns.Components.Pages.Content;
+
+public enum DesignMode
+{
+    Text,
+    Rich,
+}
+
+/// <summary>
+/// Edits a <see cref="MessageContent"/> and previews it live. Each edit is reported through
+/// <see cref="ContentChanged"/> at once; the preview follows after <see cref="PreviewDelay"/> without
+/// further typing. While the content has an error the last good preview stays, drawn as stale.
+/// </summary>
+public partial class ContentDesigner : IDisposable
+{
+    private const string TextField = "content.text";
+    private const string FallbackField = "content.modules[1].sms.text";
+
+    private MessageContent? _loaded;
+    private DesignMode _mode = DesignMode.Text;
+    private string _text = "";
+    private List<string> _media = [];
+    private string _richChannel = ChannelNames.Rcs;
+    private string _richText = "";
+    private RichCard _card = new();
+    private string _fallback = "";
+
+    private PreviewSample _sample = PreviewSample.Default;
+    private ContentPreview? _preview;
+    private List<ContentProblem> _problems = [];
+    private CancellationTokenSource? _pending;
+
+    [Inject]
+    private ContentService Service { get; set; } = default!;
+
+    /// <summary>The content to start from; read again only when a different instance is passed.</summary>
+    [Parameter]
+    public MessageContent? Content { get; set; }
+
+    [Parameter]
+    public EventCallback<MessageContent> ContentChanged { get; set; }
+
+    /// <summary>How long typing must pause before the preview is redrawn.</summary>
+    [Parameter]
+    public TimeSpan PreviewDelay { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    private IReadOnlyList<string> Placeholders => _sample.AttributeKeys;
+
+    private string RichTextField => RichPrefix + ".text";
+
+    private string RichPrefix => $"content.modules[0].{(_richChannel == ChannelNames.WhatsApp ? "whatsapp" : "rcs")}";
+
+    /// <summary>The content as the editors hold it now, in the API's shape.</summary>
+    public MessageContent Current => Build();
+
+    protected override void OnParametersSet()
+    {
+        if (!ReferenceEquals(Content, _loaded))
+        {
+            _loaded = Content;
+            Load(Content ?? new MessageContent { Text = "" });
+            UpdatePreview();
+        }
+    }
+
+    private void Load(MessageContent content)
+    {
+        if (content.Modules is { Count: > 0 } modules)
+        {
+            _mode = DesignMode.Rich;
+            var rich = modules.FirstOrDefault(m => m.Rich is not null);
+            _richChannel = rich?.Channel ?? ChannelNames.Rcs;
+            _richText = rich?.Rich?.Text ?? "";
+            var card = rich?.Rich?.RichCard;
+            _card = new RichCard
+            {
+                Title = card?.Title,
+                Description = card?.Description,
+                Media = card?.Media?.ToList() ?? rich?.Rich?.Media?.ToList(),
+                Suggestions = card?.Suggestions?.Select(s => new CardSuggestion { Type = s.Type, Title = s.Title, Url = s.Url }).ToList(),
+            };
+            _fallback = modules.FirstOrDefault(m => m.Sms is not null)?.Sms?.Text ?? "";
+            _text = _fallback;
+            _media = [];
+        }
+        else
+        {
+            _mode = DesignMode.Text;
+            _text = content.Text ?? "";
+            _media = content.Media?.ToList() ?? [];
+            _fallback = _text;
+        }
+    }
+
+    private MessageContent Build()
+    {
+        if (_mode == DesignMode.Text)
+        {
+            var media = _media.Where(m => !string.IsNullOrWhiteSpace(m)).Select(m => m.Trim()).ToList();
+            return new MessageContent { Text = _text, Media = media.Count > 0 ? media : null };
+        }
+        var card = new RichCard
+        {
+            Title = NullIfBlank(_card.Title),
+            Description = NullIfBlank(_card.Description),
+            Media = _card.Media?.Where(m => !string.IsNullOrWhiteSpace(m)).ToList() is { Count: > 0 } cardMedia ? cardMedia : null,
+            Suggestions = _card.Suggestions is { Count: > 0 } ? _card.Suggestions.Select(s => new CardSuggestion { Type = s.Type, Title = s.Title, Url = s.Type == "URL" ? s.Url : null }).ToList() : null,
+        };
+        var hasCard = card.Title is not null || card.Description is not null || card.Media is not null || card.Suggestions is not null;
+        var richModule = new RichModule { Text = NullIfBlank(_richText), RichCard = hasCard ? card : null };
+        var modules = new List<ContentModule>
+        {
+            _richChannel == ChannelNames.WhatsApp ? new ContentModule { Whatsapp = richModule } : new ContentModule { Rcs = richModule },
+        };
+        if (!string.IsNullOrWhiteSpace(_fallback))
+        {
+            modules.Add(new ContentModule { Sms = new SmsModule { Text = _fallback } });
+        }
+        return new MessageContent { Modules = modules };
+    }
+
+    private static string? NullIfBlank(string? text) => string.IsNullOrWhiteSpace(text) ? null : text;
+
+    private async Task SetModeAsync(DesignMode mode)
+    {
+        if (mode == _mode)
+        {
+            return;
+        }
+        // Carry the text across: the SMS text becomes the fallback and back.
+        if (mode == DesignMode.Rich)
+        {
+            _fallback = _text;
+        }
+        else
+        {
+            _text = _fallback;
+        }
+        await EditAsync(() => _mode = mode);
+    }
+
+    private async Task EditAsync(Action change)
+    {
+        change();
+        await ContentChanged.InvokeAsync(Build());
+        SchedulePreview();
+    }
+
+    private Task SetSampleAsync(PreviewSample sample)
+    {
+        _sample = sample;
+        UpdatePreview();
+        return Task.CompletedTask;
+    }
+
+    private void SchedulePreview()
+    {
+        _pending?.Cancel();
+        _pending?.Dispose();
+        _pending = null;
+        if (PreviewDelay <= TimeSpan.Zero)
+        {
+            UpdatePreview();
+            return;
+        }
+        var pending = _pending = new CancellationTokenSource();
+        _ = PreviewLaterAsync(pending.Token);
+    }
+
+    private async Task PreviewLaterAsync(CancellationToken token)
+    {
+        try
+        {
+            await Task.Delay(PreviewDelay, token);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        await InvokeAsync(() =>
+        {
+            if (!token.IsCancellationRequested)
+            {
+                UpdatePreview();
+                StateHasChanged();
+            }
+        });
+    }
+
+    private void UpdatePreview()
+    {
+        var content = Build();
+        if (_mode == DesignMode.Text && string.IsNullOrWhiteSpace(content.Text) && content.Media is null)
+        {
+            _problems = [];
+            _preview = null; // nothing to preview yet
+            return;
+        }
+        var result = Service.Preview(content, _sample.Variables, _sample.Address, _sample.AttributeKeys);
+        _problems = [.. result.Problems];
+        if (result.Preview is { } preview)
+        {
+            _preview = preview;
+        }
+    }
+
+    private ContentProblem? SyntaxError(string field) => _problems.FirstOrDefault(p => p.IsSyntaxError && p.Field == field);
+
+    public void Dispose()
+    {
+        _pending?.Cancel();
+        _pending?.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}

@@ -1,0 +1,104 @@
+using Microsoft.AspNetCore.Components;
+using Microsoft.JSInterop;
+
+namespace BulkCampaigns.Components.Pages.Content;
+
+public partial class LiquidEditor : IAsyncDisposable
+{
+    private readonly string _id = "liquid-" + Guid.NewGuid().ToString("N")[..8];
+    private bool _showHelp;
+    private IJSObjectReference? _module;
+
+    [Inject]
+    private IJSRuntime JS { get; set; } = default!;
+
+    [Parameter, EditorRequired]
+    public string Label { get; set; } = "";
+
+    [Parameter]
+    public string? Value { get; set; }
+
+    [Parameter]
+    public EventCallback<string> ValueChanged { get; set; }
+
+    /// <summary>Variable names offered in the insert menu (the chosen group's attributes).</summary>
+    [Parameter]
+    public IReadOnlyList<string> Placeholders { get; set; } = [];
+
+    /// <summary>The Liquid syntax error of this field, if any, shown under it.</summary>
+    [Parameter]
+    public BulkCampaigns.Content.ContentProblem? Error { get; set; }
+
+    [Parameter]
+    public int Rows { get; set; } = 6;
+
+    [Parameter]
+    public string? Hint { get; set; }
+
+    [Parameter]
+    public string? TestId { get; set; }
+
+    private IEnumerable<string> AllPlaceholders => Placeholders.Append("address").Distinct(StringComparer.Ordinal);
+
+    private static string Placeholder(string name) => "{{ " + name + " }}";
+
+    internal static class Snippets
+    {
+        public const string Default = "{{ first_name | default: 'there' }}";
+        public const string Upcase = "{{ first_name | upcase }}";
+        public const string If = "{% if tier == 'gold' %}Thanks for being gold!{% else %}Thanks!{% endif %}";
+        public const string Unless = "{% unless opted_in %}Reply YES to join.{% endunless %}";
+    }
+
+    private Task OnInputAsync(ChangeEventArgs e) => ValueChanged.InvokeAsync(e.Value?.ToString() ?? "");
+
+    /// <summary>Inserts at the cursor (or replaces the selection); at the end when the browser can't say where the cursor is.</summary>
+    private async Task InsertAsync(string snippet)
+    {
+        var text = Value ?? "";
+        int start = text.Length, end = text.Length;
+        try
+        {
+            _module ??= await JS.InvokeAsync<IJSObjectReference>("import", "./js/content-designer.js");
+            if (_module is not null && await _module.InvokeAsync<int[]?>("selection", _id) is [var s, var e] && s >= 0 && e >= s && e <= text.Length)
+            {
+                (start, end) = (s, e);
+            }
+        }
+        catch (JSException)
+        {
+            // Keep the end of the text.
+        }
+        catch (JSDisconnectedException)
+        {
+            return;
+        }
+        var updated = string.Concat(text.AsSpan(0, start), snippet, text.AsSpan(end));
+        await ValueChanged.InvokeAsync(updated);
+        try
+        {
+            if (_module is not null)
+            {
+                await _module.InvokeVoidAsync("placeCursor", _id, start + snippet.Length);
+            }
+        }
+        catch (JSException)
+        {
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_module is not null)
+        {
+            try
+            {
+                await _module.DisposeAsync();
+            }
+            catch (JSDisconnectedException)
+            {
+            }
+        }
+        GC.SuppressFinalize(this);
+    }
+}

@@ -1,0 +1,334 @@
+using Fluid;
+
+namespace BulkCampaigns.Content;
+
+/// <summary>A problem with one field of a content; <see cref="Line"/> and <see cref="Column"/> are set for Liquid syntax errors.</summary>
+public sealed record ContentProblem(string Field, string Message, int Line = 0, int Column = 0)
+{
+    public bool IsSyntaxError => Line > 0;
+}
+
+/// <summary>
+/// What a valid content is. The API, the designer and the campaign wizard all check content here, so
+/// they accept and refuse the same things.
+/// </summary>
+public static class ContentRules
+{
+    public const int MaxNameLength = 200;
+
+    /// <summary>Twilio's longest message body.</summary>
+    public const int MaxTextLength = 1600;
+
+    public const int MaxMedia = 10;
+    public const int MaxUrlLength = 2048;
+    public const int MaxTitleLength = 200;
+    public const int MaxDescriptionLength = 2000;
+    public const int MaxSuggestions = 4;
+    public const int MaxSuggestionTitleLength = 25;
+
+    /// <summary>Every Liquid text of a content with the API field it comes from.</summary>
+    public static IEnumerable<(string Field, string Text)> TextFields(MessageContent content, string prefix = "content")
+    {
+        if (content.Text is not null)
+        {
+            yield return ($"{prefix}.text", content.Text);
+        }
+        foreach (var media in MediaFields(content.Media, $"{prefix}.media"))
+        {
+            yield return media;
+        }
+        for (var i = 0; i < (content.Modules?.Count ?? 0); i++)
+        {
+            var module = content.Modules![i];
+            if (module.Sms is { } sms)
+            {
+                var path = $"{prefix}.modules[{i}].sms";
+                if (sms.Text is not null)
+                {
+                    yield return ($"{path}.text", sms.Text);
+                }
+                foreach (var media in MediaFields(sms.Media, $"{path}.media"))
+                {
+                    yield return media;
+                }
+            }
+            foreach (var (rich, name) in new[] { (module.Rcs, "rcs"), (module.Whatsapp, "whatsapp") })
+            {
+                if (rich is null)
+                {
+                    continue;
+                }
+                var path = $"{prefix}.modules[{i}].{name}";
+                if (rich.Text is not null)
+                {
+                    yield return ($"{path}.text", rich.Text);
+                }
+                foreach (var media in MediaFields(rich.Media, $"{path}.media"))
+                {
+                    yield return media;
+                }
+                if (rich.RichCard is { } card)
+                {
+                    if (card.Title is not null)
+                    {
+                        yield return ($"{path}.richCard.title", card.Title);
+                    }
+                    if (card.Description is not null)
+                    {
+                        yield return ($"{path}.richCard.description", card.Description);
+                    }
+                    foreach (var media in MediaFields(card.Media, $"{path}.richCard.media"))
+                    {
+                        yield return media;
+                    }
+                    for (var s = 0; s < (card.Suggestions?.Count ?? 0); s++)
+                    {
+                        var suggestion = card.Suggestions![s];
+                        if (suggestion.Title is not null)
+                        {
+                            yield return ($"{path}.richCard.suggestions[{s}].title", suggestion.Title);
+                        }
+                        if (suggestion.Url is not null)
+                        {
+                            yield return ($"{path}.richCard.suggestions[{s}].url", suggestion.Url);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static IEnumerable<(string, string)> MediaFields(List<string>? media, string path)
+    {
+        for (var i = 0; i < (media?.Count ?? 0); i++)
+        {
+            if (media![i] is { } url)
+            {
+                yield return ($"{path}[{i}]", url);
+            }
+        }
+    }
+
+    /// <summary>Every problem of a content, Liquid syntax included. A <c>contentId</c> is checked for form only.</summary>
+    public static List<ContentProblem> Validate(MessageContent? content, TemplateRenderer renderer, string prefix = "content", bool allowContentId = true)
+    {
+        var problems = new List<ContentProblem>();
+        if (content is null)
+        {
+            problems.Add(new(prefix, "content is required: give text (with optional media), a contentId, or modules."));
+            return problems;
+        }
+        var forms = (content.Text is not null || content.Media is { Count: > 0 } ? 1 : 0) + (content.ContentId is not null ? 1 : 0) + (content.Modules is not null ? 1 : 0);
+        if (forms == 0)
+        {
+            problems.Add(new(prefix, "content needs text (with optional media), a contentId, or modules."));
+            return problems;
+        }
+        if (forms > 1)
+        {
+            problems.Add(new(prefix, "content takes only one of: text with media, contentId, modules."));
+        }
+
+        if (content.ContentId is not null)
+        {
+            if (!allowContentId)
+            {
+                problems.Add(new($"{prefix}.contentId", "A saved template can't point to another template; give its text or modules."));
+            }
+            else if (!Data.PublicId.TryDecode(Data.PublicId.Content, content.ContentId, out _))
+            {
+                problems.Add(new($"{prefix}.contentId", "contentId must be a content id like cnt_…"));
+            }
+        }
+
+        if (content.Text is not null || content.Media is { Count: > 0 })
+        {
+            CheckText(problems, $"{prefix}.text", content.Text, required: content.Media is not { Count: > 0 }, MaxTextLength);
+            CheckMedia(problems, $"{prefix}.media", content.Media);
+        }
+
+        if (content.Modules is { } modules)
+        {
+            CheckModules(problems, $"{prefix}.modules", modules);
+        }
+
+        // Liquid syntax, in every text field; URL fields are checked for form after rendering, not here.
+        foreach (var (field, text) in TextFields(content, prefix))
+        {
+            if (!renderer.TryParse(text, out _, out var error))
+            {
+                problems.Add(new(field, error!.Message, error.Line, error.Column));
+            }
+        }
+        return problems;
+    }
+
+    private static void CheckModules(List<ContentProblem> problems, string path, List<ContentModule> modules)
+    {
+        if (modules.Count == 0)
+        {
+            problems.Add(new(path, "modules needs at least one channel module (sms, rcs or whatsapp)."));
+            return;
+        }
+        if (modules.Count > 3)
+        {
+            problems.Add(new(path, "modules holds at most 3 modules: one per channel."));
+        }
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < modules.Count; i++)
+        {
+            var module = modules[i];
+            var at = $"{path}[{i}]";
+            if (module is null)
+            {
+                problems.Add(new(at, "A module can't be null."));
+                continue;
+            }
+            var kinds = (module.Sms is not null ? 1 : 0) + (module.Rcs is not null ? 1 : 0) + (module.Whatsapp is not null ? 1 : 0);
+            if (kinds != 1)
+            {
+                problems.Add(new(at, "Each module holds exactly one of sms, rcs or whatsapp."));
+                continue;
+            }
+            if (!seen.Add(module.Channel!))
+            {
+                problems.Add(new(at, $"{module.Channel} appears twice; give each channel one module."));
+            }
+            if (module.Sms is { } sms)
+            {
+                CheckText(problems, $"{at}.sms.text", sms.Text, required: sms.Media is not { Count: > 0 }, MaxTextLength);
+                CheckMedia(problems, $"{at}.sms.media", sms.Media);
+                continue;
+            }
+            var name = module.Rcs is not null ? "rcs" : "whatsapp";
+            var rich = module.Rich!;
+            var richPath = $"{at}.{name}";
+            if (string.IsNullOrWhiteSpace(rich.Text) && rich.RichCard is null && rich.Media is not { Count: > 0 })
+            {
+                problems.Add(new(richPath, $"{name} needs text, media or a richCard."));
+            }
+            CheckText(problems, $"{richPath}.text", rich.Text, required: false, MaxTextLength);
+            CheckMedia(problems, $"{richPath}.media", rich.Media);
+            if (rich.RichCard is { } card)
+            {
+                var cardPath = $"{richPath}.richCard";
+                if (string.IsNullOrWhiteSpace(card.Title) && string.IsNullOrWhiteSpace(card.Description))
+                {
+                    problems.Add(new(cardPath, "A rich card needs a title or a description."));
+                }
+                CheckText(problems, $"{cardPath}.title", card.Title, required: false, MaxTitleLength);
+                CheckText(problems, $"{cardPath}.description", card.Description, required: false, MaxDescriptionLength);
+                CheckMedia(problems, $"{cardPath}.media", card.Media);
+                CheckSuggestions(problems, $"{cardPath}.suggestions", card.Suggestions);
+            }
+        }
+    }
+
+    private static void CheckSuggestions(List<ContentProblem> problems, string path, List<CardSuggestion>? suggestions)
+    {
+        if (suggestions is null)
+        {
+            return;
+        }
+        if (suggestions.Count > MaxSuggestions)
+        {
+            problems.Add(new(path, $"A rich card has at most {MaxSuggestions} suggestions."));
+        }
+        for (var i = 0; i < suggestions.Count; i++)
+        {
+            var suggestion = suggestions[i];
+            var at = $"{path}[{i}]";
+            if (suggestion is null)
+            {
+                problems.Add(new(at, "A suggestion can't be null."));
+                continue;
+            }
+            if (suggestion.Type is not ("REPLY" or "URL"))
+            {
+                problems.Add(new($"{at}.type", "type must be REPLY or URL."));
+            }
+            CheckText(problems, $"{at}.title", suggestion.Title, required: true, MaxSuggestionTitleLength);
+            if (suggestion.Type == "URL")
+            {
+                if (string.IsNullOrWhiteSpace(suggestion.Url))
+                {
+                    problems.Add(new($"{at}.url", "A URL suggestion needs a url."));
+                }
+                else if (!LooksLikeUrl(suggestion.Url))
+                {
+                    problems.Add(new($"{at}.url", "url must be an absolute http or https address."));
+                }
+            }
+        }
+    }
+
+    private static void CheckText(List<ContentProblem> problems, string field, string? text, bool required, int maxLength)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            if (required)
+            {
+                problems.Add(new(field, "This text is required."));
+            }
+            return;
+        }
+        if (text.Length > maxLength)
+        {
+            problems.Add(new(field, $"At most {maxLength} characters; this has {text.Length}."));
+        }
+    }
+
+    private static void CheckMedia(List<ContentProblem> problems, string path, List<string>? media)
+    {
+        if (media is null)
+        {
+            return;
+        }
+        if (media.Count > MaxMedia)
+        {
+            problems.Add(new(path, $"At most {MaxMedia} media URLs."));
+        }
+        for (var i = 0; i < media.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(media[i]) || !LooksLikeUrl(media[i]))
+            {
+                problems.Add(new($"{path}[{i}]", "A media URL must be an absolute http or https address."));
+            }
+        }
+    }
+
+    /// <summary>An absolute http(s) URL; Liquid placeholders are allowed in it (they are filled per recipient).</summary>
+    public static bool LooksLikeUrl(string url)
+    {
+        if (url.Length > MaxUrlLength)
+        {
+            return false;
+        }
+        var withoutLiquid = url.Contains("{{", StringComparison.Ordinal) || url.Contains("{%", StringComparison.Ordinal)
+            ? System.Text.RegularExpressions.Regex.Replace(url, @"\{\{.*?\}\}|\{%.*?%\}", "x", System.Text.RegularExpressions.RegexOptions.None, TimeSpan.FromMilliseconds(100))
+            : url;
+        return Uri.TryCreate(withoutLiquid, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp) && uri.Host.Length > 0;
+    }
+
+    /// <summary>The variables the content reads that <paramref name="known"/> lacks and that no <c>default</c> covers.</summary>
+    public static IReadOnlyList<string> UnknownVariables(MessageContent content, IEnumerable<string> known, TemplateRenderer renderer)
+    {
+        var knownSet = new HashSet<string>(known, StringComparer.Ordinal) { "address" };
+        var unknown = new List<string>();
+        foreach (var (_, text) in TextFields(content))
+        {
+            if (!renderer.TryParse(text, out IFluidTemplate? parsed, out _))
+            {
+                continue;
+            }
+            foreach (var variable in renderer.Variables(parsed!))
+            {
+                if (!variable.HasDefault && !knownSet.Contains(variable.Name) && !unknown.Contains(variable.Name))
+                {
+                    unknown.Add(variable.Name);
+                }
+            }
+        }
+        return unknown;
+    }
+}

@@ -1,0 +1,108 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace BulkCampaigns.Content;
+
+/// <summary>
+/// A message's content (API.md: Content). One of: <see cref="Text"/> (with optional <see cref="Media"/>),
+/// <see cref="ContentId"/> (a stored template), or <see cref="Modules"/> (per-channel content with fallback,
+/// as Twilio's channel modules). Every text field may hold Liquid.
+/// </summary>
+/// <remarks>Mutable so the designer can bind to it; the API reads and writes the same shape.</remarks>
+public sealed class MessageContent
+{
+    public string? Text { get; set; }
+    public List<string>? Media { get; set; }
+    public string? ContentId { get; set; }
+    public List<ContentModule>? Modules { get; set; }
+
+    public static MessageContent FromText(string text, params string[] media) =>
+        new() { Text = text, Media = media.Length > 0 ? [.. media] : null };
+
+    public MessageContent Clone() => FromJson(ToJson());
+
+    public string ToJson() => JsonSerializer.Serialize(this, ContentJson.Options);
+
+    public static MessageContent FromJson(string json) =>
+        JsonSerializer.Deserialize<MessageContent>(json, ContentJson.Options) ?? new MessageContent();
+
+    /// <summary>The channels this content can be sent on: <c>SMS</c>/<c>MMS</c> for text, each module's channel otherwise.</summary>
+    public IReadOnlyList<string> Channels()
+    {
+        if (Modules is { Count: > 0 })
+        {
+            return Modules.Select(m => m.Channel).Where(c => c is not null).Select(c => c!).Distinct().ToList();
+        }
+        if (ContentId is not null)
+        {
+            return [];
+        }
+        return Media is { Count: > 0 } ? ["MMS"] : ["SMS"];
+    }
+
+    /// <summary>The SMS text this content sends (the text, or the SMS module's fallback), if any.</summary>
+    [JsonIgnore]
+    public string? SmsText => Modules is { Count: > 0 } ? Modules.FirstOrDefault(m => m.Sms is not null)?.Sms?.Text : Text;
+}
+
+/// <summary>One channel's content: exactly one of <see cref="Sms"/>, <see cref="Rcs"/> or <see cref="Whatsapp"/>.</summary>
+public sealed class ContentModule
+{
+    public SmsModule? Sms { get; set; }
+    public RichModule? Rcs { get; set; }
+    public RichModule? Whatsapp { get; set; }
+
+    [JsonIgnore]
+    public string? Channel =>
+        Sms is not null ? ChannelNames.Sms : Rcs is not null ? ChannelNames.Rcs : Whatsapp is not null ? ChannelNames.WhatsApp : null;
+
+    [JsonIgnore]
+    public RichModule? Rich => Rcs ?? Whatsapp;
+}
+
+public sealed class SmsModule
+{
+    public string? Text { get; set; }
+    public List<string>? Media { get; set; }
+}
+
+/// <summary>RCS or WhatsApp: a text, or a rich card, with optional media.</summary>
+public sealed class RichModule
+{
+    public string? Text { get; set; }
+    public List<string>? Media { get; set; }
+    public RichCard? RichCard { get; set; }
+}
+
+public sealed class RichCard
+{
+    public string? Title { get; set; }
+    public string? Description { get; set; }
+    public List<string>? Media { get; set; }
+    public List<CardSuggestion>? Suggestions { get; set; }
+}
+
+/// <summary>A suggested reply (<c>REPLY</c>) or link (<c>URL</c>) under a rich card.</summary>
+public sealed class CardSuggestion
+{
+    public string? Type { get; set; }
+    public string? Title { get; set; }
+    public string? Url { get; set; }
+}
+
+public static class ChannelNames
+{
+    public const string Sms = "SMS";
+    public const string Mms = "MMS";
+    public const string Rcs = "RCS";
+    public const string WhatsApp = "WHATSAPP";
+}
+
+public static class ContentJson
+{
+    /// <summary>How content is stored and compared: camelCase like the API, nulls left out.</summary>
+    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+}

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using BulkCampaigns.Content;
 using BulkCampaigns.Data;
@@ -116,8 +117,7 @@ public sealed class DispatchJobs(
                 }
                 var chunkSize = SenderPacer.ChunkSize(mps, settings.MaxChunk);
                 var chunk = sendable.GetRange(index, Math.Min(chunkSize, sendable.Count - index));
-                var wait = pacer.Reserve(op.SenderId, mps, chunk.Sum(c => c.Segments));
-                if (wait > TimeSpan.Zero && !await DelayAsync(wait, stop.Token))
+                if (!await pacer.WaitTurnAsync(op.SenderId, mps, chunk.Sum(c => c.Segments), stop.Token))
                 {
                     break;
                 }
@@ -130,10 +130,13 @@ public sealed class DispatchJobs(
                 if (failures.Record(operationId, outcomes, settings.FailureWindow, settings.FailureWindowMinimum, settings.AutoPauseFailureShare))
                 {
                     failures.Reset(operationId);
-                    var reason = $"Paused automatically: more than {settings.AutoPauseFailureShare:P0} of the last {settings.FailureWindow} sends failed " +
-                                 $"(last error: {chunk.LastOrDefault(c => c.Code is not null)?.Code} {chunk.LastOrDefault(c => c.Code is not null)?.Message}).";
-                    await operations.PauseAsync(operationId, reason, ct);
-                    log.LogWarning("Operation {OperationId} paused itself: {Reason}", operationId, reason);
+                    var lastError = chunk.LastOrDefault(c => c.Code is not null);
+                    var reason = string.Create(CultureInfo.InvariantCulture,
+                        $"Paused automatically: more than {settings.AutoPauseFailureShare:P0} of the last {settings.FailureWindow} sends failed (last error: {lastError?.Code} {lastError?.Message}).");
+                    if (await operations.PauseAsync(operationId, reason, ct) == ControlResult.Done)
+                    {
+                        log.LogWarning("Operation {OperationId} paused itself: {Reason}", operationId, reason);
+                    }
                     break;
                 }
                 if (toFlush.Count >= settings.BatchSize || Stopwatch.GetElapsedTime(lastFlush).TotalMilliseconds >= settings.FlushIntervalMs)
@@ -242,8 +245,7 @@ public sealed class DispatchJobs(
                 again.ForEach(p => p.Final = MessageStatus.Queued);
                 return;
             }
-            var paced = pacer.Reserve(op.SenderId, op.Mps, again.Sum(p => p.Segments));
-            if (paced > TimeSpan.Zero && !await DelayAsync(paced, stop))
+            if (!await pacer.WaitTurnAsync(op.SenderId, op.Mps, again.Sum(p => p.Segments), stop))
             {
                 again.ForEach(p => p.Final = MessageStatus.Queued);
                 return;
@@ -411,6 +413,20 @@ public sealed class DispatchJobs(
         using (await gate.EnterAsync(ct))
         {
             await using var tx = connection.BeginTransaction();
+            await using (var canceled = connection.CreateCommand())
+            {
+                // Canceled while these were claimed: what never went out is CANCELED, not QUEUED again.
+                canceled.Transaction = tx;
+                canceled.CommandText = "SELECT Status FROM Operations WHERE Id = $op";
+                canceled.Parameters.AddWithValue("$op", operationId);
+                if (await canceled.ExecuteScalarAsync(ct) is long s && (OperationStatus)s == OperationStatus.Canceled)
+                {
+                    foreach (var p in settled.Where(p => p.Final == MessageStatus.Queued))
+                    {
+                        p.Final = MessageStatus.Canceled;
+                    }
+                }
+            }
             await using var update = connection.CreateCommand();
             update.Transaction = tx;
             update.CommandText = """

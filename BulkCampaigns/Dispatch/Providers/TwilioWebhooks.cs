@@ -28,7 +28,7 @@ public static class TwilioWebhooks
         var form = await SignedFormAsync(request, services, ct);
         if (form is null)
         {
-            return Results.StatusCode(StatusCodes.Status403Forbidden);
+            return Forbidden();
         }
         var status = TwilioProvider.MapStatus(form.GetValueOrDefault("MessageStatus"));
         if (status is null or MessageStatus.Sent)
@@ -72,7 +72,7 @@ public static class TwilioWebhooks
             await services.GetRequiredService<SuppressionService>().AddAsync(to, "Twilio reported the recipient unsubscribed.", "provider", ct);
         }
         // Still being written as SENT: ask Twilio to call again (it retries on 5xx when configured to).
-        return result == ReportResult.NotYet ? Results.StatusCode(StatusCodes.Status503ServiceUnavailable) : Results.NoContent();
+        return result == ReportResult.NotYet ? Results.Text("The message is still being recorded; call again.", "text/plain", statusCode: StatusCodes.Status503ServiceUnavailable) : Results.NoContent();
     }
 
     private static async Task<IResult> InboundAsync(HttpRequest request, IServiceProvider services, IConfiguration configuration, CancellationToken ct)
@@ -80,7 +80,7 @@ public static class TwilioWebhooks
         var form = await SignedFormAsync(request, services, ct);
         if (form is null)
         {
-            return Results.StatusCode(StatusCodes.Status403Forbidden);
+            return Forbidden();
         }
         var keyword = form.GetValueOrDefault("Body")?.Trim() ?? "";
         var from = form.GetValueOrDefault("From") ?? "";
@@ -102,6 +102,9 @@ public static class TwilioWebhooks
         }
         return Results.Content("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>", "text/xml");
     }
+
+    // With a body, so the status-code pages don't re-run the request as a page.
+    private static IResult Forbidden() => Results.Text("The X-Twilio-Signature is missing or wrong.", "text/plain", statusCode: StatusCodes.Status403Forbidden);
 
     /// <summary>The form fields when the signature is good for the public URL of this request, else null.</summary>
     private static async Task<Dictionary<string, string>?> SignedFormAsync(HttpRequest request, IServiceProvider services, CancellationToken ct)

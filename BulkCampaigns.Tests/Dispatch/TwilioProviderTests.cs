@@ -1,0 +1,210 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using BulkCampaigns.Suppressions;
+using BulkCampaigns.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using static BulkCampaigns.Tests.Dispatch.DispatchTestKit;
+
+namespace BulkCampaigns.Tests.Dispatch;
+
+/// <summary>A stand-in for api.twilio.com on loopback: answers the first send 429, an unsubscribed number 21610, the rest 201.</summary>
+public sealed class FakeTwilio : IAsyncDisposable
+{
+    public const string Unsubscribed = "+12025550999";
+    private WebApplication? _app;
+    private int _requests;
+
+    public string BaseUrl { get; private set; } = "";
+    public ConcurrentQueue<(string Path, string? Authorization, Dictionary<string, string> Form, int Answer)> Sends { get; } = new();
+
+    public async Task StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        _app = builder.Build();
+        _app.MapPost("/2010-04-01/Accounts/{sid}/Messages.json", async (HttpContext http, string sid) =>
+        {
+            var form = (await http.Request.ReadFormAsync()).ToDictionary(f => f.Key, f => f.Value.ToString());
+            var n = Interlocked.Increment(ref _requests);
+            var answer = n == 1 ? 429 : form.GetValueOrDefault("To") == Unsubscribed ? 400 : 201;
+            Sends.Enqueue((http.Request.Path, http.Request.Headers.Authorization.ToString(), form, answer));
+            switch (answer)
+            {
+                case 429:
+                    http.Response.Headers.RetryAfter = "1";
+                    return Results.Json(new { code = 20429, message = "Too Many Requests", status = 429 }, statusCode: 429);
+                case 400:
+                    return Results.Json(new { code = 21610, message = "Attempt to send to unsubscribed recipient", more_info = "https://www.twilio.com/docs/errors/21610", status = 400 }, statusCode: 400);
+                default:
+                    return Results.Json(new
+                    {
+                        sid = $"SM{n:D32}", account_sid = sid, to = form["To"], from = form.GetValueOrDefault("From"), body = form["Body"],
+                        status = "queued", num_segments = "1", direction = "outbound-api", api_version = "2010-04-01",
+                    }, statusCode: 201);
+            }
+        });
+        await _app.StartAsync();
+        BaseUrl = _app.Urls.First();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.DisposeAsync();
+        }
+    }
+}
+
+public sealed class TwilioProviderTests : IClassFixture<TwilioProviderTests.App>, IDisposable
+{
+    public const string AccountSid = "AC00000000000000000000000000000001";
+    public const string AuthToken = "twilio-test-token";
+
+    public sealed class App : AppFactory, IAsyncLifetime
+    {
+        public FakeTwilio Twilio { get; } = new();
+
+        public async Task InitializeAsync()
+        {
+            await Twilio.StartAsync();
+            Settings["Messaging:Provider"] = "Twilio";
+            Settings["Messaging:Twilio:AccountSid"] = AccountSid;
+            Settings["Messaging:Twilio:AuthToken"] = AuthToken;
+            Settings["Messaging:Twilio:BaseUrl"] = Twilio.BaseUrl;
+            Settings["Messaging:Twilio:PublicBaseUrl"] = "http://localhost";
+            Settings["Dispatch:RetryBaseDelayMs"] = "50";
+        }
+
+        async Task IAsyncLifetime.DisposeAsync() => await Twilio.DisposeAsync();
+    }
+
+    private readonly App _app;
+    private readonly HttpClient _client;
+
+    public TwilioProviderTests(App app)
+    {
+        _app = app;
+        _client = app.CreateApiClient();
+    }
+
+    public void Dispose() => _client.Dispose();
+
+    [Fact]
+    public async Task Sends_well_formed_requests_retries_a_429_after_Retry_After_and_suppresses_an_unsubscribed_number_then_takes_signed_status_callbacks()
+    {
+        const string from = "+14155550401";
+        await CreateSenderAsync(_client, from, 100);
+        var id = await SendAsync(_client, new
+        {
+            from = new { address = from },
+            to = new object[]
+            {
+                new { address = Number(7001), variables = new { name = "Ann" } },
+                new { address = Number(7002), variables = new { name = "Bob" } },
+                new { address = FakeTwilio.Unsubscribed, variables = new { name = "Cy" } },
+            },
+            content = new { text = "Hi {{name}}" },
+        });
+
+        var op = await WaitForStatusAsync(_client, id, "COMPLETED");
+        AssertStatsAddUp(op);
+        Assert.Equal(2, Stat(op, "sent"));
+        Assert.Equal(1, Stat(op, "failed"));
+        Assert.Equal(4, Stat(op, "attempts"));
+
+        var sends = _app.Twilio.Sends.ToList();
+        Assert.Equal(4, sends.Count);
+        Assert.Equal(429, sends[0].Answer);
+        var basic = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{AccountSid}:{AuthToken}"));
+        Assert.All(sends, s =>
+        {
+            Assert.Equal($"/2010-04-01/Accounts/{AccountSid}/Messages.json", s.Path);
+            Assert.Equal(basic, s.Authorization);
+            Assert.Equal(from, s.Form["From"]);
+            Assert.StartsWith("http://localhost/webhooks/twilio/status?messageId=comms_message_", s.Form["StatusCallback"]);
+        });
+        Assert.Equal("Hi Ann", sends.Last(s => s.Form["To"] == Number(7001)).Form["Body"]);
+        // The message that met the 429 went again and was accepted.
+        Assert.Equal(sends[0].Form["To"] == FakeTwilio.Unsubscribed ? 400 : 201, sends.Last(s => s.Form["To"] == sends[0].Form["To"]).Answer);
+
+        var failed = (await _client.GetFromJsonAsync<JsonElement>($"/v1/Messages?operationId={id}&status=FAILED")).GetProperty("messages")[0];
+        Assert.Equal("21610", failed.GetProperty("errorCode").GetString());
+        Assert.True(await _app.Services.GetRequiredService<SuppressionService>().IsSuppressedAsync(FakeTwilio.Unsubscribed));
+
+        // Status callbacks: a good signature moves the message on; a forged or missing one gets 403 and changes nothing.
+        var sent = (await _client.GetFromJsonAsync<JsonElement>($"/v1/Messages?operationId={id}&status=SENT")).GetProperty("messages").EnumerateArray().ToList();
+        Assert.Equal(2, sent.Count);
+        var callbackA = sends.Last(s => s.Form["To"] == sent[0].GetProperty("to").GetProperty("address").GetString() && s.Answer == 201).Form["StatusCallback"];
+        var callbackB = sends.Last(s => s.Form["To"] == sent[1].GetProperty("to").GetProperty("address").GetString() && s.Answer == 201).Form["StatusCallback"];
+        var fields = (string sid) => new Dictionary<string, string> { ["MessageSid"] = sid, ["MessageStatus"] = "delivered", ["AccountSid"] = AccountSid };
+
+        var web = _app.CreateClient();
+        var good = await PostSignedAsync(web, callbackA, fields(sent[0].GetProperty("providerMessageId").GetString()!), Sign(callbackA, fields(sent[0].GetProperty("providerMessageId").GetString()!)));
+        Assert.Equal(HttpStatusCode.NoContent, good.StatusCode);
+        var forged = await PostSignedAsync(web, callbackB, fields(sent[1].GetProperty("providerMessageId").GetString()!), Sign(callbackB + "&x=1", fields("SMforged")));
+        Assert.Equal(HttpStatusCode.Forbidden, forged.StatusCode);
+        var missing = await PostSignedAsync(web, callbackB, fields(sent[1].GetProperty("providerMessageId").GetString()!), null);
+        Assert.Equal(HttpStatusCode.Forbidden, missing.StatusCode);
+
+        Assert.Equal("DELIVERED", (await _client.GetFromJsonAsync<JsonElement>($"/v1/Messages/{sent[0].GetProperty("id").GetString()}")).GetProperty("status").GetString());
+        Assert.Equal("SENT", (await _client.GetFromJsonAsync<JsonElement>($"/v1/Messages/{sent[1].GetProperty("id").GetString()}")).GetProperty("status").GetString());
+        op = await GetOperationAsync(_client, id);
+        Assert.Equal(1, Stat(op, "delivered"));
+        AssertStatsAddUp(op);
+    }
+
+    [Fact]
+    public async Task Inbound_STOP_suppresses_the_number_and_START_lifts_it_with_signature_checks()
+    {
+        var web = _app.CreateClient();
+        var suppressions = _app.Services.GetRequiredService<SuppressionService>();
+        const string url = "http://localhost/webhooks/twilio/inbound";
+        var stop = new Dictionary<string, string> { ["From"] = Number(7100), ["To"] = "+14155550401", ["Body"] = "  stop " };
+
+        var forged = await PostSignedAsync(web, url, stop, Sign(url, new Dictionary<string, string> { ["From"] = Number(7100), ["Body"] = "START" }));
+        Assert.True(forged.StatusCode == HttpStatusCode.Forbidden, await forged.Content.ReadAsStringAsync());
+        Assert.False(await suppressions.IsSuppressedAsync(Number(7100)));
+
+        var response = await PostSignedAsync(web, url, stop, Sign(url, stop));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("<Response/>", await response.Content.ReadAsStringAsync());
+        Assert.True(await suppressions.IsSuppressedAsync(Number(7100)));
+
+        var start = new Dictionary<string, string> { ["From"] = Number(7100), ["To"] = "+14155550401", ["Body"] = "Start" };
+        Assert.Equal(HttpStatusCode.OK, (await PostSignedAsync(web, url, start, Sign(url, start))).StatusCode);
+        Assert.False(await suppressions.IsSuppressedAsync(Number(7100)));
+    }
+
+    private static Task<HttpResponseMessage> PostSignedAsync(HttpClient client, string url, Dictionary<string, string> fields, string? signature)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(url).PathAndQuery) { Content = new FormUrlEncodedContent(fields) };
+        if (signature is not null)
+        {
+            request.Headers.Add("X-Twilio-Signature", signature);
+        }
+        return client.SendAsync(request);
+    }
+
+    /// <summary>Twilio's scheme: HMAC-SHA1 over the URL followed by each field name and value in name order, base64.</summary>
+    private static string Sign(string url, Dictionary<string, string> fields)
+    {
+        var data = new StringBuilder(url);
+        foreach (var (key, value) in fields.OrderBy(f => f.Key, StringComparer.Ordinal))
+        {
+            data.Append(key).Append(value);
+        }
+#pragma warning disable CA5350 // Twilio's signature scheme is HMAC-SHA1; the test must compute it the same way.
+        return Convert.ToBase64String(HMACSHA1.HashData(Encoding.UTF8.GetBytes(AuthToken), Encoding.UTF8.GetBytes(data.ToString())));
+#pragma warning restore CA5350
+    }
+}

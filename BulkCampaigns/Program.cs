@@ -1,5 +1,6 @@
 using BulkCampaigns.Api;
 using BulkCampaigns.Auth;
+using BulkCampaigns.Campaigns;
 using BulkCampaigns.Components;
 using BulkCampaigns.Content;
 using BulkCampaigns.Data;
@@ -28,6 +29,7 @@ builder.Services.AddContent();
 builder.Services.AddSingleton<SuppressionService>();
 builder.Services.AddRecipients(builder.Configuration);
 builder.Services.AddDispatch(builder.Configuration);
+builder.Services.AddCampaigns();
 
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
@@ -62,6 +64,7 @@ v1.MapSimulatorApi();
 app.MapTwilioWebhooks();
 app.MapAppJobs();
 app.MapLive();
+app.MapCampaignExports();
 
 await app.RunAsync();
 

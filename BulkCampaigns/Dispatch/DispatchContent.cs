@@ -16,11 +16,6 @@ public interface IStoredContentSource
     Task<string?> FindContentJsonAsync(string contentId, CancellationToken ct);
 }
 
-internal sealed class NoStoredContent : IStoredContentSource
-{
-    public Task<string?> FindContentJsonAsync(string contentId, CancellationToken ct) => Task.FromResult<string?>(null);
-}
-
 /// <summary>Reads the API's content object: inline <c>text</c>/<c>media</c>, per-channel <c>modules</c>, or a stored <c>contentId</c>.</summary>
 public static class DispatchContent
 {

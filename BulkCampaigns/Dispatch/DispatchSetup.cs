@@ -21,7 +21,8 @@ public static class DispatchSetup
         services.AddSingleton<OperationService>();
         services.AddSingleton<SimulatorInbox>();
         services.AddTransient<DispatchJobs>();
-        services.AddSingleton<IStoredContentSource, NoStoredContent>();
+        services.AddSingleton<IStoredContentSource, StoredContentSource>();
+        services.AddSingleton<BulkCampaigns.Recipients.IGroupUsage, OperationGroupUsage>();
 
         var provider = configuration["Messaging:Provider"] ?? "Simulated";
         if (string.Equals(provider, "Twilio", StringComparison.OrdinalIgnoreCase))

@@ -204,6 +204,16 @@ public sealed partial class OperationService(
             operationId = (long)(await insert.ExecuteScalarAsync(ct))!;
         }
 
+        foreach (var groupId in groupIds)
+        {
+            await using var link = connection.CreateCommand();
+            link.Transaction = tx;
+            link.CommandText = "INSERT INTO OperationGroups (OperationId, GroupId) VALUES ($op, $g)";
+            link.Parameters.AddWithValue("$op", operationId);
+            link.Parameters.AddWithValue("$g", groupId);
+            await link.ExecuteNonQueryAsync(ct);
+        }
+
         // Inline recipients first: their variables win over a group's row for the same address.
         const string Suppressed = "CASE WHEN EXISTS (SELECT 1 FROM Suppressions s WHERE s.Address = {0}) THEN 10 ELSE $status END";
         if (inline.Count > 0)

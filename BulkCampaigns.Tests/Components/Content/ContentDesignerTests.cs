@@ -10,7 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace BulkCampaigns.Tests.Components.Content;
 
-public sealed class ContentDesignerTests : MudTestContext, IAsyncLifetime
+public sealed class ContentDesignerTests : MudTestContext
 {
     private readonly string _databasePath = Path.Combine(Path.GetTempPath(), $"bulkcampaigns-designer-{Guid.NewGuid():N}.db");
 
@@ -211,13 +211,8 @@ public sealed class ContentDesignerTests : MudTestContext, IAsyncLifetime
         Assert.Null(await service.SampleAsync(groups[0].Id, search: "+4"));
     }
 
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    // xUnit 2 disposes test classes synchronously, but MudBlazor's services only dispose asynchronously:
-    // dispose the context here first, so the later Dispose() finds nothing left to do.
-    async Task IAsyncLifetime.DisposeAsync()
+    protected override Task CleanUpAsync()
     {
-        await DisposeAsync();
         SqliteConnection.ClearAllPools();
         try
         {
@@ -227,5 +222,6 @@ public sealed class ContentDesignerTests : MudTestContext, IAsyncLifetime
         {
             // A connection still open leaves a temp file behind; nothing else.
         }
+        return Task.CompletedTask;
     }
 }

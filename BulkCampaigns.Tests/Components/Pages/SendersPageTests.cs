@@ -12,7 +12,7 @@ namespace BulkCampaigns.Tests.Components.Pages;
 
 /// <summary>The Senders and Simulator pages rendered with the real services of an app on its own database.</summary>
 [Collection(DispatchAppsCollection.Name)]
-public sealed class SendersPageTests : MudTestContext, IClassFixture<AppFactory>, IAsyncLifetime
+public sealed class SendersPageTests : MudTestContext, IClassFixture<AppFactory>
 {
     private readonly AppFactory _app;
 
@@ -27,11 +27,6 @@ public sealed class SendersPageTests : MudTestContext, IClassFixture<AppFactory>
         auth.SetRoles(Roles.Admin);
         auth.SetPolicies(AuthSetup.WritePolicy);
     }
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    // MudSelect's services are only async-disposable: dispose the container asynchronously first.
-    Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
 
     [Fact]
     public async Task The_senders_page_lists_the_registered_senders_with_their_MPS()

@@ -1,0 +1,56 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace BulkCampaigns.Campaigns;
+
+/// <summary>What a marketer has chosen so far in the wizard; saved as they go so leaving loses nothing.</summary>
+public sealed record DraftData
+{
+    public string Name { get; init; } = "";
+    public IReadOnlyList<string> GroupIds { get; init; } = [];
+
+    /// <summary>A saved template (<c>cnt_…</c>), or null to send <see cref="ContentJson"/> written in the wizard.</summary>
+    public string? ContentId { get; init; }
+
+    /// <summary>The content written in the wizard, in the API's shape.</summary>
+    public string? ContentJson { get; init; }
+    public string? SenderId { get; init; }
+
+    /// <summary>Null: send at launch.</summary>
+    public DateTime? SendAtLocal { get; init; }
+    public string TimeZoneId { get; init; } = "UTC";
+
+    /// <summary>The marketer confirmed the content's placeholders that the audience lacks.</summary>
+    public bool UnknownVariablesConfirmed { get; init; }
+
+    /// <summary>The send time in UTC, or null for now; null too when the local time does not exist in that zone.</summary>
+    public DateTimeOffset? SendAtUtc()
+    {
+        if (SendAtLocal is not { } local)
+        {
+            return null;
+        }
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(TimeZoneId);
+        var unspecified = DateTime.SpecifyKind(local, DateTimeKind.Unspecified);
+        return zone.IsInvalidTime(unspecified) ? null : new DateTimeOffset(TimeZoneInfo.ConvertTimeToUtc(unspecified, zone), TimeSpan.Zero);
+    }
+}
+
+/// <summary>One saved wizard draft per user.</summary>
+public sealed class CampaignDraft
+{
+    public long Id { get; set; }
+    public required string Owner { get; set; }
+    public required string DataJson { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+}
+
+internal sealed class CampaignDraftConfiguration : IEntityTypeConfiguration<CampaignDraft>
+{
+    public void Configure(EntityTypeBuilder<CampaignDraft> builder)
+    {
+        builder.ToTable("CampaignDrafts");
+        builder.HasIndex(d => d.Owner).IsUnique();
+        builder.Property(d => d.Owner).HasMaxLength(256);
+    }
+}

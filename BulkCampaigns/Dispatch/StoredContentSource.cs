@@ -1,0 +1,13 @@
+using BulkCampaigns.Content;
+using BulkCampaigns.Data;
+
+namespace BulkCampaigns.Dispatch;
+
+/// <summary>Looks up a stored template (<c>{"contentId": "cnt_…"}</c>) for an operation; the operation keeps a copy.</summary>
+public sealed class StoredContentSource(ContentService content) : IStoredContentSource
+{
+    public async Task<string?> FindContentJsonAsync(string contentId, CancellationToken ct) =>
+        PublicId.TryDecode(PublicId.Content, contentId, out var id) && await content.GetAsync(id, ct) is { } template
+            ? template.Content.ToJson()
+            : null;
+}

@@ -40,11 +40,24 @@ public sealed class SendersApiTests : IClassFixture<AppFactory>, IDisposable
     [Fact]
     public async Task A_bad_sender_lists_every_problem()
     {
-        var response = await _client.PostAsJsonAsync("/v1/Senders", new { address = "12ab", channel = "PIGEON", mps = 0 });
+        var response = await _client.PostAsJsonAsync("/v1/Senders", new { address = "+12ab", channel = "PIGEON", mps = 0 });
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var error = await response.Content.ReadFromJsonAsync<JsonElement>();
         var fields = error.GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("field").GetString()).ToList();
         Assert.Equal(["address", "channel", "mps"], fields);
+    }
+
+    [Theory]
+    [InlineData("+15551230000", "+15551230000")] // the contract's example: well-formed E.164 the carrier will check
+    [InlineData("(415) 555-0123", "+14155550123")] // a national number, normalized
+    [InlineData("12345", "12345")] // a short code
+    [InlineData("ACME Shop", "ACME Shop")] // an alphanumeric sender ID
+    public async Task A_sender_may_be_a_number_a_short_code_or_an_alphanumeric_id(string address, string stored)
+    {
+        var response = await _client.PostAsJsonAsync("/v1/Senders", new { address, channel = "SMS", mps = 5 });
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal(stored, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("address").GetString());
     }
 }

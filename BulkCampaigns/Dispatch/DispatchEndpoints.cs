@@ -3,6 +3,7 @@ using System.Text.Json;
 using BulkCampaigns.Api;
 using BulkCampaigns.Auth;
 using BulkCampaigns.Data;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.EntityFrameworkCore;
 
 namespace BulkCampaigns.Dispatch;
@@ -139,8 +140,20 @@ public static class DispatchEndpoints
         return Results.Ok(new { messages = items.Select(r => MessageView.Of(r.m, r.o)), pagination });
     }
 
+    /// <summary>API.md: a body over 10 MB is refused with 413 before it is read whole.</summary>
+    public const long MaxSendBodyBytes = 10 * 1024 * 1024;
+
     private static async Task<IResult> SendAsync(HttpContext http, OperationService service, CancellationToken ct)
     {
+        if (http.Request.ContentLength > MaxSendBodyBytes)
+        {
+            return TooLarge();
+        }
+        // A body sent without its length (chunked) is cut off by the server once it passes the limit.
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = MaxSendBodyBytes;
+        }
         JsonDocument doc;
         try
         {
@@ -149,6 +162,10 @@ public static class DispatchEndpoints
         catch (JsonException ex)
         {
             return ApiError.BadRequest($"The body is not valid JSON (line {(ex.LineNumber ?? 0) + 1}, byte {(ex.BytePositionInLine ?? 0) + 1}).");
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return TooLarge();
         }
         using (doc)
         {
@@ -314,4 +331,8 @@ public static class DispatchEndpoints
         }
         return value.GetString();
     }
+
+    private static IResult TooLarge() =>
+        new ApiError(StatusCodes.Status413PayloadTooLarge, ApiError.Codes.PayloadTooLarge,
+            $"The request body is over {MaxSendBodyBytes / (1024 * 1024)} MB. Send at most 10,000 recipients inline, or store them as a group and send to its groupId.").ToResult();
 }

@@ -14,7 +14,7 @@ public sealed record SenderView(string Id, string Address, string Channel, int M
 public sealed record SenderResult(SenderView? Sender, IReadOnlyList<(string Field, string Message)> Errors, bool Conflict = false);
 
 /// <summary>Registers <c>from</c> addresses; the page and the API both go through here.</summary>
-public sealed class SenderService(IDbContextFactory<AppDbContext> dbFactory, TimeProvider clock, SenderPacer pacer, IConfiguration configuration)
+public sealed partial class SenderService(IDbContextFactory<AppDbContext> dbFactory, TimeProvider clock, SenderPacer pacer, IConfiguration configuration)
 {
     public const int MaxMps = 1_000_000;
     public static readonly string[] Channels = ["SMS", "RCS", "WHATSAPP"];
@@ -131,13 +131,33 @@ public sealed class SenderService(IDbContextFactory<AppDbContext> dbFactory, Tim
         };
     }
 
+    /// <summary>
+    /// A sender is an address the tenant owns, which the carrier checks: a phone number (normalized to E.164 when
+    /// libphonenumber knows it, kept as written when it is well-formed E.164 it doesn't know, such as +1 555 numbers),
+    /// a short code (3–8 digits) or an alphanumeric sender ID (up to 11 letters, digits and spaces).
+    /// </summary>
     private string? NormalizeAddress(string? address, out string error)
     {
         if (PhoneAddress.TryNormalize(address, configuration["Messaging:DefaultRegion"] ?? "US", out var e164, out error))
         {
             return e164;
         }
-        error = $"address: {error}.";
+        var text = address?.Trim() ?? "";
+        if (WellFormedE164().IsMatch(text) || ShortCode().IsMatch(text) || (AlphanumericId().IsMatch(text) && text.Any(char.IsLetter)))
+        {
+            error = "";
+            return text;
+        }
+        error = $"address: {error}; a sender is a phone number in E.164 (+15551230000), a short code (12345) or an alphanumeric sender ID of up to 11 characters.";
         return null;
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\+[1-9]\d{6,14}$")]
+    private static partial System.Text.RegularExpressions.Regex WellFormedE164();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\d{3,8}$")]
+    private static partial System.Text.RegularExpressions.Regex ShortCode();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[A-Za-z0-9 ]{1,11}$")]
+    private static partial System.Text.RegularExpressions.Regex AlphanumericId();
 }

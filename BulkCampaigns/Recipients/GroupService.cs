@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using BulkCampaigns.Api;
 using BulkCampaigns.Data;
 using CsvHelper;
 using Microsoft.Data.Sqlite;
@@ -98,6 +99,17 @@ public sealed class GroupService(IDbContextFactory<AppDbContext> dbFactory, Data
         }
         var digits = new string(search.Where(c => c is not (' ' or '-' or '(' or ')' or '.' or '+')).ToArray());
         return digits.All(char.IsAsciiDigit) && digits.Length <= 15 ? "+" + digits : null;
+    }
+
+    /// <summary>Reads the <c>search</c> query of a list endpoint as an address prefix; a bad one is added to <paramref name="validation"/>.</summary>
+    public static string SearchPrefix(HttpRequest request, ApiValidation validation)
+    {
+        var prefix = SearchPrefix(request.Query["search"]);
+        if (prefix is null)
+        {
+            validation.Add("search", "search matches the start of an address: digits, optionally starting with +.");
+        }
+        return prefix ?? "+";
     }
 
     /// <summary>

@@ -210,11 +210,7 @@ internal static class GroupsApi
     {
         var validation = new ApiValidation();
         var page = PageRequest.From(request, validation);
-        var prefix = GroupService.SearchPrefix(request.Query["search"]);
-        if (prefix is null)
-        {
-            validation.Add("search", "search matches the start of an address: digits, optionally starting with +.");
-        }
+        var prefix = GroupService.SearchPrefix(request, validation);
         if (!validation.IsValid)
         {
             return validation.ToResult();
@@ -223,7 +219,7 @@ internal static class GroupsApi
         {
             return GroupNotFound();
         }
-        var rows = await groups.RecipientsAsync(groupKey, page.After, page.PageSize + 1, prefix!, ct);
+        var rows = await groups.RecipientsAsync(groupKey, page.After, page.PageSize + 1, prefix, ct);
         var (items, pagination) = PageLinks.Page(request, page, rows, r => r.Key);
         return Results.Ok(new
         {

@@ -33,16 +33,12 @@ public static class SuppressionsApi
     {
         var validation = new ApiValidation();
         var page = PageRequest.From(request, validation);
-        var prefix = GroupService.SearchPrefix(request.Query["search"]);
-        if (prefix is null)
-        {
-            validation.Add("search", "search matches the start of an address: digits, optionally starting with +.");
-        }
+        var prefix = GroupService.SearchPrefix(request, validation);
         if (!validation.IsValid)
         {
             return validation.ToResult();
         }
-        var rows = await suppressions.ListAsync(page.After, page.PageSize + 1, prefix!, ct);
+        var rows = await suppressions.ListAsync(page.After, page.PageSize + 1, prefix, ct);
         var (items, pagination) = PageLinks.Page(request, page, rows, s => s.Id);
         return Results.Ok(new { suppressions = items.Select(ToDto), pagination });
     }

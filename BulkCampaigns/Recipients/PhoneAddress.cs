@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
 using PhoneNumbers;
 
 namespace BulkCampaigns.Recipients;
@@ -19,7 +21,7 @@ public static class PhoneAddress
             error = "the address is empty";
             return false;
         }
-        if (text[0] == '+' && TryInternationalFast(text, out e164))
+        if (text[0] == '+' ? TryInternationalFast(text, out e164) : TryNationalFast(text, defaultRegion, out e164))
         {
             error = "";
             return true;
@@ -116,6 +118,103 @@ public static class PhoneAddress
             return true;
         }
         return false;
+    }
+
+    private sealed record NationalRules(int CountryCode, string CountryCodeText, string Prefix, Regex? InternationalPrefix);
+
+    private static readonly ConcurrentDictionary<string, NationalRules?> National = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// A national number of the default region written as digits (spaces, dashes, dots, brackets allowed) that
+    /// starts with none of what libphonenumber's parser would strip or read as a prefix (a 0, the national prefix,
+    /// the international dialing prefix, the region's own country code) and is valid for the region: the number
+    /// is then the digits as they are, under the region's code. It skips the general parser (about 4 times faster);
+    /// anything else returns false and takes the full path. Checked against the full path on random numbers and
+    /// written forms of many regions (PhoneAddressTests): no difference.
+    /// </summary>
+    private static bool TryNationalFast(string text, string defaultRegion, out string e164)
+    {
+        e164 = "";
+        if (text.Length > 40 || !char.IsAsciiDigit(text[0]) && text[0] != '(')
+        {
+            return false;
+        }
+        Span<char> digits = stackalloc char[15];
+        var length = 0;
+        foreach (var c in text)
+        {
+            if (char.IsAsciiDigit(c))
+            {
+                if (length == digits.Length)
+                {
+                    return false;
+                }
+                digits[length++] = c;
+            }
+            else if (c is not (' ' or '-' or '(' or ')' or '.'))
+            {
+                return false;
+            }
+        }
+        if (length < 4 || digits[0] == '0' || !char.IsAsciiDigit(text[^1]))
+        {
+            return false;
+        }
+        var region = defaultRegion.Length == 2 && char.IsAsciiLetterUpper(defaultRegion[0]) && char.IsAsciiLetterUpper(defaultRegion[1])
+            ? defaultRegion
+            : string.IsNullOrWhiteSpace(defaultRegion) ? "US" : defaultRegion.Trim().ToUpperInvariant();
+        if (National.GetOrAdd(region, RulesFor) is not { } rules)
+        {
+            return false;
+        }
+        var national = digits[..length];
+        if ((rules.Prefix.Length > 0 && national.StartsWith(rules.Prefix, StringComparison.Ordinal))
+            || national.StartsWith(rules.CountryCodeText, StringComparison.Ordinal)
+            || (rules.InternationalPrefix is not null && rules.InternationalPrefix.IsMatch(national)))
+        {
+            return false;
+        }
+        var number = new PhoneNumber.Builder().SetCountryCode(rules.CountryCode)
+            .SetNationalNumber(ulong.Parse(national, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture)).Build();
+        if (!Util.IsValidNumberForRegion(number, region))
+        {
+            return false;
+        }
+        e164 = string.Create(length + rules.CountryCodeText.Length + 1, (rules.CountryCodeText, text), static (span, state) =>
+        {
+            span[0] = '+';
+            state.CountryCodeText.CopyTo(span[1..]);
+            var at = 1 + state.CountryCodeText.Length;
+            foreach (var c in state.text)
+            {
+                if (char.IsAsciiDigit(c))
+                {
+                    span[at++] = c;
+                }
+            }
+        });
+        return true;
+    }
+
+    /// <summary>What <see cref="TryNationalFast"/> needs of a region; null when the region's rules are not plain enough.</summary>
+    private static NationalRules? RulesFor(string region)
+    {
+        var metadata = Util.GetMetadataForRegion(region);
+        if (metadata is null || metadata.CountryCode == 0)
+        {
+            return null;
+        }
+        var prefix = metadata.NationalPrefix ?? "";
+        var prefixForParsing = metadata.NationalPrefixForParsing ?? "";
+        // A pattern for the national prefix (several prefixes, carrier codes) or a transform rule: only the full parser knows.
+        if (!prefix.All(char.IsAsciiDigit) || (prefixForParsing.Length > 0 && prefixForParsing != prefix)
+            || !string.IsNullOrEmpty(metadata.NationalPrefixTransformRule))
+        {
+            return null;
+        }
+        var idd = metadata.InternationalPrefix;
+        return new NationalRules(metadata.CountryCode, metadata.CountryCode.ToString(System.Globalization.CultureInfo.InvariantCulture), prefix,
+            string.IsNullOrEmpty(idd) ? null : new Regex("^(?:" + idd + ")", RegexOptions.CultureInvariant));
     }
 
     /// <summary>True for an ISO 3166 alpha-2 region libphonenumber knows (e.g. US, GB, DE).</summary>

@@ -91,6 +91,19 @@ public sealed class PhoneAddressTests
     }
 
     [Theory]
+    [InlineData("555-01", "US")]
+    [InlineData("201 555 012", "US")]
+    [InlineData("2015 550 1234 5", "US")]
+    [InlineData("7911 12345", "GB")]
+    public void National_numbers_of_no_valid_length_are_rejected_as_the_full_parse_rejects_them(string text, string region)
+    {
+        Assert.False(PhoneAddress.TryNormalize(text, region, out _, out var error));
+        Assert.False(PhoneAddress.TryNormalizeFull(text, region, out _, out var fullError));
+        Assert.Equal(fullError, error);
+        Assert.Equal($"not a valid phone number for region {region}", error);
+    }
+
+    [Theory]
     [InlineData("+44 (0) 7911 123456", "+447911123456")]
     [InlineData("+1 (201) 555-0123", "+12015550123")]
     [InlineData("+39 06 1234 5678", "+390612345678")]

@@ -21,6 +21,88 @@ public sealed class PhoneAddressTests
         Assert.True(compared > 500, "the sample should hold valid numbers too");
     }
 
+    [Fact]
+    public void The_quick_path_for_national_numbers_gives_the_same_answer_as_libphonenumbers_full_parse()
+    {
+        var random = new Random(11);
+        string[] regions = ["US", "CA", "GB", "DE", "FR", "IT", "ES", "RU", "JP", "CN", "IN", "BR", "MX", "AR", "AU", "ZA", "NG", "AE", "IE", "UA", "IL", "us", " gb ", "", "ZZ"];
+        string[] separators = ["", " ", "-", ".", "  ", " - "];
+        var compared = 0;
+        for (var i = 0; i < 40_000; i++)
+        {
+            var region = regions[random.Next(regions.Length)];
+            // Mostly plausible lengths, with leading 0s, 1s, national and international prefixes and country codes among them.
+            var digits = random.Next(4) switch
+            {
+                0 => random.NextInt64(2_000_000_000, 9_999_999_999).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                1 => random.NextInt64(1_000, 999_999_999_999_999).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                2 => "0" + random.NextInt64(1_000_000, 9_999_999_999).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                _ => new[] { "1", "8", "7", "44", "49", "011", "00", "810" }[random.Next(8)] + random.NextInt64(1_000_000, 9_999_999_999).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            };
+            var text = Write(digits, random, separators);
+            var quick = PhoneAddress.TryNormalize(text, region, out var quickE164, out var quickError);
+            var full = PhoneAddress.TryNormalizeFull(text.Trim(), region, out var fullE164, out var fullError);
+            Assert.True(quick == full && quickE164 == fullE164 && quickError == fullError, $"{region} '{text}': quick {quick} {quickE164} {quickError}, full {full} {fullE164} {fullError}");
+            compared += full ? 1 : 0;
+        }
+        Assert.True(compared > 3_000, $"the sample should hold valid numbers too ({compared})");
+    }
+
+    /// <summary>The digits as people write them: grouped with spaces, dashes or dots, an area code in brackets.</summary>
+    private static string Write(string digits, Random random, string[] separators)
+    {
+        var builder = new System.Text.StringBuilder();
+        var bracket = random.Next(4) == 0 && digits.Length > 6;
+        var at = 0;
+        while (at < digits.Length)
+        {
+            var take = Math.Min(digits.Length - at, random.Next(1, 5));
+            if (at == 0 && bracket)
+            {
+                builder.Append('(').Append(digits, 0, take).Append(") ");
+            }
+            else
+            {
+                if (at > 0 && !(bracket && builder[^1] == ' '))
+                {
+                    builder.Append(separators[random.Next(separators.Length)]);
+                }
+                builder.Append(digits, at, take);
+            }
+            at += take;
+        }
+        if (random.Next(20) == 0)
+        {
+            builder.Append(new[] { ")", " ", ".", "-" }[random.Next(4)]);
+        }
+        return builder.ToString();
+    }
+
+    [Theory]
+    [InlineData("(201) 555-0123", "US", "+12015550123")]
+    [InlineData("201.555.0123", "US", "+12015550123")]
+    [InlineData("1 201 555 0123", "US", "+12015550123")]
+    [InlineData("07911 123456", "GB", "+447911123456")]
+    [InlineData("030 1234567", "DE", "+49301234567")]
+    public void Written_forms_of_national_numbers_normalize_to_E164(string text, string region, string expected)
+    {
+        Assert.True(PhoneAddress.TryNormalize(text, region, out var e164, out var error), error);
+        Assert.Equal(expected, e164);
+    }
+
+    [Theory]
+    [InlineData("555-01", "US")]
+    [InlineData("201 555 012", "US")]
+    [InlineData("2015 550 1234 5", "US")]
+    [InlineData("7911 12345", "GB")]
+    public void National_numbers_of_no_valid_length_are_rejected_as_the_full_parse_rejects_them(string text, string region)
+    {
+        Assert.False(PhoneAddress.TryNormalize(text, region, out _, out var error));
+        Assert.False(PhoneAddress.TryNormalizeFull(text, region, out _, out var fullError));
+        Assert.Equal(fullError, error);
+        Assert.Equal($"not a valid phone number for region {region}", error);
+    }
+
     [Theory]
     [InlineData("+44 (0) 7911 123456", "+447911123456")]
     [InlineData("+1 (201) 555-0123", "+12015550123")]

@@ -60,6 +60,12 @@ public sealed class CsvImportJob(DatabaseConnection database, RecipientOptions o
         public long Distinct;
         public long Rejected;
         public readonly List<RowRejection> PendingErrors = [];
+        // Where the staging time goes (Stopwatch ticks), logged with the import: reading, validating (summed over
+        // cores), staging into SQLite, and the consumer waiting for the next validated batch.
+        public long ReadTicks;
+        public long ValidateTicks;
+        public long StageTicks;
+        public long WaitTicks;
     }
 
     private sealed record Batch(CsvRecord[] Records, int Count, long BytesRead);
@@ -176,8 +182,9 @@ public sealed class CsvImportJob(DatabaseConnection database, RecipientOptions o
             }
             var staged = watch.Elapsed;
             var outcome = await MoveAsync(import, validator.VariableNames, stage, progress, progress.Distinct, ct);
-            logger.LogInformation("Import {ImportId}: {Rows} rows read and staged in {Staged:0.00} s, moved into the group in {Moved:0.00} s",
-                import.Id, progress.RowsRead, staged.TotalSeconds, (watch.Elapsed - staged).TotalSeconds);
+            logger.LogInformation("Import {ImportId}: {Rows} rows read and staged in {Staged:0.00} s (reading {Read:0.00} s, validating {Validate:0.00} s over all cores, staging {Stage:0.00} s, waiting for rows {Wait:0.00} s), moved into the group in {Moved:0.00} s",
+                import.Id, progress.RowsRead, staged.TotalSeconds, Seconds(progress.ReadTicks), Seconds(progress.ValidateTicks), Seconds(progress.StageTicks), Seconds(progress.WaitTicks),
+                (watch.Elapsed - staged).TotalSeconds);
             return outcome;
         }
         finally
@@ -202,16 +209,18 @@ public sealed class CsvImportJob(DatabaseConnection database, RecipientOptions o
                 {
                     var records = new CsvRecord[BatchSize];
                     var count = 0;
+                    var readStart = Stopwatch.GetTimestamp();
                     while (count < BatchSize && reader.TryRead(out var record))
                     {
                         records[count++] = record;
                     }
+                    progress.ReadTicks += Stopwatch.GetTimestamp() - readStart;
                     if (count == 0)
                     {
                         break;
                     }
                     var batch = new Batch(records, count, reader.BytesRead);
-                    await ordered.Writer.WriteAsync(Task.Run(() => Validate(validator, batch), stop.Token), stop.Token);
+                    await ordered.Writer.WriteAsync(Task.Run(() => Validate(validator, batch, progress), stop.Token), stop.Token);
                     if (count < BatchSize)
                     {
                         break;
@@ -249,9 +258,12 @@ public sealed class CsvImportJob(DatabaseConnection database, RecipientOptions o
         var lastProgress = TimeSpan.Zero;
         try
         {
+            var waitStart = Stopwatch.GetTimestamp();
             await foreach (var task in ordered.Reader.ReadAllAsync(ct))
             {
                 var batch = await task;
+                var stageStart = Stopwatch.GetTimestamp();
+                progress.WaitTicks += stageStart - waitStart;
                 progress.RowsRead += batch.RowsRead;
                 progress.BytesRead = batch.BytesRead;
                 progress.Rejected += batch.Rejected.Count;
@@ -286,6 +298,8 @@ public sealed class CsvImportJob(DatabaseConnection database, RecipientOptions o
                     lastProgress = clock.Elapsed;
                     await SaveProgressAsync(import.Id, progress, seen.Count, ct);
                 }
+                waitStart = Stopwatch.GetTimestamp();
+                progress.StageTicks += waitStart - stageStart;
             }
             if (readError is not null)
             {
@@ -322,8 +336,9 @@ public sealed class CsvImportJob(DatabaseConnection database, RecipientOptions o
         }
     }
 
-    private static ValidatedBatch Validate(RecipientRowValidator validator, Batch batch)
+    private static ValidatedBatch Validate(RecipientRowValidator validator, Batch batch, Progress progress)
     {
+        var start = Stopwatch.GetTimestamp();
         var valid = new List<ValidRecipient>(batch.Count);
         var rejected = new List<RowRejection>();
         for (var i = 0; i < batch.Count; i++)
@@ -338,6 +353,7 @@ public sealed class CsvImportJob(DatabaseConnection database, RecipientOptions o
                 rejected.Add(rejection);
             }
         }
+        Interlocked.Add(ref progress.ValidateTicks, Stopwatch.GetTimestamp() - start);
         return new ValidatedBatch([.. valid], rejected, batch.Count, batch.BytesRead);
     }
 
@@ -436,6 +452,8 @@ public sealed class CsvImportJob(DatabaseConnection database, RecipientOptions o
         }
     }
 
+    private static double Seconds(long ticks) => (double)ticks / Stopwatch.Frequency;
+
     private static string LimitMessage(long total, long limit, bool replace) =>
         $"This import would bring the group to {total:N0} recipients{(replace ? "" : " or more")}, past the limit of {limit:N0}; nothing was added. Split the file or use another group.";
 
@@ -530,8 +548,9 @@ internal sealed class StagingInsert : IDisposable
     public void Step(in ValidRecipient row)
     {
         raw.sqlite3_bind_int64(_statement, 1, row.Key);
-        raw.sqlite3_bind_text(_statement, 2, row.Channel);
-        raw.sqlite3_bind_text(_statement, 3, row.VariablesJson);
+        // UTF-16 straight to SQLite, which converts in C: the string overload made a UTF-8 byte[] per value.
+        raw.sqlite3_bind_text16(_statement, 2, row.Channel.AsSpan());
+        raw.sqlite3_bind_text16(_statement, 3, row.VariablesJson.AsSpan());
         var rc = raw.sqlite3_step(_statement);
         raw.sqlite3_reset(_statement);
         if (rc != raw.SQLITE_DONE)

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
 using PhoneNumbers;
 
 namespace BulkCampaigns.Recipients;
@@ -19,10 +21,18 @@ public static class PhoneAddress
             error = "the address is empty";
             return false;
         }
-        if (text[0] == '+' && TryInternationalFast(text, out e164))
+        if (text[0] == '+')
         {
-            error = "";
-            return true;
+            if (TryInternationalFast(text, out e164))
+            {
+                error = "";
+                return true;
+            }
+        }
+        else if (NationalFast(text, defaultRegion, out e164, out var region) is { } valid)
+        {
+            error = valid ? "" : $"not a valid phone number for region {region}";
+            return valid;
         }
         return TryNormalizeFull(text, defaultRegion, out e164, out error);
     }
@@ -116,6 +126,124 @@ public static class PhoneAddress
             return true;
         }
         return false;
+    }
+
+    private sealed record NationalRules(int CountryCode, string CountryCodeText, string Prefix, Regex? InternationalPrefix, HashSet<int>? PossibleLengths);
+
+    private static readonly ConcurrentDictionary<string, NationalRules?> National = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// A national number of the default region written as digits (spaces, dashes, dots, brackets allowed) that
+    /// starts with none of what libphonenumber's parser would strip or read as a prefix (a 0, the national prefix,
+    /// the international dialing prefix, the region's own country code) and is valid for the region: the number
+    /// is then the digits as they are, under the region's code. It skips the general parser (about 4 times faster);
+    /// anything else returns null and takes the full path. A number that passes the same checks but is not valid for
+    /// the region is tested as the full path would test it (valid in any region of the code), without the parse, and
+    /// rejected at once when no region of the code has numbers of its length. Checked against the full path on random
+    /// numbers and written forms of many regions (PhoneAddressTests): no difference.
+    /// </summary>
+    /// <returns>True when valid (<paramref name="e164"/> set), false when not, null when only the full parse can tell.</returns>
+    private static bool? NationalFast(string text, string defaultRegion, out string e164, out string region)
+    {
+        e164 = "";
+        region = "";
+        if (text.Length > 40 || !char.IsAsciiDigit(text[0]) && text[0] != '(')
+        {
+            return null;
+        }
+        Span<char> digits = stackalloc char[15];
+        var length = 0;
+        foreach (var c in text)
+        {
+            if (char.IsAsciiDigit(c))
+            {
+                if (length == digits.Length)
+                {
+                    return null;
+                }
+                digits[length++] = c;
+            }
+            else if (c is not (' ' or '-' or '(' or ')' or '.'))
+            {
+                return null;
+            }
+        }
+        if (length < 4 || digits[0] == '0' || !char.IsAsciiDigit(text[^1]))
+        {
+            return null;
+        }
+        region = defaultRegion.Length == 2 && char.IsAsciiLetterUpper(defaultRegion[0]) && char.IsAsciiLetterUpper(defaultRegion[1])
+            ? defaultRegion
+            : string.IsNullOrWhiteSpace(defaultRegion) ? "US" : defaultRegion.Trim().ToUpperInvariant();
+        if (National.GetOrAdd(region, RulesFor) is not { } rules)
+        {
+            return null;
+        }
+        var national = digits[..length];
+        if ((rules.Prefix.Length > 0 && national.StartsWith(rules.Prefix, StringComparison.Ordinal))
+            || national.StartsWith(rules.CountryCodeText, StringComparison.Ordinal)
+            || (rules.InternationalPrefix is not null && rules.InternationalPrefix.IsMatch(national)))
+        {
+            return null;
+        }
+        var number = new PhoneNumber.Builder().SetCountryCode(rules.CountryCode)
+            .SetNationalNumber(ulong.Parse(national, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture)).Build();
+        if (!Util.IsValidNumberForRegion(number, region))
+        {
+            // What the full path does next, on the same number: valid for another region of the code?
+            if ((rules.PossibleLengths is not null && !rules.PossibleLengths.Contains(length)) || !Util.IsValidNumber(number))
+            {
+                return false;
+            }
+        }
+        e164 = string.Create(length + rules.CountryCodeText.Length + 1, (rules.CountryCodeText, text), static (span, state) =>
+        {
+            span[0] = '+';
+            state.CountryCodeText.CopyTo(span[1..]);
+            var at = 1 + state.CountryCodeText.Length;
+            foreach (var c in state.text)
+            {
+                if (char.IsAsciiDigit(c))
+                {
+                    span[at++] = c;
+                }
+            }
+        });
+        return true;
+    }
+
+    /// <summary>What <see cref="NationalFast"/> needs of a region; null when the region's rules are not plain enough.</summary>
+    private static NationalRules? RulesFor(string region)
+    {
+        var metadata = Util.GetMetadataForRegion(region);
+        if (metadata is null || metadata.CountryCode == 0)
+        {
+            return null;
+        }
+        var prefix = metadata.NationalPrefix ?? "";
+        var prefixForParsing = metadata.NationalPrefixForParsing ?? "";
+        // A pattern for the national prefix (several prefixes, carrier codes) or a transform rule: only the full parser knows.
+        if (!prefix.All(char.IsAsciiDigit) || (prefixForParsing.Length > 0 && prefixForParsing != prefix)
+            || !string.IsNullOrEmpty(metadata.NationalPrefixTransformRule))
+        {
+            return null;
+        }
+        var idd = metadata.InternationalPrefix;
+        // A number valid anywhere under the code matches the general description of one of its regions, lengths included;
+        // a region without listed lengths (or without metadata) leaves the check to libphonenumber.
+        HashSet<int>? lengths = [];
+        foreach (var other in Util.GetRegionCodesForCountryCode(metadata.CountryCode))
+        {
+            var desc = other == "001" ? null : Util.GetMetadataForRegion(other)?.GeneralDesc;
+            if (desc is null || desc.PossibleLengthCount == 0)
+            {
+                lengths = null;
+                break;
+            }
+            lengths.UnionWith(desc.PossibleLengthList);
+        }
+        return new NationalRules(metadata.CountryCode, metadata.CountryCode.ToString(System.Globalization.CultureInfo.InvariantCulture), prefix,
+            string.IsNullOrEmpty(idd) ? null : new Regex("^(?:" + idd + ")", RegexOptions.CultureInvariant), lengths);
     }
 
     /// <summary>True for an ISO 3166 alpha-2 region libphonenumber knows (e.g. US, GB, DE).</summary>

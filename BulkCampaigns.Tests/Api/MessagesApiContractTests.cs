@@ -134,6 +134,62 @@ public sealed class MessagesApiContractTests : IClassFixture<MessagesApiContract
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
     }
 
+    [Fact]
+    public async Task Following_next_while_the_operation_sends_yields_every_message_exactly_once()
+    {
+        await CreateSenderAsync(_client, "+14155550170", 20);
+        var id = await SendAsync(_client, new
+        {
+            from = new { address = "+14155550170", channel = "SMS" },
+            to = Enumerable.Range(9600, 45).Select(i => new { address = Number(i) }),
+            content = new { text = "Paced" },
+        });
+
+        var seen = new List<string>();
+        var statuses = new HashSet<string>();
+        string? next = $"/v1/Messages?operationId={id}&pageSize=4";
+        while (next is not null)
+        {
+            var page = await _client.GetFromJsonAsync<JsonElement>(next);
+            foreach (var message in page.GetProperty("messages").EnumerateArray())
+            {
+                seen.Add(message.GetProperty("id").GetString()!);
+                statuses.Add(message.GetProperty("status").GetString()!);
+            }
+            next = page.GetProperty("pagination").GetProperty("next").GetString();
+            await Task.Delay(100); // the operation goes on sending between pages
+        }
+        var byAddress = await _client.GetFromJsonAsync<JsonElement>($"/v1/Messages?operationId={id}&address=%2B{Number(9610)[1..]}");
+
+        Assert.Equal(45, seen.Count);
+        Assert.Equal(45, seen.Distinct().Count());
+        Assert.Contains("QUEUED", statuses); // pages were read while it was still sending
+        Assert.Equal(Number(9610), byAddress.GetProperty("messages").EnumerateArray().Single().GetProperty("to").GetProperty("address").GetString());
+        await _client.PostAsync($"/v1/Messages/Operations/{id}/Cancel", null);
+    }
+
+    [Fact]
+    public async Task Operations_are_listed_page_by_page_each_once()
+    {
+        await CreateSenderAsync(_client, "+14155550171", 1000);
+        for (var i = 0; i < 5; i++)
+        {
+            await SendAsync(_client, new { from = new { address = "+14155550171" }, to = new[] { new { address = Number(9700 + i) } }, content = new { text = "x" } });
+        }
+
+        var ids = new List<string>();
+        string? next = "/v1/Messages/Operations?pageSize=2";
+        while (next is not null)
+        {
+            var page = await _client.GetFromJsonAsync<JsonElement>(next);
+            ids.AddRange(page.GetProperty("operations").EnumerateArray().Select(o => o.GetProperty("id").GetString()!));
+            next = page.GetProperty("pagination").GetProperty("next").GetString();
+        }
+
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+        Assert.True(ids.Count >= 5);
+    }
+
     private async Task<int> OperationCountAsync() =>
         (await _client.GetFromJsonAsync<JsonElement>("/v1/Messages/Operations?pageSize=1000")).GetProperty("operations").GetArrayLength();
 }

@@ -28,6 +28,16 @@ public sealed class PublicIdTests
         Assert.DoesNotContain("42", b[PublicId.Message.Length..], StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void The_same_row_of_two_tables_gets_unrelated_ids()
+    {
+        var group = PublicId.Encode(PublicId.Group, 1)[PublicId.Group.Length..];
+        var sender = PublicId.Encode(PublicId.Sender, 1)[PublicId.Sender.Length..];
+
+        Assert.NotEqual(group, sender);
+        Assert.False(PublicId.TryDecode(PublicId.Sender, PublicId.Sender + group, out var other) && other == 1);
+    }
+
     [Theory]
     [InlineData("grp_")]
     [InlineData("cnt_0000000000001")]

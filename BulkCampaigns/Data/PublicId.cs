@@ -20,7 +20,7 @@ public static class PublicId
 
     public static string Encode(string prefix, long id)
     {
-        var value = Permute((ulong)id);
+        var value = Permute((ulong)id, Salt(prefix));
         Span<char> chars = stackalloc char[13];
         for (var i = 12; i >= 0; i--)
         {
@@ -51,7 +51,7 @@ public static class PublicId
         {
             return false; // 13 base32 digits carry 65 bits; the top one must be zero
         }
-        var decoded = Unpermute(value);
+        var decoded = Unpermute(value, Salt(prefix));
         if (decoded > long.MaxValue || decoded == 0)
         {
             return false;
@@ -60,24 +60,35 @@ public static class PublicId
         return true;
     }
 
-    private static ulong Permute(ulong value)
+    /// <summary>Each kind of ID gets its own permutation, so row 1 of two tables does not look alike.</summary>
+    private static uint Salt(string prefix)
+    {
+        var hash = 2166136261u; // FNV-1a
+        foreach (var c in prefix)
+        {
+            hash = (hash ^ c) * 16777619u;
+        }
+        return hash;
+    }
+
+    private static ulong Permute(ulong value, uint salt)
     {
         var left = (uint)(value >> 32);
         var right = (uint)value;
         foreach (var key in Keys)
         {
-            (left, right) = (right, left ^ Round(right, key));
+            (left, right) = (right, left ^ Round(right, key ^ salt));
         }
         return ((ulong)left << 32) | right;
     }
 
-    private static ulong Unpermute(ulong value)
+    private static ulong Unpermute(ulong value, uint salt)
     {
         var left = (uint)(value >> 32);
         var right = (uint)value;
         for (var i = Keys.Length - 1; i >= 0; i--)
         {
-            (left, right) = (right ^ Round(left, Keys[i]), left);
+            (left, right) = (right ^ Round(left, Keys[i] ^ salt), left);
         }
         return ((ulong)left << 32) | right;
     }

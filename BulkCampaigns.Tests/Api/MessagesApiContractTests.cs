@@ -10,17 +10,12 @@ namespace BulkCampaigns.Tests.Api;
 
 /// <summary>POST /v1/Messages exactly as API.md shapes it, and every way a request can be refused.</summary>
 [Collection(DispatchAppsCollection.Name)]
-public sealed class MessagesApiContractTests : IClassFixture<MessagesApiContractTests.App>
+public sealed class MessagesApiContractTests : IClassFixture<ExactSimulatorApp>
 {
-    public sealed class App : AppFactory
-    {
-        public App() => UseExactSimulator(Settings);
-    }
-
-    private readonly App _app;
+    private readonly ExactSimulatorApp _app;
     private readonly HttpClient _client;
 
-    public MessagesApiContractTests(App app)
+    public MessagesApiContractTests(ExactSimulatorApp app)
     {
         _app = app;
         _client = app.CreateApiClient();

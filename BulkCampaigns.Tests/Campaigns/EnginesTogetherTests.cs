@@ -9,17 +9,12 @@ namespace BulkCampaigns.Tests.Campaigns;
 
 /// <summary>Where the features meet: stored templates sent by the engine, groups guarded while in use, exports.</summary>
 [Collection(DispatchAppsCollection.Name)]
-public sealed class EnginesTogetherTests : IClassFixture<EnginesTogetherTests.App>
+public sealed class EnginesTogetherTests : IClassFixture<ExactSimulatorApp>
 {
-    public sealed class App : AppFactory
-    {
-        public App() => UseExactSimulator(Settings);
-    }
-
-    private readonly App _app;
+    private readonly ExactSimulatorApp _app;
     private readonly HttpClient _client;
 
-    public EnginesTogetherTests(App app)
+    public EnginesTogetherTests(ExactSimulatorApp app)
     {
         _app = app;
         _client = app.CreateApiClient();

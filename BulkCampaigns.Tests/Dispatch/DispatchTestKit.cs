@@ -6,6 +6,12 @@ using Microsoft.Data.Sqlite;
 
 namespace BulkCampaigns.Tests.Dispatch;
 
+/// <summary>The app with a simulator that never fails, so results can be counted exactly.</summary>
+public sealed class ExactSimulatorApp : Infrastructure.AppFactory
+{
+    public ExactSimulatorApp() => DispatchTestKit.UseExactSimulator(Settings);
+}
+
 /// <summary>Steps the dispatch tests share: senders, groups inserted directly, sends and waiting on operations.</summary>
 public static class DispatchTestKit
 {

@@ -12,18 +12,13 @@ using static BulkCampaigns.Tests.Dispatch.DispatchTestKit;
 namespace BulkCampaigns.Tests.Dispatch;
 
 [Collection(DispatchAppsCollection.Name)]
-public sealed class OperationControlTests : IClassFixture<OperationControlTests.App>, IDisposable
+public sealed class OperationControlTests : IClassFixture<ExactSimulatorApp>, IDisposable
 {
-    public sealed class App : AppFactory
-    {
-        public App() => UseExactSimulator(Settings);
-    }
-
-    private readonly App _app;
+    private readonly ExactSimulatorApp _app;
     private readonly HttpClient _client;
     private readonly ITestOutputHelper _output;
 
-    public OperationControlTests(App app, ITestOutputHelper output)
+    public OperationControlTests(ExactSimulatorApp app, ITestOutputHelper output)
     {
         _app = app;
         _output = output;

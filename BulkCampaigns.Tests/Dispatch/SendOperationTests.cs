@@ -8,17 +8,12 @@ using static BulkCampaigns.Tests.Dispatch.DispatchTestKit;
 namespace BulkCampaigns.Tests.Dispatch;
 
 [Collection(DispatchAppsCollection.Name)]
-public sealed class SendOperationTests : IClassFixture<SendOperationTests.App>, IDisposable
+public sealed class SendOperationTests : IClassFixture<ExactSimulatorApp>, IDisposable
 {
-    public sealed class App : AppFactory
-    {
-        public App() => UseExactSimulator(Settings);
-    }
-
-    private readonly App _app;
+    private readonly ExactSimulatorApp _app;
     private readonly HttpClient _client;
 
-    public SendOperationTests(App app)
+    public SendOperationTests(ExactSimulatorApp app)
     {
         _app = app;
         _client = app.CreateApiClient();

@@ -59,12 +59,12 @@ public static class ContentApi
             var rows = await service.ListAsync(page.After, page.PageSize + 1, ct);
             var (items, pagination) = PageLinks.Page(request, page, rows, r => r.Id);
             return Results.Ok(new ContentList(items.Select(ContentTemplateResponse.From).ToList(), pagination));
-        });
+        }).Produces<ContentList>();
 
         content.MapGet("/{id}", async (string id, ContentService service, CancellationToken ct) =>
             PublicId.TryDecode(PublicId.Content, id, out var key) && await service.GetAsync(key, ct) is { } view
                 ? Results.Ok(ContentTemplateResponse.From(view))
-                : ApiError.NotFound($"No content template {id}."));
+                : ApiError.NotFound($"No content template {id}.")).Produces<ContentTemplateResponse>();
 
         content.MapPost("", async (ContentTemplateRequest? body, ContentService service, CancellationToken ct) =>
         {
@@ -74,7 +74,7 @@ public static class ContentApi
                 return Problems(result.Problems);
             }
             return Results.Created($"/v1/Content/{view.PublicId}", ContentTemplateResponse.From(view));
-        }).RequireAuthorization(AuthSetup.ApiWritePolicy);
+        }).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces<ContentTemplateResponse>(201);
 
         content.MapPut("/{id}", async (string id, ContentTemplateRequest? body, ContentService service, CancellationToken ct) =>
         {
@@ -88,15 +88,15 @@ public static class ContentApi
                 return ApiError.NotFound($"No content template {id}.");
             }
             return result.Template is { } view ? Results.Ok(ContentTemplateResponse.From(view)) : Problems(result.Problems);
-        }).RequireAuthorization(AuthSetup.ApiWritePolicy);
+        }).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces<ContentTemplateResponse>();
 
         content.MapDelete("/{id}", async (string id, ContentService service, CancellationToken ct) =>
             PublicId.TryDecode(PublicId.Content, id, out var key) && await service.DeleteAsync(key, ct)
                 ? Results.NoContent()
-                : ApiError.NotFound($"No content template {id}.")).RequireAuthorization(AuthSetup.ApiWritePolicy);
+                : ApiError.NotFound($"No content template {id}.")).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces(204);
 
         // Preview changes nothing, so a read-only key may call it.
-        content.MapPost("/Preview", PreviewAsync);
+        content.MapPost("/Preview", PreviewAsync).Produces<ContentPreviewResponse>();
         return v1;
     }
 

@@ -9,16 +9,35 @@ using Microsoft.EntityFrameworkCore;
 namespace BulkCampaigns.Dispatch;
 
 /// <summary><c>/v1/Messages</c>: send requests, operations and messages (API.md: Messages and operations).</summary>
+public sealed record OperationList(IEnumerable<OperationView> Operations, Pagination Pagination);
+
+public sealed record MessageList(IEnumerable<MessageView> Messages, Pagination Pagination);
+
+/// <summary>
+/// The body of <c>POST /v1/Messages</c> as the OpenAPI document shows it. The endpoint reads the JSON itself, so it
+/// can name every problem by its path (<c>to[17].address</c>) in one answer.
+/// </summary>
+public sealed record SendMessagesBody(SendFrom From, IReadOnlyList<SendTo> To, BulkCampaigns.Content.MessageContent Content,
+    SendSchedule? Schedule, IReadOnlyDictionary<string, string>? Tags, string? Name);
+
+public sealed record SendFrom(string Address, string? Channel);
+
+/// <summary>An inline recipient (<c>address</c>, <c>channel</c>, <c>variables</c>) or a stored group (<c>groupId</c>).</summary>
+public sealed record SendTo(string? Address, string? Channel, IReadOnlyDictionary<string, string>? Variables, string? GroupId);
+
+public sealed record SendSchedule(IReadOnlyList<DateTimeOffset> SendAt);
+
 public static class DispatchEndpoints
 {
     public static RouteGroupBuilder MapDispatchApi(this RouteGroupBuilder v1)
     {
         var messages = v1.MapGroup("/Messages").WithTags("Messages");
-        messages.MapPost("/", SendAsync).RequireAuthorization(AuthSetup.ApiWritePolicy);
-        messages.MapGet("/", ListMessagesAsync);
-        messages.MapGet("/Operations", ListOperationsAsync);
+        messages.MapPost("/", SendAsync).RequireAuthorization(AuthSetup.ApiWritePolicy)
+            .Accepts<SendMessagesBody>("application/json").Produces(202).Produces<ApiError>(413);
+        messages.MapGet("/", ListMessagesAsync).Produces<MessageList>();
+        messages.MapGet("/Operations", ListOperationsAsync).Produces<OperationList>();
         messages.MapGet("/Operations/{id}", async (string id, IDbContextFactory<AppDbContext> dbFactory, CancellationToken ct) =>
-            await FindOperationAsync(dbFactory, id, ct) is { } op ? Results.Ok(OperationView.Of(op)) : ApiError.NotFound($"No operation {id}."));
+            await FindOperationAsync(dbFactory, id, ct) is { } op ? Results.Ok(OperationView.Of(op)) : ApiError.NotFound($"No operation {id}.")).Produces<OperationView>();
         messages.MapGet("/{id}", async (string id, IDbContextFactory<AppDbContext> dbFactory, CancellationToken ct) =>
         {
             if (!PublicId.TryDecode(PublicId.Message, id, out var key))
@@ -30,7 +49,7 @@ public static class DispatchEndpoints
                 .Join(db.Set<Operation>(), m => m.OperationId, o => o.Id, (m, o) => new { m, o })
                 .FirstOrDefaultAsync(x => x.m.Id == key, ct);
             return row is null ? ApiError.NotFound($"No message {id}.") : Results.Ok(MessageView.Of(row.m, row.o));
-        });
+        }).Produces<MessageView>();
         Control(messages, "Pause", (s, id, ct) => s.PauseAsync(id, null, ct), "Only a scheduled or processing operation can be paused.");
         Control(messages, "Resume", (s, id, ct) => s.ResumeAsync(id, ct), "Only a paused operation can be resumed.");
         Control(messages, "Cancel", (s, id, ct) => s.CancelAsync(id, ct), "A completed or canceled operation can't be canceled.");
@@ -51,7 +70,7 @@ public static class DispatchEndpoints
                 ControlResult.NotAllowed => ApiError.Conflict(conflict),
                 _ => Results.Ok(OperationView.Of((await FindOperationAsync(dbFactory, id, ct))!)),
             };
-        }).RequireAuthorization(AuthSetup.ApiWritePolicy);
+        }).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces<OperationView>().Produces<ApiError>(409);
 
     private static async Task<Operation?> FindOperationAsync(IDbContextFactory<AppDbContext> dbFactory, string id, CancellationToken ct)
     {
@@ -74,7 +93,7 @@ public static class DispatchEndpoints
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var rows = await db.Set<Operation>().AsNoTracking().Where(o => o.Id > page.After).OrderBy(o => o.Id).Take(page.PageSize + 1).ToListAsync(ct);
         var (items, pagination) = PageLinks.Page(request, page, rows, o => o.Id);
-        return Results.Ok(new { operations = items.Select(OperationView.Of), pagination });
+        return Results.Ok(new OperationList(items.Select(OperationView.Of), pagination));
     }
 
     private static async Task<IResult> ListMessagesAsync(HttpRequest request, IDbContextFactory<AppDbContext> dbFactory, IConfiguration configuration, CancellationToken ct)
@@ -137,7 +156,7 @@ public static class DispatchEndpoints
             .Join(db.Set<Operation>(), m => m.OperationId, o => o.Id, (m, o) => new { m, o })
             .Take(page.PageSize + 1).ToListAsync(ct);
         var (items, pagination) = PageLinks.Page(request, page, rows, r => r.m.Id);
-        return Results.Ok(new { messages = items.Select(r => MessageView.Of(r.m, r.o)), pagination });
+        return Results.Ok(new MessageList(items.Select(r => MessageView.Of(r.m, r.o)), pagination));
     }
 
     /// <summary>API.md: a body over 10 MB is refused with 413 before it is read whole.</summary>

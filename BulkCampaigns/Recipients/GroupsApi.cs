@@ -14,6 +14,10 @@ internal static class GroupsApi
 
     public sealed record GroupDto(string Id, string Name, long RecipientCount, IReadOnlyList<string> AttributeKeys, DateTime CreatedAt, DateTime UpdatedAt, DateTime? LastImportAt);
 
+    public sealed record GroupList(IEnumerable<GroupDto> Groups, Pagination Pagination);
+
+    public sealed record RecipientList(IEnumerable<RecipientDto> Recipients, Pagination Pagination);
+
     public sealed record RecipientDto(string Id, string Address, string Channel, IReadOnlyDictionary<string, string> Variables, DateTime CreatedAt);
 
     public sealed record ImportErrorDto(long Row, long Line, string? Column, string? Value, string Reason);
@@ -25,16 +29,17 @@ internal static class GroupsApi
     public static void Map(RouteGroupBuilder v1)
     {
         var groups = v1.MapGroup("/Groups").WithTags("Groups");
-        groups.MapPost("/", CreateAsync).RequireAuthorization(AuthSetup.ApiWritePolicy);
-        groups.MapGet("/", ListAsync);
-        groups.MapGet("/{id}", GetAsync);
-        groups.MapPatch("/{id}", RenameAsync).RequireAuthorization(AuthSetup.ApiWritePolicy);
-        groups.MapDelete("/{id}", DeleteAsync).RequireAuthorization(AuthSetup.ApiWritePolicy);
-        groups.MapPost("/{id}/Imports", StartImportAsync).RequireAuthorization(AuthSetup.ApiWritePolicy).DisableAntiforgery();
-        groups.MapGet("/{id}/Imports/{importId}", GetImportAsync);
-        groups.MapGet("/{id}/Imports/{importId}/Errors", ErrorsCsvAsync);
-        groups.MapGet("/{id}/Recipients", RecipientsAsync);
-        groups.MapGet("/{id}/Export", ExportAsync);
+        groups.MapPost("/", CreateAsync).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces<GroupDto>(201);
+        groups.MapGet("/", ListAsync).Produces<GroupList>();
+        groups.MapGet("/{id}", GetAsync).Produces<GroupDto>();
+        groups.MapPatch("/{id}", RenameAsync).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces<GroupDto>();
+        groups.MapDelete("/{id}", DeleteAsync).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces(204).Produces<ApiError>(409);
+        groups.MapPost("/{id}/Imports", StartImportAsync).RequireAuthorization(AuthSetup.ApiWritePolicy).DisableAntiforgery()
+            .Accepts<string>("text/csv", "multipart/form-data").Produces<ImportDto>(202).Produces<ApiError>(413);
+        groups.MapGet("/{id}/Imports/{importId}", GetImportAsync).Produces<ImportDto>();
+        groups.MapGet("/{id}/Imports/{importId}/Errors", ErrorsCsvAsync).Produces<string>(200, "text/csv");
+        groups.MapGet("/{id}/Recipients", RecipientsAsync).Produces<RecipientList>();
+        groups.MapGet("/{id}/Export", ExportAsync).Produces<string>(200, "text/csv");
     }
 
     internal static GroupDto ToDto(GroupView g) =>
@@ -69,7 +74,7 @@ internal static class GroupsApi
         }
         var rows = await groups.ListAsync(page.After, page.PageSize + 1, ct);
         var (items, pagination) = PageLinks.Page(request, page, rows, g => g.Key);
-        return Results.Ok(new { groups = items.Select(ToDto), pagination });
+        return Results.Ok(new GroupList(items.Select(ToDto), pagination));
     }
 
     private static async Task<IResult> GetAsync(string id, GroupService groups, CancellationToken ct) =>
@@ -221,11 +226,7 @@ internal static class GroupsApi
         }
         var rows = await groups.RecipientsAsync(groupKey, page.After, page.PageSize + 1, prefix, ct);
         var (items, pagination) = PageLinks.Page(request, page, rows, r => r.Key);
-        return Results.Ok(new
-        {
-            recipients = items.Select(r => new RecipientDto(r.Id, r.Address, r.Channel, r.Variables, r.CreatedAt.UtcDateTime)),
-            pagination,
-        });
+        return Results.Ok(new RecipientList(items.Select(r => new RecipientDto(r.Id, r.Address, r.Channel, r.Variables, r.CreatedAt.UtcDateTime)), pagination));
     }
 
     private static async Task<IResult> ExportAsync(string id, HttpContext http, GroupService groups, CancellationToken ct)

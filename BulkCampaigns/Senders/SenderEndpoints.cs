@@ -9,17 +9,20 @@ public sealed record CreateSenderRequest(string? Address, string? Channel, JsonE
 
 public sealed record UpdateSenderRequest(JsonElement? Mps);
 
+/// <summary>Every sender (a tenant has a handful, so the list is one page).</summary>
+public sealed record SenderList(IReadOnlyList<SenderView> Senders);
+
 public static class SenderEndpoints
 {
     public static RouteGroupBuilder MapSendersApi(this RouteGroupBuilder v1)
     {
         var senders = v1.MapGroup("/Senders").WithTags("Senders");
         senders.MapGet("/", async (SenderService service, CancellationToken ct) =>
-            Results.Ok(new { senders = await service.ListAsync(ct) }));
+            Results.Ok(new SenderList(await service.ListAsync(ct)))).Produces<SenderList>();
         senders.MapGet("/{id}", async (string id, SenderService service, CancellationToken ct) =>
             PublicId.TryDecode(PublicId.Sender, id, out var key) && await service.GetAsync(key, ct) is { } s
                 ? Results.Ok(s)
-                : ApiError.NotFound($"No sender {id}."));
+                : ApiError.NotFound($"No sender {id}.")).Produces<SenderView>();
         senders.MapPost("/", async (CreateSenderRequest body, SenderService service, CancellationToken ct) =>
         {
             var result = await service.CreateAsync(body.Address, body.Channel, ReadMps(body.Mps), ct);
@@ -30,7 +33,7 @@ public static class SenderEndpoints
             return result.Conflict
                 ? ApiError.Conflict(result.Errors[0].Message)
                 : ApiError.BadRequest("The sender has problems; each is listed in errors.", result.Errors.Select(e => new ApiFieldError(e.Field, e.Message)));
-        }).RequireAuthorization(AuthSetup.ApiWritePolicy);
+        }).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces<SenderView>(201).Produces<ApiError>(409);
         senders.MapPatch("/{id}", async (string id, UpdateSenderRequest body, SenderService service, CancellationToken ct) =>
         {
             if (!PublicId.TryDecode(PublicId.Sender, id, out var key) || await service.UpdateMpsAsync(key, ReadMps(body.Mps), ct) is not { } result)
@@ -40,7 +43,7 @@ public static class SenderEndpoints
             return result.Sender is { } s
                 ? Results.Ok(s)
                 : ApiError.BadRequest("The sender has problems; each is listed in errors.", result.Errors.Select(e => new ApiFieldError(e.Field, e.Message)));
-        }).RequireAuthorization(AuthSetup.ApiWritePolicy);
+        }).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces<SenderView>();
         senders.MapDelete("/{id}", async (string id, SenderService service, CancellationToken ct) =>
         {
             if (!PublicId.TryDecode(PublicId.Sender, id, out var key))
@@ -53,7 +56,7 @@ public static class SenderEndpoints
                 false => ApiError.Conflict("An unfinished operation uses this sender; finish or cancel it first."),
                 true => Results.NoContent(),
             };
-        }).RequireAuthorization(AuthSetup.ApiWritePolicy);
+        }).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces(204).Produces<ApiError>(409);
         return v1;
     }
 

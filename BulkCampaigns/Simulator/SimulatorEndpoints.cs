@@ -4,6 +4,8 @@ using BulkCampaigns.Recipients;
 
 namespace BulkCampaigns.Simulator;
 
+public sealed record SimulatorMessageList(IEnumerable<SimulatorMessageView> Messages, Pagination Pagination);
+
 public static class SimulatorEndpoints
 {
     public static RouteGroupBuilder MapSimulatorApi(this RouteGroupBuilder v1)
@@ -37,8 +39,8 @@ public static class SimulatorEndpoints
             }
             var rows = await inbox.ListAsync(Address("to"), Address("from"), sentAfter, page.After, page.PageSize + 1, ct);
             var (items, pagination) = PageLinks.Page(request, page, rows, r => r.Key);
-            return Results.Ok(new { messages = items.Select(r => r.View), pagination });
-        }).WithTags("Simulator");
+            return Results.Ok(new SimulatorMessageList(items.Select(r => r.View), pagination));
+        }).WithTags("Simulator").Produces<SimulatorMessageList>();
         return v1;
     }
 }

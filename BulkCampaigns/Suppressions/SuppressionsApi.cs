@@ -12,6 +12,10 @@ public static class SuppressionsApi
 
     public sealed record SuppressionBody(string? Address, string? Reason);
 
+    public sealed record SuppressionImportDto(long RowsRead, long Added, long AlreadySuppressed, long Rejected, IEnumerable<ImportErrorDto> Errors);
+
+    public sealed record SuppressionList(IEnumerable<SuppressionDto> Suppressions, Pagination Pagination);
+
     public sealed record SuppressionDto(string Address, string? Reason, string Source, DateTime CreatedAt);
 
     public sealed record ImportErrorDto(long Row, long Line, string? Column, string? Value, string Reason);
@@ -19,11 +23,12 @@ public static class SuppressionsApi
     public static RouteGroupBuilder MapSuppressionsApi(this RouteGroupBuilder v1)
     {
         var group = v1.MapGroup("/Suppressions").WithTags("Suppressions");
-        group.MapGet("/", ListAsync);
-        group.MapPost("/", AddAsync).RequireAuthorization(AuthSetup.ApiWritePolicy);
-        group.MapPost("/Imports", ImportAsync).RequireAuthorization(AuthSetup.ApiWritePolicy).DisableAntiforgery();
-        group.MapGet("/{address}", GetAsync);
-        group.MapDelete("/{address}", RemoveAsync).RequireAuthorization(AuthSetup.ApiWritePolicy);
+        group.MapGet("/", ListAsync).Produces<SuppressionList>();
+        group.MapPost("/", AddAsync).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces<SuppressionDto>(201).Produces<SuppressionDto>();
+        group.MapPost("/Imports", ImportAsync).RequireAuthorization(AuthSetup.ApiWritePolicy).DisableAntiforgery()
+            .Accepts<string>("text/csv", "multipart/form-data").Produces<SuppressionImportDto>().Produces<ApiError>(413);
+        group.MapGet("/{address}", GetAsync).Produces<SuppressionDto>();
+        group.MapDelete("/{address}", RemoveAsync).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces(204);
         return v1;
     }
 
@@ -40,7 +45,7 @@ public static class SuppressionsApi
         }
         var rows = await suppressions.ListAsync(page.After, page.PageSize + 1, prefix, ct);
         var (items, pagination) = PageLinks.Page(request, page, rows, s => s.Id);
-        return Results.Ok(new { suppressions = items.Select(ToDto), pagination });
+        return Results.Ok(new SuppressionList(items.Select(ToDto), pagination));
     }
 
     private static async Task<IResult> AddAsync(SuppressionBody? body, SuppressionService suppressions, RecipientOptions options, CancellationToken ct)
@@ -99,13 +104,7 @@ public static class SuppressionsApi
         {
             return ApiError.BadRequest(result.Error);
         }
-        return Results.Ok(new
-        {
-            rowsRead = result.RowsRead,
-            added = result.Added,
-            alreadySuppressed = result.AlreadySuppressed,
-            rejected = result.Rejected,
-            errors = result.Errors.Select(e => new ImportErrorDto(e.Row, e.Line, e.Column, e.Value, e.Reason)),
-        });
+        return Results.Ok(new SuppressionImportDto(result.RowsRead, result.Added, result.AlreadySuppressed, result.Rejected,
+            result.Errors.Select(e => new ImportErrorDto(e.Row, e.Line, e.Column, e.Value, e.Reason))));
     }
 }

@@ -76,6 +76,24 @@ public static class ApiPlumbing
         return v1;
     }
 
+    /// <summary>
+    /// Describes a request body in the OpenAPI document for an endpoint that reads the body itself (to name every
+    /// problem by path, or to stream a CSV). Unlike <c>Accepts</c>, it does not make routing refuse other content types,
+    /// so the endpoint still answers them with its own clear error.
+    /// </summary>
+    public static RouteHandlerBuilder DocumentsBody<TBody>(this RouteHandlerBuilder builder, params string[] contentTypes) =>
+        builder.AddOpenApiOperationTransformer(async (operation, context, ct) =>
+        {
+            IOpenApiSchema schema = typeof(TBody) == typeof(string)
+                ? new OpenApiSchema { Type = JsonSchemaType.String }
+                : await context.GetOrCreateSchemaAsync(typeof(TBody), null, ct);
+            operation.RequestBody = new OpenApiRequestBody
+            {
+                Required = true,
+                Content = contentTypes.ToDictionary(c => c, _ => new OpenApiMediaType { Schema = schema }),
+            };
+        });
+
     public const string CsrfHeader = "X-Requested-With";
     public const string CsrfHeaderValue = "BulkCampaigns";
 

@@ -33,7 +33,7 @@ public static class DispatchEndpoints
     {
         var messages = v1.MapGroup("/Messages").WithTags("Messages");
         messages.MapPost("/", SendAsync).RequireAuthorization(AuthSetup.ApiWritePolicy)
-            .Accepts<SendMessagesBody>("application/json").Produces(202).Produces<ApiError>(413);
+            .DocumentsBody<SendMessagesBody>("application/json").Produces(202).Produces<ApiError>(413);
         messages.MapGet("/", ListMessagesAsync).Produces<MessageList>();
         messages.MapGet("/Operations", ListOperationsAsync).Produces<OperationList>();
         messages.MapGet("/Operations/{id}", async (string id, IDbContextFactory<AppDbContext> dbFactory, CancellationToken ct) =>

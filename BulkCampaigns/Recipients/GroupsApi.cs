@@ -35,7 +35,7 @@ internal static class GroupsApi
         groups.MapPatch("/{id}", RenameAsync).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces<GroupDto>();
         groups.MapDelete("/{id}", DeleteAsync).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces(204).Produces<ApiError>(409);
         groups.MapPost("/{id}/Imports", StartImportAsync).RequireAuthorization(AuthSetup.ApiWritePolicy).DisableAntiforgery()
-            .Accepts<string>("text/csv", "multipart/form-data").Produces<ImportDto>(202).Produces<ApiError>(413);
+            .DocumentsBody<string>("text/csv", "multipart/form-data").Produces<ImportDto>(202).Produces<ApiError>(413);
         groups.MapGet("/{id}/Imports/{importId}", GetImportAsync).Produces<ImportDto>();
         groups.MapGet("/{id}/Imports/{importId}/Errors", ErrorsCsvAsync).Produces<string>(200, "text/csv");
         groups.MapGet("/{id}/Recipients", RecipientsAsync).Produces<RecipientList>();

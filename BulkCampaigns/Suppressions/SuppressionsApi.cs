@@ -26,7 +26,7 @@ public static class SuppressionsApi
         group.MapGet("/", ListAsync).Produces<SuppressionList>();
         group.MapPost("/", AddAsync).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces<SuppressionDto>(201).Produces<SuppressionDto>();
         group.MapPost("/Imports", ImportAsync).RequireAuthorization(AuthSetup.ApiWritePolicy).DisableAntiforgery()
-            .Accepts<string>("text/csv", "multipart/form-data").Produces<SuppressionImportDto>().Produces<ApiError>(413);
+            .DocumentsBody<string>("text/csv", "multipart/form-data").Produces<SuppressionImportDto>().Produces<ApiError>(413);
         group.MapGet("/{address}", GetAsync).Produces<SuppressionDto>();
         group.MapDelete("/{address}", RemoveAsync).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces(204);
         return v1;

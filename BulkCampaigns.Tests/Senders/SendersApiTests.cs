@@ -60,4 +60,25 @@ public sealed class SendersApiTests : IClassFixture<AppFactory>, IDisposable
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         Assert.Equal(stored, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("address").GetString());
     }
+
+    [Fact]
+    public async Task Senders_are_listed_page_by_page_each_once()
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            await _client.PostAsJsonAsync("/v1/Senders", new { address = $"+1415555{i + 300:D4}", channel = "SMS", mps = 1 });
+        }
+
+        var ids = new List<string>();
+        string? next = "/v1/Senders?pageSize=2";
+        while (next is not null)
+        {
+            var page = await _client.GetFromJsonAsync<JsonElement>(next);
+            ids.AddRange(page.GetProperty("senders").EnumerateArray().Select(s => s.GetProperty("id").GetString()!));
+            next = page.GetProperty("pagination").GetProperty("next").GetString();
+        }
+
+        Assert.True(ids.Count >= 3);
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+    }
 }

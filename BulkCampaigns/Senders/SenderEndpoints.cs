@@ -9,16 +9,25 @@ public sealed record CreateSenderRequest(string? Address, string? Channel, JsonE
 
 public sealed record UpdateSenderRequest(JsonElement? Mps);
 
-/// <summary>Every sender (a tenant has a handful, so the list is one page).</summary>
-public sealed record SenderList(IReadOnlyList<SenderView> Senders);
+public sealed record SenderList(IReadOnlyList<SenderView> Senders, Pagination Pagination);
 
 public static class SenderEndpoints
 {
     public static RouteGroupBuilder MapSendersApi(this RouteGroupBuilder v1)
     {
         var senders = v1.MapGroup("/Senders").WithTags("Senders");
-        senders.MapGet("/", async (SenderService service, CancellationToken ct) =>
-            Results.Ok(new SenderList(await service.ListAsync(ct)))).Produces<SenderList>();
+        senders.MapGet("/", async (HttpRequest request, SenderService service, CancellationToken ct) =>
+        {
+            var validation = new ApiValidation();
+            var page = PageRequest.From(request, validation);
+            if (!validation.IsValid)
+            {
+                return validation.ToResult();
+            }
+            var rows = await service.PageAsync(page.After, page.PageSize + 1, ct);
+            var (items, pagination) = PageLinks.Page(request, page, rows, r => r.Key);
+            return Results.Ok(new SenderList(items.Select(r => r.View).ToList(), pagination));
+        }).Produces<SenderList>();
         senders.MapGet("/{id}", async (string id, SenderService service, CancellationToken ct) =>
             PublicId.TryDecode(PublicId.Sender, id, out var key) && await service.GetAsync(key, ct) is { } s
                 ? Results.Ok(s)

@@ -19,11 +19,15 @@ public sealed partial class SenderService(IDbContextFactory<AppDbContext> dbFact
     public const int MaxMps = 1_000_000;
     public static readonly string[] Channels = ["SMS", "RCS", "WHATSAPP"];
 
-    public async Task<List<SenderView>> ListAsync(CancellationToken ct = default)
+    public async Task<List<SenderView>> ListAsync(CancellationToken ct = default) =>
+        (await PageAsync(0, int.MaxValue, ct)).Select(s => s.View).ToList();
+
+    /// <summary>Senders after the row <paramref name="after"/>, in the order they were added (keyset: the API's pages).</summary>
+    public async Task<List<(long Key, SenderView View)>> PageAsync(long after, int take, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var rows = await db.Set<Sender>().AsNoTracking().OrderBy(s => s.Id).ToListAsync(ct);
-        return rows.Select(SenderView.From).ToList();
+        var rows = await db.Set<Sender>().AsNoTracking().Where(s => s.Id > after).OrderBy(s => s.Id).Take(take).ToListAsync(ct);
+        return rows.Select(s => (s.Id, SenderView.From(s))).ToList();
     }
 
     public async Task<SenderView?> GetAsync(long id, CancellationToken ct = default)

@@ -25,6 +25,4 @@ public static class LiveTopics
     public const string Operations = "operations";
 
     public static string Operation(string operationId) => "operation:" + operationId;
-
-    public static string Import(string importId) => "import:" + importId;
 }

@@ -249,17 +249,4 @@ public static class PhoneAddress
     /// <summary>True for an ISO 3166 alpha-2 region libphonenumber knows (e.g. US, GB, DE).</summary>
     public static bool IsKnownRegion(string? region) =>
         region is { Length: 2 } && Util.GetSupportedRegions().Contains(region.ToUpperInvariant());
-
-    /// <summary>The region of an E.164 number (e.g. "US"), or null when it has none.</summary>
-    public static string? RegionOf(string e164)
-    {
-        try
-        {
-            return Util.GetRegionCodeForNumber(Util.Parse(e164, null));
-        }
-        catch (NumberParseException)
-        {
-            return null;
-        }
-    }
 }

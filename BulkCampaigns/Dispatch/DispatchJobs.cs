@@ -375,6 +375,8 @@ public sealed class DispatchJobs(
 
     private async Task<List<Pending>> ClaimAsync(SqliteConnection connection, long operationId, long fromId, long toId, DateTimeOffset claimedAt, CancellationToken ct)
     {
+        // "+OperationId" keeps SQLite on the rowid range: through the (OperationId, Address) index it would
+        // read every message of the operation for each batch, and a 1M operation took minutes instead of seconds.
         var claimed = new List<Pending>();
         var now = claimedAt.ToUnixTimeMilliseconds();
         using (await gate.EnterAsync(ct))
@@ -385,7 +387,7 @@ public sealed class DispatchJobs(
                 claim.Transaction = tx;
                 claim.CommandText = """
                     UPDATE Messages SET Status = 2, ClaimedAt = $now, UpdatedAt = $now
-                    WHERE Id BETWEEN $from AND $to AND OperationId = $op AND Status = 1
+                    WHERE Id BETWEEN $from AND $to AND +OperationId = $op AND Status = 1
                       AND EXISTS (SELECT 1 FROM Operations o WHERE o.Id = $op AND o.Status = 1)
                     RETURNING Id, Address, Channel, VariablesJson
                     """;

@@ -225,13 +225,13 @@ public sealed class DispatchScenario : IScenario
             CREATE TABLE m (Id INTEGER PRIMARY KEY, OperationId INTEGER, Address TEXT, Channel TEXT, VariablesJson TEXT, Status INTEGER, Body TEXT,
                 ProviderMessageId TEXT, CreatedAt INTEGER, UpdatedAt INTEGER, SentAt INTEGER);
             CREATE UNIQUE INDEX m_op_address ON m (OperationId, Address);
-            CREATE TABLE s (Id INTEGER PRIMARY KEY, "From" TEXT, "To" TEXT, Body TEXT, ReceivedAt INTEGER, CallbackMessageId INTEGER, Reported INTEGER);
+            CREATE TABLE s (Id INTEGER PRIMARY KEY, "From" TEXT, "To" TEXT, Body TEXT, ReceivedAt INTEGER, CallbackMessageId INTEGER);
             CREATE INDEX s_to ON s ("To", Id);
             .timer on
             INSERT INTO m (OperationId, Address, Channel, VariablesJson, Status, CreatedAt, UpdatedAt) SELECT 1, Address, 'PHONE', VariablesJson, 1, 0, 0 FROM r;
             UPDATE m SET Status = 2, UpdatedAt = 1;
-            INSERT INTO s ("From", "To", Body, ReceivedAt, CallbackMessageId, Reported)
-                SELECT '+14155550100', Address, 'Hi ' || json_extract(VariablesJson, '$.first_name') || ', your code is ' || json_extract(VariablesJson, '$.code') || '.', 2, Id, 0 FROM m;
+            INSERT INTO s ("From", "To", Body, ReceivedAt, CallbackMessageId)
+                SELECT '+14155550100', Address, 'Hi ' || json_extract(VariablesJson, '$.first_name') || ', your code is ' || json_extract(VariablesJson, '$.code') || '.', 2, Id FROM m;
             UPDATE m SET Status = 3, Body = 'Hi ' || json_extract(VariablesJson, '$.first_name') || ', your code is ' || json_extract(VariablesJson, '$.code') || '.', ProviderMessageId = 'SIM' || Id, SentAt = 3, UpdatedAt = 3;
             """;
         var start = new ProcessStartInfo("sqlite3", $"\"{path}\"") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

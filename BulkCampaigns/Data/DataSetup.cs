@@ -17,6 +17,8 @@ public static class DataSetup
     {
         var connectionString = ResolveConnectionString(configuration.GetConnectionString("BulkCampaigns") ?? DefaultConnectionString, contentRoot);
         services.AddSingleton(new DatabaseConnection(connectionString));
+        services.AddSingleton<WriteGate>();
+        services.AddHostedService<WalCheckpointer>();
         // Sign-in cookies and antiforgery tokens must survive a restart: keep their keys beside the database.
         var dataSource = new SqliteConnectionStringBuilder(connectionString).DataSource;
         var keysFolder = Path.Combine(Path.GetDirectoryName(dataSource) is { Length: > 0 } folder ? folder : contentRoot, "keys");

@@ -40,10 +40,10 @@ public sealed class DispatchJobs(
     [DisableConcurrentExecution(60)]
     public async Task StartAsync(long operationId, CancellationToken ct)
     {
-        await using var connection = await database.OpenAsync(ct);
         var now = UnixMs.Now(clock);
-        using (await gate.EnterAsync(ct))
+        using (var writer = await gate.EnterAsync(ct))
         {
+            var connection = writer.Connection;
             await using var tx = connection.BeginTransaction();
             await using var start = connection.CreateCommand();
             start.Transaction = tx;
@@ -66,7 +66,7 @@ public sealed class DispatchJobs(
             await tx.CommitAsync(ct);
         }
         progress.Publish(operationId);
-        await operations.CompleteIfDoneAsync(connection, operationId, ct);
+        await operations.CompleteIfDoneAsync(operationId, ct);
         await operations.EnqueueBatchesAsync(operationId, ct);
     }
 
@@ -81,11 +81,11 @@ public sealed class DispatchJobs(
         }
         var claimedAt = clock.GetUtcNow();
         var started = Stopwatch.GetTimestamp();
-        var work = await ClaimAsync(connection, operationId, fromId, toId, claimedAt, ct);
+        var work = await ClaimAsync(operationId, fromId, toId, claimedAt, ct);
         var claimTime = Stopwatch.GetElapsedTime(started);
         if (work.Count == 0)
         {
-            await operations.CompleteIfDoneAsync(connection, operationId, ct);
+            await operations.CompleteIfDoneAsync(operationId, ct);
             return;
         }
         progress.Publish(operationId);
@@ -149,7 +149,7 @@ public sealed class DispatchJobs(
                 }
                 if (toFlush.Count >= settings.BatchSize || Stopwatch.GetElapsedTime(lastFlush).TotalMilliseconds >= settings.FlushIntervalMs)
                 {
-                    await FlushAsync(connection, operationId, toFlush, ct);
+                    await FlushAsync(operationId, toFlush, ct);
                     toFlush.Clear();
                     lastFlush = Stopwatch.GetTimestamp();
                 }
@@ -163,7 +163,7 @@ public sealed class DispatchJobs(
                 sendable[i].Final = MessageStatus.Queued;
                 toFlush.Add(sendable[i]);
             }
-            await FlushAsync(connection, operationId, toFlush, CancellationToken.None);
+            await FlushAsync(operationId, toFlush, CancellationToken.None);
         }
         log.LogDebug("Batch {From}-{To} of operation {OperationId}: {Count} messages; claim {Claim} ms, render {Render} ms, provider {Send} ms, total {Total} ms",
             fromId, toId, operationId, work.Count, (int)claimTime.TotalMilliseconds, (int)renderTime.TotalMilliseconds,
@@ -172,7 +172,7 @@ public sealed class DispatchJobs(
         var unknown = toFlush.Where(p => p.Final == MessageStatus.Sending).ToList();
         if (unknown.Count > 0 && !ct.IsCancellationRequested)
         {
-            await SettleAsync(connection, op, unknown, claimedAt, ct);
+            await SettleAsync(op, unknown, claimedAt, ct);
             jobs.Enqueue<DispatchJobs>(j => j.SendBatchAsync(operationId, fromId, toId, CancellationToken.None));
         }
     }
@@ -286,7 +286,7 @@ public sealed class DispatchJobs(
     }
 
     /// <summary>Settles in-flight messages: SENT when the provider received them, else back to QUEUED.</summary>
-    private async Task SettleAsync(SqliteConnection connection, OperationInfo op, List<Pending> inFlight, DateTimeOffset claimedAt, CancellationToken ct)
+    private async Task SettleAsync(OperationInfo op, List<Pending> inFlight, DateTimeOffset claimedAt, CancellationToken ct)
     {
         foreach (var p in inFlight)
         {
@@ -302,7 +302,7 @@ public sealed class DispatchJobs(
                 p.Final = MessageStatus.Queued;
             }
         }
-        await FlushAsync(connection, op.Id, inFlight.Where(p => p.Final != MessageStatus.Sending).ToList(), ct);
+        await FlushAsync(op.Id, inFlight.Where(p => p.Final != MessageStatus.Sending).ToList(), ct);
     }
 
     /// <summary>Settles the SENDING messages of an operation after a crash (called at start-up, before new sends).</summary>
@@ -333,7 +333,7 @@ public sealed class DispatchJobs(
         Render(op, inFlight.Select(i => i.P).ToList());
         foreach (var group in inFlight.GroupBy(i => i.ClaimedAt))
         {
-            await SettleAsync(connection, op, group.Select(g => g.P).ToList(), group.Key, ct);
+            await SettleAsync(op, group.Select(g => g.P).ToList(), group.Key, ct);
         }
         return inFlight.Count;
     }
@@ -373,14 +373,15 @@ public sealed class DispatchJobs(
         }
     }
 
-    private async Task<List<Pending>> ClaimAsync(SqliteConnection connection, long operationId, long fromId, long toId, DateTimeOffset claimedAt, CancellationToken ct)
+    private async Task<List<Pending>> ClaimAsync(long operationId, long fromId, long toId, DateTimeOffset claimedAt, CancellationToken ct)
     {
         // "+OperationId" keeps SQLite on the rowid range: through the (OperationId, Address) index it would
         // read every message of the operation for each batch, and a 1M operation took minutes instead of seconds.
         var claimed = new List<Pending>();
         var now = claimedAt.ToUnixTimeMilliseconds();
-        using (await gate.EnterAsync(ct))
+        using (var writer = await gate.EnterAsync(ct))
         {
+            var connection = writer.Connection;
             await using var tx = connection.BeginTransaction();
             await using (var claim = connection.CreateCommand())
             {
@@ -414,7 +415,7 @@ public sealed class DispatchJobs(
     }
 
     /// <summary>Writes the outcomes of one stretch of sends in one transaction, with the counters and the completion check.</summary>
-    private async Task FlushAsync(SqliteConnection connection, long operationId, List<Pending> done, CancellationToken ct)
+    private async Task FlushAsync(long operationId, List<Pending> done, CancellationToken ct)
     {
         var settled = done.Where(p => p.Final != MessageStatus.Sending).ToList();
         if (settled.Count == 0)
@@ -422,9 +423,12 @@ public sealed class DispatchJobs(
             return;
         }
         var now = UnixMs.Now(clock);
+        // Built before waiting for the writer, which everyone waits for.
+        var plain = PlainSends(settled);
         bool completed;
-        using (await gate.EnterAsync(ct))
+        using (var writer = await gate.EnterAsync(ct))
         {
+            var connection = writer.Connection;
             await using var tx = connection.BeginTransaction();
             await using (var canceled = connection.CreateCommand())
             {
@@ -440,56 +444,8 @@ public sealed class DispatchJobs(
                     }
                 }
             }
-            // One set-based update per flush: the outcomes go in as one JSON array parameter.
-            var buffer = new ArrayBufferWriter<byte>(settled.Count * 96);
-            await using (var json = new Utf8JsonWriter(buffer))
-            {
-                json.WriteStartArray();
-                foreach (var p in settled)
-                {
-                    json.WriteStartArray();
-                    json.WriteNumberValue(p.Id);
-                    json.WriteNumberValue((int)p.Final);
-                    json.WriteStringValue(p.Body);
-                    json.WriteNumberValue(p.Segments);
-                    WriteOrNull(json, p.ProviderMessageId);
-                    if (p.SentAt is { } at)
-                    {
-                        json.WriteNumberValue(at.ToUnixTimeMilliseconds());
-                    }
-                    else
-                    {
-                        json.WriteNullValue();
-                    }
-                    json.WriteNumberValue(p.Attempts);
-                    WriteOrNull(json, p.Code);
-                    WriteOrNull(json, p.Message);
-                    json.WriteNumberValue(p.Retryable ? 1 : 0);
-                    json.WriteEndArray();
-                }
-                json.WriteEndArray();
-            }
             var written = new HashSet<long>(settled.Count);
-            await using (var update = connection.CreateCommand())
-            {
-                update.Transaction = tx;
-                update.CommandText = """
-                    UPDATE Messages SET Status = j.s, Body = j.b, Segments = j.g, ProviderMessageId = j.p, SentAt = j.t, UpdatedAt = $now,
-                        Attempts = Attempts + j.a, ErrorCode = j.c, ErrorMessage = j.m, Retryable = j.r,
-                        ClaimedAt = CASE WHEN j.s = 1 THEN NULL ELSE ClaimedAt END
-                    FROM (SELECT value ->> 0 AS id, value ->> 1 AS s, value ->> 2 AS b, value ->> 3 AS g, value ->> 4 AS p, value ->> 5 AS t,
-                                 value ->> 6 AS a, value ->> 7 AS c, value ->> 8 AS m, value ->> 9 AS r FROM json_each($rows)) AS j
-                    WHERE Messages.Id = j.id AND Messages.Status = 2
-                    RETURNING Messages.Id
-                    """;
-                update.Parameters.AddWithValue("$now", now);
-                update.Parameters.AddWithValue("$rows", Encoding.UTF8.GetString(buffer.WrittenSpan));
-                await using var reader = await update.ExecuteReaderAsync(ct);
-                while (await reader.ReadAsync(ct))
-                {
-                    written.Add(reader.GetInt64(0));
-                }
-            }
+            await WriteOutcomesAsync(connection, tx, plain, settled, now, written, ct);
             var delta = new StatsDelta();
             var unsubscribed = new List<string>();
             foreach (var p in settled.Where(p => written.Contains(p.Id)))
@@ -533,6 +489,104 @@ public sealed class DispatchJobs(
         {
             failures.Reset(operationId);
             log.LogInformation("Operation {OperationId} completed", operationId);
+        }
+    }
+
+    /// <summary>
+    /// Plain first-time sends (nearly all of them) are written by a narrower statement than other outcomes:
+    /// every field pulled out of the JSON per row costs, and a million add up.
+    /// </summary>
+    private static bool IsPlain(Pending p) => p.Final == MessageStatus.Sent && p.Attempts == 1 && p.Code is null && p.Message is null && p.SentAt is not null;
+
+    private static string? PlainSends(List<Pending> settled)
+    {
+        var plain = settled.Where(IsPlain).ToList();
+        return plain.Count == 0 ? null : JsonRows(plain, (json, p) =>
+        {
+            json.WriteNumberValue(p.Id);
+            json.WriteStringValue(p.Body);
+            json.WriteNumberValue(p.Segments);
+            WriteOrNull(json, p.ProviderMessageId);
+            json.WriteNumberValue(p.SentAt!.Value.ToUnixTimeMilliseconds());
+        });
+    }
+
+    /// <summary>Writes outcomes set-based, the rows going in as one JSON array parameter per statement.</summary>
+    private static async Task WriteOutcomesAsync(SqliteConnection connection, SqliteTransaction tx, string? plainRows, List<Pending> settled, long now, HashSet<long> written, CancellationToken ct)
+    {
+        if (plainRows is not null)
+        {
+            await UpdateAsync(connection, tx, """
+                UPDATE Messages SET Status = 3, Body = j.b, Segments = j.g, ProviderMessageId = j.p, SentAt = j.t, UpdatedAt = $now,
+                    Attempts = Attempts + 1, ErrorCode = NULL, ErrorMessage = NULL, Retryable = 0
+                FROM (SELECT value ->> 0 AS id, value ->> 1 AS b, value ->> 2 AS g, value ->> 3 AS p, value ->> 4 AS t FROM json_each($rows)) AS j
+                WHERE Messages.Id = j.id AND Messages.Status = 2
+                RETURNING Messages.Id
+                """, plainRows, now, written, ct);
+        }
+        var other = settled.Where(p => !IsPlain(p)).ToList();
+        if (other.Count > 0)
+        {
+            var rows = JsonRows(other, (json, p) =>
+            {
+                json.WriteNumberValue(p.Id);
+                json.WriteNumberValue((int)p.Final);
+                json.WriteStringValue(p.Body);
+                json.WriteNumberValue(p.Segments);
+                WriteOrNull(json, p.ProviderMessageId);
+                if (p.SentAt is { } at)
+                {
+                    json.WriteNumberValue(at.ToUnixTimeMilliseconds());
+                }
+                else
+                {
+                    json.WriteNullValue();
+                }
+                json.WriteNumberValue(p.Attempts);
+                WriteOrNull(json, p.Code);
+                WriteOrNull(json, p.Message);
+                json.WriteNumberValue(p.Retryable ? 1 : 0);
+            });
+            await UpdateAsync(connection, tx, """
+                UPDATE Messages SET Status = j.s, Body = j.b, Segments = j.g, ProviderMessageId = j.p, SentAt = j.t, UpdatedAt = $now,
+                    Attempts = Attempts + j.a, ErrorCode = j.c, ErrorMessage = j.m, Retryable = j.r,
+                    ClaimedAt = CASE WHEN j.s = 1 THEN NULL ELSE ClaimedAt END
+                FROM (SELECT value ->> 0 AS id, value ->> 1 AS s, value ->> 2 AS b, value ->> 3 AS g, value ->> 4 AS p, value ->> 5 AS t,
+                             value ->> 6 AS a, value ->> 7 AS c, value ->> 8 AS m, value ->> 9 AS r FROM json_each($rows)) AS j
+                WHERE Messages.Id = j.id AND Messages.Status = 2
+                RETURNING Messages.Id
+                """, rows, now, written, ct);
+        }
+    }
+
+    private static string JsonRows(List<Pending> rows, Action<Utf8JsonWriter, Pending> writeRow)
+    {
+        var buffer = new ArrayBufferWriter<byte>(rows.Count * 96);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartArray();
+            foreach (var p in rows)
+            {
+                json.WriteStartArray();
+                writeRow(json, p);
+                json.WriteEndArray();
+            }
+            json.WriteEndArray();
+        }
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static async Task UpdateAsync(SqliteConnection connection, SqliteTransaction tx, string sql, string rows, long now, HashSet<long> written, CancellationToken ct)
+    {
+        await using var update = connection.CreateCommand();
+        update.Transaction = tx;
+        update.CommandText = sql;
+        update.Parameters.AddWithValue("$now", now);
+        update.Parameters.AddWithValue("$rows", rows);
+        await using var reader = await update.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            written.Add(reader.GetInt64(0));
         }
     }
 

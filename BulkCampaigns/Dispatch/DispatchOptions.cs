@@ -7,7 +7,7 @@ public sealed class DispatchOptions
     public int BatchSize { get; set; } = 1000;
 
     /// <summary>Most messages handed to the provider in one call (the pacer may make chunks smaller).</summary>
-    public int MaxChunk { get; set; } = 500;
+    public int MaxChunk { get; set; } = 1000;
 
     /// <summary>Concurrent provider requests per chunk, for providers that send one message per request.</summary>
     public int ProviderConcurrency { get; set; } = 16;

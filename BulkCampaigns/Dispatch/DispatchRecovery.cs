@@ -19,7 +19,6 @@ public sealed class DispatchRecovery(IServiceProvider services, ILogger<Dispatch
         var dbFactory = sp.GetRequiredService<IDbContextFactory<AppDbContext>>();
         var jobs = sp.GetRequiredService<DispatchJobs>();
         var operations = sp.GetRequiredService<OperationService>();
-        var database = sp.GetRequiredService<DatabaseConnection>();
         var client = sp.GetRequiredService<IBackgroundJobClient>();
         var clock = sp.GetRequiredService<TimeProvider>();
 
@@ -37,8 +36,7 @@ public sealed class DispatchRecovery(IServiceProvider services, ILogger<Dispatch
             var settled = await jobs.SettleInFlightAsync(id, cancellationToken);
             if (status == OperationStatus.Processing)
             {
-                await using var connection = await database.OpenAsync(cancellationToken);
-                await operations.CompleteIfDoneAsync(connection, id, cancellationToken);
+                await operations.CompleteIfDoneAsync(id, cancellationToken);
                 await operations.EnqueueBatchesAsync(id, cancellationToken);
             }
             else if (status == OperationStatus.Scheduled)

@@ -11,7 +11,6 @@ public static class DispatchSetup
     {
         services.Configure<DispatchOptions>(configuration.GetSection("Dispatch"));
         services.Configure<SimulatedOptions>(configuration.GetSection("Messaging:Simulated"));
-        services.AddSingleton<WriteGate>();
         services.AddSingleton<SenderPacer>();
         services.AddSingleton<FailureWindows>();
         services.AddSingleton<OperationSignals>();

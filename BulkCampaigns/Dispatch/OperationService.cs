@@ -169,8 +169,8 @@ public sealed partial class OperationService(
     {
         var nowMs = UnixMs.Now(clock);
         var initial = sendAt is null ? MessageStatus.Queued : MessageStatus.Scheduled;
-        await using var connection = await database.OpenAsync(ct);
-        using var _ = await gate.EnterAsync(ct);
+        using var writer = await gate.EnterAsync(ct);
+        var connection = writer.Connection;
         await using var tx = connection.BeginTransaction();
 
         // One writer holds the database until commit, so every message row above this ID is this operation's.
@@ -330,11 +330,10 @@ public sealed partial class OperationService(
         var result = await TransitionAsync(operationId, [OperationStatus.Paused], OperationStatus.Processing, null, ct);
         if (result == ControlResult.Done)
         {
-            await using var connection = await database.OpenAsync(ct);
             // A scheduled operation paused before its time starts when resumed.
-            await MoveAsync(connection, operationId, "Status = 0", MessageStatus.Scheduled, MessageStatus.Queued, ct);
+            await MoveAsync(operationId, "Status = 0", MessageStatus.Scheduled, MessageStatus.Queued, ct);
             await EnqueueBatchesAsync(operationId, ct);
-            await CompleteIfDoneAsync(connection, operationId, ct);
+            await CompleteIfDoneAsync(operationId, ct);
         }
         return result;
     }
@@ -345,9 +344,8 @@ public sealed partial class OperationService(
         var result = await TransitionAsync(operationId, [OperationStatus.Processing, OperationStatus.Scheduled, OperationStatus.Paused], OperationStatus.Canceled, null, ct);
         if (result == ControlResult.Done)
         {
-            await using var connection = await database.OpenAsync(ct);
-            await MoveAsync(connection, operationId, "Status = 0", MessageStatus.Scheduled, MessageStatus.Canceled, ct);
-            await MoveAsync(connection, operationId, "Status = 1", MessageStatus.Queued, MessageStatus.Canceled, ct);
+            await MoveAsync(operationId, "Status = 0", MessageStatus.Scheduled, MessageStatus.Canceled, ct);
+            await MoveAsync(operationId, "Status = 1", MessageStatus.Queued, MessageStatus.Canceled, ct);
             progress.Publish(operationId);
         }
         return result;
@@ -356,8 +354,11 @@ public sealed partial class OperationService(
     /// <summary>Re-queues FAILED messages whose error is retryable, and sends them.</summary>
     public async Task<ControlResult> RetryAsync(long operationId, CancellationToken ct = default)
     {
-        await using var connection = await database.OpenAsync(ct);
-        var status = await StatusAsync(connection, operationId, ct);
+        OperationStatus? status;
+        await using (var connection = await database.OpenAsync(ct))
+        {
+            status = await StatusAsync(connection, operationId, ct);
+        }
         if (status is null)
         {
             return ControlResult.NotFound;
@@ -366,7 +367,7 @@ public sealed partial class OperationService(
         {
             return ControlResult.NotAllowed;
         }
-        var moved = await MoveAsync(connection, operationId, "Status = 8 AND Retryable = 1", MessageStatus.Failed, MessageStatus.Queued, ct,
+        var moved = await MoveAsync(operationId, "Status = 8 AND Retryable = 1", MessageStatus.Failed, MessageStatus.Queued, ct,
             reopen: status == OperationStatus.Completed);
         if (moved == 0)
         {
@@ -382,9 +383,9 @@ public sealed partial class OperationService(
 
     private async Task<ControlResult> TransitionAsync(long operationId, OperationStatus[] from, OperationStatus to, string? reason, CancellationToken ct)
     {
-        await using var connection = await database.OpenAsync(ct);
-        using (await gate.EnterAsync(ct))
+        using (var writer = await gate.EnterAsync(ct))
         {
+            var connection = writer.Connection;
             await using var command = connection.CreateCommand();
             command.CommandText = $"""
                 UPDATE Operations SET Status = $to, PauseReason = $reason, UpdatedAt = $now,
@@ -409,9 +410,10 @@ public sealed partial class OperationService(
         return ControlResult.Done;
     }
 
-    private async Task<int> MoveAsync(SqliteConnection connection, long operationId, string where, MessageStatus from, MessageStatus to, CancellationToken ct, bool reopen = false)
+    private async Task<int> MoveAsync(long operationId, string where, MessageStatus from, MessageStatus to, CancellationToken ct, bool reopen = false)
     {
-        using var _ = await gate.EnterAsync(ct);
+        using var writer = await gate.EnterAsync(ct);
+        var connection = writer.Connection;
         await using var tx = connection.BeginTransaction();
         await using var command = connection.CreateCommand();
         command.Transaction = tx;
@@ -439,12 +441,12 @@ public sealed partial class OperationService(
     }
 
     /// <summary>Marks a PROCESSING operation COMPLETED when nothing is left to send.</summary>
-    public async Task CompleteIfDoneAsync(SqliteConnection connection, long operationId, CancellationToken ct)
+    public async Task CompleteIfDoneAsync(long operationId, CancellationToken ct)
     {
         int changed;
-        using (await gate.EnterAsync(ct))
+        using (var writer = await gate.EnterAsync(ct))
         {
-            await using var command = connection.CreateCommand();
+            await using var command = writer.Connection.CreateCommand();
             command.CommandText = DispatchSql.CompleteIfDone;
             command.Parameters.AddWithValue("$op", operationId);
             command.Parameters.AddWithValue("$now", UnixMs.Now(clock));

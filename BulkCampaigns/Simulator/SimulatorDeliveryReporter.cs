@@ -6,10 +6,10 @@ namespace BulkCampaigns.Simulator;
 
 /// <summary>
 /// Reports DELIVERED or UNDELIVERED for each simulated message once its delay has passed. Pending reports
-/// are the stored rows not yet reported, so they survive a restart.
+/// are the stored rows past the report mark, so they survive a restart.
 /// </summary>
 public sealed class SimulatorDeliveryReporter(
-    DatabaseConnection database, WriteGate gate, DeliveryReports reports, IOptionsMonitor<SimulatedOptions> options,
+    WriteGate gate, DeliveryReports reports, IOptionsMonitor<SimulatedOptions> options,
     TimeProvider clock, ILogger<SimulatorDeliveryReporter> log) : BackgroundService
 {
     private const int MaxPerRound = 5000;
@@ -39,36 +39,60 @@ public sealed class SimulatorDeliveryReporter(
         }
     }
 
-    /// <summary>Applies the reports that are due, set-based; returns how many were settled.</summary>
+    /// <summary>
+    /// Applies the reports that are due, set-based, in ID order: the round stops before the first report that is not due
+    /// yet or whose message is still being written as SENT, and the mark moves past what was handled.
+    /// Returns how many simulated messages the mark moved past.
+    /// </summary>
     public async Task<int> ReportDueAsync(CancellationToken ct)
     {
-        const string Due = """
-            SELECT Id, CallbackMessageId, WillDeliver FROM SimulatorMessages INDEXED BY IX_SimulatorMessages_Pending
-            WHERE Reported = 0 AND ReportDueAt <= $now ORDER BY ReportDueAt, Id LIMIT $limit
-            """;
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        await using var connection = await database.OpenAsync(ct);
         var deltas = new Dictionary<long, StatsDelta>();
-        int settled;
-        using (await gate.EnterAsync(ct))
+        long mark, through;
+        // Reports yield to sending: a campaign's sends go first, reports catch up (never starved, see WriteGate).
+        using (var writer = await gate.EnterBackgroundAsync(ct))
         {
+            var connection = writer.Connection;
             await using var tx = connection.BeginTransaction();
+            await using (var window = connection.CreateCommand())
+            {
+                window.Transaction = tx;
+                window.CommandText = """
+                    WITH w AS MATERIALIZED (
+                        SELECT s.Id, s.ReportDueAt, s.CallbackMessageId FROM SimulatorMessages s
+                        WHERE s.Id > (SELECT ReportedThroughId FROM SimulatorReportMarks WHERE Id = 1) ORDER BY s.Id LIMIT $limit)
+                    SELECT (SELECT ReportedThroughId FROM SimulatorReportMarks WHERE Id = 1),
+                           COALESCE((SELECT MIN(w.Id) - 1 FROM w LEFT JOIN Messages m ON m.Id = w.CallbackMessageId
+                                     WHERE w.ReportDueAt > $now OR m.Status = 2), (SELECT MAX(Id) FROM w))
+                    """;
+                window.Parameters.AddWithValue("$now", now);
+                window.Parameters.AddWithValue("$limit", MaxPerRound);
+                await using var reader = await window.ExecuteReaderAsync(ct);
+                await reader.ReadAsync(ct);
+                mark = reader.GetInt64(0);
+                through = reader.IsDBNull(1) ? mark : reader.GetInt64(1);
+            }
+            if (through <= mark)
+            {
+                return 0;
+            }
             await using (var apply = connection.CreateCommand())
             {
-                // Only SENT messages move on; one still being written as SENT keeps its report for the next round.
+                // Only SENT messages move on: a report for a message already moved on (a duplicate send) changes nothing.
                 apply.Transaction = tx;
-                apply.CommandText = $"""
-                    WITH due AS ({Due})
+                apply.CommandText = """
                     UPDATE Messages SET
-                        Status = CASE WHEN due.WillDeliver = 1 THEN 4 ELSE 6 END,
-                        ErrorCode = CASE WHEN due.WillDeliver = 1 THEN ErrorCode ELSE '30003' END,
-                        ErrorMessage = CASE WHEN due.WillDeliver = 1 THEN ErrorMessage ELSE 'Unreachable destination handset (simulated)' END,
+                        Status = CASE WHEN d.WillDeliver = 1 THEN 4 ELSE 6 END,
+                        ErrorCode = CASE WHEN d.WillDeliver = 1 THEN ErrorCode ELSE '30003' END,
+                        ErrorMessage = CASE WHEN d.WillDeliver = 1 THEN ErrorMessage ELSE 'Unreachable destination handset (simulated)' END,
                         UpdatedAt = $now
-                    FROM due WHERE Messages.Id = due.CallbackMessageId AND Messages.Status = 3
+                    FROM (SELECT CallbackMessageId, WillDeliver FROM SimulatorMessages WHERE Id > $mark AND Id <= $through) AS d
+                    WHERE Messages.Id = d.CallbackMessageId AND Messages.Status = 3
                     RETURNING Messages.OperationId, Messages.Status
                     """;
                 apply.Parameters.AddWithValue("$now", now);
-                apply.Parameters.AddWithValue("$limit", MaxPerRound);
+                apply.Parameters.AddWithValue("$mark", mark);
+                apply.Parameters.AddWithValue("$through", through);
                 await using var reader = await apply.ExecuteReaderAsync(ct);
                 while (await reader.ReadAsync(ct))
                 {
@@ -80,17 +104,12 @@ public sealed class SimulatorDeliveryReporter(
                     delta.Move(MessageStatus.Sent, (MessageStatus)reader.GetInt32(1));
                 }
             }
-            await using (var mark = connection.CreateCommand())
+            await using (var move = connection.CreateCommand())
             {
-                mark.Transaction = tx;
-                mark.CommandText = $"""
-                    UPDATE SimulatorMessages SET Reported = 1
-                    WHERE Id IN (SELECT Id FROM ({Due}))
-                      AND NOT EXISTS (SELECT 1 FROM Messages m WHERE m.Id = SimulatorMessages.CallbackMessageId AND m.Status = 2)
-                    """;
-                mark.Parameters.AddWithValue("$now", now);
-                mark.Parameters.AddWithValue("$limit", MaxPerRound);
-                settled = await mark.ExecuteNonQueryAsync(ct);
+                move.Transaction = tx;
+                move.CommandText = "UPDATE SimulatorReportMarks SET ReportedThroughId = $through WHERE Id = 1";
+                move.Parameters.AddWithValue("$through", through);
+                await move.ExecuteNonQueryAsync(ct);
             }
             foreach (var (operationId, delta) in deltas)
             {
@@ -99,6 +118,6 @@ public sealed class SimulatorDeliveryReporter(
             await tx.CommitAsync(ct);
         }
         reports.Publish(deltas.Keys);
-        return settled;
+        return (int)Math.Min(MaxPerRound, through - mark);
     }
 }

@@ -30,7 +30,8 @@ public sealed class SimulatorInbox(IDbContextFactory<AppDbContext> dbFactory)
             query = query.Where(m => m.ReceivedAt >= after);
         }
         var rows = await query.OrderBy(m => m.Id).Take(take).ToListAsync(ct);
-        return rows.Select(m => (m.Id, View(m))).ToList();
+        var mark = await ReportMarkAsync(db, ct);
+        return rows.Select(m => (m.Id, View(m, mark))).ToList();
     }
 
     /// <summary>The newest messages of one phone, newest first, before <paramref name="beforeId"/> (0: from the newest).</summary>
@@ -43,7 +44,8 @@ public sealed class SimulatorInbox(IDbContextFactory<AppDbContext> dbFactory)
             query = query.Where(m => m.Id < beforeId);
         }
         var rows = await query.OrderByDescending(m => m.Id).Take(take).ToListAsync(ct);
-        return rows.Select(View).ToList();
+        var mark = await ReportMarkAsync(db, ct);
+        return rows.Select(m => View(m, mark)).ToList();
     }
 
     /// <summary>Phones in address order after <paramref name="afterTo"/>, read along the (To, Id) index so a deep page costs the same.</summary>
@@ -68,8 +70,11 @@ public sealed class SimulatorInbox(IDbContextFactory<AppDbContext> dbFactory)
         return rows.Select(r => new PhoneInbox(r.To, r.Count, times.GetValueOrDefault(r.Last))).ToList();
     }
 
-    private static SimulatorMessageView View(SimulatorMessage m) => new(
+    private static Task<long> ReportMarkAsync(AppDbContext db, CancellationToken ct) =>
+        db.Set<SimulatorReportMark>().Select(r => r.ReportedThroughId).FirstOrDefaultAsync(ct);
+
+    private static SimulatorMessageView View(SimulatorMessage m, long reportedThroughId) => new(
         SimulatorProvider.ProviderId(m.Id), m.From, m.To, m.Body,
         JsonSerializer.Deserialize<List<string>>(m.MediaJson) ?? [], m.ReceivedAt,
-        !m.Reported ? "SENT" : m.WillDeliver ? "DELIVERED" : "UNDELIVERED");
+        m.Id > reportedThroughId ? "SENT" : m.WillDeliver ? "DELIVERED" : "UNDELIVERED");
 }

@@ -20,9 +20,16 @@ public sealed class SimulatorMessage
     /// <summary>Decided on receipt, reported when <see cref="ReportDueAt"/> passes: DELIVERED or UNDELIVERED.</summary>
     public bool WillDeliver { get; set; }
     public DateTimeOffset ReportDueAt { get; set; }
+}
 
-    /// <summary>Pending reports are the rows with this false; persisted so reports survive a restart.</summary>
-    public bool Reported { get; set; }
+/// <summary>
+/// How far the delivery reports have gone: every simulated message with an ID up to <see cref="ReportedThroughId"/>
+/// has been reported. Reports go out in ID order, so one row replaces a flag (and an index) on every message.
+/// </summary>
+public sealed class SimulatorReportMark
+{
+    public int Id { get; set; }
+    public long ReportedThroughId { get; set; }
 }
 
 internal sealed class SimulatorMessageConfiguration : IEntityTypeConfiguration<SimulatorMessage>
@@ -33,8 +40,17 @@ internal sealed class SimulatorMessageConfiguration : IEntityTypeConfiguration<S
         builder.Property(m => m.From).HasMaxLength(64);
         builder.Property(m => m.To).HasMaxLength(32);
         builder.HasIndex(m => new { m.To, m.Id });
-        builder.HasIndex(m => m.ReportDueAt).HasFilter("Reported = 0").HasDatabaseName("IX_SimulatorMessages_Pending");
         builder.Property(m => m.ReceivedAt).HasConversion(UnixMs.Converter);
         builder.Property(m => m.ReportDueAt).HasConversion(UnixMs.Converter);
+    }
+}
+
+internal sealed class SimulatorReportMarkConfiguration : IEntityTypeConfiguration<SimulatorReportMark>
+{
+    public void Configure(EntityTypeBuilder<SimulatorReportMark> builder)
+    {
+        builder.ToTable("SimulatorReportMarks");
+        builder.Property(m => m.Id).ValueGeneratedNever();
+        builder.HasData(new SimulatorReportMark { Id = 1, ReportedThroughId = 0 });
     }
 }

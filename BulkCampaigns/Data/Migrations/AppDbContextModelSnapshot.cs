@@ -624,9 +624,6 @@ namespace BulkCampaigns.Data.Migrations
                     b.Property<long>("ReportDueAt")
                         .HasColumnType("INTEGER");
 
-                    b.Property<bool>("Reported")
-                        .HasColumnType("INTEGER");
-
                     b.Property<string>("To")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -637,13 +634,29 @@ namespace BulkCampaigns.Data.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("ReportDueAt")
-                        .HasDatabaseName("IX_SimulatorMessages_Pending")
-                        .HasFilter("Reported = 0");
-
                     b.HasIndex("To", "Id");
 
                     b.ToTable("SimulatorMessages", (string)null);
+                });
+
+            modelBuilder.Entity("BulkCampaigns.Simulator.SimulatorReportMark", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ReportedThroughId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("SimulatorReportMarks", (string)null);
+
+                    b.HasData(
+                        new
+                        {
+                            Id = 1,
+                            ReportedThroughId = 0L
+                        });
                 });
 
             modelBuilder.Entity("BulkCampaigns.Suppressions.Suppression", b =>

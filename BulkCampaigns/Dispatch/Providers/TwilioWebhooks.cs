@@ -58,11 +58,11 @@ public static class TwilioWebhooks
         var gate = services.GetRequiredService<WriteGate>();
         ReportResult result;
         IReadOnlyCollection<long> operations;
-        using (await gate.EnterAsync(ct))
+        using (var writer = await gate.EnterAsync(ct))
         {
-            await using var tx = connection.BeginTransaction();
+            await using var tx = writer.Connection.BeginTransaction();
             var message = string.IsNullOrEmpty(errorCode) ? null : $"Twilio error {errorCode}";
-            (var results, operations) = await reports.ApplyAsync(connection, tx, [new DeliveryReport(id, status.Value, string.IsNullOrEmpty(errorCode) ? null : errorCode, message)], ct);
+            (var results, operations) = await reports.ApplyAsync(writer.Connection, tx, [new DeliveryReport(id, status.Value, string.IsNullOrEmpty(errorCode) ? null : errorCode, message)], ct);
             result = results[0];
             await tx.CommitAsync(ct);
         }

@@ -113,3 +113,57 @@ public sealed class PhoneAddressTests
         Assert.Equal(expected, e164);
     }
 }
+
+public sealed class RegionValidityTests
+{
+    private static readonly PhoneNumbers.PhoneNumberUtil Util = PhoneNumbers.PhoneNumberUtil.GetInstance();
+
+    public static TheoryData<string> Regions() =>
+        new(["US", "CA", "GB", "DE", "FR", "IT", "ES", "IN", "BR", "AU", "JP", "MX", "NG", "ZA", "CN", "RU", "NL", "SE", "CH", "PL", "AR", "ID", "PH", "EG", "KR", "SG", "AE", "IE", "NZ", "PT"]);
+
+    [Theory]
+    [MemberData(nameof(Regions))]
+    public void Answers_as_libphonenumber_does_for_random_and_example_numbers(string region)
+    {
+        var metadata = Util.GetMetadataForRegion(region);
+        var validity = BulkCampaigns.Recipients.RegionValidity.For(region)!;
+        var random = new Random(region.GetHashCode(StringComparison.Ordinal) ^ 20261126);
+        var lengths = metadata.GeneralDesc.PossibleLengthList.SelectMany(l => new[] { l - 1, l, l + 1 }).Where(l => l is >= 2 and <= 17).Distinct().ToArray();
+        var numbers = new List<string>();
+        foreach (var desc in new[] { metadata.FixedLine, metadata.Mobile, metadata.TollFree, metadata.PremiumRate, metadata.Voip })
+        {
+            if (desc?.ExampleNumber is { Length: > 0 } example && example[0] != '0')
+            {
+                numbers.Add(example);
+                // Neighbours of a valid number are often valid too, or just not: both sides of the patterns.
+                for (var i = 0; i < 200; i++)
+                {
+                    var digits = example.ToCharArray();
+                    digits[random.Next(1, digits.Length)] = (char)('0' + random.Next(10));
+                    numbers.Add(new string(digits));
+                }
+            }
+        }
+        for (var i = 0; i < 3000; i++)
+        {
+            var length = lengths[random.Next(lengths.Length)];
+            var digits = new char[length];
+            digits[0] = (char)('1' + random.Next(9));
+            for (var d = 1; d < length; d++)
+            {
+                digits[d] = (char)('0' + random.Next(10));
+            }
+            numbers.Add(new string(digits));
+        }
+
+        var valid = 0;
+        foreach (var number in numbers)
+        {
+            var phone = new PhoneNumbers.PhoneNumber.Builder().SetCountryCode(metadata.CountryCode).SetNationalNumber(ulong.Parse(number, System.Globalization.CultureInfo.InvariantCulture)).Build();
+            var expected = Util.IsValidNumberForRegion(phone, region);
+            Assert.True(expected == validity.IsValid(number), $"{region} {number}: libphonenumber says {expected}");
+            valid += expected ? 1 : 0;
+        }
+        Assert.InRange(valid, 1, numbers.Count - 1);
+    }
+}

@@ -42,6 +42,13 @@ public static class PhoneAddress
     {
         e164 = "";
         var region = string.IsNullOrWhiteSpace(defaultRegion) ? "US" : defaultRegion.Trim().ToUpperInvariant();
+        // The library's own viability check answers "not a number" without the exception Parse would throw,
+        // which costs far more (hundreds of microseconds under a parallel import) than a valid number does.
+        if (!PhoneNumberUtil.IsViablePhoneNumber(PhoneNumberUtil.ExtractPossibleNumber(text)))
+        {
+            error = text.StartsWith('+') ? "not a valid phone number" : $"not a valid phone number for region {region}";
+            return false;
+        }
         PhoneNumber number;
         try
         {
@@ -116,9 +123,7 @@ public static class PhoneAddress
             {
                 return false;
             }
-            var number = new PhoneNumber.Builder().SetCountryCode(code)
-                .SetNationalNumber(ulong.Parse(national, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture)).Build();
-            if (!Util.IsValidNumberForRegion(number, region))
+            if (RegionValidity.For(region)?.IsValid(national) != true)
             {
                 return false;
             }
@@ -186,12 +191,16 @@ public static class PhoneAddress
         {
             return null;
         }
-        var number = new PhoneNumber.Builder().SetCountryCode(rules.CountryCode)
-            .SetNationalNumber(ulong.Parse(national, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture)).Build();
-        if (!Util.IsValidNumberForRegion(number, region))
+        if (RegionValidity.For(region)?.IsValid(national) != true)
         {
             // What the full path does next, on the same number: valid for another region of the code?
-            if ((rules.PossibleLengths is not null && !rules.PossibleLengths.Contains(length)) || !Util.IsValidNumber(number))
+            if (rules.PossibleLengths is not null && !rules.PossibleLengths.Contains(length))
+            {
+                return false;
+            }
+            var number = new PhoneNumber.Builder().SetCountryCode(rules.CountryCode)
+                .SetNationalNumber(ulong.Parse(national, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture)).Build();
+            if (!Util.IsValidNumber(number))
             {
                 return false;
             }

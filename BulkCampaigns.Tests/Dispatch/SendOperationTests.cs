@@ -143,6 +143,29 @@ public sealed class SendOperationTests : IClassFixture<ExactSimulatorApp>, IDisp
         Assert.Equal(HttpStatusCode.NotFound, (await _client.PostAsync("/v1/Messages/Operations/comms_operation_nope/Pause", null)).StatusCode);
     }
 
+    [Fact]
+    public async Task A_scheduled_operation_paused_and_resumed_before_its_time_waits_for_it_again()
+    {
+        await CreateSenderAsync(_client, "+14155550123", 100);
+        var id = await SendAsync(_client, new
+        {
+            from = new { address = "+14155550123" },
+            to = new[] { new { address = Number(910) }, new { address = Number(911) } },
+            content = new { text = "Later still" },
+            schedule = new { sendAt = new[] { DateTimeOffset.UtcNow.AddHours(1).ToString("O") } },
+        });
+        Assert.Equal(HttpStatusCode.OK, (await _client.PostAsync($"/v1/Messages/Operations/{id}/Pause", null)).StatusCode);
+        Assert.Equal("PAUSED", (await GetOperationAsync(_client, id)).GetProperty("status").GetString());
+
+        Assert.Equal(HttpStatusCode.OK, (await _client.PostAsync($"/v1/Messages/Operations/{id}/Resume", null)).StatusCode);
+        await Task.Delay(300);
+        var op = await GetOperationAsync(_client, id);
+        Assert.Equal("SCHEDULED", op.GetProperty("status").GetString());
+        Assert.Equal(2, Stat(op, "scheduled"));
+        Assert.Empty(await SimulatorMessagesAsync(_client, "&from=%2B14155550123"));
+        AssertStatsAddUp(op);
+    }
+
     private async Task<int> CountOperationsAsync()
     {
         var count = 0;

@@ -327,10 +327,24 @@ public sealed partial class OperationService(
 
     public async Task<ControlResult> ResumeAsync(long operationId, CancellationToken ct = default)
     {
+        // A scheduled operation paused before its time goes back to waiting for it; after its time it starts now.
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            var waiting = await db.Set<Operation>().AsNoTracking().Where(o => o.Id == operationId)
+                .Select(o => new { o.SendAt, o.Scheduled }).FirstOrDefaultAsync(ct);
+            if (waiting is { SendAt: { } sendAt, Scheduled: > 0 } && sendAt > clock.GetUtcNow())
+            {
+                var rescheduled = await TransitionAsync(operationId, [OperationStatus.Paused], OperationStatus.Scheduled, null, ct);
+                if (rescheduled == ControlResult.Done)
+                {
+                    jobs.Schedule<DispatchJobs>(j => j.StartAsync(operationId, CancellationToken.None), sendAt);
+                }
+                return rescheduled;
+            }
+        }
         var result = await TransitionAsync(operationId, [OperationStatus.Paused], OperationStatus.Processing, null, ct);
         if (result == ControlResult.Done)
         {
-            // A scheduled operation paused before its time starts when resumed.
             await MoveAsync(operationId, "Status = 0", MessageStatus.Scheduled, MessageStatus.Queued, ct);
             await EnqueueBatchesAsync(operationId, ct);
             await CompleteIfDoneAsync(operationId, ct);

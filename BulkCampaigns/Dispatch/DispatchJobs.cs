@@ -30,6 +30,7 @@ public sealed class DispatchJobs(
     OperationSignals signals,
     OperationProgress progress,
     IBackgroundJobClient jobs,
+    ActiveBatches active,
     IOptions<DispatchOptions> options,
     TimeProvider clock,
     ILogger<DispatchJobs> log)
@@ -73,6 +74,7 @@ public sealed class DispatchJobs(
     /// <summary>Sends the QUEUED messages of the operation whose IDs are in [fromId, toId].</summary>
     public async Task SendBatchAsync(long operationId, long fromId, long toId, CancellationToken ct)
     {
+        using var running = active.Enter(operationId, fromId, toId);
         await using var connection = await database.OpenAsync(ct);
         var op = await LoadAsync(connection, operationId, ct);
         if (op is null || op.Status != OperationStatus.Processing)
@@ -305,8 +307,11 @@ public sealed class DispatchJobs(
         await FlushAsync(op.Id, inFlight.Where(p => p.Final != MessageStatus.Sending).ToList(), ct);
     }
 
-    /// <summary>Settles the SENDING messages of an operation after a crash (called at start-up, before new sends).</summary>
-    public async Task<int> SettleInFlightAsync(long operationId, CancellationToken ct)
+    /// <summary>
+    /// Settles the SENDING messages of an operation: all of them after a crash (at start-up, before new sends), or
+    /// those claimed before <paramref name="claimedBefore"/> that no running batch holds (<see cref="InFlightSweeper"/>).
+    /// </summary>
+    public async Task<int> SettleInFlightAsync(long operationId, CancellationToken ct, DateTimeOffset? claimedBefore = null, Func<long, bool>? held = null)
     {
         await using var connection = await database.OpenAsync(ct);
         var op = await LoadAsync(connection, operationId, ct);
@@ -317,11 +322,16 @@ public sealed class DispatchJobs(
         var inFlight = new List<(Pending P, DateTimeOffset ClaimedAt)>();
         await using (var select = connection.CreateCommand())
         {
-            select.CommandText = "SELECT Id, Address, Channel, VariablesJson, COALESCE(ClaimedAt, UpdatedAt) FROM Messages WHERE OperationId = $op AND Status = 2";
+            select.CommandText = "SELECT Id, Address, Channel, VariablesJson, COALESCE(ClaimedAt, UpdatedAt) FROM Messages WHERE OperationId = $op AND Status = 2 AND COALESCE(ClaimedAt, UpdatedAt) <= $before";
             select.Parameters.AddWithValue("$op", operationId);
+            select.Parameters.AddWithValue("$before", claimedBefore?.ToUnixTimeMilliseconds() ?? long.MaxValue);
             await using var reader = await select.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
+                if (held?.Invoke(reader.GetInt64(0)) == true)
+                {
+                    continue;
+                }
                 inFlight.Add((new Pending(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)),
                     DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4))));
             }

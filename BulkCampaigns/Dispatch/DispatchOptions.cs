@@ -27,4 +27,10 @@ public sealed class DispatchOptions
 
     /// <summary>Sends needed in the window before auto-pause may judge.</summary>
     public int FailureWindowMinimum { get; set; } = 100;
+
+    /// <summary>How often messages left SENDING by a batch that stopped are looked for.</summary>
+    public int InFlightSweepSeconds { get; set; } = 60;
+
+    /// <summary>A message SENDING this long that no running batch holds was left behind.</summary>
+    public int InFlightStaleSeconds { get; set; } = 120;
 }

@@ -14,6 +14,7 @@ public static class DispatchSetup
         services.AddSingleton<SenderPacer>();
         services.AddSingleton<FailureWindows>();
         services.AddSingleton<OperationSignals>();
+        services.AddSingleton<ActiveBatches>();
         services.AddSingleton<OperationProgress>();
         services.AddSingleton<DeliveryReports>();
         services.AddSingleton<SenderService>();
@@ -34,6 +35,8 @@ public static class DispatchSetup
             services.AddHostedService<SimulatorDeliveryReporter>();
         }
         services.AddHostedService<DispatchRecovery>();
+        services.AddSingleton<InFlightSweeper>();
+        services.AddHostedService(sp => sp.GetRequiredService<InFlightSweeper>());
         return services;
     }
 }

@@ -1,0 +1,98 @@
+using BulkCampaigns.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace BulkCampaigns.Dispatch;
+
+/// <summary>The message ID ranges batch jobs of this process are working on now.</summary>
+public sealed class ActiveBatches
+{
+    private readonly List<(long Operation, long From, long To)> _active = [];
+
+    public IDisposable Enter(long operationId, long fromId, long toId)
+    {
+        var entry = (operationId, fromId, toId);
+        lock (_active)
+        {
+            _active.Add(entry);
+        }
+        return new Exit(this, entry);
+    }
+
+    public bool Covers(long operationId, long messageId)
+    {
+        lock (_active)
+        {
+            return _active.Exists(a => a.Operation == operationId && messageId >= a.From && messageId <= a.To);
+        }
+    }
+
+    private sealed class Exit(ActiveBatches owner, (long, long, long) entry) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (owner._active)
+            {
+                owner._active.Remove(entry);
+            }
+        }
+    }
+}
+
+/// <summary>
+/// A batch job that dies after handing messages to the provider (the database failed under it, say) leaves them
+/// SENDING, which a restart would settle. This settles them without one: messages SENDING for longer than
+/// <see cref="DispatchOptions.InFlightStaleSeconds"/> that no running batch holds are asked about like at start-up
+/// (SENT if the provider has them, else QUEUED and sent again).
+/// </summary>
+public sealed class InFlightSweeper(
+    IDbContextFactory<AppDbContext> dbFactory, DispatchJobs jobs, OperationService operations, ActiveBatches active,
+    IOptions<DispatchOptions> options, TimeProvider clock, ILogger<InFlightSweeper> log) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Max(1, options.Value.InFlightSweepSeconds)), clock);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await SweepAsync(stoppingToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                log.LogWarning(ex, "Settling stale in-flight messages failed; trying again at the next round");
+            }
+        }
+    }
+
+    /// <summary>One round; returns how many messages were settled.</summary>
+    public async Task<int> SweepAsync(CancellationToken ct)
+    {
+        List<(long Id, OperationStatus Status)> candidates;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            candidates = (await db.Set<Operation>().AsNoTracking()
+                .Where(o => o.Sending > 0 && (o.Status == OperationStatus.Processing || o.Status == OperationStatus.Paused || o.Status == OperationStatus.Canceled))
+                .Select(o => new { o.Id, o.Status }).ToListAsync(ct))
+                .Select(o => (o.Id, o.Status)).ToList();
+        }
+        var staleBefore = clock.GetUtcNow().AddSeconds(-options.Value.InFlightStaleSeconds);
+        var settled = 0;
+        foreach (var (id, status) in candidates)
+        {
+            var count = await jobs.SettleInFlightAsync(id, ct, staleBefore, messageId => active.Covers(id, messageId));
+            if (count == 0)
+            {
+                continue;
+            }
+            settled += count;
+            log.LogWarning("Settled {Count} messages of operation {OperationId} left in flight by a batch that stopped", count, id);
+            if (status == OperationStatus.Processing)
+            {
+                await operations.CompleteIfDoneAsync(id, ct);
+                await operations.EnqueueBatchesAsync(id, ct);
+            }
+        }
+        return settled;
+    }
+}

@@ -4,6 +4,8 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using BulkCampaigns.Data;
+using BulkCampaigns.Dispatch;
 using BulkCampaigns.Suppressions;
 using BulkCampaigns.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
@@ -19,8 +21,12 @@ namespace BulkCampaigns.Tests.Dispatch;
 public sealed class FakeTwilio : IAsyncDisposable
 {
     public const string Unsubscribed = "+12025550999";
+
+    /// <summary>Never met with the one 429 the fake answers, so tests using it don't take that 429 from the test that counts on it.</summary>
+    public const string NeverThrottled = "+12025557101";
     private WebApplication? _app;
     private int _requests;
+    private int _throttled;
 
     public string BaseUrl { get; private set; } = "";
     public ConcurrentQueue<(string Path, string? Authorization, Dictionary<string, string> Form, int Answer)> Sends { get; } = new();
@@ -35,7 +41,8 @@ public sealed class FakeTwilio : IAsyncDisposable
         {
             var form = (await http.Request.ReadFormAsync()).ToDictionary(f => f.Key, f => f.Value.ToString());
             var n = Interlocked.Increment(ref _requests);
-            var answer = n == 1 ? 429 : form.GetValueOrDefault("To") == Unsubscribed ? 400 : 201;
+            var throttle = form.GetValueOrDefault("To") != NeverThrottled && Interlocked.Exchange(ref _throttled, 1) == 0;
+            var answer = throttle ? 429 : form.GetValueOrDefault("To") == Unsubscribed ? 400 : 201;
             Sends.Enqueue((http.Request.Path, http.Request.Headers.Authorization.ToString(), form, answer));
             switch (answer)
             {
@@ -123,7 +130,7 @@ public sealed class TwilioProviderTests : IClassFixture<TwilioProviderTests.App>
         Assert.Equal(1, Stat(op, "failed"));
         Assert.Equal(4, Stat(op, "attempts"));
 
-        var sends = _app.Twilio.Sends.ToList();
+        var sends = _app.Twilio.Sends.Where(s => s.Form["From"] == from).ToList();
         Assert.Equal(4, sends.Count);
         // Requests run concurrently: the one that met the 429 is whichever the fake numbered first.
         var throttled = Assert.Single(sends, s => s.Answer == 429);
@@ -164,6 +171,37 @@ public sealed class TwilioProviderTests : IClassFixture<TwilioProviderTests.App>
         op = await GetOperationAsync(_client, id);
         Assert.Equal(1, Stat(op, "delivered"));
         AssertStatsAddUp(op);
+    }
+
+    [Fact]
+    public async Task A_signed_status_callback_for_a_message_still_being_recorded_is_kept_not_refused()
+    {
+        const string from = "+14155550402";
+        await CreateSenderAsync(_client, from, 100);
+        var id = await SendAsync(_client, new { from = new { address = from }, to = new[] { new { address = FakeTwilio.NeverThrottled } }, content = new { text = "Hello" } });
+        await WaitForStatusAsync(_client, id, "COMPLETED");
+        var sent = (await _client.GetFromJsonAsync<JsonElement>($"/v1/Messages?operationId={id}&status=SENT")).GetProperty("messages")[0];
+        Assert.True(PublicId.TryDecode(PublicId.Message, sent.GetProperty("id").GetString()!, out var messageId));
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection(_app.Settings.ConnectionString(_app)))
+        {
+            await connection.OpenAsync();
+            await using var sending = connection.CreateCommand();
+            sending.CommandText = $"UPDATE Messages SET Status = 2 WHERE Id = {messageId}";
+            await sending.ExecuteNonQueryAsync();
+        }
+        var callback = _app.Twilio.Sends.Last(s => s.Form["To"] == FakeTwilio.NeverThrottled && s.Answer == 201).Form["StatusCallback"];
+        var fields = new Dictionary<string, string> { ["MessageSid"] = sent.GetProperty("providerMessageId").GetString()!, ["MessageStatus"] = "delivered", ["AccountSid"] = AccountSid };
+
+        var answer = await PostSignedAsync(_app.CreateClient(), callback, fields, Sign(callback, fields));
+
+        Assert.Equal(HttpStatusCode.NoContent, answer.StatusCode);
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection(_app.Settings.ConnectionString(_app)))
+        {
+            await connection.OpenAsync();
+            await using var kept = connection.CreateCommand();
+            kept.CommandText = $"SELECT Status FROM EarlyReports WHERE MessageId = {messageId}";
+            Assert.Equal((long)MessageStatus.Delivered, await kept.ExecuteScalarAsync());
+        }
     }
 
     [Fact]

@@ -93,6 +93,52 @@ public sealed class DeliveryReports(OperationProgress progress, TimeProvider clo
         return (results, deltas.Keys);
     }
 
+    /// <summary>Keeps a report whose message is still being written as SENT (<see cref="ReportResult.NotYet"/>) for <see cref="ApplyEarlyAsync"/>.</summary>
+    public async Task KeepEarlyAsync(SqliteConnection connection, SqliteTransaction tx, DeliveryReport report, CancellationToken ct = default)
+    {
+        await using var keep = connection.CreateCommand();
+        keep.Transaction = tx;
+        keep.CommandText = """
+            INSERT INTO EarlyReports (MessageId, Status, ErrorCode, ErrorMessage, ReceivedAt) VALUES ($id, $status, $code, $message, $at)
+            ON CONFLICT(MessageId) DO UPDATE SET Status = excluded.Status, ErrorCode = excluded.ErrorCode, ErrorMessage = excluded.ErrorMessage, ReceivedAt = excluded.ReceivedAt
+            WHERE excluded.Status > EarlyReports.Status
+            """;
+        keep.Parameters.AddWithValue("$id", report.MessageId);
+        keep.Parameters.AddWithValue("$status", (int)report.Status);
+        keep.Parameters.AddWithValue("$code", (object?)report.ErrorCode ?? DBNull.Value);
+        keep.Parameters.AddWithValue("$message", (object?)report.ErrorMessage ?? DBNull.Value);
+        keep.Parameters.AddWithValue("$at", clock.GetUtcNow().ToUnixTimeMilliseconds());
+        await keep.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>Applies the kept early reports of messages just written (in the same transaction); returns the operations touched.</summary>
+    public async Task<IReadOnlyCollection<long>> ApplyEarlyAsync(SqliteConnection connection, SqliteTransaction tx, IReadOnlyCollection<long> messageIds, CancellationToken ct = default)
+    {
+        await using (var any = connection.CreateCommand())
+        {
+            any.Transaction = tx;
+            any.CommandText = "SELECT EXISTS (SELECT 1 FROM EarlyReports)";
+            if (messageIds.Count == 0 || (long)(await any.ExecuteScalarAsync(ct))! == 0)
+            {
+                return [];
+            }
+        }
+        var early = new List<DeliveryReport>();
+        await using (var take = connection.CreateCommand())
+        {
+            take.Transaction = tx;
+            take.CommandText = "DELETE FROM EarlyReports WHERE MessageId IN (SELECT value FROM json_each($ids)) RETURNING MessageId, Status, ErrorCode, ErrorMessage";
+            take.Parameters.AddWithValue("$ids", System.Text.Json.JsonSerializer.Serialize(messageIds));
+            await using var reader = await take.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                early.Add(new DeliveryReport(reader.GetInt64(0), (MessageStatus)reader.GetInt32(1),
+                    reader.IsDBNull(2) ? null : reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3)));
+            }
+        }
+        return early.Count == 0 ? [] : (await ApplyAsync(connection, tx, early, ct)).Operations;
+    }
+
     /// <summary>Tells subscribers about the operations a committed batch of reports touched.</summary>
     public void Publish(IEnumerable<long> operationIds)
     {

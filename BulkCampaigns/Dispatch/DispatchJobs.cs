@@ -31,6 +31,7 @@ public sealed class DispatchJobs(
     OperationProgress progress,
     IBackgroundJobClient jobs,
     ActiveBatches active,
+    DeliveryReports reports,
     IOptions<DispatchOptions> options,
     TimeProvider clock,
     ILogger<DispatchJobs> log)
@@ -482,6 +483,8 @@ public sealed class DispatchJobs(
                 }
             }
             await delta.ApplyAsync(connection, tx, operationId, now, ct);
+            // After the counters: an early report moves a message on from the SENT just counted.
+            await reports.ApplyEarlyAsync(connection, tx, written, ct);
             await using var complete = connection.CreateCommand();
             complete.Transaction = tx;
             complete.CommandText = DispatchSql.CompleteIfDone;

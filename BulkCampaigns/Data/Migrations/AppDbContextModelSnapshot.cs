@@ -185,6 +185,28 @@ namespace BulkCampaigns.Data.Migrations
                     b.ToTable("ContentTemplates", (string)null);
                 });
 
+            modelBuilder.Entity("BulkCampaigns.Dispatch.EarlyReport", b =>
+                {
+                    b.Property<long>("MessageId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ErrorCode")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ErrorMessage")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ReceivedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("MessageId");
+
+                    b.ToTable("EarlyReports", (string)null);
+                });
+
             modelBuilder.Entity("BulkCampaigns.Dispatch.Message", b =>
                 {
                     b.Property<long>("Id")

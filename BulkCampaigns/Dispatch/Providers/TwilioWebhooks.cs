@@ -62,8 +62,13 @@ public static class TwilioWebhooks
         {
             await using var tx = writer.Connection.BeginTransaction();
             var message = string.IsNullOrEmpty(errorCode) ? null : $"Twilio error {errorCode}";
-            (var results, operations) = await reports.ApplyAsync(writer.Connection, tx, [new DeliveryReport(id, status.Value, string.IsNullOrEmpty(errorCode) ? null : errorCode, message)], ct);
+            var report = new DeliveryReport(id, status.Value, string.IsNullOrEmpty(errorCode) ? null : errorCode, message);
+            (var results, operations) = await reports.ApplyAsync(writer.Connection, tx, [report], ct);
             result = results[0];
+            if (result == ReportResult.NotYet)
+            {
+                await reports.KeepEarlyAsync(writer.Connection, tx, report, ct);
+            }
             await tx.CommitAsync(ct);
         }
         reports.Publish(operations);
@@ -71,8 +76,8 @@ public static class TwilioWebhooks
         {
             await services.GetRequiredService<SuppressionService>().AddAsync(to, "Twilio reported the recipient unsubscribed.", "provider", ct);
         }
-        // Still being written as SENT: ask Twilio to call again (it retries on 5xx when configured to).
-        return result == ReportResult.NotYet ? Results.Text("The message is still being recorded; call again.", "text/plain", statusCode: StatusCodes.Status503ServiceUnavailable) : Results.NoContent();
+        // A report for a message still being written as SENT was kept and is applied when it is written.
+        return Results.NoContent();
     }
 
     private static async Task<IResult> InboundAsync(HttpRequest request, IServiceProvider services, IConfiguration configuration, CancellationToken ct)

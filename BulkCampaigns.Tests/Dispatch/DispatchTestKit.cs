@@ -117,6 +117,18 @@ public static class DispatchTestKit
         Assert.Equal(Stat(op, "total"), buckets.Sum(b => Stat(op, b)));
     }
 
+    /// <summary>Runs SQL straight on the app's database file, to put it in a state a test needs.</summary>
+    public static async Task ExecuteSqlAsync(this Infrastructure.AppFactory app, string sql) => await ScalarAsync(app, sql);
+
+    public static async Task<long> ScalarAsync(this Infrastructure.AppFactory app, string sql)
+    {
+        await using var connection = new SqliteConnection($"Data Source={app.DatabasePath}");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return await command.ExecuteScalarAsync() is { } value and not DBNull ? Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture) : 0;
+    }
+
     /// <summary>Every message the simulator received, following the API's pages.</summary>
     public static async Task<List<JsonElement>> SimulatorMessagesAsync(HttpClient client, string query = "")
     {

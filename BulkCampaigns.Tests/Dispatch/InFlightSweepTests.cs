@@ -1,7 +1,6 @@
 using BulkCampaigns.Data;
 using BulkCampaigns.Dispatch;
 using System.Net.Http.Json;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using static BulkCampaigns.Tests.Dispatch.DispatchTestKit;
 
@@ -14,25 +13,8 @@ public sealed class InFlightSweepTests(ExactSimulatorApp app) : IClassFixture<Ex
     public async Task Messages_left_in_flight_by_a_stopped_batch_are_settled_without_a_restart_and_none_goes_twice()
     {
         using var client = app.CreateApiClient();
-        await CreateSenderAsync(client, "+14155550188", 1000);
         string[] addresses = [Number(8000), Number(8001), Number(8002)];
-        // Scheduled far ahead so no job touches it; the test then makes it look like a batch died mid-way.
-        var id = await SendAsync(client, new
-        {
-            from = new { address = "+14155550188" },
-            to = addresses.Select(a => new { address = a }).ToArray(),
-            content = new { text = "Swept" },
-            schedule = new { sendAt = new[] { DateTimeOffset.UtcNow.AddHours(1).ToString("O") } },
-        });
-        Assert.True(PublicId.TryDecode(PublicId.Operation, id, out var operationId));
-        var claimedAt = DateTimeOffset.UtcNow.AddMinutes(-10).ToUnixTimeMilliseconds();
-        await ExecuteAsync($"""
-            UPDATE Operations SET Status = 1, Scheduled = 0, Sending = 3, StartedAt = {claimedAt} WHERE Id = {operationId};
-            UPDATE Messages SET Status = 2, ClaimedAt = {claimedAt}, UpdatedAt = {claimedAt} WHERE OperationId = {operationId};
-            INSERT INTO SimulatorMessages ("From", "To", Body, MediaJson, ReceivedAt, CallbackMessageId, WillDeliver, ReportDueAt)
-            SELECT '+14155550188', Address, 'Swept', '[]', {claimedAt + 500}, Id, 1, {claimedAt + 1000} FROM Messages
-            WHERE OperationId = {operationId} AND Address = '{addresses[0]}';
-            """);
+        var (id, operationId) = await StrandedOperationAsync(client, "+14155550188", addresses, "Swept", [addresses[0]], DateTimeOffset.UtcNow.AddMinutes(-9));
 
         var jobs = app.Services.GetRequiredService<DispatchJobs>();
         Assert.Equal(0, await jobs.SettleInFlightAsync(operationId, CancellationToken.None, DateTimeOffset.UtcNow, held: _ => true));
@@ -51,25 +33,10 @@ public sealed class InFlightSweepTests(ExactSimulatorApp app) : IClassFixture<Ex
     public async Task A_delivery_report_that_comes_while_its_message_is_being_written_as_sent_is_applied_when_it_is()
     {
         using var client = app.CreateApiClient();
-        await CreateSenderAsync(client, "+14155550189", 1000);
         var address = Number(8100);
-        var id = await SendAsync(client, new
-        {
-            from = new { address = "+14155550189" },
-            to = new[] { new { address } },
-            content = new { text = "Early" },
-            schedule = new { sendAt = new[] { DateTimeOffset.UtcNow.AddHours(1).ToString("O") } },
-        });
-        Assert.True(PublicId.TryDecode(PublicId.Operation, id, out var operationId));
-        var claimedAt = DateTimeOffset.UtcNow.AddMinutes(-10).ToUnixTimeMilliseconds();
-        // Handed to the provider, not yet written as SENT; the simulator's own report is far off.
-        await ExecuteAsync($"""
-            UPDATE Operations SET Status = 1, Scheduled = 0, Sending = 1, StartedAt = {claimedAt} WHERE Id = {operationId};
-            UPDATE Messages SET Status = 2, ClaimedAt = {claimedAt}, UpdatedAt = {claimedAt} WHERE OperationId = {operationId};
-            INSERT INTO SimulatorMessages ("From", "To", Body, MediaJson, ReceivedAt, CallbackMessageId, WillDeliver, ReportDueAt)
-            SELECT '+14155550189', Address, 'Early', '[]', {claimedAt + 500}, Id, 1, {DateTimeOffset.UtcNow.AddHours(2).ToUnixTimeMilliseconds()} FROM Messages WHERE OperationId = {operationId};
-            """);
-        var messageId = await ScalarAsync($"SELECT Id FROM Messages WHERE OperationId = {operationId}");
+        // The simulator's own report is far off: the early one is the only one in play.
+        var (id, operationId) = await StrandedOperationAsync(client, "+14155550189", [address], "Early", [address], DateTimeOffset.UtcNow.AddHours(2));
+        var messageId = await app.ScalarAsync($"SELECT Id FROM Messages WHERE OperationId = {operationId}");
 
         // The carrier's word comes first: the message is still SENDING, so the report is kept.
         var reports = app.Services.GetRequiredService<DeliveryReports>();
@@ -91,24 +58,33 @@ public sealed class InFlightSweepTests(ExactSimulatorApp app) : IClassFixture<Ex
         var message = await client.GetFromJsonAsync<System.Text.Json.JsonElement>($"/v1/Messages/{PublicId.Encode(PublicId.Message, messageId)}");
         Assert.Equal("UNDELIVERED", message.GetProperty("status").GetString());
         Assert.Equal("30005", message.GetProperty("errorCode").GetString());
-        Assert.Equal(0, await ScalarAsync("SELECT COUNT(*) FROM EarlyReports"));
+        Assert.Equal(0, await app.ScalarAsync("SELECT COUNT(*) FROM EarlyReports"));
     }
 
-    private async Task<long> ScalarAsync(string sql)
+    /// <summary>
+    /// An operation whose batch handed every message to the provider ten minutes ago and then stopped: PROCESSING,
+    /// all SENDING, and the simulator holding the messages sent to <paramref name="received"/>.
+    /// </summary>
+    private async Task<(string Id, long OperationId)> StrandedOperationAsync(HttpClient client, string from, string[] addresses, string text, string[] received, DateTimeOffset reportDue)
     {
-        await using var connection = new SqliteConnection(app.Settings.ConnectionString(app));
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    private async Task ExecuteAsync(string sql)
-    {
-        await using var connection = new SqliteConnection(app.Settings.ConnectionString(app));
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync();
+        await CreateSenderAsync(client, from, 1000);
+        // Scheduled far ahead so no job touches it until the test has made it look stranded.
+        var id = await SendAsync(client, new
+        {
+            from = new { address = from },
+            to = addresses.Select(a => new { address = a }).ToArray(),
+            content = new { text },
+            schedule = new { sendAt = new[] { DateTimeOffset.UtcNow.AddHours(1).ToString("O") } },
+        });
+        Assert.True(PublicId.TryDecode(PublicId.Operation, id, out var operationId));
+        var claimedAt = DateTimeOffset.UtcNow.AddMinutes(-10).ToUnixTimeMilliseconds();
+        await app.ExecuteSqlAsync($"""
+            UPDATE Operations SET Status = 1, Scheduled = 0, Sending = {addresses.Length}, StartedAt = {claimedAt} WHERE Id = {operationId};
+            UPDATE Messages SET Status = 2, ClaimedAt = {claimedAt}, UpdatedAt = {claimedAt} WHERE OperationId = {operationId};
+            INSERT INTO SimulatorMessages ("From", "To", Body, MediaJson, ReceivedAt, CallbackMessageId, WillDeliver, ReportDueAt)
+            SELECT '{from}', Address, '{text}', '[]', {claimedAt + 500}, Id, 1, {reportDue.ToUnixTimeMilliseconds()} FROM Messages
+            WHERE OperationId = {operationId} AND Address IN ({string.Join(", ", received.Select(a => $"'{a}'"))});
+            """);
+        return (id, operationId);
     }
 }

@@ -37,8 +37,8 @@ public sealed class DeliveryReportTests(SlowReportsApp app) : IClassFixture<Slow
         Assert.Equal(3, messageIds.Count);
 
         // The second message is still being written as SENT by its job when all three reports come due.
-        await ExecuteAsync($"UPDATE Messages SET Status = 2 WHERE Id = {messageIds[1]}");
-        await ExecuteAsync("UPDATE SimulatorMessages SET ReportDueAt = 0");
+        await app.ExecuteSqlAsync($"UPDATE Messages SET Status = 2 WHERE Id = {messageIds[1]}");
+        await app.ExecuteSqlAsync("UPDATE SimulatorMessages SET ReportDueAt = 0");
         var reporter = app.Services.GetServices<IHostedService>().OfType<SimulatorDeliveryReporter>().Single();
 
         // The app's own reporter may run a round too: either way the outcome is the same.
@@ -47,7 +47,7 @@ public sealed class DeliveryReportTests(SlowReportsApp app) : IClassFixture<Slow
         var inbox = await SimulatorMessagesAsync(client, "&from=%2B14155550177");
         Assert.Equal(["DELIVERED", "SENT", "SENT"], inbox.Select(m => m.GetProperty("status").GetString()!).ToArray());
 
-        await ExecuteAsync($"UPDATE Messages SET Status = 3 WHERE Id = {messageIds[1]}");
+        await app.ExecuteSqlAsync($"UPDATE Messages SET Status = 3 WHERE Id = {messageIds[1]}");
         await reporter.ReportDueAsync(CancellationToken.None);
         Assert.Equal(new[] { 4, 4, 4 }, await StatusesAsync(messageIds));
         Assert.Equal(0, await reporter.ReportDueAsync(CancellationToken.None));
@@ -82,14 +82,6 @@ public sealed class DeliveryReportTests(SlowReportsApp app) : IClassFixture<Slow
             statuses.Add(Convert.ToInt32(await command.ExecuteScalarAsync()));
         }
         return statuses.ToArray();
-    }
-
-    private async Task ExecuteAsync(string sql)
-    {
-        await using var connection = await OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync();
     }
 
     private async Task<SqliteConnection> OpenAsync()

@@ -84,7 +84,7 @@ public sealed class DispatchJobs(
         }
         var claimedAt = clock.GetUtcNow();
         var started = Stopwatch.GetTimestamp();
-        var work = await ClaimAsync(operationId, fromId, toId, claimedAt, ct);
+        var work = await ClaimAsync(connection, operationId, fromId, toId, claimedAt, ct);
         var claimTime = Stopwatch.GetElapsedTime(started);
         if (work.Count == 0)
         {
@@ -384,11 +384,20 @@ public sealed class DispatchJobs(
         }
     }
 
-    private async Task<List<Pending>> ClaimAsync(long operationId, long fromId, long toId, DateTimeOffset claimedAt, CancellationToken ct)
+    /// <summary>
+    /// Claims the batch's QUEUED messages (QUEUED → SENDING) in one statement. Their addresses and variables are read
+    /// first, on the job's own connection, so the writer everyone waits for only flips statuses.
+    /// "+OperationId" keeps SQLite on the rowid range: through the (OperationId, Address) index it would read every
+    /// message of the operation for each batch, and a 1M operation took minutes instead of seconds.
+    /// </summary>
+    private async Task<List<Pending>> ClaimAsync(SqliteConnection reader, long operationId, long fromId, long toId, DateTimeOffset claimedAt, CancellationToken ct)
     {
-        // "+OperationId" keeps SQLite on the rowid range: through the (OperationId, Address) index it would
-        // read every message of the operation for each batch, and a 1M operation took minutes instead of seconds.
-        var claimed = new List<Pending>();
+        var queued = await ReadMessagesAsync(reader, operationId, fromId, toId, "Status = 1", ct);
+        if (queued.Count == 0)
+        {
+            return [];
+        }
+        var claimedIds = new List<long>(queued.Count);
         var now = claimedAt.ToUnixTimeMilliseconds();
         using (var writer = await gate.EnterAsync(ct))
         {
@@ -401,28 +410,53 @@ public sealed class DispatchJobs(
                     UPDATE Messages SET Status = 2, ClaimedAt = $now, UpdatedAt = $now
                     WHERE Id BETWEEN $from AND $to AND +OperationId = $op AND Status = 1
                       AND EXISTS (SELECT 1 FROM Operations o WHERE o.Id = $op AND o.Status = 1)
-                    RETURNING Id, Address, Channel, VariablesJson
+                    RETURNING Id
                     """;
                 claim.Parameters.AddWithValue("$now", now);
                 claim.Parameters.AddWithValue("$from", fromId);
                 claim.Parameters.AddWithValue("$to", toId);
                 claim.Parameters.AddWithValue("$op", operationId);
-                await using var reader = await claim.ExecuteReaderAsync(ct);
-                while (await reader.ReadAsync(ct))
+                await using var rows = await claim.ExecuteReaderAsync(ct);
+                while (await rows.ReadAsync(ct))
                 {
-                    claimed.Add(new Pending(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)));
+                    claimedIds.Add(rows.GetInt64(0));
                 }
             }
-            if (claimed.Count > 0)
+            if (claimedIds.Count > 0)
             {
                 var delta = new StatsDelta();
-                delta.Move(MessageStatus.Queued, MessageStatus.Sending, claimed.Count);
+                delta.Move(MessageStatus.Queued, MessageStatus.Sending, claimedIds.Count);
                 await delta.ApplyAsync(connection, tx, operationId, now, ct);
             }
             await tx.CommitAsync(ct);
         }
-        claimed.Sort((a, b) => a.Id.CompareTo(b.Id));
-        return claimed;
+        var claimed = new HashSet<long>(claimedIds);
+        var work = queued.Where(p => claimed.Contains(p.Id)).ToList();
+        if (work.Count < claimed.Count)
+        {
+            // Queued after the read (a retry, say): read what was claimed, now SENDING.
+            var known = work.Select(p => p.Id).ToHashSet();
+            var late = await ReadMessagesAsync(reader, operationId, fromId, toId, "Status = 2", ct);
+            work.AddRange(late.Where(p => claimed.Contains(p.Id) && !known.Contains(p.Id)));
+            work.Sort((a, b) => a.Id.CompareTo(b.Id));
+        }
+        return work;
+    }
+
+    private static async Task<List<Pending>> ReadMessagesAsync(SqliteConnection connection, long operationId, long fromId, long toId, string where, CancellationToken ct)
+    {
+        var messages = new List<Pending>((int)Math.Min(toId - fromId + 1, 100_000));
+        await using var select = connection.CreateCommand();
+        select.CommandText = $"SELECT Id, Address, Channel, VariablesJson FROM Messages WHERE Id BETWEEN $from AND $to AND +OperationId = $op AND {where} ORDER BY Id";
+        select.Parameters.AddWithValue("$from", fromId);
+        select.Parameters.AddWithValue("$to", toId);
+        select.Parameters.AddWithValue("$op", operationId);
+        await using var reader = await select.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            messages.Add(new Pending(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)));
+        }
+        return messages;
     }
 
     /// <summary>Writes the outcomes of one stretch of sends in one transaction, with the counters and the completion check.</summary>

@@ -53,7 +53,8 @@ public sealed class WriteGate(DatabaseConnection database, TimeSpan? backgroundT
                 }
                 _connection = await database.OpenAsync(CancellationToken.None);
                 await using var pragmas = _connection.CreateCommand();
-                pragmas.CommandText = $"PRAGMA cache_size = -{CacheKiB}; PRAGMA wal_autocheckpoint = {BackstopCheckpointPages};";
+                // After a big send the WAL file is cut back to 64 MB when it restarts, rather than keeping its largest size.
+                pragmas.CommandText = $"PRAGMA cache_size = -{CacheKiB}; PRAGMA wal_autocheckpoint = {BackstopCheckpointPages}; PRAGMA journal_size_limit = {64 * 1024 * 1024};";
                 await pragmas.ExecuteNonQueryAsync(CancellationToken.None);
             }
             return new Lease(this, _connection);

@@ -80,6 +80,58 @@ public sealed class PaceTests : IClassFixture<ExactSimulatorApp>, IDisposable
     }
 
     [Fact]
+    public async Task After_a_restart_the_recovered_batches_find_the_quiet_recipients_again_and_schedule_themselves_for_the_window_end()
+    {
+        const string from = "+14155550404";
+        await CreateSenderAsync(_client, from, 1000);
+        var londonNow = TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, TimeZoneInfo.FindSystemTimeZoneById("Europe/London"));
+        var id = await SendAsync(_client, new
+        {
+            from = new { address = from },
+            to = Enumerable.Range(5300, 10).Select(i => new { address = Number(i) }).ToArray(),
+            content = new { text = "Later" },
+            pace = new
+            {
+                quietHours = new
+                {
+                    start = londonNow.AddHours(-1).ToString("HH:mm", CultureInfo.InvariantCulture),
+                    end = londonNow.AddHours(3).ToString("HH:mm", CultureInfo.InvariantCulture),
+                    timeZone = "Europe/London",
+                },
+            },
+        });
+        PublicId.TryDecode(PublicId.Operation, id, out var key);
+        await WaitUntilAsync(() => ScheduledBatches(key) >= 1);
+        var before = ScheduledBatches(key);
+
+        // What the start-up step does after a crash: settle, then enqueue every batch again.
+        await _app.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<BulkCampaigns.Dispatch.DispatchRecovery>().Single()
+            .StartAsync(CancellationToken.None);
+
+        await WaitUntilAsync(() => ScheduledBatches(key) > before);
+        var op = await GetOperationAsync(_client, id);
+        Assert.Equal("PROCESSING", op.GetProperty("status").GetString());
+        Assert.Equal(10, Stat(op, "queued"));
+        AssertStatsAddUp(op);
+        Assert.Empty(await SimulatorMessagesAsync(_client, $"&from=%2B{from[1..]}"));
+        await _client.PostAsync($"/v1/Messages/Operations/{id}/Cancel", null);
+    }
+
+    private int ScheduledBatches(long operationId) =>
+        _app.Services.GetRequiredService<JobStorage>().GetMonitoringApi().ScheduledJobs(0, 1000)
+            .Count(j => j.Value.Job.Method.Name == "SendBatchAsync" && (long)j.Value.Job.Args[0] == operationId);
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < until, "the condition never held");
+            await Task.Delay(50);
+        }
+    }
+
+    [Fact]
     public async Task Bad_pace_fields_are_each_listed_and_nothing_is_made()
     {
         const string from = "+14155550402";

@@ -1,4 +1,3 @@
-using BulkCampaigns.Campaigns;
 using BulkCampaigns.Components.Pages.Campaigns.Wizard;
 using BulkCampaigns.Tests.Infrastructure;
 using Bunit;
@@ -20,48 +19,49 @@ public sealed class PaceStepTests : MudTestContext
     [Fact]
     public void An_MPS_above_the_sender_MPS_is_told_in_plain_words_and_raised_so_the_step_can_refuse_it()
     {
-        PaceChoice? raised = null;
-        var cut = Render<PaceStep>(p => p.Add(c => c.SenderMps, 100).Add(c => c.Changed, (PaceChoice c) => raised = c));
+        int? raised = null;
+        var cut = Render<PaceStep>(p => p.Add(c => c.SenderMps, 100).Add(c => c.MpsChanged, (int? m) => raised = m));
 
         cut.Find("[data-testid=pace-mps] input").Input("150");
 
-        Assert.Equal(150, raised?.Mps);
+        Assert.Equal(150, raised);
         cut.WaitForAssertion(() => Assert.Contains("This sender sends at most 100 messages per second; choose 100 or fewer.", cut.Markup, StringComparison.Ordinal));
     }
 
     [Fact]
     public void An_MPS_below_the_sender_MPS_is_raised_and_the_sender_MPS_itself_means_follow_the_sender()
     {
-        var raised = new List<PaceChoice>();
-        var cut = Render<PaceStep>(p => p.Add(c => c.SenderMps, 100).Add(c => c.Changed, (PaceChoice c) => raised.Add(c)));
+        var raised = new List<int?>();
+        var cut = Render<PaceStep>(p => p.Add(c => c.SenderMps, 100).Add(c => c.MpsChanged, (int? m) => raised.Add(m)));
 
         cut.Find("[data-testid=pace-mps] input").Input("40");
         cut.Find("[data-testid=pace-mps] input").Input("100");
 
-        Assert.Equal([40, null], raised.Select(r => r.Mps));
+        Assert.Equal([40, null], raised);
         Assert.DoesNotContain("at most", cut.Markup, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void The_quiet_hours_switch_turns_them_on_with_the_night_as_the_default_window()
+    public void The_quiet_hours_switch_turns_them_on()
     {
-        PaceChoice? raised = null;
-        var cut = Render<PaceStep>(p => p.Add(c => c.SenderMps, 100).Add(c => c.Changed, (PaceChoice c) => raised = c));
+        bool? raised = null;
+        var cut = Render<PaceStep>(p => p.Add(c => c.SenderMps, 100).Add(c => c.QuietHoursChanged, (bool on) => raised = on));
 
         cut.Find("[data-testid=quiet-hours] input").Change(true);
 
-        Assert.Equal(new PaceChoice(null, true, new TimeSpan(21, 0, 0), new TimeSpan(8, 0, 0)), raised);
+        Assert.True(raised);
     }
 
     [Fact]
-    public void With_quiet_hours_on_the_times_show_with_the_local_time_rule_and_a_new_start_is_raised()
+    public void With_quiet_hours_on_the_times_show_with_the_local_time_rule_and_new_times_are_raised()
     {
-        PaceChoice? raised = null;
+        TimeSpan? start = null, end = null;
         var cut = Render<PaceStep>(p => p
             .Add(c => c.SenderMps, 100)
             .Add(c => c.QuietHours, true)
             .Add(c => c.TimeZoneId, "Europe/London")
-            .Add(c => c.Changed, (PaceChoice c) => raised = c));
+            .Add(c => c.QuietStartChanged, (TimeSpan t) => start = t)
+            .Add(c => c.QuietEndChanged, (TimeSpan t) => end = t));
 
         Assert.Equal("21:00", cut.Find("[data-testid=quiet-start] input").GetAttribute("value"));
         Assert.Equal("08:00", cut.Find("[data-testid=quiet-end] input").GetAttribute("value"));
@@ -69,9 +69,11 @@ public sealed class PaceStepTests : MudTestContext
         Assert.Contains("local time", help, StringComparison.Ordinal);
         Assert.Contains("Europe/London", help, StringComparison.Ordinal);
 
-        cut.Find("[data-testid=quiet-start] input").Change("22:30");
+        cut.Find("[data-testid=quiet-start] input").Input("22:30");
+        cut.Find("[data-testid=quiet-end] input").Input("06:45:00");
 
-        Assert.Equal(new PaceChoice(null, true, new TimeSpan(22, 30, 0), new TimeSpan(8, 0, 0)), raised);
+        Assert.Equal(new TimeSpan(22, 30, 0), start);
+        Assert.Equal(new TimeSpan(6, 45, 0), end);
     }
 
     [Fact]

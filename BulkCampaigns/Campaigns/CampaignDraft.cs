@@ -70,6 +70,3 @@ internal sealed class CampaignDraftConfiguration : IEntityTypeConfiguration<Camp
         builder.Property(d => d.Owner).HasMaxLength(256);
     }
 }
-
-/// <summary>The schedule step's pace fields, raised together.</summary>
-public sealed record PaceChoice(int? Mps, bool QuietHours, TimeSpan QuietStart, TimeSpan QuietEnd);

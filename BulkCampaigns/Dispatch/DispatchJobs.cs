@@ -100,7 +100,7 @@ public sealed class DispatchJobs(
             toFlush.Add(failedRender);
         }
         var sendable = work.Where(w => w.Final == MessageStatus.Sending).ToList();
-        var quietUntil = op.Quiet is { } quiet ? HoldQuiet(quiet, sendable, toFlush) : null;
+        var quietUntil = op.Quiet is { } quiet ? HoldQuiet(quiet, sendable, 0, toFlush, null) : null;
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         using var signal = signals.Watch(operationId, stop);
@@ -121,6 +121,11 @@ public sealed class DispatchJobs(
                         break;
                     }
                     mps = current.Mps;
+                    // A batch sent slowly may run into quiet hours: what is left is judged again.
+                    if (op.Quiet is { } stillQuiet)
+                    {
+                        quietUntil = HoldQuiet(stillQuiet, sendable, index, toFlush, quietUntil);
+                    }
                 }
                 var chunkSize = SenderPacer.ChunkSize(SenderPacer.EffectiveMps(mps, op.OperationMps), settings.MaxChunk);
                 var chunk = sendable.GetRange(index, Math.Min(chunkSize, sendable.Count - index));
@@ -184,24 +189,29 @@ public sealed class DispatchJobs(
     }
 
     /// <summary>
-    /// Takes the messages whose recipient is inside quiet hours now out of <paramref name="sendable"/> and adds them to
-    /// <paramref name="toFlush"/> as QUEUED (they keep their place); returns when the first of them may go, or null.
+    /// Takes the not yet sent messages (from <paramref name="from"/> on) whose recipient is inside quiet hours now out of
+    /// <paramref name="sendable"/> and adds them to <paramref name="toFlush"/> as QUEUED (they keep their place); returns
+    /// when the first held message may go (<paramref name="earliest"/> if sooner), or null when none is held.
     /// </summary>
-    private DateTimeOffset? HoldQuiet(QuietHours quiet, List<Pending> sendable, List<Pending> toFlush)
+    private DateTimeOffset? HoldQuiet(QuietHours quiet, List<Pending> sendable, int from, List<Pending> toFlush, DateTimeOffset? earliest)
     {
         var check = new QuietHoursCheck(quiet, clock.GetUtcNow());
-        DateTimeOffset? earliest = null;
-        sendable.RemoveAll(p =>
+        var kept = from;
+        for (var i = from; i < sendable.Count; i++)
         {
-            if (check.WaitUntil(p.Address) is not { } until)
+            var p = sendable[i];
+            if (check.WaitUntil(p.Address) is { } until)
             {
-                return false;
+                p.Final = MessageStatus.Queued;
+                toFlush.Add(p);
+                earliest = earliest is { } e && e <= until ? e : until;
             }
-            p.Final = MessageStatus.Queued;
-            toFlush.Add(p);
-            earliest = earliest is { } e && e <= until ? e : until;
-            return true;
-        });
+            else
+            {
+                sendable[kept++] = p;
+            }
+        }
+        sendable.RemoveRange(kept, sendable.Count - kept);
         return earliest;
     }
 

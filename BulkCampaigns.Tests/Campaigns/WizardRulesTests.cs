@@ -74,4 +74,75 @@ public sealed class WizardRulesTests(AppFactory app) : IClassFixture<AppFactory>
 
         Assert.Null(draft.SendAtUtc());
     }
+
+    [Fact]
+    public async Task An_MPS_above_the_sender_MPS_and_quiet_hours_that_start_when_they_end_are_schedule_problems()
+    {
+        using var api = app.CreateApiClient();
+        var sender = await DispatchTestKit.CreateSenderAsync(api, "+13125550142", 50);
+
+        var tooFast = await Launcher.CheckAsync(new DraftData { SenderId = sender, Mps = 51 });
+        var fine = await Launcher.CheckAsync(new DraftData { SenderId = sender, Mps = 50, QuietHours = true });
+        var emptyWindow = await Launcher.CheckAsync(new DraftData { SenderId = sender, QuietHours = true, QuietStart = TimeSpan.FromHours(9), QuietEnd = TimeSpan.FromHours(9) });
+
+        Assert.Contains(tooFast, p => p.Step == WizardStep.Schedule && p.Message.Contains("at most 50 messages per second", StringComparison.Ordinal));
+        Assert.DoesNotContain(fine, p => p.Step == WizardStep.Schedule);
+        Assert.Contains(emptyWindow, p => p.Step == WizardStep.Schedule && p.Message.Contains("Quiet hours", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_estimate_takes_the_chosen_MPS()
+    {
+        using var api = app.CreateApiClient();
+        var sender = await DispatchTestKit.CreateSenderAsync(api, "+13125550143", 100);
+        var group = await DispatchTestKit.InsertGroupAsync($"Data Source={app.DatabasePath}",
+            Enumerable.Range(600, 100).Select(i => (DispatchTestKit.Number(i), "{}")), "Estimate");
+        var draft = new DraftData { GroupIds = [group], ContentJson = """{"text":"Short"}""", SenderId = sender };
+
+        var atSender = await Launcher.EstimateAsync(draft);
+        var atTen = await Launcher.EstimateAsync(draft with { Mps = 10 });
+
+        Assert.Equal(100, atSender.Mps);
+        Assert.Equal(TimeSpan.FromSeconds(1), atSender.Duration);
+        Assert.Equal(10, atTen.Mps);
+        Assert.Equal(TimeSpan.FromSeconds(10), atTen.Duration);
+    }
+
+    [Fact]
+    public async Task The_draft_keeps_the_pace_and_the_launched_operation_carries_it()
+    {
+        using var api = app.CreateApiClient();
+        var sender = await DispatchTestKit.CreateSenderAsync(api, "+13125550144", 100);
+        var group = await DispatchTestKit.InsertGroupAsync($"Data Source={app.DatabasePath}", [(DispatchTestKit.Number(700), "{}")], "Paced");
+        var london = TimeZoneInfo.FindSystemTimeZoneById("Europe/London");
+        var draft = new DraftData
+        {
+            Name = "Paced",
+            GroupIds = [group],
+            ContentJson = """{"text":"Hi"}""",
+            SenderId = sender,
+            // Tomorrow, so nothing is sent while the test reads it back.
+            SendAtLocal = TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, london).DateTime.AddDays(1),
+            TimeZoneId = "Europe/London",
+            Mps = 25,
+            QuietHours = true,
+            QuietStart = new TimeSpan(21, 30, 0),
+            QuietEnd = new TimeSpan(7, 0, 0),
+        };
+        var drafts = app.Services.GetRequiredService<CampaignDrafts>();
+
+        await drafts.SaveAsync("pace-owner", draft);
+        var saved = await drafts.LoadAsync("pace-owner");
+        var (id, problems) = await Launcher.LaunchAsync(saved);
+
+        Assert.Equal(draft, saved with { GroupIds = draft.GroupIds });
+        Assert.Equal(draft.GroupIds, saved.GroupIds);
+        Assert.Empty(problems);
+        var pace = (await DispatchTestKit.GetOperationAsync(api, id!)).GetProperty("pace");
+        Assert.Equal(25, pace.GetProperty("mps").GetInt32());
+        Assert.Equal("21:30", pace.GetProperty("quietHours").GetProperty("start").GetString());
+        Assert.Equal("07:00", pace.GetProperty("quietHours").GetProperty("end").GetString());
+        Assert.Equal("Europe/London", pace.GetProperty("quietHours").GetProperty("timeZone").GetString());
+        await api.PostAsync($"/v1/Messages/Operations/{id}/Cancel", null);
+    }
 }

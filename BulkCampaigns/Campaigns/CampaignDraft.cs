@@ -1,3 +1,4 @@
+using BulkCampaigns.Dispatch;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -20,8 +21,23 @@ public sealed record DraftData
     public DateTime? SendAtLocal { get; init; }
     public string TimeZoneId { get; init; } = "UTC";
 
+    /// <summary>The campaign's own messages per second; null: the sender's.</summary>
+    public int? Mps { get; init; }
+
+    /// <summary>No sends between <see cref="QuietStart"/> and <see cref="QuietEnd"/> in the recipient's local time.</summary>
+    public bool QuietHours { get; init; }
+    public TimeSpan QuietStart { get; init; } = new(21, 0, 0);
+    public TimeSpan QuietEnd { get; init; } = new(8, 0, 0);
+
     /// <summary>The marketer confirmed the content's placeholders that the audience lacks.</summary>
     public bool UnknownVariablesConfirmed { get; init; }
+
+    /// <summary>The pace as the engine takes it; the quiet hours' zone is the schedule's.</summary>
+    public PaceDraft Pace() => new(Mps, QuietHours
+        ? new QuietHoursDraft(Hhmm(QuietStart), Hhmm(QuietEnd), TimeZoneId)
+        : null);
+
+    private static string Hhmm(TimeSpan time) => TimeOnly.FromTimeSpan(time).ToString(Dispatch.QuietHours.TimeFormat, System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>The send time in UTC, or null for now; null too when the local time does not exist in that zone.</summary>
     public DateTimeOffset? SendAtUtc()

@@ -45,9 +45,18 @@ public sealed class CampaignLauncher(OperationService operations, ContentService
         {
             problems.AddRange(content.Validate(messageContent).Select(p => new StepProblem(WizardStep.Content, p.Message)));
         }
-        if (draft.SenderId is null || !PublicId.TryDecode(PublicId.Sender, draft.SenderId, out var senderId) || await senders.GetAsync(senderId, ct) is null)
+        var sender = draft.SenderId is not null && PublicId.TryDecode(PublicId.Sender, draft.SenderId, out var senderId) ? await senders.GetAsync(senderId, ct) : null;
+        if (sender is null)
         {
             problems.Add(new(WizardStep.Sender, "Choose the sender the messages come from."));
+        }
+        else if (MpsProblem(draft.Mps, sender.Mps) is { } mpsProblem)
+        {
+            problems.Add(new(WizardStep.Schedule, mpsProblem));
+        }
+        if (draft.QuietHours && draft.QuietStart == draft.QuietEnd)
+        {
+            problems.Add(new(WizardStep.Schedule, "Quiet hours start and end at the same time; make them differ, or switch quiet hours off."));
         }
         if (draft.SendAtLocal is not null)
         {
@@ -72,6 +81,14 @@ public sealed class CampaignLauncher(OperationService operations, ContentService
         return problems;
     }
 
+    /// <summary>What is wrong with a chosen MPS, in plain words; null when it is fine (null: the sender's).</summary>
+    public static string? MpsProblem(int? mps, int senderMps) => mps switch
+    {
+        < 1 => "Send at least 1 message per second.",
+        { } m when m > senderMps => $"This sender sends at most {senderMps:N0} messages per second; choose {senderMps:N0} or fewer.",
+        _ => null,
+    };
+
     public static MessageContent? ContentOf(DraftData draft) =>
         draft.ContentId is { Length: > 0 } id ? new MessageContent { ContentId = id }
         : draft.ContentJson is { Length: > 0 } json ? MessageContent.FromJson(json)
@@ -82,7 +99,7 @@ public sealed class CampaignLauncher(OperationService operations, ContentService
     {
         var count = await audience.CountAsync(draft.GroupIds, ct);
         var mps = draft.SenderId is not null && PublicId.TryDecode(PublicId.Sender, draft.SenderId, out var senderId) && await senders.GetAsync(senderId, ct) is { } sender
-            ? sender.Mps
+            ? SenderPacer.EffectiveMps(sender.Mps, draft.Mps)
             : 1;
         var resolved = ContentOf(draft) is { } c ? (await content.ResolveAsync(c, ct: ct)).Content : null;
         var keys = new HashSet<string>(StringComparer.Ordinal);
@@ -117,7 +134,7 @@ public sealed class CampaignLauncher(OperationService operations, ContentService
             return (null, problems);
         }
         var to = draft.GroupIds.Select(g => new AudienceItem(GroupId: g)).ToList();
-        return await CreateAsync(draft, to, draft.Name.Trim(), draft.SendAtUtc(), ct);
+        return await CreateAsync(draft, to, draft.Name.Trim(), draft.SendAtUtc(), draft.Pace(), ct);
     }
 
     /// <summary>Sends the content once, now, to one address (with the variables of the audience's first recipient).</summary>
@@ -133,17 +150,18 @@ public sealed class CampaignLauncher(OperationService operations, ContentService
             }
         }
         var name = $"Test of {(string.IsNullOrWhiteSpace(draft.Name) ? "a draft" : draft.Name.Trim())}";
-        return await CreateAsync(draft, [new AudienceItem(Address: address, Variables: variables)], name, null, ct);
+        // A test goes now at the sender's pace: the marketer is waiting for it, whatever the campaign's quiet hours.
+        return await CreateAsync(draft, [new AudienceItem(Address: address, Variables: variables)], name, null, null, ct);
     }
 
     private async Task<(string? OperationId, IReadOnlyList<StepProblem> Problems)> CreateAsync(
-        DraftData draft, IReadOnlyList<AudienceItem> to, string name, DateTimeOffset? sendAt, CancellationToken ct)
+        DraftData draft, IReadOnlyList<AudienceItem> to, string name, DateTimeOffset? sendAt, PaceDraft? pace, CancellationToken ct)
     {
         var sender = draft.SenderId is not null && PublicId.TryDecode(PublicId.Sender, draft.SenderId, out var senderId)
             ? await senders.GetAsync(senderId, ct)
             : null;
         var messageContent = ContentOf(draft);
-        var operationDraft = new OperationDraft(sender?.Address, sender?.Channel, to, messageContent?.ToJson(), sendAt, null, name);
+        var operationDraft = new OperationDraft(sender?.Address, sender?.Channel, to, messageContent?.ToJson(), sendAt, null, name, pace);
         var (operationId, validation) = await operations.CreateAsync(operationDraft, ct);
         if (operationId is { } id)
         {
@@ -157,7 +175,8 @@ public sealed class CampaignLauncher(OperationService operations, ContentService
         _ when field.StartsWith("to", StringComparison.Ordinal) => WizardStep.Audience,
         _ when field.StartsWith("content", StringComparison.Ordinal) => WizardStep.Content,
         _ when field.StartsWith("from", StringComparison.Ordinal) => WizardStep.Sender,
-        _ when field.StartsWith("schedule", StringComparison.Ordinal) || field.StartsWith("sendAt", StringComparison.Ordinal) => WizardStep.Schedule,
+        _ when field.StartsWith("schedule", StringComparison.Ordinal) || field.StartsWith("sendAt", StringComparison.Ordinal)
+            || field.StartsWith("pace", StringComparison.Ordinal) => WizardStep.Schedule,
         _ => WizardStep.Review,
     };
 }

@@ -18,7 +18,14 @@ public sealed record MessageList(IEnumerable<MessageView> Messages, Pagination P
 /// can name every problem by its path (<c>to[17].address</c>) in one answer.
 /// </summary>
 public sealed record SendMessagesBody(SendFrom From, IReadOnlyList<SendTo> To, BulkCampaigns.Content.MessageContent Content,
-    SendSchedule? Schedule, IReadOnlyDictionary<string, string>? Tags, string? Name);
+    SendSchedule? Schedule, IReadOnlyDictionary<string, string>? Tags, string? Name, SendPace? Pace);
+
+/// <summary>ext: the operation's own MPS (1 to the sender's; default the sender's) and optional quiet hours.</summary>
+public sealed record SendPace(int? Mps, SendQuietHours? QuietHours);
+
+/// <summary>ext: no sends between <c>start</c> and <c>end</c> (HH:mm, may wrap midnight) in the recipient's local time:
+/// its country's zone when the country has one, else <c>timeZone</c> (IANA).</summary>
+public sealed record SendQuietHours(string Start, string End, string TimeZone);
 
 public sealed record SendFrom(string Address, string? Channel);
 
@@ -328,7 +335,47 @@ public static class DispatchEndpoints
             }
         }
         var name = root.TryGetProperty("name", out _) ? Text(root, "name", "name", validation) : null;
-        return new OperationDraft(fromAddress, fromChannel, to, contentJson, sendAt, tags, name);
+        return new OperationDraft(fromAddress, fromChannel, to, contentJson, sendAt, tags, name, ReadPace(root, validation));
+    }
+
+    /// <summary>Reads <c>pace</c>'s shape; the service checks its values against the sender.</summary>
+    private static PaceDraft? ReadPace(JsonElement root, ApiValidation validation)
+    {
+        if (!root.TryGetProperty("pace", out var pace) || pace.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+        if (pace.ValueKind != JsonValueKind.Object)
+        {
+            validation.Add("pace", "pace is an object: {\"mps\": 50, \"quietHours\": {\"start\": \"21:00\", \"end\": \"08:00\", \"timeZone\": \"Europe/London\"}}.");
+            return null;
+        }
+        int? mps = null;
+        if (pace.TryGetProperty("mps", out var m) && m.ValueKind != JsonValueKind.Null)
+        {
+            if (m.ValueKind == JsonValueKind.Number && m.TryGetInt32(out var value))
+            {
+                mps = value;
+            }
+            else
+            {
+                validation.Add("pace.mps", "pace.mps is a whole number of messages per second.");
+            }
+        }
+        QuietHoursDraft? quiet = null;
+        if (pace.TryGetProperty("quietHours", out var q) && q.ValueKind != JsonValueKind.Null)
+        {
+            if (q.ValueKind != JsonValueKind.Object)
+            {
+                validation.Add("pace.quietHours", "quietHours is {\"start\": \"21:00\", \"end\": \"08:00\", \"timeZone\": \"Europe/London\"}.");
+            }
+            else
+            {
+                quiet = new QuietHoursDraft(Text(q, "start", "pace.quietHours.start", validation), Text(q, "end", "pace.quietHours.end", validation),
+                    Text(q, "timeZone", "pace.quietHours.timeZone", validation));
+            }
+        }
+        return new PaceDraft(mps, quiet);
     }
 
     private static string Invalid(ApiValidation validation, string field)

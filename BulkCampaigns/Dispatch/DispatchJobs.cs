@@ -103,6 +103,7 @@ public sealed class DispatchJobs(
             toFlush.Add(failedRender);
         }
         var sendable = work.Where(w => w.Final == MessageStatus.Sending).ToList();
+        var quietUntil = op.Quiet is { } quiet ? HoldQuiet(quiet, sendable, 0, toFlush, null) : null;
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         using var signal = signals.Watch(operationId, stop);
@@ -123,10 +124,15 @@ public sealed class DispatchJobs(
                         break;
                     }
                     mps = current.Mps;
+                    // A batch sent slowly may run into quiet hours: what is left is judged again.
+                    if (op.Quiet is { } stillQuiet)
+                    {
+                        quietUntil = HoldQuiet(stillQuiet, sendable, index, toFlush, quietUntil);
+                    }
                 }
-                var chunkSize = SenderPacer.ChunkSize(mps, settings.MaxChunk);
+                var chunkSize = SenderPacer.ChunkSize(SenderPacer.EffectiveMps(mps, op.OperationMps), settings.MaxChunk);
                 var chunk = sendable.GetRange(index, Math.Min(chunkSize, sendable.Count - index));
-                if (!await pacer.WaitTurnAsync(op.SenderId, mps, chunk.Sum(c => c.Segments), stop.Token))
+                if (!await pacer.WaitTurnAsync(op.SenderId, mps, op.Id, op.OperationMps, chunk.Sum(c => c.Segments), stop.Token))
                 {
                     break;
                 }
@@ -178,6 +184,38 @@ public sealed class DispatchJobs(
             await SettleAsync(op, unknown, claimedAt, ct);
             jobs.Enqueue<DispatchJobs>(j => j.SendBatchAsync(operationId, fromId, toId, CancellationToken.None));
         }
+        if (quietUntil is { } wake && !ct.IsCancellationRequested)
+        {
+            // The held messages are QUEUED again; this batch comes back for them when the first one may be sent.
+            jobs.Schedule<DispatchJobs>(j => j.SendBatchAsync(operationId, fromId, toId, CancellationToken.None), wake);
+        }
+    }
+
+    /// <summary>
+    /// Takes the not yet sent messages (from <paramref name="from"/> on) whose recipient is inside quiet hours now out of
+    /// <paramref name="sendable"/> and adds them to <paramref name="toFlush"/> as QUEUED (they keep their place); returns
+    /// when the first held message may go (<paramref name="earliest"/> if sooner), or null when none is held.
+    /// </summary>
+    private DateTimeOffset? HoldQuiet(QuietHours quiet, List<Pending> sendable, int from, List<Pending> toFlush, DateTimeOffset? earliest)
+    {
+        var check = new QuietHoursCheck(quiet, clock.GetUtcNow());
+        var kept = from;
+        for (var i = from; i < sendable.Count; i++)
+        {
+            var p = sendable[i];
+            if (check.WaitUntil(p.Address) is { } until)
+            {
+                p.Final = MessageStatus.Queued;
+                toFlush.Add(p);
+                earliest = earliest is { } e && e <= until ? e : until;
+            }
+            else
+            {
+                sendable[kept++] = p;
+            }
+        }
+        sendable.RemoveRange(kept, sendable.Count - kept);
+        return earliest;
     }
 
     private async Task SendChunkAsync(OperationInfo op, List<Pending> chunk, DateTimeOffset claimedAt, CancellationToken stop, CancellationToken ct)
@@ -259,7 +297,7 @@ public sealed class DispatchJobs(
                 again.ForEach(p => p.Final = MessageStatus.Queued);
                 return;
             }
-            if (!await pacer.WaitTurnAsync(op.SenderId, op.Mps, again.Sum(p => p.Segments), stop))
+            if (!await pacer.WaitTurnAsync(op.SenderId, op.Mps, op.Id, op.OperationMps, again.Sum(p => p.Segments), stop))
             {
                 again.ForEach(p => p.Final = MessageStatus.Queued);
                 return;
@@ -641,7 +679,7 @@ public sealed class DispatchJobs(
     {
         await using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT o.Status, o.SenderId, o.FromAddress, o.FromChannel, o.ContentJson, COALESCE(s.Mps, 1)
+            SELECT o.Status, o.SenderId, o.FromAddress, o.FromChannel, o.ContentJson, COALESCE(s.Mps, 1), o.Mps, o.QuietStart, o.QuietEnd, o.QuietTimeZone
             FROM Operations o LEFT JOIN Senders s ON s.Id = o.SenderId WHERE o.Id = $op
             """;
         command.Parameters.AddWithValue("$op", operationId);
@@ -650,7 +688,12 @@ public sealed class DispatchJobs(
         {
             return null;
         }
-        return new OperationInfo(operationId, (OperationStatus)reader.GetInt32(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetInt32(5));
+        return new OperationInfo(operationId, (OperationStatus)reader.GetInt32(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetInt32(5))
+        {
+            OperationMps = reader.IsDBNull(6) ? null : reader.GetInt32(6),
+            Quiet = reader.IsDBNull(7) || reader.IsDBNull(8) || reader.IsDBNull(9) ? null
+                : new QuietHours(TimeOnly.Parse(reader.GetString(7), CultureInfo.InvariantCulture), TimeOnly.Parse(reader.GetString(8), CultureInfo.InvariantCulture), reader.GetString(9)),
+        };
     }
 
     private static void WriteOrNull(Utf8JsonWriter json, string? value)
@@ -678,7 +721,12 @@ public sealed class DispatchJobs(
         }
     }
 
-    private sealed record OperationInfo(long Id, OperationStatus Status, long SenderId, string FromAddress, string FromChannel, string ContentJson, int Mps);
+    private sealed record OperationInfo(long Id, OperationStatus Status, long SenderId, string FromAddress, string FromChannel, string ContentJson, int Mps)
+    {
+        /// <summary>The operation's own limit below the sender's <see cref="Mps"/>; null: the sender's.</summary>
+        public int? OperationMps { get; init; }
+        public QuietHours? Quiet { get; init; }
+    }
 
     private sealed class Pending(long id, string address, string channel, string variablesJson)
     {

@@ -8,14 +8,26 @@ public sealed record OperationStats(long Total, long Recipients, long Attempts, 
 
 public sealed record OperationView(
     string Id, string? Name, OperationStatus Status, OperationStats Stats, IReadOnlyDictionary<string, string> Tags,
-    string From, string? PauseReason, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt)
+    string From, string? PauseReason, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt,
+    OperationPaceView Pace)
 {
     public static OperationView Of(Operation o) => new(
         PublicId.Encode(PublicId.Operation, o.Id), o.Name, o.Status,
         new OperationStats(o.Total, o.Total, o.Attempts, o.Scheduled, o.Queued + o.Sending, o.Sent, o.Delivered, o.Read, o.Undelivered,
             o.Unaddressable, o.Failed, o.Canceled, o.Suppressed),
         JsonSerializer.Deserialize<Dictionary<string, string>>(o.TagsJson) ?? [],
-        o.FromAddress, o.PauseReason, o.CreatedAt, o.UpdatedAt, o.StartedAt, o.CompletedAt);
+        o.FromAddress, o.PauseReason, o.CreatedAt, o.UpdatedAt, o.StartedAt, o.CompletedAt,
+        new OperationPaceView(o.Mps, o.QuietHours is { } q ? QuietHoursView.Of(q) : null));
+}
+
+/// <summary>The operation's pace (ext): its own MPS (null: the sender's) and its quiet hours (null: none).</summary>
+public sealed record OperationPaceView(int? Mps, QuietHoursView? QuietHours);
+
+public sealed record QuietHoursView(string Start, string End, string TimeZone)
+{
+    public static QuietHoursView Of(QuietHours q) => new(
+        q.Start.ToString(QuietHours.TimeFormat, System.Globalization.CultureInfo.InvariantCulture),
+        q.End.ToString(QuietHours.TimeFormat, System.Globalization.CultureInfo.InvariantCulture), q.TimeZoneId);
 }
 
 public sealed record AddressView(string Address, string Channel);

@@ -30,6 +30,19 @@ public sealed class Operation
     public string TagsJson { get; set; } = "{}";
     public DateTimeOffset? SendAt { get; set; }
 
+    /// <summary>The operation's own rate limit (≤ the sender's, which stays shared by all its operations); null: the sender's.</summary>
+    public int? Mps { get; set; }
+
+    /// <summary>Quiet hours in the recipient's local time; all three set, or none.</summary>
+    public TimeOnly? QuietStart { get; set; }
+    public TimeOnly? QuietEnd { get; set; }
+
+    /// <summary>The zone for recipients whose country has several zones.</summary>
+    public string? QuietTimeZone { get; set; }
+
+    public QuietHours? QuietHours =>
+        QuietStart is { } start && QuietEnd is { } end && QuietTimeZone is { } zone ? new QuietHours(start, end, zone) : null;
+
     /// <summary>Why the operation paused itself (e.g. too many failures); null when a person paused it.</summary>
     public string? PauseReason { get; set; }
 
@@ -68,6 +81,8 @@ internal sealed class OperationConfiguration : IEntityTypeConfiguration<Operatio
         builder.Property(o => o.FromAddress).HasMaxLength(64);
         builder.Property(o => o.FromChannel).HasMaxLength(16);
         builder.Property(o => o.PauseReason).HasMaxLength(500);
+        builder.Property(o => o.QuietTimeZone).HasMaxLength(64);
+        builder.Ignore(o => o.QuietHours);
         builder.HasIndex(o => o.Status);
         builder.Property(o => o.SendAt).HasConversion(UnixMs.NullableConverter);
         builder.Property(o => o.CreatedAt).HasConversion(UnixMs.Converter);

@@ -14,7 +14,16 @@ public sealed record OperationDraft(
     string? ContentJson,
     DateTimeOffset? SendAt = null,
     IReadOnlyDictionary<string, string>? Tags = null,
-    string? Name = null);
+    string? Name = null,
+    PaceDraft? Pace = null);
+
+/// <summary>
+/// How fast and when an operation may send, as asked (API: <c>pace</c>, ext): its own MPS (≤ the sender's; null: the
+/// sender's) and optional quiet hours ("HH:mm" texts and an IANA zone), checked by <see cref="OperationService"/>.
+/// </summary>
+public sealed record PaceDraft(int? Mps = null, QuietHoursDraft? QuietHours = null);
+
+public sealed record QuietHoursDraft(string? Start, string? End, string? TimeZone);
 
 public static class OperationLimits
 {

@@ -144,6 +144,7 @@ public sealed partial class OperationService(
         {
             validation.Add("name", "name has at most 200 characters.");
         }
+        var (mps, quiet) = CheckPace(draft.Pace, sender, validation);
         if (!validation.IsValid || sender is null || contentJson is null)
         {
             return (null, validation);
@@ -151,7 +152,7 @@ public sealed partial class OperationService(
 
         var scheduled = draft.SendAt is { } at && at > now;
         var operationId = await InsertAsync(sender, inline, groupIds, contentJson, scheduled ? draft.SendAt : null,
-            JsonSerializer.Serialize(tags), draft.Name, ct);
+            JsonSerializer.Serialize(tags), draft.Name, mps, quiet, ct);
         if (scheduled)
         {
             jobs.Schedule<DispatchJobs>(j => j.StartAsync(operationId, CancellationToken.None), draft.SendAt!.Value);
@@ -164,8 +165,46 @@ public sealed partial class OperationService(
         return (operationId, validation);
     }
 
+    /// <summary>Checks the pace (API.md ext): an MPS of 1 up to the sender's, quiet hours as two "HH:mm" times and an IANA zone.</summary>
+    private static (int? Mps, QuietHours? Quiet) CheckPace(PaceDraft? pace, Sender? sender, ApiValidation validation)
+    {
+        if (pace is null)
+        {
+            return (null, null);
+        }
+        if (pace.Mps is { } mps && (mps < 1 || (sender is not null && mps > sender.Mps)))
+        {
+            validation.Add("pace.mps", sender is null
+                ? "pace.mps is at least 1."
+                : $"pace.mps is between 1 and the sender's MPS ({sender.Mps}).");
+        }
+        if (pace.QuietHours is not { } q)
+        {
+            return (pace.Mps, null);
+        }
+        var startOk = QuietHours.TryParseTime(q.Start, out var start);
+        var endOk = QuietHours.TryParseTime(q.End, out var end);
+        if (!startOk)
+        {
+            validation.Add("pace.quietHours.start", "start is a 24-hour time HH:mm, e.g. \"21:00\".");
+        }
+        if (!endOk)
+        {
+            validation.Add("pace.quietHours.end", "end is a 24-hour time HH:mm, e.g. \"08:00\".");
+        }
+        if (startOk && endOk && start == end)
+        {
+            validation.Add("pace.quietHours.end", "end must differ from start.");
+        }
+        if (QuietHours.FindIanaZone(q.TimeZone) is null)
+        {
+            validation.Add("pace.quietHours.timeZone", "timeZone is an IANA time zone id, e.g. \"Europe/London\".");
+        }
+        return (pace.Mps, validation.IsValid ? new QuietHours(start, end, q.TimeZone!) : null);
+    }
+
     private async Task<long> InsertAsync(Sender sender, List<(string Address, string Channel, string VariablesJson)> inline, List<long> groupIds,
-        string contentJson, DateTimeOffset? sendAt, string tagsJson, string? name, CancellationToken ct)
+        string contentJson, DateTimeOffset? sendAt, string tagsJson, string? name, int? mps, QuietHours? quiet, CancellationToken ct)
     {
         var nowMs = UnixMs.Now(clock);
         var initial = sendAt is null ? MessageStatus.Queued : MessageStatus.Scheduled;
@@ -187,9 +226,11 @@ public sealed partial class OperationService(
         {
             insert.Transaction = tx;
             insert.CommandText = """
-                INSERT INTO Operations (Name, Status, SenderId, FromAddress, FromChannel, ContentJson, TagsJson, SendAt, FirstMessageId, LastMessageId,
+                INSERT INTO Operations (Name, Status, SenderId, FromAddress, FromChannel, ContentJson, TagsJson, SendAt, Mps, QuietStart, QuietEnd, QuietTimeZone,
+                    FirstMessageId, LastMessageId,
                     Total, Attempts, Scheduled, Queued, Sending, Sent, Delivered, Read, Undelivered, Unaddressable, Failed, Canceled, Suppressed, CreatedAt, UpdatedAt)
-                VALUES ($name, $status, $sender, $from, $channel, $content, $tags, $sendAt, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, $now, $now)
+                VALUES ($name, $status, $sender, $from, $channel, $content, $tags, $sendAt, $mps, $quietStart, $quietEnd, $quietZone,
+                    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, $now, $now)
                 RETURNING Id
                 """;
             insert.Parameters.AddWithValue("$name", (object?)name ?? DBNull.Value);
@@ -201,6 +242,11 @@ public sealed partial class OperationService(
             insert.Parameters.AddWithValue("$tags", tagsJson);
             insert.Parameters.AddWithValue("$sendAt", sendAt is { } s ? s.ToUnixTimeMilliseconds() : DBNull.Value);
             insert.Parameters.AddWithValue("$now", nowMs);
+            insert.Parameters.AddWithValue("$mps", mps is { } m ? m : DBNull.Value);
+            // The text EF Core's SQLite provider writes for a TimeOnly, so the entity reads it back.
+            insert.Parameters.AddWithValue("$quietStart", quiet is null ? DBNull.Value : quiet.Start.ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture));
+            insert.Parameters.AddWithValue("$quietEnd", quiet is null ? DBNull.Value : quiet.End.ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture));
+            insert.Parameters.AddWithValue("$quietZone", quiet is null ? DBNull.Value : quiet.TimeZoneId);
             operationId = (long)(await insert.ExecuteScalarAsync(ct))!;
         }
 

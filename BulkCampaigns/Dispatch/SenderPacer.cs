@@ -15,6 +15,7 @@ public sealed class SenderPacer
     private static readonly long LatenessAbsorbed = Stopwatch.Frequency / 50; // 20 ms
     private static readonly TimeSpan EarlyAllowed = TimeSpan.FromMilliseconds(2);
     private readonly ConcurrentDictionary<long, Bucket> _buckets = new();
+    private readonly ConcurrentDictionary<long, Bucket> _operations = new();
 
     /// <summary>Chunk size that keeps each burst within 1/20 s of the rate.</summary>
     public static int ChunkSize(int mps, int maxChunk) => Math.Clamp(mps / 20, 1, Math.Max(1, maxChunk));
@@ -22,10 +23,29 @@ public sealed class SenderPacer
     /// <summary>Takes a new MPS at once (jobs also pass the stored MPS, which they re-read often).</summary>
     public void SetRate(long senderId, int mps) => _buckets.GetOrAdd(senderId, _ => new Bucket()).Rate = mps;
 
-    /// <summary>Waits for the sender's turn to send <paramref name="segments"/>; false when canceled while waiting.</summary>
-    public async Task<bool> WaitTurnAsync(long senderId, int mps, int segments, CancellationToken ct)
+    /// <summary>
+    /// Waits for the operation's own turn when it has a lower limit than its sender (never more than the sender's:
+    /// the sender's turn is still taken after), then for the sender's; false when canceled while waiting.
+    /// </summary>
+    public async Task<bool> WaitTurnAsync(long senderId, int senderMps, long operationId, int? operationMps, int segments, CancellationToken ct)
     {
-        var bucket = _buckets.GetOrAdd(senderId, _ => new Bucket());
+        if (operationMps is { } own && own < senderMps &&
+            !await WaitTurnAsync(_operations.GetOrAdd(operationId, _ => new Bucket()), own, segments, ct))
+        {
+            return false;
+        }
+        return await WaitTurnAsync(senderId, senderMps, segments, ct);
+    }
+
+    /// <summary>The rate an operation is sent at: its own limit, capped by its sender's.</summary>
+    public static int EffectiveMps(int senderMps, int? operationMps) => operationMps is { } own ? Math.Clamp(own, 1, Math.Max(1, senderMps)) : senderMps;
+
+    /// <summary>Waits for the sender's turn to send <paramref name="segments"/>; false when canceled while waiting.</summary>
+    public Task<bool> WaitTurnAsync(long senderId, int mps, int segments, CancellationToken ct) =>
+        WaitTurnAsync(_buckets.GetOrAdd(senderId, _ => new Bucket()), mps, segments, ct);
+
+    private static async Task<bool> WaitTurnAsync(Bucket bucket, int mps, int segments, CancellationToken ct)
+    {
         try
         {
             await bucket.Turn.WaitAsync(ct);

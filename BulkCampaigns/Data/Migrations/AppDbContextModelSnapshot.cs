@@ -321,6 +321,9 @@ namespace BulkCampaigns.Data.Migrations
                     b.Property<long>("LastMessageId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int?>("Mps")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Name")
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
@@ -331,6 +334,16 @@ namespace BulkCampaigns.Data.Migrations
 
                     b.Property<long>("Queued")
                         .HasColumnType("INTEGER");
+
+                    b.Property<TimeOnly?>("QuietEnd")
+                        .HasColumnType("TEXT");
+
+                    b.Property<TimeOnly?>("QuietStart")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("QuietTimeZone")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
 
                     b.Property<long>("Read")
                         .HasColumnType("INTEGER");

@@ -41,7 +41,8 @@ public class BrowserApp : IAsyncLifetime
     public async Task<BrowserPage> NewPageAsync()
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = BaseUrl, ViewportSize = new ViewportSize { Width = 1360, Height = 860 } });
-        context.SetDefaultTimeout(15_000);
+        // Generous: on a shared 2-core machine a busy moment can stall a page for seconds; a passing step does not wait for it.
+        context.SetDefaultTimeout(30_000);
         var page = await context.NewPageAsync();
         var result = new BrowserPage(context, page);
         page.Console += (_, message) =>

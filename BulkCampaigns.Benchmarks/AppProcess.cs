@@ -25,13 +25,17 @@ public sealed class AppProcess : IDisposable
     public Process Process { get; }
     public Uri BaseAddress { get; }
 
-    /// <summary>Starts the built app beside the benchmark; <paramref name="settings"/> are added to (or override) the defaults, as environment variables.</summary>
-    public static AppProcess Start(string database, IEnumerable<KeyValuePair<string, string>> settings)
+    /// <summary>
+    /// Starts the app built beside the benchmark, or the one in <paramref name="appDirectory"/> (see <see cref="PublishAsync"/>);
+    /// <paramref name="settings"/> are added to (or override) the defaults, as environment variables.
+    /// </summary>
+    public static AppProcess Start(string database, IEnumerable<KeyValuePair<string, string>> settings, string? appDirectory = null)
     {
         var port = FreePort();
-        var start = new ProcessStartInfo("dotnet", $"\"{Path.Combine(AppContext.BaseDirectory, "BulkCampaigns.dll")}\"")
+        appDirectory ??= AppContext.BaseDirectory;
+        var start = new ProcessStartInfo("dotnet", $"\"{Path.Combine(appDirectory, "BulkCampaigns.dll")}\"")
         {
-            WorkingDirectory = AppContext.BaseDirectory,
+            WorkingDirectory = appDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -56,6 +60,41 @@ public sealed class AppProcess : IDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return new AppProcess(process, new Uri($"http://127.0.0.1:{port}"));
+    }
+
+    /// <summary>
+    /// Publishes the app (as the Dockerfile does) into a folder of the benchmark's output and returns it. Pages need
+    /// this: in Production the app serves its static files (blazor.web.js, MudBlazor's) only from a published wwwroot,
+    /// not from a build output, so a dashboard started from the build would never become interactive.
+    /// </summary>
+    public static async Task<string> PublishAsync(CancellationToken ct)
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "BulkCampaigns.sln")))
+        {
+            root = root.Parent;
+        }
+        if (root is null)
+        {
+            throw new InvalidOperationException("the repository (BulkCampaigns.sln) was not found above " + AppContext.BaseDirectory);
+        }
+        var output = Path.Combine(AppContext.BaseDirectory, "published-app");
+        var project = Path.Combine(root.FullName, "BulkCampaigns", "BulkCampaigns.csproj");
+        var start = new ProcessStartInfo("dotnet", $"publish \"{project}\" -c Release -o \"{output}\" --nologo -v q /p:UseAppHost=false")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using var publish = Process.Start(start)!;
+        var stdout = publish.StandardOutput.ReadToEndAsync(ct);
+        var stderr = publish.StandardError.ReadToEndAsync(ct);
+        await publish.WaitForExitAsync(ct);
+        if (publish.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"dotnet publish failed ({publish.ExitCode}): {await stdout}{await stderr}");
+        }
+        return output;
     }
 
     /// <summary>A client of the app's API, signed with the bootstrap key.</summary>

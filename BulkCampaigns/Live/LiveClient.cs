@@ -140,8 +140,8 @@ public sealed class LiveClient(AuthenticationStateProvider authState, LiveTokens
     /// <summary>
     /// One page's interest in one topic, with the throttle that keeps it to 4 refreshes a second. Refreshes run one
     /// at a time and the next starts 250 ms after the previous one ended: a refresh slowed by a busy database or CPU
-    /// is not overlapped by the next (two overlapping refreshes render moments apart, and pile up more reads), so the
-    /// page's renders stay at least 250 ms apart.
+    /// is not overlapped by the next (two overlapping refreshes render moments apart, and pile up more reads), so a
+    /// page's renders leave the server at least 250 ms apart.
     /// </summary>
     private sealed class Watcher(LiveClient owner, string topic, Func<Task> onChanged, ILogger logger) : IAsyncDisposable
     {

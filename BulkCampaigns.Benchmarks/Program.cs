@@ -8,6 +8,7 @@ IScenario[] scenarios =
     new RenderScenario(),
     new ImportScenario(),
     new DispatchScenario(),
+    new DashboardsScenario(),
 ];
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "list")
@@ -17,7 +18,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help" or "list")
     {
         Console.WriteLine($"  {s.Name,-10} {s.Description}");
     }
-    Console.WriteLine("Run: dotnet run -c Release --project BulkCampaigns.Benchmarks -- <scenario|all> [--rows N] [--out folder]");
+    Console.WriteLine("Run: dotnet run -c Release --project BulkCampaigns.Benchmarks -- <scenario|all> [--rows N] [--pages N] [--out folder]");
     return 0;
 }
 

@@ -1,10 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
 using BulkCampaigns.Data;
 using Microsoft.Data.Sqlite;
@@ -19,9 +16,6 @@ namespace BulkCampaigns.Benchmarks.Scenarios;
 /// </summary>
 public sealed class DispatchScenario : IScenario
 {
-    private const string Sid = "SKbench0000000000000000000000000";
-    private const string Secret = "bench-secret";
-
     public string Name => "dispatch";
     public string Description => "1M-recipient operation, launch to COMPLETED, beside sqlite3 doing the same rows";
 
@@ -41,11 +35,10 @@ public sealed class DispatchScenario : IScenario
         var database = Path.Combine(folder, "app.db");
         try
         {
-            var port = FreePort();
-            using var app = StartApp(database, port);
-            using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(5) };
-            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Sid}:{Secret}")));
-            await WaitHealthyAsync(client, app, ct);
+            using var process = AppProcess.Start(database, Extra);
+            var app = process.Process;
+            using var client = process.ApiClient(TimeSpan.FromMinutes(5));
+            await process.WaitHealthyAsync(client, ct);
             (await client.PostAsJsonAsync("/v1/Senders", new { address = "+14155550100", channel = "SMS", mps = 1_000_000 }, ct)).EnsureSuccessStatusCode();
             var group = await InsertGroupAsync(database, rows, ct);
 
@@ -133,60 +126,6 @@ public sealed class DispatchScenario : IScenario
     /// <summary>Extra app settings from <c>--env KEY=VALUE,KEY=VALUE</c>, for experiments.</summary>
     private static Dictionary<string, string> Extra { get; } = new();
 
-    private static Process StartApp(string database, int port)
-    {
-        var start = new ProcessStartInfo("dotnet", $"\"{Path.Combine(AppContext.BaseDirectory, "BulkCampaigns.dll")}\"")
-        {
-            WorkingDirectory = AppContext.BaseDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        var env = start.Environment;
-        env["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
-        env["ASPNETCORE_ENVIRONMENT"] = "Production";
-        env["ConnectionStrings__BulkCampaigns"] = $"Data Source={database}";
-        env["Bootstrap__ApiKeySid"] = Sid;
-        env["Bootstrap__ApiKeySecret"] = Secret;
-        env["Messaging__Simulated__LatencyMs"] = "0";
-        env["Messaging__Simulated__FailureRate"] = "0";
-        env["Messaging__Simulated__UndeliveredRate"] = "0";
-        env["Logging__LogLevel__Default"] = "Warning";
-        foreach (var (key, value) in Extra)
-        {
-            env[key] = value;
-        }
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, e) => { if (e.Data is { Length: > 0 }) Console.Error.WriteLine("app: " + e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is { Length: > 0 }) Console.Error.WriteLine("app: " + e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private static async Task WaitHealthyAsync(HttpClient client, Process app, CancellationToken ct)
-    {
-        for (var i = 0; i < 600; i++)
-        {
-            if (app.HasExited)
-            {
-                throw new InvalidOperationException("the app exited at start");
-            }
-            try
-            {
-                if ((await client.GetAsync("/healthz", ct)).IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-            await Task.Delay(100, ct);
-        }
-        throw new TimeoutException("the app did not start");
-    }
-
     private static async Task<string> InsertGroupAsync(string database, int rows, CancellationToken ct)
     {
         await using var connection = new SqliteConnection($"Data Source={database}");
@@ -243,12 +182,5 @@ public sealed class DispatchScenario : IScenario
         // ".timer on" prints "Run Time: real 1.234 user … sys …" per statement: the floor is the sum of the timed steps.
         return output.Split('\n').Where(l => l.StartsWith("Run Time: real ", StringComparison.Ordinal))
             .Sum(l => double.Parse(l.Split(' ')[3], CultureInfo.InvariantCulture));
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -47,6 +47,7 @@ public sealed class CampaignComponentsTests : MudTestContext
         Assert.Equal("50", cut.Find("[data-status=Delivered] h6").TextContent);
         Assert.Equal("10", cut.Find("[data-status=Suppressed] h6").TextContent);
         Assert.Equal(10, cut.FindAll("[data-status]").Count);
+        Assert.Equal("20", cut.Find("[data-testid=count-sent]").TextContent);
         Assert.Equal(90, CampaignFigures.Done(stats));
         Assert.Equal(90.0, CampaignFigures.Percent(stats));
     }

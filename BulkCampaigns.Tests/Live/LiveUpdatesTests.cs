@@ -81,6 +81,41 @@ public sealed class LiveUpdatesTests(LiveApp live) : IClassFixture<LiveApp>
     }
 
     [Fact]
+    public async Task A_slow_refresh_is_not_overlapped_and_the_next_starts_300_ms_after_it_ended()
+    {
+        await using var client = live.NewClient();
+        var running = 0;
+        var overlapped = false;
+        var runs = new List<(DateTime Start, DateTime End)>();
+        await using var watch = await client.WatchAsync("operation:slow", async () =>
+        {
+            overlapped |= Interlocked.Increment(ref running) > 1;
+            var start = DateTime.UtcNow;
+            await Task.Delay(400); // a refresh behind a busy database
+            lock (runs)
+            {
+                runs.Add((start, DateTime.UtcNow));
+            }
+            Interlocked.Decrement(ref running);
+        });
+
+        var started = DateTime.UtcNow;
+        while (DateTime.UtcNow - started < TimeSpan.FromSeconds(2))
+        {
+            Publisher.Changed("operation:slow");
+            await Task.Delay(20);
+        }
+        await Task.Delay(1500);
+
+        Assert.False(overlapped, "a refresh started while the previous one still ran");
+        Assert.InRange(runs.Count, 2, 6);
+        for (var i = 1; i < runs.Count; i++)
+        {
+            Assert.True(runs[i].Start - runs[i - 1].End >= TimeSpan.FromMilliseconds(290), $"refresh {i} started {(runs[i].Start - runs[i - 1].End).TotalMilliseconds} ms after the previous ended");
+        }
+    }
+
+    [Fact]
     public async Task The_hub_refuses_a_connection_without_a_token_or_cookie()
     {
         var url = live.App.Services.GetRequiredService<LiveEndpoint>().HubUrl!;

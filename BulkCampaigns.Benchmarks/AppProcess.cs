@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+
+namespace BulkCampaigns.Benchmarks;
+
+/// <summary>
+/// The app started as its own process, as in production (Production environment, a database file, the
+/// Simulator with zero latency and no failures), on a free loopback port with a bootstrap API key, so the
+/// figures of one scenario are the app's alone. Disposing kills it if it still runs.
+/// </summary>
+public sealed class AppProcess : IDisposable
+{
+    public const string Sid = "SKbench0000000000000000000000000";
+    public const string Secret = "bench-secret";
+
+    private AppProcess(Process process, Uri baseAddress)
+    {
+        Process = process;
+        BaseAddress = baseAddress;
+    }
+
+    public Process Process { get; }
+    public Uri BaseAddress { get; }
+
+    /// <summary>
+    /// Starts the app built beside the benchmark, or the one in <paramref name="appDirectory"/> (see <see cref="PublishAsync"/>);
+    /// <paramref name="settings"/> are added to (or override) the defaults, as environment variables.
+    /// </summary>
+    public static AppProcess Start(string database, IEnumerable<KeyValuePair<string, string>> settings, string? appDirectory = null)
+    {
+        var port = FreePort();
+        appDirectory ??= AppContext.BaseDirectory;
+        var start = new ProcessStartInfo("dotnet", $"\"{Path.Combine(appDirectory, "BulkCampaigns.dll")}\"")
+        {
+            WorkingDirectory = appDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        var env = start.Environment;
+        env["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        env["ASPNETCORE_ENVIRONMENT"] = "Production";
+        env["ConnectionStrings__BulkCampaigns"] = $"Data Source={database}";
+        env["Bootstrap__ApiKeySid"] = Sid;
+        env["Bootstrap__ApiKeySecret"] = Secret;
+        env["Messaging__Simulated__LatencyMs"] = "0";
+        env["Messaging__Simulated__FailureRate"] = "0";
+        env["Messaging__Simulated__UndeliveredRate"] = "0";
+        env["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (key, value) in settings)
+        {
+            env[key] = value;
+        }
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, e) => { if (e.Data is { Length: > 0 }) Console.Error.WriteLine("app: " + e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is { Length: > 0 }) Console.Error.WriteLine("app: " + e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return new AppProcess(process, new Uri($"http://127.0.0.1:{port}"));
+    }
+
+    /// <summary>
+    /// Publishes the app (as the Dockerfile does) into a folder of the benchmark's output and returns it. Pages need
+    /// this: in Production the app serves its static files (blazor.web.js, MudBlazor's) only from a published wwwroot,
+    /// not from a build output, so a dashboard started from the build would never become interactive.
+    /// </summary>
+    public static async Task<string> PublishAsync(CancellationToken ct)
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "BulkCampaigns.sln")))
+        {
+            root = root.Parent;
+        }
+        if (root is null)
+        {
+            throw new InvalidOperationException("the repository (BulkCampaigns.sln) was not found above " + AppContext.BaseDirectory);
+        }
+        var output = Path.Combine(AppContext.BaseDirectory, "published-app");
+        var project = Path.Combine(root.FullName, "BulkCampaigns", "BulkCampaigns.csproj");
+        var start = new ProcessStartInfo("dotnet", $"publish \"{project}\" -c Release -o \"{output}\" --nologo -v q /p:UseAppHost=false")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using var publish = Process.Start(start)!;
+        var stdout = publish.StandardOutput.ReadToEndAsync(ct);
+        var stderr = publish.StandardError.ReadToEndAsync(ct);
+        await publish.WaitForExitAsync(ct);
+        if (publish.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"dotnet publish failed ({publish.ExitCode}): {await stdout}{await stderr}");
+        }
+        return output;
+    }
+
+    /// <summary>A client of the app's API, signed with the bootstrap key.</summary>
+    public HttpClient ApiClient(TimeSpan timeout)
+    {
+        var client = new HttpClient { BaseAddress = BaseAddress, Timeout = timeout };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Sid}:{Secret}")));
+        return client;
+    }
+
+    public async Task WaitHealthyAsync(HttpClient client, CancellationToken ct)
+    {
+        for (var i = 0; i < 600; i++)
+        {
+            if (Process.HasExited)
+            {
+                throw new InvalidOperationException("the app exited at start");
+            }
+            try
+            {
+                if ((await client.GetAsync("/healthz", ct)).IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            await Task.Delay(100, ct);
+        }
+        throw new TimeoutException("the app did not start");
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!Process.HasExited)
+            {
+                Process.Kill(entireProcessTree: true);
+                Process.WaitForExit(10_000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // It exited meanwhile.
+        }
+        Process.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

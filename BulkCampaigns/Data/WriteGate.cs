@@ -23,7 +23,7 @@ public sealed class WriteGate(DatabaseConnection database, TimeSpan? backgroundT
     /// </summary>
     private const int BackstopCheckpointPages = 64 * 1024;
 
-    public static readonly TimeSpan DefaultBackgroundTurn = TimeSpan.FromMilliseconds(500);
+    public static readonly TimeSpan DefaultBackgroundTurn = TimeSpan.FromSeconds(1);
 
     private readonly TimeSpan _backgroundTurn = backgroundTurn ?? DefaultBackgroundTurn;
 

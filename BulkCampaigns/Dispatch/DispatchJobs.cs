@@ -601,13 +601,30 @@ public sealed class DispatchJobs(
     {
         if (plainRows is not null)
         {
-            await UpdateAsync(connection, tx, """
+            // No RETURNING on the hot statement: when it wrote every row (always, unless a row stopped being SENDING
+            // under it), the IDs are known; otherwise the rows it wrote are the ones holding exactly what it wrote.
+            var plainIds = settled.Where(IsPlain).Select(p => p.Id).ToList();
+            await using var update = connection.CreateCommand();
+            update.Transaction = tx;
+            update.CommandText = """
                 UPDATE Messages SET Status = 3, Body = j.b, Segments = j.g, ProviderMessageId = j.p, SentAt = j.t, UpdatedAt = $now,
                     Attempts = Attempts + 1, ErrorCode = NULL, ErrorMessage = NULL, Retryable = 0
                 FROM (SELECT value ->> 0 AS id, value ->> 1 AS b, value ->> 2 AS g, value ->> 3 AS p, value ->> 4 AS t FROM json_each($rows)) AS j
                 WHERE Messages.Id = j.id AND Messages.Status = 2
-                RETURNING Messages.Id
-                """, plainRows, now, written, ct);
+                """;
+            update.Parameters.AddWithValue("$now", now);
+            update.Parameters.AddWithValue("$rows", plainRows);
+            if (await update.ExecuteNonQueryAsync(ct) == plainIds.Count)
+            {
+                written.UnionWith(plainIds);
+            }
+            else
+            {
+                await UpdateAsync(connection, tx, """
+                    SELECT m.Id FROM json_each($rows) j JOIN Messages m ON m.Id = j.value ->> 0
+                    WHERE m.Status = 3 AND m.UpdatedAt = $now AND m.ProviderMessageId IS j.value ->> 3
+                    """, plainRows, now, written, ct);
+            }
         }
         var other = settled.Where(p => !IsPlain(p)).ToList();
         if (other.Count > 0)

@@ -71,35 +71,40 @@ public sealed class SimulatorProvider(DatabaseConnection database, WriteGate gat
             }
             json.WriteEndArray();
         }
-        var byMessage = new Dictionary<long, int>(accepted.Count);
-        foreach (var i in accepted)
-        {
-            byMessage[messages[i].MessageId] = i;
-        }
         using (var writer = await gate.EnterAsync(ct))
         {
             var connection = writer.Connection;
             await using var tx = connection.BeginTransaction();
             await using var insert = connection.CreateCommand();
             insert.Transaction = tx;
+            // No RETURNING: one writer inserting in array order under AUTOINCREMENT gives the rows consecutive IDs,
+            // so the last one and the count name them all.
             insert.CommandText = $"""
                 INSERT INTO SimulatorMessages ("From", "To", Body, MediaJson, ReceivedAt, CallbackMessageId, WillDeliver, ReportDueAt)
                 SELECT {(plain ? "$from, value ->> 1, value ->> 2, '[]'" : "value ->> 4, value ->> 1, value ->> 2, value ->> 5")},
-                       $now, value ->> 0, value ->> 3, $due FROM json_each($rows)
-                RETURNING Id, CallbackMessageId
+                       $now, value ->> 0, value ->> 3, $due FROM json_each($rows) ORDER BY key;
+                SELECT last_insert_rowid(), changes();
                 """;
             insert.Parameters.AddWithValue("$from", from);
             insert.Parameters.AddWithValue("$now", now);
             insert.Parameters.AddWithValue("$due", now + settings.DeliveryDelayMs);
             insert.Parameters.AddWithValue("$rows", Encoding.UTF8.GetString(buffer.WrittenSpan));
+            long last, count;
             await using (var reader = await insert.ExecuteReaderAsync(ct))
             {
-                while (await reader.ReadAsync(ct))
-                {
-                    results[byMessage[reader.GetInt64(1)]] = SendResult.Accepted(ProviderId(reader.GetInt64(0)));
-                }
+                await reader.ReadAsync(ct);
+                last = reader.GetInt64(0);
+                count = reader.GetInt64(1);
+            }
+            if (count != accepted.Count)
+            {
+                throw new InvalidOperationException($"The simulator recorded {count} of {accepted.Count} messages.");
             }
             await tx.CommitAsync(ct);
+            for (var k = 0; k < accepted.Count; k++)
+            {
+                results[accepted[k]] = SendResult.Accepted(ProviderId(last - accepted.Count + 1 + k));
+            }
         }
         return results;
     }

@@ -82,6 +82,12 @@ public sealed class SendOperationTests : IClassFixture<ExactSimulatorApp>, IDisp
             {
                 Assert.True(seen.Add(m.GetProperty("id").GetString()!));
                 Assert.Equal(id, m.GetProperty("operationId").GetString());
+                // The provider's ID names what that recipient's phone received.
+                if (m.GetProperty("status").GetString() != "SUPPRESSED")
+                {
+                    var to = m.GetProperty("to").GetProperty("address").GetString()!;
+                    Assert.Equal(byTo[to][0].GetProperty("id").GetString(), m.GetProperty("providerMessageId").GetString());
+                }
             }
             next = page.GetProperty("pagination").GetProperty("next").GetString();
         }

@@ -49,7 +49,12 @@ public static class DataSetup
     {
         var factory = services.GetRequiredService<IDbContextFactory<AppDbContext>>();
         await using var db = await factory.CreateDbContextAsync(ct);
+        // A new file gets 16 KiB pages before its first table: a million-row send rewrites fewer, fuller pages.
+        // (An existing file keeps its page size; changing it would take a VACUUM of the whole database.)
+        await db.Database.OpenConnectionAsync(ct);
+        await db.Database.ExecuteSqlRawAsync("PRAGMA page_size = 16384;", ct);
         await db.Database.MigrateAsync(ct);
+        await db.Database.CloseConnectionAsync();
         await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
     }
 }

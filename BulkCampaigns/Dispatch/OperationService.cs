@@ -260,6 +260,7 @@ public sealed partial class OperationService(
             await link.ExecuteNonQueryAsync(ct);
         }
 
+        long inserted = 0;
         // Inline recipients first: their variables win over a group's row for the same address.
         const string Suppressed = "CASE WHEN EXISTS (SELECT 1 FROM Suppressions s WHERE s.Address = {0}) THEN 10 ELSE $status END";
         if (inline.Count > 0)
@@ -282,7 +283,7 @@ public sealed partial class OperationService(
                 address.Value = r.Address;
                 channel.Value = r.Channel;
                 variables.Value = r.VariablesJson;
-                await insert.ExecuteNonQueryAsync(ct);
+                inserted += await insert.ExecuteNonQueryAsync(ct);
             }
         }
         foreach (var groupId in groupIds)
@@ -298,23 +299,33 @@ public sealed partial class OperationService(
             insert.Parameters.AddWithValue("$status", (int)initial);
             insert.Parameters.AddWithValue("$now", nowMs);
             insert.Parameters.AddWithValue("$group", groupId);
-            await insert.ExecuteNonQueryAsync(ct);
+            inserted += await insert.ExecuteNonQueryAsync(ct);
         }
 
+        // The counters without reading the million rows again: the inserts said how many went in, one writer means
+        // the new IDs run from the first above `before` to the largest, and the suppressed ones are counted from the
+        // suppression list's side when that list is the shorter.
         var counts = new long[11];
         long first = 0, last = 0;
-        await using (var count = connection.CreateCommand())
+        if (inserted > 0)
         {
-            count.Transaction = tx;
-            count.CommandText = "SELECT Status, COUNT(*), MIN(Id), MAX(Id) FROM Messages WHERE Id > $before GROUP BY Status";
-            count.Parameters.AddWithValue("$before", before);
-            await using var reader = await count.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
-            {
-                counts[reader.GetInt32(0)] = reader.GetInt64(1);
-                first = first == 0 ? reader.GetInt64(2) : Math.Min(first, reader.GetInt64(2));
-                last = Math.Max(last, reader.GetInt64(3));
-            }
+            await using var range = connection.CreateCommand();
+            range.Transaction = tx;
+            range.CommandText = """
+                SELECT (SELECT Id FROM Messages WHERE Id > $before ORDER BY Id LIMIT 1), (SELECT MAX(Id) FROM Messages),
+                       CASE WHEN (SELECT COUNT(*) FROM Suppressions) <= $inserted
+                            THEN (SELECT COUNT(*) FROM Suppressions s WHERE EXISTS (SELECT 1 FROM Messages m WHERE m.OperationId = $op AND m.Address = s.Address))
+                            ELSE (SELECT COUNT(*) FROM Messages WHERE Id > $before AND Status = 10) END
+                """;
+            range.Parameters.AddWithValue("$before", before);
+            range.Parameters.AddWithValue("$inserted", inserted);
+            range.Parameters.AddWithValue("$op", operationId);
+            await using var reader = await range.ExecuteReaderAsync(ct);
+            await reader.ReadAsync(ct);
+            first = reader.GetInt64(0);
+            last = reader.GetInt64(1);
+            counts[(int)MessageStatus.Suppressed] = reader.GetInt64(2);
+            counts[(int)initial] = inserted - counts[(int)MessageStatus.Suppressed];
         }
         var nothingToSend = counts[(int)MessageStatus.Scheduled] == 0 && counts[(int)MessageStatus.Queued] == 0;
         await using (var stats = connection.CreateCommand())

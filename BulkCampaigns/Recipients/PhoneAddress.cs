@@ -252,7 +252,8 @@ public static class PhoneAddress
             lengths.UnionWith(desc.PossibleLengthList);
         }
         return new NationalRules(metadata.CountryCode, metadata.CountryCode.ToString(System.Globalization.CultureInfo.InvariantCulture), prefix,
-            string.IsNullOrEmpty(idd) ? null : new Regex("^(?:" + idd + ")", RegexOptions.CultureInvariant), lengths);
+            // Compiled: it is matched against every national number of an import, once per region it is built.
+            string.IsNullOrEmpty(idd) ? null : new Regex("^(?:" + idd + ")", RegexOptions.CultureInvariant | RegexOptions.Compiled), lengths);
     }
 
     /// <summary>True for an ISO 3166 alpha-2 region libphonenumber knows (e.g. US, GB, DE).</summary>

@@ -583,27 +583,28 @@ public sealed class DispatchJobs(
     /// </summary>
     private static bool IsPlain(Pending p) => p.Final == MessageStatus.Sent && p.Attempts == 1 && p.Code is null && p.Message is null && p.SentAt is not null;
 
-    private static string? PlainSends(List<Pending> settled)
+    private sealed record PlainRows(string Json, List<long> Ids);
+
+    private static PlainRows? PlainSends(List<Pending> settled)
     {
         var plain = settled.Where(IsPlain).ToList();
-        return plain.Count == 0 ? null : JsonRows(plain, (json, p) =>
+        return plain.Count == 0 ? null : new PlainRows(JsonRows(plain, (json, p) =>
         {
             json.WriteNumberValue(p.Id);
             json.WriteStringValue(p.Body);
             json.WriteNumberValue(p.Segments);
             WriteOrNull(json, p.ProviderMessageId);
             json.WriteNumberValue(p.SentAt!.Value.ToUnixTimeMilliseconds());
-        });
+        }), plain.Select(p => p.Id).ToList());
     }
 
     /// <summary>Writes outcomes set-based, the rows going in as one JSON array parameter per statement.</summary>
-    private static async Task WriteOutcomesAsync(SqliteConnection connection, SqliteTransaction tx, string? plainRows, List<Pending> settled, long now, HashSet<long> written, CancellationToken ct)
+    private static async Task WriteOutcomesAsync(SqliteConnection connection, SqliteTransaction tx, PlainRows? plain, List<Pending> settled, long now, HashSet<long> written, CancellationToken ct)
     {
-        if (plainRows is not null)
+        if (plain is not null)
         {
             // No RETURNING on the hot statement: when it wrote every row (always, unless a row stopped being SENDING
             // under it), the IDs are known; otherwise the rows it wrote are the ones holding exactly what it wrote.
-            var plainIds = settled.Where(IsPlain).Select(p => p.Id).ToList();
             await using var update = connection.CreateCommand();
             update.Transaction = tx;
             update.CommandText = """
@@ -613,17 +614,17 @@ public sealed class DispatchJobs(
                 WHERE Messages.Id = j.id AND Messages.Status = 2
                 """;
             update.Parameters.AddWithValue("$now", now);
-            update.Parameters.AddWithValue("$rows", plainRows);
-            if (await update.ExecuteNonQueryAsync(ct) == plainIds.Count)
+            update.Parameters.AddWithValue("$rows", plain.Json);
+            if (await update.ExecuteNonQueryAsync(ct) == plain.Ids.Count)
             {
-                written.UnionWith(plainIds);
+                written.UnionWith(plain.Ids);
             }
             else
             {
-                await UpdateAsync(connection, tx, """
+                await CollectIdsAsync(connection, tx, """
                     SELECT m.Id FROM json_each($rows) j JOIN Messages m ON m.Id = j.value ->> 0
                     WHERE m.Status = 3 AND m.UpdatedAt = $now AND m.ProviderMessageId IS j.value ->> 3
-                    """, plainRows, now, written, ct);
+                    """, plain.Json, now, written, ct);
             }
         }
         var other = settled.Where(p => !IsPlain(p)).ToList();
@@ -649,7 +650,7 @@ public sealed class DispatchJobs(
                 WriteOrNull(json, p.Message);
                 json.WriteNumberValue(p.Retryable ? 1 : 0);
             });
-            await UpdateAsync(connection, tx, """
+            await CollectIdsAsync(connection, tx, """
                 UPDATE Messages SET Status = j.s, Body = j.b, Segments = j.g, ProviderMessageId = j.p, SentAt = j.t, UpdatedAt = $now,
                     Attempts = Attempts + j.a, ErrorCode = j.c, ErrorMessage = j.m, Retryable = j.r,
                     ClaimedAt = CASE WHEN j.s = 1 THEN NULL ELSE ClaimedAt END
@@ -678,7 +679,8 @@ public sealed class DispatchJobs(
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
-    private static async Task UpdateAsync(SqliteConnection connection, SqliteTransaction tx, string sql, string rows, long now, HashSet<long> written, CancellationToken ct)
+    /// <summary>Runs a statement over the JSON rows that answers message IDs, and adds them to <paramref name="written"/>.</summary>
+    private static async Task CollectIdsAsync(SqliteConnection connection, SqliteTransaction tx, string sql, string rows, long now, HashSet<long> written, CancellationToken ct)
     {
         await using var update = connection.CreateCommand();
         update.Transaction = tx;

@@ -70,9 +70,9 @@ public sealed class CampaignQueries(IDbContextFactory<AppDbContext> dbFactory, T
         {
             return new KeysetPage<MessageView>([], null);
         }
-        var from = Math.Max(operation.FirstMessageId, (after ?? 0) + 1);
-        var query = db.Set<Message>().AsNoTracking()
-            .Where(m => m.Id >= from && m.Id <= operation.LastMessageId && m.OperationId == operationId);
+        var from = (after ?? 0) + 1;
+        var prefix = addressPrefix?.Trim() ?? "";
+        var query = OperationMessages.WhereIn(db.Set<Message>().AsNoTracking().Where(m => m.Id >= from), operation, byAddress: prefix.Length > 0);
         if (status is { } s)
         {
             // QUEUED on screen includes messages a job has claimed and is handing to the provider.
@@ -80,9 +80,8 @@ public sealed class CampaignQueries(IDbContextFactory<AppDbContext> dbFactory, T
                 ? query.Where(m => m.Status == MessageStatus.Queued || m.Status == MessageStatus.Sending)
                 : query.Where(m => m.Status == s);
         }
-        if (!string.IsNullOrWhiteSpace(addressPrefix))
+        if (prefix.Length > 0)
         {
-            var prefix = addressPrefix.Trim();
             query = query.Where(m => m.Address.StartsWith(prefix));
         }
         var rows = await query.OrderBy(m => m.Id).Take(pageSize + 1).ToListAsync(ct);

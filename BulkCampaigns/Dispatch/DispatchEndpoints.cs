@@ -147,7 +147,7 @@ public static class DispatchEndpoints
         var query = db.Set<Message>().AsNoTracking().Where(m => m.Id > page.After);
         if (operationId is { } opId)
         {
-            query = query.Where(m => m.OperationId == opId);
+            query = await OperationMessages.WhereInAsync(db, query, opId, byAddress: address.Length > 0, ct);
         }
         if (status is { } st)
         {

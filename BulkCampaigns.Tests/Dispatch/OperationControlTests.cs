@@ -46,7 +46,8 @@ public sealed class OperationControlTests : IClassFixture<ExactSimulatorApp>, ID
         Assert.Equal(HttpStatusCode.OK, pause.StatusCode);
         Assert.Equal("PAUSED", (await pause.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
         // In-flight sends settle; after that nothing more goes out while paused.
-        var paused = await WaitForAsync(_client, id, op => Stat(op, "queued") + Stat(op, "sent") + Stat(op, "delivered") == 120 && !HasSending(op));
+        var paused = await SettledAsync(id);
+        Assert.Equal(120, Stat(paused, "queued") + Stat(paused, "sent") + Stat(paused, "delivered"));
         var countAtPause = (await SimulatorMessagesAsync(_client, $"&from=%2B{from[1..]}")).Count;
         await Task.Delay(1500);
         Assert.Equal(countAtPause, (await SimulatorMessagesAsync(_client, $"&from=%2B{from[1..]}")).Count);
@@ -128,7 +129,7 @@ public sealed class OperationControlTests : IClassFixture<ExactSimulatorApp>, ID
             id = await SendAsync(_client, Body(from, 4000, 1000));
             var paused = await WaitForStatusAsync(_client, id, "PAUSED");
             Assert.Contains("Paused automatically", paused.GetProperty("pauseReason").GetString());
-            paused = await WaitForAsync(_client, id, op => !HasSending(op));
+            paused = await SettledAsync(id);
             AssertStatsAddUp(paused);
             Assert.True(Stat(paused, "failed") >= 100);
             Assert.True(Stat(paused, "queued") > 0, "it should pause before sending everything");
@@ -152,12 +153,20 @@ public sealed class OperationControlTests : IClassFixture<ExactSimulatorApp>, ID
         Assert.Equal(HttpStatusCode.Conflict, (await _client.PostAsync($"/v1/Messages/Operations/{id}/Retry", null)).StatusCode);
     }
 
-    /// <summary>The API shows in-flight messages as queued; the operation row's updatedAt settles when none are.</summary>
-    private bool HasSending(JsonElement op)
+    /// <summary>
+    /// Waits until no message of the operation is in flight (the API shows those as queued), then reads the operation:
+    /// read in that order, so the figures cannot be older than the settling.
+    /// </summary>
+    private async Task<JsonElement> SettledAsync(string id)
     {
-        using var scope = _app.Services.CreateScope();
-        var db = scope.ServiceProvider.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<BulkCampaigns.Data.AppDbContext>>().CreateDbContext();
-        BulkCampaigns.Data.PublicId.TryDecode(BulkCampaigns.Data.PublicId.Operation, op.GetProperty("id").GetString(), out var key);
-        return db.Set<BulkCampaigns.Dispatch.Operation>().Single(o => o.Id == key).Sending > 0;
+        BulkCampaigns.Data.PublicId.TryDecode(BulkCampaigns.Data.PublicId.Operation, id, out var key);
+        var until = DateTime.UtcNow.AddSeconds(60);
+        long sending;
+        while ((sending = await _app.ScalarAsync($"SELECT Sending FROM Operations WHERE Id = {key}")) > 0)
+        {
+            Assert.True(DateTime.UtcNow < until, $"operation {id} still has {sending} messages in flight");
+            await Task.Delay(50);
+        }
+        return await GetOperationAsync(_client, id);
     }
 }

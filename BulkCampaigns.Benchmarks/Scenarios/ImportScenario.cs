@@ -45,21 +45,19 @@ public sealed class ImportScenario : IScenario
             await using var services = BuildServices(folder, rows);
             await DataSetup.MigrateAsync(services, ct);
             var groups = services.GetRequiredService<GroupService>();
-            var imports = services.GetRequiredService<ImportService>();
-            var jobs = (CapturingJobClient)services.GetRequiredService<IBackgroundJobClient>();
             var group = await groups.CreateAsync("Benchmark", ct);
+            // A running server has compiled its code paths and queries already: one small import first, not timed.
+            var warmUpPath = Path.Combine(folder, "warm-up.csv");
+            WriteCsv(warmUpPath, 5_000);
+            var warmUp = await groups.CreateAsync("Warm-up", ct);
+            await ImportAsync(services, warmUp.Key, warmUpPath, ct);
 
             ImportView? result = null;
             var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var gcBefore = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalAllocatedBytes());
             var (elapsed, memory) = await Harness.MeasureAsync(async () =>
             {
-                await using var file = File.OpenRead(csvPath);
-                var started = await imports.StartAsync(group.Key, file, new ImportRequest(ImportMode.Upsert, "US", null, null, "recipients.csv"), ct);
-                var importKey = jobs.ImportIds.Single();
-                // What the Hangfire worker does with the queued job.
-                await services.GetRequiredService<CsvImportJob>().RunAsync(importKey, ct);
-                result = await imports.GetAsync(group.Key, importKey, ct);
+                result = await ImportAsync(services, group.Key, csvPath, ct);
             });
             if (result is not { Status: ImportStatus.Completed })
             {
@@ -99,6 +97,21 @@ public sealed class ImportScenario : IScenario
             {
             }
         }
+    }
+
+    /// <summary>Starts an import the way the page and the API do, then runs its job as the Hangfire worker would.</summary>
+    private static async Task<ImportView?> ImportAsync(IServiceProvider services, long groupId, string csvPath, CancellationToken ct)
+    {
+        var imports = services.GetRequiredService<ImportService>();
+        var upload = Stopwatch.StartNew();
+        await using (var file = File.OpenRead(csvPath))
+        {
+            await imports.StartAsync(groupId, file, new ImportRequest(ImportMode.Upsert, "US", null, null, Path.GetFileName(csvPath)), ct);
+        }
+        Console.WriteLine($"{Path.GetFileName(csvPath)}: upload stored and checked in {upload.Elapsed.TotalSeconds:0.00} s");
+        var importKey = ((CapturingJobClient)services.GetRequiredService<IBackgroundJobClient>()).ImportIds[^1];
+        await services.GetRequiredService<CsvImportJob>().RunAsync(importKey, ct);
+        return await imports.GetAsync(groupId, importKey, ct);
     }
 
     private static (int Invalid, int Duplicates) WriteCsv(string path, int rows)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using BulkCampaigns.Recipients;
@@ -195,6 +196,37 @@ public sealed class CsvParsingTests
         Assert.Equal(["name", "phone"], layout.Headers);
         Assert.Equal(2, layout.FirstRows.Count);
         Assert.Equal("phone", layout.DetectedAddressColumn);
+    }
+
+    [Fact]
+    public void Rows_validated_into_one_batch_of_bytes_each_keep_their_own_variables_across_chunks()
+    {
+        var text = new StringBuilder("phone,name,note\n");
+        for (var i = 0; i < 3000; i++)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"+1201555{i:0000},Zoë {i},\"{new string('x', i % 50)} \"\"q\"\"\"\n");
+        }
+        text.Append(CultureInfo.InvariantCulture, $"+12015559999,Big,{new string('é', 70_000)}\n");
+        var bytes = Encoding.UTF8.GetBytes(text.ToString());
+        var layout = CsvLayout.Inspect(bytes.AsSpan(0, Math.Min(bytes.Length, CsvLayout.SampleBytes)), false);
+        using var reader = new RecipientCsvReader(new MemoryStream(bytes), layout.Delimiter);
+        var validator = new RecipientRowValidator(reader.Header, 0, -1, "US");
+        var batch = new ByteSlices();
+        var rows = new List<ValidRecipient>();
+        while (reader.TryRead(out var record))
+        {
+            Assert.Null(validator.Validate(record, out var recipient, batch));
+            rows.Add(recipient);
+        }
+
+        Assert.Equal(3001, rows.Count);
+        for (var i = 0; i < 3000; i++)
+        {
+            var variables = Variables(rows[i]);
+            Assert.Equal($"Zoë {i}", variables["name"]);
+            Assert.Equal($"{new string('x', i % 50)} \"q\"", variables["note"]);
+        }
+        Assert.Equal(new string('é', 70_000), Variables(rows[^1])["note"]);
     }
 
     [Theory]

@@ -343,9 +343,10 @@ public sealed class CsvImportJob(DatabaseConnection database, RecipientOptions o
         var start = Stopwatch.GetTimestamp();
         var valid = new List<ValidRecipient>(batch.Count);
         var rejected = new List<RowRejection>();
+        var bytes = new ByteSlices();
         for (var i = 0; i < batch.Count; i++)
         {
-            var rejection = validator.Validate(batch.Records[i], out var recipient);
+            var rejection = validator.Validate(batch.Records[i], out var recipient, bytes);
             if (rejection is null)
             {
                 valid.Add(recipient);
@@ -364,9 +365,13 @@ public sealed class CsvImportJob(DatabaseConnection database, RecipientOptions o
     {
         long staged = distinct;
         var now = clock.GetUtcNow();
-        // The move sorts the staged rows by address; a bigger cache keeps the sort mostly in memory. The staging
-        // itself only appends, so it ran with a small one (memory growth stays under 150 MB).
-        await ExecuteAsync(stage, null, "PRAGMA cache_size = -32768;", ct);
+        // The move sorts the staged rows by address, in runs as large as the main cache, then merges them. 8 MB
+        // runs sorted faster than 32 MB ones (1.75 s against 2.0 s for the move of 1M rows, measured in sqlite3):
+        // a run that fits the CPU's caches better outweighs the longer merge. The staging only appends.
+        // Sorter threads sort those runs on every core (1.3-1.5 s against 1.85-2.0 s in sqlite3); with 32 MB runs
+        // they had cost 60 MB more memory for no gain.
+        await ExecuteAsync(stage, null, "PRAGMA cache_size = -8192;", ct);
+        await ExecuteAsync(stage, null, $"PRAGMA threads = {Math.Clamp(Environment.ProcessorCount, 1, 4)};", ct);
         await ExecuteAsync(stage, null, "BEGIN IMMEDIATE;", ct);
         var committed = false;
         try
@@ -450,7 +455,7 @@ public sealed class CsvImportJob(DatabaseConnection database, RecipientOptions o
             {
                 await ExecuteAsync(stage, null, "ROLLBACK;", CancellationToken.None);
             }
-            await ExecuteAsync(stage, null, "PRAGMA cache_size = -2000;", CancellationToken.None);
+            await ExecuteAsync(stage, null, "PRAGMA cache_size = -2000; PRAGMA threads = 0;", CancellationToken.None);
         }
     }
 
@@ -586,10 +591,22 @@ internal sealed class StagingInsert : IDisposable
     private static void Bind(sqlite3_stmt statement, int offset, in ValidRecipient row)
     {
         raw.sqlite3_bind_int64(statement, offset + 1, row.Key);
-        // UTF-16 straight to SQLite, which converts in C: the string overload made a UTF-8 byte[] per value.
-        raw.sqlite3_bind_text16(statement, offset + 2, row.Channel.AsSpan());
-        raw.sqlite3_bind_text16(statement, offset + 3, row.VariablesJson.AsSpan());
+        // UTF-8, as the database stores text: bound as UTF-16, SQLite converted every value on this one thread.
+        raw.sqlite3_bind_text(statement, offset + 2, ChannelBytes(row.Channel));
+        raw.sqlite3_bind_text(statement, offset + 3, row.Json.Span);
     }
+
+    private static readonly byte[] Phone = "PHONE"u8.ToArray();
+    private static readonly byte[] Rcs = "RCS"u8.ToArray();
+    private static readonly byte[] WhatsApp = "WHATSAPP"u8.ToArray();
+
+    private static ReadOnlySpan<byte> ChannelBytes(string channel) => channel switch
+    {
+        "PHONE" => Phone,
+        "RCS" => Rcs,
+        "WHATSAPP" => WhatsApp,
+        _ => Encoding.UTF8.GetBytes(channel),
+    };
 
     private void Step(sqlite3_stmt statement)
     {

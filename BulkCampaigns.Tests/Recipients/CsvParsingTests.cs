@@ -199,6 +199,24 @@ public sealed class CsvParsingTests
     }
 
     [Fact]
+    public void Values_with_quotes_backslashes_control_characters_and_emoji_are_stored_as_JSON_that_reads_back_the_same()
+    {
+        string[] values = ["say \"hi\"", "C:\\path\\", "bell\u0007 and\ttab", "👩‍💻 Zoë", "", "plain"];
+        var text = new StringBuilder("phone,a,b,c,d,e,f\n+12015550100");
+        foreach (var value in values)
+        {
+            text.Append(",\"").Append(value.Replace("\"", "\"\"", StringComparison.Ordinal)).Append('"');
+        }
+        var parsed = Parse(text.Append('\n').ToString());
+
+        var recipient = Assert.Single(parsed.Accepted).Recipient;
+        var variables = Variables(recipient);
+        Assert.Equal(values, new[] { "a", "b", "c", "d", "e", "f" }.Select(k => variables[k]));
+        Assert.Equal(recipient.Json.ToArray(), Encoding.UTF8.GetBytes(recipient.VariablesJson));
+        Assert.Contains("👩‍💻 Zoë", recipient.VariablesJson, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Rows_validated_into_one_batch_of_bytes_each_keep_their_own_variables_across_chunks()
     {
         var text = new StringBuilder("phone,name,note\n");

@@ -25,27 +25,28 @@ public readonly record struct ValidRecipient(long Key, string Channel, ReadOnlyM
 /// Hands out slices of large byte arrays for many small values (the rows of one validated batch): one allocation
 /// per 64 KiB instead of one per row. A full array is left to the slices already taken from it.
 /// </summary>
-public sealed class ByteSlices
+public sealed class ByteSlices(int chunkSize = 64 * 1024)
 {
-    private const int ChunkSize = 64 * 1024;
     private byte[] _chunk = [];
     private int _used;
 
-    /// <summary>Encodes <paramref name="text"/> as UTF-8 into the next slice.</summary>
-    public ReadOnlyMemory<byte> Add(StringBuilder text)
+    /// <summary>Room for a value of at most <paramref name="most"/> bytes; <see cref="Take"/> then keeps what was written.</summary>
+    public Span<byte> Reserve(int most)
     {
-        var most = Encoding.UTF8.GetMaxByteCount(text.Length);
         if (_chunk.Length - _used < most)
         {
-            _chunk = new byte[Math.Max(ChunkSize, most)];
+            _chunk = new byte[Math.Max(chunkSize, most)];
             _used = 0;
         }
-        var start = _used;
-        foreach (var part in text.GetChunks())
-        {
-            _used += Encoding.UTF8.GetBytes(part.Span, _chunk.AsSpan(_used));
-        }
-        return _chunk.AsMemory(start, _used - start);
+        return _chunk.AsSpan(_used, most);
+    }
+
+    /// <summary>Keeps the first <paramref name="length"/> bytes written into the last <see cref="Reserve"/>.</summary>
+    public ReadOnlyMemory<byte> Take(int length)
+    {
+        var slice = _chunk.AsMemory(_used, length);
+        _used += length;
+        return slice;
     }
 }
 
@@ -121,6 +122,8 @@ public sealed class RecipientRowValidator
     private readonly int _channel;
     private readonly string _region;
     private readonly (int Index, JsonEncodedText Name)[] _variables;
+    // The JSON of a row in UTF-8 around its values: {"name":" before the first, ","name":" before the others, "} after.
+    private readonly byte[][] _prefixes;
 
     public RecipientRowValidator(string[] headers, int addressIndex, int channelIndex, string region)
     {
@@ -130,6 +133,7 @@ public sealed class RecipientRowValidator
         _region = region;
         _variables = headers.Select((h, i) => (i, JsonEncodedText.Encode(h, JavaScriptEncoder.UnsafeRelaxedJsonEscaping)))
             .Where(v => v.i != addressIndex && v.i != channelIndex).ToArray();
+        _prefixes = _variables.Select((v, i) => Encoding.UTF8.GetBytes((i == 0 ? "{\"" : "\",\"") + v.Name.Value + "\":\"")).ToArray();
     }
 
     /// <summary>The header names that become variables, in file order.</summary>
@@ -222,45 +226,66 @@ public sealed class RecipientRowValidator
                 return new RowRejection(record.Row, record.Line, _headers[_channel], value, "not a channel: use PHONE (SMS/MMS), RCS or WHATSAPP");
             }
         }
-        // One builder per validating thread, reused row after row: a new one per row was a third of the bytes allocated by an import.
-        var json = (t_json ??= new StringBuilder(256)).Clear().Append('{');
-        for (var i = 0; i < _variables.Length; i++)
-        {
-            var (index, name) = _variables[i];
-            json.Append(i == 0 ? "\"" : ",\"").Append(name.Value).Append("\":\"");
-            AppendJsonText(json, fields[index]);
-            json.Append('"');
-        }
-        json.Append('}');
-        recipient = new ValidRecipient(long.Parse(e164.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture), channel, bytes?.Add(json) ?? Encoding.UTF8.GetBytes(json.ToString()));
-        if (json.Capacity > 64 * 1024)
-        {
-            t_json = null; // a huge row's buffer is not kept for good
-        }
+        var key = long.Parse(e164.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture);
+        recipient = new ValidRecipient(key, channel, WriteJson(fields, bytes ?? new ByteSlices(0)));
         return null;
     }
 
-    [ThreadStatic]
-    private static StringBuilder? t_json;
+    /// <summary>
+    /// Writes the row's variables as a JSON object in UTF-8, straight from the fields (no string in between).
+    /// Values are kept as they are, non-ASCII included, so the stored JSON keeps names readable; the few that need
+    /// escaping (quotes, backslashes, control characters, lone surrogates) go through the JSON encoder.
+    /// </summary>
+    private ReadOnlyMemory<byte> WriteJson(string[] fields, ByteSlices bytes)
+    {
+        if (_variables.Length == 0)
+        {
+            "{}"u8.CopyTo(bytes.Reserve(2));
+            return bytes.Take(2);
+        }
+        var most = 2;
+        byte[]?[]? escaped = null;
+        for (var i = 0; i < _variables.Length; i++)
+        {
+            var value = fields[_variables[i].Index];
+            most += _prefixes[i].Length;
+            if (NeedsJsonEscaping(value))
+            {
+                escaped ??= new byte[_variables.Length][];
+                escaped[i] = JsonEncodedText.Encode(value, JavaScriptEncoder.UnsafeRelaxedJsonEscaping).EncodedUtf8Bytes.ToArray();
+                most += escaped[i]!.Length;
+            }
+            else
+            {
+                most += value.Length * 3;
+            }
+        }
+        var target = bytes.Reserve(most);
+        var length = 0;
+        for (var i = 0; i < _variables.Length; i++)
+        {
+            _prefixes[i].CopyTo(target[length..]);
+            length += _prefixes[i].Length;
+            if (escaped?[i] is { } text)
+            {
+                text.CopyTo(target[length..]);
+                length += text.Length;
+            }
+            else
+            {
+                length += Encoding.UTF8.GetBytes(fields[_variables[i].Index], target[length..]);
+            }
+        }
+        "\"}"u8.CopyTo(target[length..]);
+        return bytes.Take(length + 2);
+    }
 
     private static readonly SearchValues<char> NeedsEscaping = SearchValues.Create(
         "\"\\\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u0009\u000A\u000B\u000C\u000D\u000E\u000F\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F");
 
-    /// <summary>
-    /// Writes a JSON string body. Most values need no escaping and are copied as they are (non-ASCII
-    /// included, so the stored JSON keeps names readable); the rest go through the JSON encoder.
-    /// </summary>
-    private static void AppendJsonText(StringBuilder json, string value)
-    {
-        if (value.AsSpan().IndexOfAny(NeedsEscaping) < 0 && !HasLoneSurrogate(value))
-        {
-            json.Append(value);
-        }
-        else
-        {
-            json.Append(JsonEncodedText.Encode(value, JavaScriptEncoder.UnsafeRelaxedJsonEscaping).Value);
-        }
-    }
+    private static bool NeedsJsonEscaping(string value) =>
+        value.AsSpan().IndexOfAny(NeedsEscaping) >= 0
+        || (value.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF') >= 0 && HasLoneSurrogate(value));
 
     private static bool HasLoneSurrogate(string value)
     {

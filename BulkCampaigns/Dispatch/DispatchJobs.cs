@@ -121,6 +121,10 @@ public sealed class DispatchJobs(
                     var current = await LoadAsync(connection, operationId, ct);
                     if (current is null || current.Status != OperationStatus.Processing)
                     {
+                        if (current is null or { Status: OperationStatus.Canceled })
+                        {
+                            pacer.Forget(operationId);
+                        }
                         break;
                     }
                     mps = current.Mps;
@@ -573,6 +577,7 @@ public sealed class DispatchJobs(
         if (completed)
         {
             failures.Reset(operationId);
+            pacer.Forget(operationId);
             log.LogInformation("Operation {OperationId} completed", operationId);
         }
     }

@@ -37,6 +37,11 @@ public sealed class SenderPacer
         return await WaitTurnAsync(senderId, senderMps, segments, ct);
     }
 
+    /// <summary>Drops the pace kept for an operation that has ended (a bucket per operation would otherwise stay for good).</summary>
+    public void Forget(long operationId) => _operations.TryRemove(operationId, out _);
+
+    internal bool IsPacing(long operationId) => _operations.ContainsKey(operationId);
+
     /// <summary>The rate an operation is sent at: its own limit, capped by its sender's.</summary>
     public static int EffectiveMps(int senderMps, int? operationMps) => operationMps is { } own ? Math.Clamp(own, 1, Math.Max(1, senderMps)) : senderMps;
 

@@ -87,6 +87,17 @@ public sealed class QuietHoursTests
     }
 
     [Fact]
+    public void A_country_whose_listed_zones_all_keep_the_same_clock_counts_as_one_zone()
+    {
+        // libphonenumber lists London, Guernsey, Jersey and the Isle of Man for +44: one clock.
+        var uk = RecipientTimeZones.CountryZone("+447911123456");
+        Assert.NotNull(uk);
+        Assert.Equal(TimeSpan.FromHours(1), uk.GetUtcOffset(new DateTimeOffset(2027, 7, 1, 12, 0, 0, TimeSpan.Zero)));
+        Assert.Equal(TimeSpan.Zero, uk.GetUtcOffset(new DateTimeOffset(2027, 1, 1, 12, 0, 0, TimeSpan.Zero)));
+        Assert.Same(uk, RecipientTimeZones.For("+447911123456", Tokyo));
+    }
+
+    [Fact]
     public void A_number_of_a_country_with_several_time_zones_falls_back_to_the_campaign_zone()
     {
         Assert.Null(RecipientTimeZones.CountryZone("+12025550123")); // NANP spans many zones

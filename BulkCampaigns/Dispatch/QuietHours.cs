@@ -114,8 +114,40 @@ public static class RecipientTimeZones
         // A national number of 0 matches no area prefix, so the mapper answers with the zones listed for the whole
         // calling code (the country level).
         var number = new PhoneNumber.Builder().SetCountryCode(callingCode).SetNationalNumber(0).Build();
-        var zones = Mapper.GetTimeZonesForGeographicalNumber(number);
-        return zones.Count == 1 && zones[0] != Mapper.GetUnknownTimeZone() && TimeZoneInfo.TryFindSystemTimeZoneById(zones[0], out var zone) ? zone : null;
+        // Zones that keep the same clock count as one: +44 lists London, Guernsey, Jersey and the Isle of Man.
+        var zones = new List<TimeZoneInfo>();
+        foreach (var id in Mapper.GetTimeZonesForGeographicalNumber(number))
+        {
+            if (id == Mapper.GetUnknownTimeZone() || !TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone))
+            {
+                return null;
+            }
+            zones.Add(zone);
+        }
+        return zones.Count > 0 && zones.All(z => SameClockAhead(z, zones[0])) ? zones[0] : null;
+    }
+
+    /// <summary>
+    /// True when two zones show the same time every hour of the next two years (their rules may differ in the past:
+    /// Jersey's local mean time of the 1800s is not London's, so <see cref="TimeZoneInfo.HasSameRules"/> says no).
+    /// </summary>
+    private static bool SameClockAhead(TimeZoneInfo a, TimeZoneInfo b)
+    {
+        if (ReferenceEquals(a, b))
+        {
+            return true;
+        }
+        var start = DateTimeOffset.UtcNow;
+        start = new DateTimeOffset(start.Year, start.Month, start.Day, start.Hour, 0, 0, TimeSpan.Zero);
+        for (var hour = 0; hour < 2 * 366 * 24; hour++)
+        {
+            var instant = start.AddHours(hour);
+            if (a.GetUtcOffset(instant) != b.GetUtcOffset(instant))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private sealed record ZoneSlot(TimeZoneInfo? Zone);

@@ -22,6 +22,21 @@ public sealed class WizardRulesTests(AppFactory app) : IClassFixture<AppFactory>
     }
 
     [Fact]
+    public void The_estimated_end_counts_quiet_hours_in_the_campaign_zone_and_starts_at_the_send_time()
+    {
+        var now = new DateTimeOffset(2026, 7, 1, 10, 0, 0, TimeSpan.Zero);
+        var paris = new DraftData { TimeZoneId = "Europe/Paris", SendAtLocal = new DateTime(2026, 7, 1, 20, 0, 0) };
+
+        // 20:00 Paris is 18:00 UTC; two hours of sending without quiet hours end at 20:00 UTC.
+        Assert.Equal(new DateTimeOffset(2026, 7, 1, 20, 0, 0, TimeSpan.Zero), paris.EstimatedEnd(TimeSpan.FromHours(2), now));
+        // Quiet from 21:00 Paris: one hour tonight, the other from 08:00 Paris (06:00 UTC).
+        var quiet = paris with { QuietHours = true, QuietStart = new(21, 0, 0), QuietEnd = new(8, 0, 0) };
+        Assert.Equal(new DateTimeOffset(2026, 7, 2, 7, 0, 0, TimeSpan.Zero), quiet.EstimatedEnd(TimeSpan.FromHours(2), now));
+        // Sent now when no time is set.
+        Assert.Equal(now.AddMinutes(5), new DraftData().EstimatedEnd(TimeSpan.FromMinutes(5), now));
+    }
+
+    [Fact]
     public async Task A_send_time_in_the_past_is_a_schedule_problem()
     {
         var draft = new DraftData { SendAtLocal = new DateTime(2020, 1, 1, 9, 0, 0), TimeZoneId = "Europe/Paris" };

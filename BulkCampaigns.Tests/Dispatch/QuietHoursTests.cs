@@ -87,6 +87,17 @@ public sealed class QuietHoursTests
     }
 
     [Fact]
+    public void Sending_time_that_runs_into_quiet_hours_finishes_after_the_window()
+    {
+        // 20:00 London in summer (19:00 UTC), three hours of sending, quiet 21:00-08:00: one hour tonight, two tomorrow.
+        var start = new DateTimeOffset(2026, 7, 1, 19, 0, 0, TimeSpan.Zero);
+        Assert.Equal(new DateTimeOffset(2026, 7, 2, 9, 0, 0, TimeSpan.Zero), Window("21:00", "08:00").FinishAfter(start, TimeSpan.FromHours(3), London));
+        // Inside the window the clock starts at its end; outside it nothing is added.
+        Assert.Equal(new DateTimeOffset(2026, 7, 2, 7, 30, 0, TimeSpan.Zero), Window("21:00", "08:00").FinishAfter(start.AddHours(3), TimeSpan.FromMinutes(30), London));
+        Assert.Equal(start.AddMinutes(45), Window("21:00", "08:00").FinishAfter(start, TimeSpan.FromMinutes(45), London));
+    }
+
+    [Fact]
     public void A_country_whose_listed_zones_all_keep_the_same_clock_counts_as_one_zone()
     {
         // libphonenumber lists London, Guernsey, Jersey and the Isle of Man for +44: one clock.

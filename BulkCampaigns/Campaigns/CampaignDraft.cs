@@ -39,6 +39,22 @@ public sealed record DraftData
 
     private static string Hhmm(TimeSpan time) => TimeOnly.FromTimeSpan(time).ToString(Dispatch.QuietHours.TimeFormat, System.Globalization.CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// When a campaign that needs <paramref name="sending"/> of sending time ends, starting at its send time (or
+    /// <paramref name="now"/>). Quiet hours are counted in the campaign's zone: recipients elsewhere may end a little
+    /// earlier or later.
+    /// </summary>
+    public DateTimeOffset EstimatedEnd(TimeSpan sending, DateTimeOffset now)
+    {
+        var start = SendAtUtc() is { } at && at > now ? at : now;
+        if (!QuietHours || QuietStart == QuietEnd)
+        {
+            return start + sending;
+        }
+        var window = new Dispatch.QuietHours(TimeOnly.FromTimeSpan(QuietStart), TimeOnly.FromTimeSpan(QuietEnd), TimeZoneId);
+        return window.FinishAfter(start, sending, Dispatch.QuietHours.FindIanaZone(TimeZoneId) ?? TimeZoneInfo.Utc);
+    }
+
     /// <summary>The send time in UTC, or null for now; null too when the local time does not exist in that zone.</summary>
     public DateTimeOffset? SendAtUtc()
     {

@@ -44,6 +44,28 @@ public sealed record QuietHours(TimeOnly Start, TimeOnly End, string TimeZoneId)
         return utc > instant ? utc : instant;
     }
 
+    /// <summary>
+    /// When <paramref name="sending"/> of sending time that starts at <paramref name="start"/> ends, counting only the
+    /// time outside the window in <paramref name="zone"/> (walked a minute at a time, which is plenty for an estimate).
+    /// </summary>
+    public DateTimeOffset FinishAfter(DateTimeOffset start, TimeSpan sending, TimeZoneInfo zone)
+    {
+        var at = NextAllowed(start, zone);
+        var left = sending;
+        while (left > TimeSpan.Zero)
+        {
+            if (IsQuiet(at, zone))
+            {
+                at = NextAllowed(at, zone);
+                continue;
+            }
+            var step = left < TimeSpan.FromMinutes(1) ? left : TimeSpan.FromMinutes(1);
+            at += step;
+            left -= step;
+        }
+        return at;
+    }
+
     /// <summary>Reads "HH:mm" (24-hour).</summary>
     public static bool TryParseTime(string? text, out TimeOnly time) =>
         TimeOnly.TryParseExact(text, TimeFormat, CultureInfo.InvariantCulture, DateTimeStyles.None, out time);

@@ -26,7 +26,6 @@ namespace BulkCampaigns.Recipients;
 public sealed class CsvImportJob(DatabaseConnection database, RecipientOptions options, TimeProvider clock, ILogger<CsvImportJob> logger)
 {
     private const int BatchSize = 2048;
-    private const int RowsPerInsert = 1;
     private static readonly TimeSpan ProgressEvery = TimeSpan.FromMilliseconds(400);
     // Keyed by database too: import IDs are per database, and tests host several apps in one process.
     private static readonly ConcurrentDictionary<(string Database, long Id), byte> Running = new();
@@ -532,15 +531,8 @@ public sealed class CsvImportJob(DatabaseConnection database, RecipientOptions o
         await using var command = Command(connection, tx, sql);
         await command.ExecuteNonQueryAsync(ct);
     }
-
-    private static async Task<long> ScalarAsync(SqliteConnection connection, SqliteTransaction? tx, string sql, CancellationToken ct)
-    {
-        await using var command = Command(connection, tx, sql);
-        return Convert.ToInt64(await command.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture);
-    }
 }
 
-/// <summary>A statement prepared once on the staging connection and stepped per row with SQLite's own API.</summary>
 /// <summary>
 /// Appends rows to the staging table through SQLite's own API, <see cref="RowsPerStep"/> rows a statement
 /// (positional parameters, so no name lookups): each step and reset costs more than binding a row.

@@ -197,14 +197,5 @@ public sealed class PaceTests : IClassFixture<ExactSimulatorApp>, IDisposable
             var inWindow = times.Skip(i).TakeWhile(t => t < times[i].AddSeconds(1)).Count();
             Assert.True(inWindow <= mps + 1, $"{inWindow} sends within one second from {times[i]:O}");
         }
-        // Its own pace is dropped once it has ended (dropped right after the commit that completes it).
-        PublicId.TryDecode(PublicId.Operation, id, out var key);
-        var pacer = _app.Services.GetRequiredService<BulkCampaigns.Dispatch.SenderPacer>();
-        var until = DateTime.UtcNow.AddSeconds(5);
-        while (pacer.IsPacing(key) && DateTime.UtcNow < until)
-        {
-            await Task.Delay(20);
-        }
-        Assert.False(pacer.IsPacing(key));
     }
 }

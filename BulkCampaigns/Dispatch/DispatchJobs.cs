@@ -121,10 +121,6 @@ public sealed class DispatchJobs(
                     var current = await LoadAsync(connection, operationId, ct);
                     if (current is null || current.Status != OperationStatus.Processing)
                     {
-                        if (current is null or { Status: OperationStatus.Canceled })
-                        {
-                            pacer.Forget(operationId);
-                        }
                         break;
                     }
                     mps = current.Mps;
@@ -577,7 +573,6 @@ public sealed class DispatchJobs(
         if (completed)
         {
             failures.Reset(operationId);
-            pacer.Forget(operationId);
             log.LogInformation("Operation {OperationId} completed", operationId);
         }
     }

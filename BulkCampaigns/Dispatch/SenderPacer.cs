@@ -10,12 +10,13 @@ namespace BulkCampaigns.Dispatch;
 /// woken late never lets the next one catch up into a burst, and idle time is not saved up.
 /// </summary>
 /// <remarks>Process-wide: several worker nodes would need this state shared (e.g. in the database or Redis).</remarks>
-public sealed class SenderPacer
+public sealed class SenderPacer(TimeSpan? idleOperationDropped = null)
 {
     private static readonly long LatenessAbsorbed = Stopwatch.Frequency / 50; // 20 ms
     private static readonly TimeSpan EarlyAllowed = TimeSpan.FromMilliseconds(2);
     private readonly ConcurrentDictionary<long, Bucket> _buckets = new();
     private readonly ConcurrentDictionary<long, Bucket> _operations = new();
+    private readonly long _idleTicks = (long)((idleOperationDropped ?? TimeSpan.FromMinutes(5)).TotalSeconds * Stopwatch.Frequency);
 
     /// <summary>Chunk size that keeps each burst within 1/20 s of the rate.</summary>
     public static int ChunkSize(int mps, int maxChunk) => Math.Clamp(mps / 20, 1, Math.Max(1, maxChunk));
@@ -30,17 +31,31 @@ public sealed class SenderPacer
     public async Task<bool> WaitTurnAsync(long senderId, int senderMps, long operationId, int? operationMps, int segments, CancellationToken ct)
     {
         if (operationMps is { } own && own < senderMps &&
-            !await WaitTurnAsync(_operations.GetOrAdd(operationId, _ => new Bucket()), own, segments, ct))
+            !await WaitTurnAsync(_operations.GetOrAdd(operationId, NewOperationBucket), own, segments, ct))
         {
             return false;
         }
         return await WaitTurnAsync(senderId, senderMps, segments, ct);
     }
 
-    /// <summary>Drops the pace kept for an operation that has ended (a bucket per operation would otherwise stay for good).</summary>
-    public void Forget(long operationId) => _operations.TryRemove(operationId, out _);
-
     internal bool IsPacing(long operationId) => _operations.ContainsKey(operationId);
+
+    /// <summary>
+    /// A new operation's bucket; the buckets of operations that have not sent for a while (ended, or paused) are dropped
+    /// then, so they do not pile up for the life of the process. One that sends again simply starts a new bucket.
+    /// </summary>
+    private Bucket NewOperationBucket(long operationId)
+    {
+        var idleSince = Stopwatch.GetTimestamp() - _idleTicks;
+        foreach (var (id, bucket) in _operations)
+        {
+            if (bucket.NextFree < idleSince && bucket.Turn.CurrentCount == 1)
+            {
+                _operations.TryRemove(id, out _);
+            }
+        }
+        return new Bucket();
+    }
 
     /// <summary>The rate an operation is sent at: its own limit, capped by its sender's.</summary>
     public static int EffectiveMps(int senderMps, int? operationMps) => operationMps is { } own ? Math.Clamp(own, 1, Math.Max(1, senderMps)) : senderMps;
@@ -91,6 +106,6 @@ public sealed class SenderPacer
     {
         public SemaphoreSlim Turn { get; } = new(1, 1);
         public double Rate { get; set; } = 1;
-        public long NextFree { get; set; }
+        public long NextFree { get; set; } = Stopwatch.GetTimestamp();
     }
 }

@@ -20,7 +20,7 @@ var settingsRoot = builder.AddRepositorySettings();
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddAppData(builder.Configuration, settingsRoot);
-builder.Services.AddAppAuth();
+builder.Services.AddAppAuth(builder.Configuration);
 builder.Services.AddAppJobs(builder.Configuration);
 builder.Services.AddLive();
 builder.Services.AddApiPlumbing(builder.Configuration);
@@ -39,9 +39,12 @@ var app = builder.Build();
 await DataSetup.MigrateAsync(app.Services);
 await Bootstrap.RunAsync(app.Services, app.Configuration, app.Logger);
 
+app.UseSecurityHeaders();
 if (!app.Environment.IsDevelopment())
 {
     app.UseExceptionHandler("/Error", createScopeForErrors: true);
+    // Only https answers carry it (and never for localhost): browsers then refuse plain http to this host.
+    app.UseHsts();
 }
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
 app.UseApiErrors();

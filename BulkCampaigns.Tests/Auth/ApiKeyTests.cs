@@ -10,6 +10,8 @@ public sealed class ApiKeyTests(AppFactory app) : IClassFixture<AppFactory>
 {
     private ApiKeyService Keys => app.Services.GetRequiredService<ApiKeyService>();
 
+    private static readonly System.Security.Claims.ClaimsPrincipal Admin = ApiKeyRoleTests.Person("admin-id", Roles.Admin);
+
     [Fact]
     public async Task A_new_key_works_at_once_and_its_secret_is_stored_only_as_a_hash()
     {
@@ -20,7 +22,7 @@ public sealed class ApiKeyTests(AppFactory app) : IClassFixture<AppFactory>
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode); // authenticated: past the 401
         var stored = await File.ReadAllBytesAsync(app.DatabasePath);
         Assert.DoesNotContain(created.Secret, System.Text.Encoding.UTF8.GetString(stored), StringComparison.Ordinal);
-        Assert.Contains(await Keys.ListAsync(), k => k.Sid == created.Sid && k.Role == Roles.Marketer && k.LastUsedAt is not null);
+        Assert.Contains(await Keys.ListAsync(Admin), k => k.Sid == created.Sid && k.Role == Roles.Marketer && k.LastUsedAt is not null);
     }
 
     [Fact]
@@ -30,7 +32,7 @@ public sealed class ApiKeyTests(AppFactory app) : IClassFixture<AppFactory>
         var client = app.CreateApiClient(created.Sid, created.Secret);
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/v1/NoSuchThing")).StatusCode);
 
-        await Keys.RevokeAsync(created.Sid);
+        await Keys.RevokeAsync(Admin, created.Sid);
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/v1/NoSuchThing")).StatusCode);
     }
@@ -56,7 +58,7 @@ public sealed class ApiKeyTests(AppFactory app) : IClassFixture<AppFactory>
         var again = await Keys.EnsureAsync(AppFactory.ApiKeySid, AppFactory.ApiKeySecret, "Bootstrap key", Roles.Admin);
 
         Assert.False(again);
-        Assert.Single(await Keys.ListAsync(), k => k.Sid == AppFactory.ApiKeySid);
+        Assert.Single(await Keys.ListAsync(Admin), k => k.Sid == AppFactory.ApiKeySid);
     }
 
     [Theory]

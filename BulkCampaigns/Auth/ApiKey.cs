@@ -11,6 +11,9 @@ public sealed class ApiKey
     public required string Name { get; set; }
     public required string Role { get; set; }
     public required string SecretHash { get; set; }
+
+    /// <summary>The user who made the key; null for keys made by the operator (the bootstrap key), which are the admins'.</summary>
+    public string? OwnerId { get; set; }
     public DateTimeOffset CreatedAt { get; set; } = DateTimeOffset.UtcNow;
     public DateTimeOffset? LastUsedAt { get; set; }
     public DateTimeOffset? RevokedAt { get; set; }
@@ -25,5 +28,7 @@ internal sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKey>
         builder.Property(k => k.Sid).HasMaxLength(64);
         builder.Property(k => k.Name).HasMaxLength(200);
         builder.Property(k => k.Role).HasMaxLength(32);
+        builder.Property(k => k.OwnerId).HasMaxLength(450);
+        builder.HasIndex(k => k.OwnerId);
     }
 }

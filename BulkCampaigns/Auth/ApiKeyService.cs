@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using BulkCampaigns.Data;
@@ -6,21 +7,58 @@ using Microsoft.EntityFrameworkCore;
 
 namespace BulkCampaigns.Auth;
 
-public sealed record ApiKeyView(string Sid, string Name, string Role, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt, DateTimeOffset? RevokedAt);
+public sealed record ApiKeyView(string Sid, string Name, string Role, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt, DateTimeOffset? RevokedAt, string? OwnerEmail = null);
 
 /// <summary>The secret is shown once, at creation.</summary>
 public sealed record CreatedApiKey(string Sid, string Secret, string Name, string Role);
 
+public enum RevokeOutcome
+{
+    Revoked,
+    NotFound,
+    Forbidden,
+}
+
 /// <summary>Creates, lists, revokes and checks API keys. Secrets are stored as salted PBKDF2 hashes.</summary>
+/// <remarks>
+/// Who may do what is decided here, not only in the page: an Admin sees and manages every key; a Marketer sees and
+/// manages only the keys they made, and never makes one above their own role (so a Marketer cannot cut an Admin's
+/// automations, nor give themselves Admin through the API); a Viewer sees no keys.
+/// </remarks>
 public sealed class ApiKeyService(IDbContextFactory<AppDbContext> dbFactory, TimeProvider clock)
 {
     private const int Iterations = 10_000;
 
-    public async Task<CreatedApiKey> CreateAsync(string name, string role, CancellationToken ct = default)
+    /// <summary>Verified for unknown or revoked SIDs, so they take as long as a wrong secret for a real key.</summary>
+    private static readonly Lazy<string> DummyHash = new(() => Hash(Convert.ToBase64String(RandomNumberGenerator.GetBytes(24))));
+
+    /// <summary>The roles of keys <paramref name="user"/> may make: up to their own.</summary>
+    public static IReadOnlyList<string> RolesGrantableBy(ClaimsPrincipal user) =>
+        user.IsInRole(Roles.Admin) ? Roles.All
+        : user.IsInRole(Roles.Marketer) ? [Roles.Marketer, Roles.Viewer]
+        : [];
+
+    /// <summary>Makes a key owned by <paramref name="owner"/>, if their role allows that key's role.</summary>
+    /// <exception cref="UnauthorizedAccessException">The user may not make a key of that role.</exception>
+    public async Task<CreatedApiKey> CreateAsync(ClaimsPrincipal owner, string name, string role, CancellationToken ct = default)
+    {
+        if (!RolesGrantableBy(owner).Contains(role))
+        {
+            throw new UnauthorizedAccessException(owner.IsInRole(Roles.Viewer) || RolesGrantableBy(owner).Count == 0
+                ? "A Viewer cannot make API keys; ask an admin."
+                : $"You cannot make a key with the {role} role: only up to your own role.");
+        }
+        return await CreateKeyAsync(name, role, UserId(owner), ct);
+    }
+
+    /// <summary>Makes a key with no owner (the operator's, managed by admins). For start-up and maintenance code, not for pages.</summary>
+    public Task<CreatedApiKey> CreateAsync(string name, string role, CancellationToken ct = default) => CreateKeyAsync(name, role, null, ct);
+
+    private async Task<CreatedApiKey> CreateKeyAsync(string name, string role, string? ownerId, CancellationToken ct)
     {
         var sid = "SK" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         var secret = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');
-        await AddAsync(sid, secret, name, role, ct);
+        await AddAsync(sid, secret, name, role, ownerId, ct);
         return new CreatedApiKey(sid, secret, name, role);
     }
 
@@ -32,44 +70,72 @@ public sealed class ApiKeyService(IDbContextFactory<AppDbContext> dbFactory, Tim
         {
             return false;
         }
-        await AddAsync(sid, secret, name, role, ct);
+        await AddAsync(sid, secret, name, role, null, ct);
         return true;
     }
 
-    private async Task AddAsync(string sid, string secret, string name, string role, CancellationToken ct)
+    private async Task AddAsync(string sid, string secret, string name, string role, string? ownerId, CancellationToken ct)
     {
         if (!Roles.All.Contains(role))
         {
             throw new ArgumentException($"Unknown role '{role}'.", nameof(role));
         }
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        db.Add(new ApiKey { Sid = sid, Name = name.Trim(), Role = role, SecretHash = Hash(secret), CreatedAt = clock.GetUtcNow() });
+        db.Add(new ApiKey { Sid = sid, Name = name.Trim(), Role = role, SecretHash = Hash(secret), OwnerId = ownerId, CreatedAt = clock.GetUtcNow() });
         await db.SaveChangesAsync(ct);
     }
 
-    public async Task<IReadOnlyList<ApiKeyView>> ListAsync(CancellationToken ct = default)
+    /// <summary>The keys <paramref name="user"/> may see: all for an Admin, their own for a Marketer, none for a Viewer.</summary>
+    public async Task<IReadOnlyList<ApiKeyView>> ListAsync(ClaimsPrincipal user, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var keys = await db.Set<ApiKey>().AsNoTracking()
-            .OrderByDescending(k => k.Id)
-            .Select(k => new ApiKeyView(k.Sid, k.Name, k.Role, k.CreatedAt, k.LastUsedAt, k.RevokedAt))
+        var keys = Visible(db, user);
+        return await (
+                from k in keys
+                join u in db.Users on k.OwnerId equals u.Id into owners
+                from owner in owners.DefaultIfEmpty()
+                orderby k.Id descending
+                select new ApiKeyView(k.Sid, k.Name, k.Role, k.CreatedAt, k.LastUsedAt, k.RevokedAt, owner == null ? null : owner.Email))
             .ToListAsync(ct);
-        return keys;
     }
 
-    public async Task<bool> RevokeAsync(string sid, CancellationToken ct = default)
+    /// <summary>Revokes a key <paramref name="user"/> may manage. Someone else's key answers Forbidden and stays as it is.</summary>
+    public async Task<RevokeOutcome> RevokeAsync(ClaimsPrincipal user, string sid, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
+        if (!await db.Set<ApiKey>().AnyAsync(k => k.Sid == sid && k.RevokedAt == null, ct))
+        {
+            return RevokeOutcome.NotFound;
+        }
+        if (!user.IsInRole(Roles.Admin) && !user.IsInRole(Roles.Marketer))
+        {
+            return RevokeOutcome.Forbidden;
+        }
         var now = clock.GetUtcNow();
+        var revoked = await Visible(db, user).Where(k => k.Sid == sid && k.RevokedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, now), ct);
         _verified.TryRemove(sid, out _);
-        return await db.Set<ApiKey>().Where(k => k.Sid == sid && k.RevokedAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, now), ct) > 0;
+        return revoked > 0 ? RevokeOutcome.Revoked : RevokeOutcome.Forbidden;
     }
+
+    private static IQueryable<ApiKey> Visible(AppDbContext db, ClaimsPrincipal user)
+    {
+        var keys = db.Set<ApiKey>().AsNoTracking();
+        if (user.IsInRole(Roles.Admin))
+        {
+            return keys;
+        }
+        var me = UserId(user);
+        return user.IsInRole(Roles.Marketer) && me is not null ? keys.Where(k => k.OwnerId == me) : keys.Where(_ => false);
+    }
+
+    private static string? UserId(ClaimsPrincipal user) => user.FindFirstValue(ClaimTypes.NameIdentifier);
 
     /// <summary>Returns the key's name and role when the SID exists, is not revoked and the secret matches.</summary>
     /// <remarks>
     /// PBKDF2 is slow on purpose, so a key that was just verified is remembered for a short while
-    /// (by a fast hash of its secret); revoking a key forgets it at once.
+    /// (by a fast hash of its secret); revoking a key forgets it at once. An unknown SID costs one verification
+    /// too (against a dummy hash), so timing does not tell which SIDs exist.
     /// </remarks>
     public async Task<ApiKeyView?> ValidateAsync(string sid, string secret, CancellationToken ct = default)
     {
@@ -81,7 +147,8 @@ public sealed class ApiKeyService(IDbContextFactory<AppDbContext> dbFactory, Tim
         }
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var key = await db.Set<ApiKey>().AsNoTracking().FirstOrDefaultAsync(k => k.Sid == sid && k.RevokedAt == null, ct);
-        if (key is null || !Verify(secret, key.SecretHash))
+        Interlocked.Increment(ref _verifications);
+        if (!Verify(secret, key?.SecretHash ?? DummyHash.Value) || key is null)
         {
             return null;
         }
@@ -95,6 +162,11 @@ public sealed class ApiKeyService(IDbContextFactory<AppDbContext> dbFactory, Tim
     }
 
     private readonly ConcurrentDictionary<string, (string Fingerprint, ApiKeyView Key, DateTimeOffset Until)> _verified = new();
+
+    /// <summary>How many secrets this service has verified (real or dummy): lets tests see that every path does the work.</summary>
+    internal long Verifications => Interlocked.Read(ref _verifications);
+
+    private long _verifications;
 
     internal static string Hash(string secret)
     {

@@ -1,7 +1,7 @@
 using BulkCampaigns.Data;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
-using Microsoft.EntityFrameworkCore;
 
 namespace BulkCampaigns.Auth;
 
@@ -14,25 +14,33 @@ public static class AuthSetup
     public const string AdminPolicy = "Admin";
     public const string WritePolicy = "Write";
 
-    public static IServiceCollection AddAppAuth(this IServiceCollection services)
+    public static IServiceCollection AddAppAuth(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<ApiKeyService>();
         services.AddCascadingAuthenticationState();
+        services.Configure<SignInThrottleOptions>(configuration.GetSection("Auth:SignIn"));
+        services.AddSingleton<SignInThrottle>();
+        services.AddScoped<PasswordSignIn>();
+        services.AddScoped<FirstAdminSetup>();
+        services.Configure<ApiAuthThrottleOptions>(configuration.GetSection("Api:AuthFailures"));
+        services.AddSingleton<ApiAuthThrottle>();
+
+        // Over https the antiforgery cookie is marked Secure (Identity's sign-in cookie already is, SameAsRequest).
+        services.AddAntiforgery(o => o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest);
 
         services.AddIdentityCore<AppUser>(o =>
             {
                 o.User.RequireUniqueEmail = true;
-                o.Password.RequiredLength = 8;
-                o.Password.RequireNonAlphanumeric = false;
-                o.Password.RequireUppercase = false;
-                o.Password.RequireLowercase = false;
-                o.Password.RequireDigit = false;
-                o.Lockout.MaxFailedAccessAttempts = 10;
+                PasswordRules.Apply(o.Password);
+                // Failed sign-ins are throttled per client address (SignInThrottle), not by locking the account:
+                // an account-wide lockout lets anyone lock a colleague out. An admin can still lock an account.
+                o.Lockout.AllowedForNewUsers = true;
             })
             .AddRoles<IdentityRole>()
             .AddEntityFrameworkStores<AppDbContext>()
             .AddSignInManager()
-            .AddDefaultTokenProviders();
+            .AddDefaultTokenProviders()
+            .AddErrorDescriber<AppIdentityErrors>();
 
         services.AddAuthentication(IdentityConstants.ApplicationScheme)
             .AddIdentityCookies(cookies => cookies.ApplicationCookie?.Configure(o =>
@@ -44,6 +52,7 @@ public static class AuthSetup
                 o.ExpireTimeSpan = TimeSpan.FromDays(7);
                 o.Cookie.Name = "bulkcampaigns.auth";
                 o.Cookie.SameSite = SameSiteMode.Lax;
+                o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
                 // Machines (the hub, the API) are told 401/403; only people are sent to the sign-in page.
                 o.Events.OnRedirectToLogin = ctx => AnswerOrRedirect(ctx, StatusCodes.Status401Unauthorized);
                 o.Events.OnRedirectToAccessDenied = ctx => AnswerOrRedirect(ctx, StatusCodes.Status403Forbidden);
@@ -83,8 +92,15 @@ public static class AuthSetup
 
     public static IEndpointRouteBuilder MapAuthEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/logout", async (SignInManager<AppUser> signIn) =>
+        // A sign-out must come from the app's own form: without the antiforgery check any site could sign a user out.
+        // (Minimal APIs only check the token themselves for endpoints that read a form; this one reads none.)
+        app.MapPost("/logout", async (HttpContext http, IAntiforgery antiforgery, SignInManager<AppUser> signIn) =>
         {
+            if (!await antiforgery.IsRequestValidAsync(http))
+            {
+                return Results.Text("This sign-out request did not come from the app's own page. Reload the page and press Sign out again.",
+                    statusCode: StatusCodes.Status400BadRequest);
+            }
             await signIn.SignOutAsync();
             return Results.LocalRedirect("~/login");
         }).RequireAuthorization();

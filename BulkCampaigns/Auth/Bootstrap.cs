@@ -26,15 +26,13 @@ public static class Bootstrap
         if (!string.IsNullOrWhiteSpace(email) && !string.IsNullOrEmpty(password) && !users.Users.Any())
         {
             var result = await CreateUserAsync(users, email, password, Roles.Admin);
-            if (result.Succeeded)
+            if (!result.Succeeded)
             {
-                logger.LogInformation("Created the admin {Email} from Bootstrap settings", email);
+                // Starting without the admin the operator asked for would leave the first-run page open to anyone.
+                var errors = string.Join(" ", result.Errors.Select(e => e.Description));
+                throw new InvalidOperationException($"Bootstrap:AdminEmail / Bootstrap:AdminPassword cannot be used: {errors} Fix the settings and start again.");
             }
-            else
-            {
-                var errors = string.Join("; ", result.Errors.Select(e => e.Description));
-                logger.LogError("Could not create the bootstrap admin {Email}: {Errors}", email, errors);
-            }
+            logger.LogInformation("Created the admin {Email} from Bootstrap settings", email);
         }
 
         var sid = configuration["Bootstrap:ApiKeySid"];

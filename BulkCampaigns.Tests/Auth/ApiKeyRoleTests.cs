@@ -74,4 +74,29 @@ public sealed class ApiKeyRoleTests(AppFactory app) : IClassFixture<AppFactory>
         Assert.Contains(await Keys.ListAsync(Admin), k => k.Sid == marketers.Sid);
         Assert.Equal(RevokeOutcome.Revoked, await Keys.RevokeAsync(Admin, marketers.Sid));
     }
+
+    [Fact]
+    public async Task A_demoted_user_loses_the_keys_above_their_new_role_and_a_removed_user_all_of_theirs()
+    {
+        var formerAdmin = Person("admin-3", Roles.Admin);
+        var adminKey = await Keys.CreateAsync(formerAdmin, "Manages everything", Roles.Admin);
+        var marketerKey = await Keys.CreateAsync(formerAdmin, "Sends campaigns", Roles.Marketer);
+
+        Assert.Equal(1, await Keys.RevokeBeyondRoleAsync("admin-3", Roles.Marketer));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await app.CreateApiClient(adminKey.Sid, adminKey.Secret).GetAsync("/v1/Groups")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await app.CreateApiClient(marketerKey.Sid, marketerKey.Secret).GetAsync("/v1/Groups")).StatusCode);
+
+        Assert.Equal(1, await Keys.RevokeBeyondRoleAsync("admin-3", null));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await app.CreateApiClient(marketerKey.Sid, marketerKey.Secret).GetAsync("/v1/Groups")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_user_made_Viewer_keeps_no_keys()
+    {
+        var demoted = Person("marketer-4", Roles.Marketer);
+        await Keys.CreateAsync(demoted, "Sends", Roles.Marketer);
+        await Keys.CreateAsync(demoted, "Reads", Roles.Viewer);
+
+        Assert.Equal(2, await Keys.RevokeBeyondRoleAsync("marketer-4", Roles.Viewer));
+    }
 }

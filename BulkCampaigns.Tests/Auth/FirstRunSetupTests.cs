@@ -42,6 +42,19 @@ public sealed class FirstRunSetupTests
     }
 
     [Fact]
+    public async Task The_first_admin_step_creates_nothing_once_a_user_exists()
+    {
+        using var app = new AppFactory();
+        app.CreateClient().Dispose();
+        await using var scope = app.Services.CreateAsyncScope();
+
+        var result = await scope.ServiceProvider.GetRequiredService<FirstAdminSetup>().CreateFirstAdminAsync("intruder@example.com", "intruder-pass-123");
+
+        Assert.Null(result);
+        Assert.Equal([AppFactory.AdminEmail], await EmailsAsync(app));
+    }
+
+    [Fact]
     public async Task Several_first_run_posts_at_the_same_moment_make_exactly_one_admin()
     {
         using var app = new FreshInstallAppFactory();

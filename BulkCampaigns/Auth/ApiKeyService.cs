@@ -118,6 +118,26 @@ public sealed class ApiKeyService(IDbContextFactory<AppDbContext> dbFactory, Tim
         return revoked > 0 ? RevokeOutcome.Revoked : RevokeOutcome.Forbidden;
     }
 
+    /// <summary>
+    /// Called when a user is removed (<paramref name="newRole"/> null) or given another role: their keys that the
+    /// new role could not make are revoked, so a removed or demoted user's automations lose what they no longer have.
+    /// </summary>
+    public async Task<int> RevokeBeyondRoleAsync(string ownerId, string? newRole, CancellationToken ct = default)
+    {
+        var keep = newRole is null ? [] : RolesGrantableBy(new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.Role, newRole)], "role")));
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var sids = await db.Set<ApiKey>().Where(k => k.OwnerId == ownerId && k.RevokedAt == null && !keep.Contains(k.Role))
+            .Select(k => k.Sid).ToListAsync(ct);
+        var now = clock.GetUtcNow();
+        var revoked = await db.Set<ApiKey>().Where(k => sids.Contains(k.Sid) && k.RevokedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, now), ct);
+        foreach (var sid in sids)
+        {
+            _verified.TryRemove(sid, out _);
+        }
+        return revoked;
+    }
+
     private static IQueryable<ApiKey> Visible(AppDbContext db, ClaimsPrincipal user)
     {
         var keys = db.Set<ApiKey>().AsNoTracking();

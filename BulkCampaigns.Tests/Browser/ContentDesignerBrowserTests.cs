@@ -85,7 +85,7 @@ public sealed class ContentDesignerBrowserTests(BrowserApp browser)
         var phoneText = page.GetByTestId("phone-sms").GetByTestId("phone-text");
         await Assertions.Expect(phoneText).ToHaveTextAsync("Hi Bea! See you in .");
 
-        await page.GetByLabel("Next recipient").ClickAsync();
+        await page.GetByLabel("Following recipient").ClickAsync();
         await Assertions.Expect(page.GetByTestId("sample-address")).ToHaveTextAsync("+15557770002");
         await Assertions.Expect(phoneText).ToHaveTextAsync("Hi <script>! See you in .");
         Assert.Empty(await page.GetByTestId("phone-sms").Locator("script").AllAsync());

@@ -152,13 +152,10 @@ public static class ContentRules
             CheckModules(problems, $"{prefix}.modules", modules);
         }
 
-        // Liquid syntax, in every text field; URL fields are checked for form after rendering, not here.
+        // Liquid syntax and unknown filters, in every text field; URL fields are checked for form after rendering, not here.
         foreach (var (field, text) in TextFields(content, prefix))
         {
-            if (!renderer.TryParse(text, out _, out var error))
-            {
-                problems.Add(new(field, error!.Message, error.Line, error.Column));
-            }
+            problems.AddRange(renderer.Problems(text).Select(p => new ContentProblem(field, p.Message, p.Line, p.Column)));
         }
         return problems;
     }

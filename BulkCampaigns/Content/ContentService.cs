@@ -55,10 +55,11 @@ public sealed class ContentService(IDbContextFactory<AppDbContext> dbFactory, Te
 
     /// <summary>
     /// The placeholders of <paramref name="content"/> that <paramref name="attributeKeys"/> (a group's variables)
-    /// lacks and that have no <c>default</c>; such recipients would see nothing there. <c>address</c> is always known.
+    /// lacks and that have no <c>default</c>; such recipients would see nothing there. <c>address</c> is always known,
+    /// and so is each variable's key (<c>first_name</c> for "First Name", see <see cref="VariableKeys"/>).
     /// </summary>
     public IReadOnlyList<string> UnknownVariables(MessageContent content, IEnumerable<string> attributeKeys) =>
-        ContentRules.UnknownVariables(content, attributeKeys, renderer);
+        ContentRules.UnknownVariables(content, VariableKeys.WithKeys(attributeKeys), renderer);
 
     /// <summary>
     /// For the campaign wizard: the placeholders of <paramref name="content"/> (a stored template when it is a

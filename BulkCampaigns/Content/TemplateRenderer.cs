@@ -53,7 +53,9 @@ public sealed partial class TemplateRenderer
     private static readonly FluidParser Parser = new();
     private readonly ConcurrentDictionary<string, ParsedTemplate> _cache = new(StringComparer.Ordinal);
     // A message template never needs more; the limit stops "{% for i in (1..100000000) %}" from holding a thread.
-    private readonly TemplateOptions _options = new() { MaxSteps = MaxSteps };
+    // Names are case-sensitive, as on the compiled path (Fluid ignores case by default): "City" and "city" can be two
+    // columns, and a column spelled otherwise is reached by its key (VariableKeys), on both paths alike.
+    private readonly TemplateOptions _options = new() { MaxSteps = MaxSteps, ModelNamesComparer = StringComparer.Ordinal };
 
     /// <summary>Most statements one render may execute.</summary>
     public const int MaxSteps = 100_000;
@@ -90,12 +92,107 @@ public sealed partial class TemplateRenderer
             throw SyntaxError(error);
         }
         new RangeGuard().VisitTemplate(fluid);
-        var parsed = new ParsedTemplate(fluid, FastTemplate.TryCompile(fluid, _options));
+        var filters = new FilterNames();
+        filters.VisitTemplate(fluid);
+        var unknown = filters.Names.Where(name => !_options.Filters.TryGetValue(name, out _)).ToArray();
+        var parsed = new ParsedTemplate(fluid, FastTemplate.TryCompile(fluid, _options), unknown);
         if (_cache.Count >= MaxCachedTemplates)
         {
             _cache.Clear();
         }
         return _cache.GetOrAdd(template, parsed);
+    }
+
+    /// <summary>
+    /// What is wrong with a template, each with where it is: its syntax error (an unknown tag is one), or
+    /// the filters Liquid does not know. Fluid would render an unknown filter as if it were not there
+    /// (<c>{{ name | defualt: 'there' }}</c> prints nothing), so a template with one must not be sent.
+    /// Computed when the template is parsed, not per render.
+    /// </summary>
+    public IReadOnlyList<TemplateProblem> Problems(string template)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        ParsedTemplate parsed;
+        try
+        {
+            parsed = ParseTemplate(template);
+        }
+        catch (TemplateSyntaxException ex)
+        {
+            return [new TemplateProblem(ex.Message, ex.Line, ex.Column)];
+        }
+        if (parsed.UnknownFilters.Length == 0)
+        {
+            return [];
+        }
+        var problems = new List<TemplateProblem>(parsed.UnknownFilters.Length);
+        foreach (var name in parsed.UnknownFilters)
+        {
+            var (line, column) = FilterPosition(template, name);
+            var suggestion = ClosestFilter(name) is { } close ? $" Did you mean '{close}'?" : "";
+            var where = line > 0 ? $" at line {line}, column {column}" : "";
+            problems.Add(new TemplateProblem($"Unknown Liquid filter '{name}'{where}: recipients would get the value without it.{suggestion}", line, column, name));
+        }
+        return problems;
+    }
+
+    /// <summary>Where "| name" first appears (1-based line and column of the name); 0, 0 when it can't be found.</summary>
+    private static (int Line, int Column) FilterPosition(string template, string name)
+    {
+        var match = Regex.Match(template, @"\|\s*" + Regex.Escape(name) + @"(?![A-Za-z0-9_-])", RegexOptions.None, TimeSpan.FromMilliseconds(100));
+        if (!match.Success)
+        {
+            return (0, 0);
+        }
+        var at = match.Index + match.Length - name.Length;
+        var lineStart = template.LastIndexOf('\n', Math.Max(0, at - 1)) + 1;
+        var line = 1 + template.AsSpan(0, at).Count('\n');
+        return (line, at - lineStart + 1);
+    }
+
+    private string? ClosestFilter(string name)
+    {
+        string? best = null;
+        var bestDistance = 3;
+        foreach (var known in KnownFilters)
+        {
+            var distance = EditDistance(name, known);
+            if (distance < bestDistance && _options.Filters.TryGetValue(known, out _))
+            {
+                (best, bestDistance) = (known, distance);
+            }
+        }
+        return best;
+    }
+
+    // Fluid's filter collection can't be listed; these are the standard Liquid filters it registers.
+    private static readonly string[] KnownFilters =
+    [
+        "default", "upcase", "downcase", "capitalize", "strip", "lstrip", "rstrip", "truncate", "truncatewords", "replace",
+        "replace_first", "remove", "remove_first", "append", "prepend", "split", "join", "size", "first", "last", "slice",
+        "date", "round", "ceil", "floor", "abs", "plus", "minus", "times", "divided_by", "modulo", "escape", "url_encode",
+        "newline_to_br", "strip_html", "strip_newlines", "sort", "uniq", "reverse", "map", "where", "compact", "concat",
+    ];
+
+    private static int EditDistance(string a, string b)
+    {
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++)
+        {
+            previous[j] = j;
+        }
+        for (var i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
+            }
+            (previous, current) = (current, previous);
+        }
+        return previous[b.Length];
     }
 
     /// <summary>True when the template renders through the compiled fast path rather than Fluid.</summary>
@@ -124,6 +221,15 @@ public sealed partial class TemplateRenderer
         foreach (var (name, value) in variables)
         {
             context.SetValue(name, value);
+        }
+        // Each column also under its key (see VariableKeys.Key): a column spelled so wins, then the first column.
+        HashSet<string>? aliased = null;
+        foreach (var (name, value) in variables)
+        {
+            if (!VariableKeys.HasKey(name, name) && VariableKeys.Key(name) is { } key && !variables.ContainsKey(key) && (aliased ??= new(StringComparer.Ordinal)).Add(key))
+            {
+                context.SetValue(key, value);
+            }
         }
         if (address is not null)
         {
@@ -174,10 +280,11 @@ public sealed partial class TemplateRenderer
     private static partial Regex PositionPattern();
 
     /// <summary>What <see cref="Parse"/> hands out: Fluid's template, plus its compiled form when it has one.</summary>
-    private sealed class ParsedTemplate(IFluidTemplate fluid, FastTemplate? fast) : IFluidTemplate
+    private sealed class ParsedTemplate(IFluidTemplate fluid, FastTemplate? fast, string[] unknownFilters) : IFluidTemplate
     {
         public IFluidTemplate Fluid { get; } = fluid;
         public FastTemplate? Fast { get; } = fast;
+        public string[] UnknownFilters { get; } = unknownFilters;
 
         public ValueTask RenderAsync(TextWriter writer, TextEncoder encoder, TemplateContext context) =>
             Fluid.RenderAsync(writer, encoder, context);
@@ -201,6 +308,21 @@ public sealed partial class TemplateRenderer
                 throw new TemplateSyntaxException($"Liquid ranges have at most {MaxRangeItems:N0} items.");
             }
             return base.VisitRangeExpression(rangeExpression);
+        }
+    }
+
+    /// <summary>The names of the filters a template uses, in order of first use.</summary>
+    private sealed class FilterNames : AstVisitor
+    {
+        public List<string> Names { get; } = [];
+
+        protected override Expression VisitFilterExpression(FilterExpression filterExpression)
+        {
+            if (!Names.Contains(filterExpression.Name))
+            {
+                Names.Add(filterExpression.Name);
+            }
+            return base.VisitFilterExpression(filterExpression);
         }
     }
 
@@ -275,6 +397,9 @@ public sealed partial class TemplateRenderer
     }
 }
 
+/// <summary>A problem of a template: what, and where (1-based; 0 when unknown). <paramref name="Filter"/> names an unknown filter.</summary>
+public sealed record TemplateProblem(string Message, int Line, int Column, string? Filter = null);
+
 /// <summary>A variable a template reads; <paramref name="HasDefault"/> when every read has a <c>default</c>.</summary>
 public sealed record TemplateVariable(string Name, bool HasDefault);
 
@@ -327,6 +452,8 @@ internal sealed class FastTemplate
     private sealed record Part(string? Text, string? Name, Filter[] Filters)
     {
         public bool IsAddress { get; } = Name == "address";
+
+        public bool MayBeKey { get; } = Name is not null && VariableKeys.IsKey(Name);
     }
 
     private abstract record Node;
@@ -574,7 +701,8 @@ internal sealed class FastTemplate
         }
         else if (!variables.TryGetValue(part.Name!, out value))
         {
-            value = null;
+            // Only on a miss: the name may be the key of a column spelled otherwise ("first_name" for "First Name").
+            value = part.MayBeKey ? VariableKeys.Find(variables, part.Name!) : null;
         }
         foreach (var filter in part.Filters)
         {
@@ -587,5 +715,186 @@ internal sealed class FastTemplate
             };
         }
         return value;
+    }
+}
+
+/// <summary>
+/// How a column whose name is not a Liquid name ("First Name", "E-mail address", "Prénom") is reached in a
+/// template: by its key, the name in lower case, accents dropped, every run of other characters turned into
+/// one <c>_</c> and none at the ends ("First Name" → <c>first_name</c>; <c>_</c> is put before a leading digit).
+/// Every column is also reachable by its key. When a column is itself spelled like that key, the key is that
+/// column; otherwise, when several columns have the same key, it is the first of them (in file order).
+/// </summary>
+public static class VariableKeys
+{
+    private static readonly HashSet<string> Keywords = new(StringComparer.Ordinal)
+    {
+        "empty", "blank", "nil", "null", "true", "false", "forloop", "tablerowloop",
+    };
+
+    /// <summary>The key of a column name; null when nothing of it is left (a name of symbols or non-Latin letters only).</summary>
+    public static string? Key(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var source = name;
+        foreach (var c in name)
+        {
+            if (c > 127)
+            {
+                source = WithoutAccents(name);
+                break;
+            }
+        }
+        var builder = new StringBuilder(source.Length + 1);
+        var separator = false;
+        foreach (var c in source)
+        {
+            if (IsAsciiLetterOrDigit(c))
+            {
+                if (builder.Length == 0 && char.IsAsciiDigit(c))
+                {
+                    builder.Append('_');
+                }
+                else if (separator && builder.Length > 0)
+                {
+                    builder.Append('_');
+                }
+                separator = false;
+                builder.Append(char.ToLowerInvariant(c));
+            }
+            else
+            {
+                separator = true;
+            }
+        }
+        return builder.Length == 0 || Keywords.Contains(builder.ToString()) ? null : builder.ToString();
+    }
+
+    /// <summary>True when <paramref name="name"/> could be some column's key (it is in the form <see cref="Key"/> gives).</summary>
+    public static bool IsKey(string name) => name.Length > 0 && Key(name) == name;
+
+    /// <summary>True when Liquid reads <paramref name="name"/> as one variable name, so <c>{{ name }}</c> works as it is.</summary>
+    public static bool IsLiquidName(string name)
+    {
+        if (name.Length == 0 || !(char.IsAsciiLetter(name[0]) || name[0] == '_') || Keywords.Contains(name))
+        {
+            return false;
+        }
+        foreach (var c in name)
+        {
+            if (!(IsAsciiLetterOrDigit(c) || c is '_' or '-'))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// What a template writes to read each column of <paramref name="columns"/> (in their order): the column's own name
+    /// when Liquid reads it as it is, else its key when the key leads to that column; null when neither works.
+    /// </summary>
+    public static IReadOnlyList<(string Column, string? Placeholder)> Placeholders(IReadOnlyList<string> columns)
+    {
+        var exact = new HashSet<string>(columns, StringComparer.Ordinal);
+        var taken = new HashSet<string>(StringComparer.Ordinal);
+        var result = new List<(string, string?)>(columns.Count);
+        foreach (var column in columns)
+        {
+            var key = Key(column);
+            // The key leads to this column unless a column is spelled like it, or an earlier column has it.
+            var keyIsMine = key is not null && (key == column || (!exact.Contains(key) && taken.Add(key)));
+            result.Add((column, IsLiquidName(column) ? column : keyIsMine ? key : null));
+        }
+        return result;
+    }
+
+    /// <summary>The columns' names and their keys: every name a template may read from recipients with these columns.</summary>
+    public static IEnumerable<string> WithKeys(IEnumerable<string> columns)
+    {
+        foreach (var column in columns)
+        {
+            yield return column;
+            if (Key(column) is { } key && key != column)
+            {
+                yield return key;
+            }
+        }
+    }
+
+    /// <summary>The value of the first column whose key is <paramref name="key"/> (the caller looked the exact name up already).</summary>
+    internal static string? Find(IReadOnlyDictionary<string, string> variables, string key)
+    {
+        foreach (var (name, value) in variables)
+        {
+            if (HasKey(name, key))
+            {
+                return value;
+            }
+        }
+        return null;
+    }
+
+    /// <summary><c>Key(name) == key</c>, without allocating for ASCII names: it runs for every column on a miss.</summary>
+    internal static bool HasKey(string name, string key)
+    {
+        var j = 0;
+        var separator = false;
+        var started = false;
+        foreach (var c in name)
+        {
+            if (c > 127)
+            {
+                return Key(name) == key;
+            }
+            if (!IsAsciiLetterOrDigit(c))
+            {
+                separator = true;
+                continue;
+            }
+            if (!started)
+            {
+                started = true;
+                if (char.IsAsciiDigit(c))
+                {
+                    if (j >= key.Length || key[j] != '_')
+                    {
+                        return false;
+                    }
+                    j++;
+                }
+            }
+            else if (separator)
+            {
+                if (j >= key.Length || key[j] != '_')
+                {
+                    return false;
+                }
+                j++;
+            }
+            separator = false;
+            if (j >= key.Length || key[j] != char.ToLowerInvariant(c))
+            {
+                return false;
+            }
+            j++;
+        }
+        return started && j == key.Length;
+    }
+
+    private static bool IsAsciiLetterOrDigit(char c) => char.IsAsciiLetterOrDigit(c);
+
+    private static string WithoutAccents(string name)
+    {
+        var decomposed = name.Normalize(NormalizationForm.FormD);
+        var builder = new StringBuilder(decomposed.Length);
+        foreach (var c in decomposed)
+        {
+            if (CharUnicodeInfo.GetUnicodeCategory(c) != UnicodeCategory.NonSpacingMark)
+            {
+                builder.Append(c);
+            }
+        }
+        return builder.ToString();
     }
 }

@@ -115,6 +115,11 @@ public static class DispatchContent
         try
         {
             renderer.Parse(text);
+            if (renderer.Problems(text) is [var problem, ..])
+            {
+                validation.Add(field, problem.Message); // an unknown filter
+                return false;
+            }
             return true;
         }
         catch (TemplateSyntaxException ex)

@@ -31,6 +31,9 @@ public partial class ContentDesigner : IDisposable
     private PreviewSample _sample = PreviewSample.Default;
     private ContentPreview? _preview;
     private List<ContentProblem> _problems = [];
+    // The rich fields the marketer has edited: a card's problems show once it is touched (or on save), not on an empty card.
+    private readonly HashSet<string> _touched = new(StringComparer.Ordinal);
+    private bool _revealAll;
     private CancellationTokenSource? _pending;
 
     [Inject]
@@ -42,6 +45,10 @@ public partial class ContentDesigner : IDisposable
 
     [Parameter]
     public EventCallback<MessageContent> ContentChanged { get; set; }
+
+    /// <summary>The group whose first recipient the preview starts with (the campaign's audience); typed sample values otherwise.</summary>
+    [Parameter]
+    public long? GroupId { get; set; }
 
     /// <summary>How long typing must pause before the preview is redrawn.</summary>
     [Parameter]
@@ -58,6 +65,11 @@ public partial class ContentDesigner : IDisposable
 
     protected override void OnParametersSet()
     {
+        if (GroupId is not null && ReferenceEquals(_sample, PreviewSample.Default))
+        {
+            // No made-up values while the audience's recipient loads.
+            _sample = new PreviewSample(new Dictionary<string, string>(StringComparer.Ordinal), null, []);
+        }
         if (!ReferenceEquals(Content, _loaded))
         {
             _loaded = Content;
@@ -207,7 +219,26 @@ public partial class ContentDesigner : IDisposable
         }
     }
 
-    private ContentProblem? FieldError(string field) => _problems.FirstOrDefault(p => p.Field == field);
+    private ContentProblem? FieldError(string field) => VisibleProblems.FirstOrDefault(p => p.Field == field);
+
+    /// <summary>The problems shown: all of them for text; in a rich card only those of fields edited so far, until a save reveals all.</summary>
+    private List<ContentProblem> VisibleProblems =>
+        _revealAll || _mode == DesignMode.Text
+            ? _problems
+            : _problems.Where(p => p.IsSyntaxError || !p.Field.StartsWith("content.modules", StringComparison.Ordinal) || _touched.Any(t => p.Field.StartsWith(t, StringComparison.Ordinal))).ToList();
+
+    /// <summary>Shows every problem, touched or not: a save was refused.</summary>
+    public void RevealProblems()
+    {
+        _revealAll = true;
+        StateHasChanged();
+    }
+
+    private Task EditRichAsync(string field, Action change)
+    {
+        _touched.Add(field);
+        return EditAsync(change);
+    }
 
     public void Dispose()
     {

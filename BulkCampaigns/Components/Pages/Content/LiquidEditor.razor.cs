@@ -38,7 +38,11 @@ public partial class LiquidEditor : IAsyncDisposable
     [Parameter]
     public string? TestId { get; set; }
 
-    private IEnumerable<string> AllPlaceholders => Placeholders.Append("address").Distinct(StringComparer.Ordinal);
+    /// <summary>Each column with what a template writes to read it ("First Name" → first_name); null when nothing reaches it.</summary>
+    private IEnumerable<(string Column, string? Name)> AllPlaceholders =>
+        BulkCampaigns.Content.VariableKeys.Placeholders([.. Placeholders.Where(p => p != "address").Distinct(StringComparer.Ordinal)]).Append(("address", "address"));
+
+    private static string? VariableKeyOf(string column) => BulkCampaigns.Content.VariableKeys.Key(column);
 
     private static string Placeholder(string name) => "{{ " + name + " }}";
 

@@ -32,10 +32,26 @@ public partial class SampleRecipientPicker
     [Inject]
     private ContentService Content { get; set; } = default!;
 
+    private long? _appliedGroupId;
+
     [Parameter]
     public EventCallback<PreviewSample> SampleChanged { get; set; }
 
+    /// <summary>A group to preview a recipient of from the start (the campaign's audience); the marketer may still pick another.</summary>
+    [Parameter]
+    public long? GroupId { get; set; }
+
     protected override async Task OnInitializedAsync() => _groups = await Content.GroupsAsync();
+
+    protected override async Task OnParametersSetAsync()
+    {
+        if (GroupId is { } id && id != _appliedGroupId)
+        {
+            _appliedGroupId = id;
+            _mode = SampleMode.Group;
+            await SelectGroupAsync(id);
+        }
+    }
 
     private GroupOption? Group => _groups.FirstOrDefault(g => g.Id == _groupId);
 

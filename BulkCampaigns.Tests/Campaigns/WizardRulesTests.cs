@@ -63,7 +63,7 @@ public sealed class WizardRulesTests(AppFactory app) : IClassFixture<AppFactory>
         };
 
         var count = await app.Services.GetRequiredService<AudienceCounter>().CountAsync(draft.GroupIds);
-        var (id, problems) = await Launcher.LaunchAsync(draft);
+        var (id, problems) = await Launcher.LaunchAsync(draft, null);
 
         Assert.Empty(problems);
         Assert.Equal(new AudienceCount(4, 1, 0), count);
@@ -146,9 +146,9 @@ public sealed class WizardRulesTests(AppFactory app) : IClassFixture<AppFactory>
         };
         var drafts = app.Services.GetRequiredService<CampaignDrafts>();
 
-        await drafts.SaveAsync("pace-owner", draft);
-        var saved = await drafts.LoadAsync("pace-owner");
-        var (id, problems) = await Launcher.LaunchAsync(saved);
+        var draftId = await drafts.SaveAsync("pace-owner", null, draft);
+        var saved = (await drafts.LoadAsync("pace-owner", draftId))!;
+        var (id, problems) = await Launcher.LaunchAsync(saved, saved.SendAtUtc());
 
         Assert.Equal(draft, saved with { GroupIds = draft.GroupIds });
         Assert.Equal(draft.GroupIds, saved.GroupIds);

@@ -38,9 +38,13 @@ public class BrowserApp : IAsyncLifetime
     }
 
     /// <summary>A new browser context (its own cookies) with a page whose console errors are recorded.</summary>
-    public async Task<BrowserPage> NewPageAsync()
+    /// <param name="timeZoneId">The zone the browser reports (an IANA id); null: the machine's.</param>
+    public async Task<BrowserPage> NewPageAsync(string? timeZoneId = null)
     {
-        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = BaseUrl, ViewportSize = new ViewportSize { Width = 1360, Height = 860 } });
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = BaseUrl, ViewportSize = new ViewportSize { Width = 1360, Height = 860 }, TimezoneId = timeZoneId, Locale = "en-US",
+        });
         // Generous: on a shared 2-core machine a busy moment can stall a page for seconds; a passing step does not wait for it.
         context.SetDefaultTimeout(30_000);
         var page = await context.NewPageAsync();
@@ -57,9 +61,9 @@ public class BrowserApp : IAsyncLifetime
     }
 
     /// <summary>A page already signed in as the bootstrap admin.</summary>
-    public async Task<BrowserPage> SignedInPageAsync()
+    public async Task<BrowserPage> SignedInPageAsync(string? timeZoneId = null)
     {
-        var browserPage = await NewPageAsync();
+        var browserPage = await NewPageAsync(timeZoneId);
         var page = browserPage.Page;
         await page.GotoAsync("/login");
         await page.GetByLabel("Email").FillAsync(AppFactory.AdminEmail);

@@ -146,10 +146,28 @@ namespace BulkCampaigns.Data.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("Owner")
-                        .IsUnique();
+                    b.HasIndex("Owner");
 
                     b.ToTable("CampaignDrafts", (string)null);
+                });
+
+            modelBuilder.Entity("BulkCampaigns.Campaigns.ChannelPrice", b =>
+                {
+                    b.Property<string>("Channel")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Currency")
+                        .IsRequired()
+                        .HasMaxLength(3)
+                        .HasColumnType("TEXT");
+
+                    b.Property<decimal>("PricePerSegment")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Channel");
+
+                    b.ToTable("ChannelPrices", (string)null);
                 });
 
             modelBuilder.Entity("BulkCampaigns.Content.ContentTemplate", b =>
@@ -317,6 +335,9 @@ namespace BulkCampaigns.Data.Migrations
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("IsTest")
+                        .HasColumnType("INTEGER");
 
                     b.Property<long>("LastMessageId")
                         .HasColumnType("INTEGER");

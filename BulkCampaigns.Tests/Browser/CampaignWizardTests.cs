@@ -1,5 +1,7 @@
+using BulkCampaigns.Campaigns;
 using BulkCampaigns.Tests.Dispatch;
 using BulkCampaigns.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
 namespace BulkCampaigns.Tests.Browser;
@@ -70,6 +72,7 @@ public sealed class CampaignWizardTests(BrowserApp browser)
         await DispatchTestKit.CreateSenderAsync(api, "+13125550112", 100);
         await DispatchTestKit.InsertGroupAsync($"Data Source={browser.App.DatabasePath}",
             Enumerable.Range(7100, 5).Select(i => (DispatchTestKit.Number(i), "{}")), "Typed date");
+        await browser.App.Services.GetRequiredService<ChannelPrices>().SetAsync("SMS", 0.008m, "USD");
         // The browser says Chicago: the schedule's zone starts there.
         await using var session = await browser.SignedInPageAsync("America/Chicago");
         var page = session.Page;
@@ -91,8 +94,15 @@ public sealed class CampaignWizardTests(BrowserApp browser)
         await page.GetByRole(AriaRole.Button, new() { Name = "Next" }).ClickAsync();
 
         await page.GetByTestId("campaign-name").Locator("input").FillAsync("Typed for June");
+        // The review names what goes out, to whom, from where, when, and what it costs.
         await Assertions.Expect(page.GetByTestId("review-start")).ToContainTextAsync($"{year}-06-15 14:30 America/Chicago");
-        await page.GetByRole(AriaRole.Button, new() { Name = "Schedule" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("review-audience")).ToContainTextAsync("Typed date · 5 will receive");
+        await Assertions.Expect(page.GetByTestId("review-sender")).ToContainTextAsync("+13125550112 · SMS");
+        await Assertions.Expect(page.GetByTestId("review-content")).ToContainTextAsync("Written in the wizard");
+        await Assertions.Expect(page.GetByTestId("review-sample")).ToHaveTextAsync("See you soon");
+        await Assertions.Expect(page.GetByTestId("review-segments")).ToContainTextAsync("5 (1 per message)");
+        await Assertions.Expect(page.GetByTestId("review-cost")).ToContainTextAsync("0.04 USD (0.008 USD per SMS segment)");
+        await page.GetByTestId("launch").ClickAsync();
         var dialog = page.GetByRole(AriaRole.Dialog);
         await Assertions.Expect(dialog).ToContainTextAsync($"Schedule \"Typed for June\" for {year}-06-15 14:30 America/Chicago");
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Schedule" }).ClickAsync();
@@ -140,9 +150,16 @@ public sealed class CampaignWizardTests(BrowserApp browser)
         // What the browser's picker sets: a full value, then input and change events.
         var year = DateTime.UtcNow.Year + 1;
         await page.GetByTestId("send-at").Locator("input").FillAsync($"{year}-02-03T09:05");
+        // The zone starts at the browser's and is found by typing part of its name.
+        var zone = page.GetByTestId("time-zone").Locator("input");
+        await Assertions.Expect(zone).ToHaveValueAsync("Asia/Tokyo");
+        await zone.ClickAsync();
+        await zone.FillAsync("paris");
+        await page.GetByRole(AriaRole.Option, new() { Name = "Europe/Paris" }).ClickAsync();
+        await Assertions.Expect(zone).ToHaveValueAsync("Europe/Paris");
         await page.GetByRole(AriaRole.Button, new() { Name = "Next" }).ClickAsync();
 
-        await Assertions.Expect(page.GetByTestId("review-start")).ToContainTextAsync($"{year}-02-03 09:05 Asia/Tokyo");
+        await Assertions.Expect(page.GetByTestId("review-start")).ToContainTextAsync($"{year}-02-03 09:05 Europe/Paris");
     }
 
     private static async Task WalkToScheduleAsync(BrowserPage session, string group, string sender)

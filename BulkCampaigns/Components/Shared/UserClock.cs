@@ -152,6 +152,16 @@ public sealed class UserClock(IJSRuntime js, AuthenticationStateProvider? auth =
         .. (TzdbDateTimeZoneSource.Default.ZoneLocations ?? []).Select(l => l.ZoneId).Distinct().Order(StringComparer.Ordinal),
     ];
 
+    /// <summary>
+    /// The zones whose id holds every word typed, in any case; a space stands for the ids' underscore
+    /// ("new york" finds America/New_York, "paris" Europe/Paris). Nothing typed: every zone.
+    /// </summary>
+    public static IEnumerable<string> SearchZones(string? text)
+    {
+        var words = (text ?? "").Split([' ', '_', '/'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return ZoneIds.Where(id => words.All(w => id.Contains(w, StringComparison.OrdinalIgnoreCase)));
+    }
+
     public static DateTimeOffset ToLocal(DateTimeOffset instant, DateTimeZone zone) =>
         Instant.FromDateTimeOffset(instant).InZone(zone).ToDateTimeOffset();
 

@@ -162,6 +162,67 @@ public sealed class CampaignWizardTests(BrowserApp browser)
         await Assertions.Expect(page.GetByTestId("review-start")).ToContainTextAsync($"{year}-02-03 09:05 Europe/Paris");
     }
 
+    [Fact]
+    public async Task Duplicate_opens_the_wizard_prefilled_as_a_new_draft_that_is_listed_and_can_be_deleted()
+    {
+        using var api = browser.App.CreateApiClient();
+        var sender = await DispatchTestKit.CreateSenderAsync(api, "+13125550115", 100);
+        var group = await DispatchTestKit.InsertGroupAsync($"Data Source={browser.App.DatabasePath}",
+            Enumerable.Range(7400, 3).Select(i => (DispatchTestKit.Number(i), "{}")), "Harvest list");
+        var launcher = browser.App.Services.GetRequiredService<CampaignLauncher>();
+        var original = new DraftData
+        {
+            Name = "Harvest", GroupIds = [group], ContentJson = """{"text":"Harvest time"}""", SenderId = sender,
+            SendLater = true, SendAtLocal = DateTime.UtcNow.Date.AddDays(5).AddHours(9), TimeZoneId = "UTC", Mps = 40,
+        };
+        var (id, _) = await launcher.LaunchAsync(original, original.SendAtUtc());
+        await using var session = await browser.SignedInPageAsync();
+        var page = session.Page;
+        await page.GotoAsync($"/campaigns/{id}");
+        await session.WaitForInteractiveAsync();
+
+        await page.GetByTestId("duplicate").ClickAsync();
+
+        await page.WaitForURLAsync(url => url.Contains("/campaigns/new?draft=", StringComparison.Ordinal));
+        await session.WaitForInteractiveAsync();
+        await Assertions.Expect(page.GetByTestId("will-receive")).ToHaveTextAsync("3");
+        for (var i = 0; i < 3; i++)
+        {
+            await page.GetByRole(AriaRole.Button, new() { Name = "Next" }).ClickAsync();
+        }
+        // Same pace and the same schedule mode: a later send, whose new time is asked for.
+        await Assertions.Expect(page.GetByTestId("pace-mps").Locator("input")).ToHaveValueAsync("40");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Next" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("step-problem")).ToContainTextAsync("Pick the date and time");
+
+        await page.GetByTestId("drafts-link").ClickAsync();
+        var row = page.GetByTestId("drafts-list").Locator("tr", new() { HasText = "Copy of Harvest" });
+        await Assertions.Expect(row).ToHaveCountAsync(1);
+        await row.GetByRole(AriaRole.Button, new() { Name = "Delete" }).ClickAsync();
+        await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Delete" }).ClickAsync();
+        await Assertions.Expect(row).ToHaveCountAsync(0);
+        await api.PostAsync($"/v1/Messages/Operations/{id}/Cancel", null);
+    }
+
+    [Fact]
+    public async Task A_test_send_from_the_review_goes_to_my_numbers_marked_test()
+    {
+        using var api = browser.App.CreateApiClient();
+        await DispatchTestKit.CreateSenderAsync(api, "+13125550116", 100);
+        await DispatchTestKit.InsertGroupAsync($"Data Source={browser.App.DatabasePath}", [(DispatchTestKit.Number(7500), "{}")], "Tested list");
+        await using var session = await browser.SignedInPageAsync();
+        var page = session.Page;
+        await WalkToScheduleAsync(session, "Tested list (1)", "+13125550116 · SMS · 100 MPS");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Next" }).ClickAsync();
+
+        await page.GetByTestId("campaign-name").Locator("input").FillAsync("Try me");
+        await page.GetByLabel("Your numbers").FillAsync("+13125550991, +13125550992");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Send test" }).ClickAsync();
+
+        await Assertions.Expect(page.GetByText("Test sent to +13125550991, +13125550992.")).ToBeVisibleAsync();
+        Assert.Equal(1, await browser.App.ScalarAsync("SELECT COUNT(*) FROM Operations WHERE Name = '[TEST] Try me' AND IsTest = 1 AND Total = 2"));
+    }
+
     private static async Task WalkToScheduleAsync(BrowserPage session, string group, string sender)
     {
         var page = session.Page;

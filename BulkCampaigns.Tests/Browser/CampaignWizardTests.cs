@@ -181,7 +181,7 @@ public sealed class CampaignWizardTests(BrowserApp browser)
         await page.GotoAsync($"/campaigns/{id}");
         await session.WaitForInteractiveAsync();
 
-        await page.GetByTestId("duplicate").ClickAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "Duplicate" }).ClickAsync();
 
         await page.WaitForURLAsync(url => url.Contains("/campaigns/new?draft=", StringComparison.Ordinal));
         await session.WaitForInteractiveAsync();

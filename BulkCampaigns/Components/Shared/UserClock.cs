@@ -59,6 +59,9 @@ public sealed class UserClock(IJSRuntime js, AuthenticationStateProvider? auth =
     /// <summary>"1 Dec 2026, 09:30 CET" in the user's zone.</summary>
     public string Format(DateTimeOffset instant, bool seconds = false) => Format(instant, Zone, seconds);
 
+    /// <summary>The instant the given day starts in the user's zone (midnight, or the first moment after a DST gap).</summary>
+    public DateTimeOffset StartOfDay(DateOnly day) => Zone.AtStartOfDay(LocalDate.FromDateOnly(day)).ToDateTimeOffset();
+
     /// <summary>The user's zone's marker at that instant ("CET", "CEST", "UTC", "UTC+05:30").</summary>
     public string Marker(DateTimeOffset instant) => Marker(instant, Zone);
 

@@ -33,6 +33,7 @@ builder.Services.AddCampaigns();
 
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
+builder.Services.AddScoped<BulkCampaigns.Components.Shared.UserClock>();
 
 var app = builder.Build();
 

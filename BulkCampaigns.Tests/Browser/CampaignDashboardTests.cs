@@ -66,9 +66,11 @@ public sealed class CampaignDashboardTests(BrowserApp browser)
         await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Resume" }).ClickAsync();
         await Assertions.Expect(page.GetByTestId("campaign-status")).ToHaveTextAsync("PROCESSING");
 
-        await page.GetByRole(AriaRole.Button, new() { Name = "Cancel" }).ClickAsync();
-        await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Cancel" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Cancel campaign" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Keep sending" })).ToBeVisibleAsync();
+        await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Cancel campaign" }).ClickAsync();
         await Assertions.Expect(page.GetByTestId("campaign-status")).ToHaveTextAsync("CANCELED");
+        await Assertions.Expect(page.GetByTestId("campaign-percent")).ToHaveTextAsync("Canceled");
         var op = await DispatchTestKit.GetOperationAsync(api, id);
         DispatchTestKit.AssertStatsAddUp(op);
         Assert.True(DispatchTestKit.Stat(op, "canceled") > 0, op.ToString());

@@ -23,17 +23,18 @@ public sealed class CampaignComponentsTests : MudTestContext
     [Fact]
     public void Choosing_a_later_send_time_proposes_one_an_hour_ahead_in_the_chosen_zone()
     {
-        (DateTime? At, string Zone)? raised = null;
+        ScheduleChoice? raised = null;
         var cut = Render<ScheduleStep>(p => p
             .Add(c => c.TimeZoneId, "Asia/Tokyo")
-            .Add(c => c.Changed, ((DateTime? At, string Zone) v) => raised = v));
+            .Add(c => c.Changed, (ScheduleChoice v) => raised = v));
 
         cut.FindAll("input[type=radio]")[1].Click();
 
         Assert.NotNull(raised);
-        Assert.Equal("Asia/Tokyo", raised.Value.Zone);
+        Assert.True(raised.SendLater);
+        Assert.Equal("Asia/Tokyo", raised.TimeZoneId);
         var tokyoNow = TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, TimeZoneInfo.FindSystemTimeZoneById("Asia/Tokyo")).DateTime;
-        Assert.InRange(raised.Value.At!.Value, tokyoNow.AddMinutes(55), tokyoNow.AddMinutes(65));
+        Assert.InRange(raised.SendAtLocal!.Value, tokyoNow.AddMinutes(55), tokyoNow.AddMinutes(65));
     }
 
     [Fact]

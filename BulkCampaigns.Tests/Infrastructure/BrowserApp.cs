@@ -37,10 +37,13 @@ public class BrowserApp : IAsyncLifetime
         });
     }
 
-    /// <summary>A new browser context (its own cookies) with a page whose console errors are recorded.</summary>
-    public async Task<BrowserPage> NewPageAsync()
+    /// <summary>
+    /// A new browser context (its own cookies) with a page whose console errors are recorded; the browser says it is
+    /// in <paramref name="timeZoneId"/> (an IANA id) when one is given, else in the machine's zone.
+    /// </summary>
+    public async Task<BrowserPage> NewPageAsync(string? timeZoneId = null)
     {
-        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = BaseUrl, ViewportSize = new ViewportSize { Width = 1360, Height = 860 } });
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = BaseUrl, ViewportSize = new ViewportSize { Width = 1360, Height = 860 }, TimezoneId = timeZoneId, Locale = "en-US" });
         // Generous: on a shared 2-core machine a busy moment can stall a page for seconds; a passing step does not wait for it.
         context.SetDefaultTimeout(30_000);
         var page = await context.NewPageAsync();
@@ -56,14 +59,14 @@ public class BrowserApp : IAsyncLifetime
         return result;
     }
 
-    /// <summary>A page already signed in as the bootstrap admin.</summary>
-    public async Task<BrowserPage> SignedInPageAsync()
+    /// <summary>A page already signed in as the bootstrap admin (or the given user).</summary>
+    public async Task<BrowserPage> SignedInPageAsync(string? timeZoneId = null, string email = AppFactory.AdminEmail, string password = AppFactory.AdminPassword)
     {
-        var browserPage = await NewPageAsync();
+        var browserPage = await NewPageAsync(timeZoneId);
         var page = browserPage.Page;
         await page.GotoAsync("/login");
-        await page.GetByLabel("Email").FillAsync(AppFactory.AdminEmail);
-        await page.GetByLabel("Password").FillAsync(AppFactory.AdminPassword);
+        await page.GetByLabel("Email").FillAsync(email);
+        await page.GetByLabel("Password").FillAsync(password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         await page.WaitForURLAsync(url => !url.Contains("/login", StringComparison.Ordinal));
         await browserPage.WaitForInteractiveAsync();

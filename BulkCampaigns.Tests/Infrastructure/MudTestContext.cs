@@ -15,6 +15,8 @@ public abstract class MudTestContext : BunitContext, IAsyncLifetime
     {
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices(o => o.PopoverOptions.CheckForPopoverProvider = false);
+        // Every page shows times through the user's clock; with no browser answer and no profile it shows UTC.
+        Services.AddScoped<BulkCampaigns.Components.Shared.UserClock>();
     }
 
     public Task InitializeAsync() => Task.CompletedTask;

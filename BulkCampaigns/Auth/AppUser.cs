@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Identity;
 
 namespace BulkCampaigns.Auth;
@@ -5,6 +6,10 @@ namespace BulkCampaigns.Auth;
 public sealed class AppUser : IdentityUser
 {
     public DateTimeOffset CreatedAt { get; set; } = DateTimeOffset.UtcNow;
+
+    /// <summary>The IANA time zone the user chose on their profile (null: the browser's).</summary>
+    [MaxLength(64)]
+    public string? TimeZoneId { get; set; }
 }
 
 public static class Roles

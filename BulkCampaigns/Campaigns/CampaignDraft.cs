@@ -17,8 +17,15 @@ public sealed record DraftData
     public string? ContentJson { get; init; }
     public string? SenderId { get; init; }
 
-    /// <summary>Null: send at launch.</summary>
+    /// <summary>The marketer chose "Send at a date and time": without a valid <see cref="SendAtLocal"/> the campaign cannot launch.</summary>
+    public bool SendLater { get; init; }
+
+    /// <summary>The chosen local send time; ignored when sending at launch.</summary>
     public DateTime? SendAtLocal { get; init; }
+
+    /// <summary>Scheduled for later (drafts saved before <see cref="SendLater"/> existed have only a time).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool Scheduled => SendLater || SendAtLocal is not null;
     public string TimeZoneId { get; init; } = "UTC";
 
     /// <summary>The campaign's own messages per second; null: the sender's.</summary>
@@ -58,17 +65,16 @@ public sealed record DraftData
     /// <summary>The send time in UTC, or null for now; null too when the local time does not exist in that zone.</summary>
     public DateTimeOffset? SendAtUtc()
     {
-        if (SendAtLocal is not { } local)
+        if (SendAtLocal is not { } local || Dispatch.QuietHours.FindIanaZone(TimeZoneId) is not { } zone)
         {
             return null;
         }
-        var zone = TimeZoneInfo.FindSystemTimeZoneById(TimeZoneId);
         var unspecified = DateTime.SpecifyKind(local, DateTimeKind.Unspecified);
         return zone.IsInvalidTime(unspecified) ? null : new DateTimeOffset(TimeZoneInfo.ConvertTimeToUtc(unspecified, zone), TimeSpan.Zero);
     }
 }
 
-/// <summary>One saved wizard draft per user.</summary>
+/// <summary>A saved wizard draft; a user keeps as many as they like.</summary>
 public sealed class CampaignDraft
 {
     public long Id { get; set; }
@@ -82,7 +88,10 @@ internal sealed class CampaignDraftConfiguration : IEntityTypeConfiguration<Camp
     public void Configure(EntityTypeBuilder<CampaignDraft> builder)
     {
         builder.ToTable("CampaignDrafts");
-        builder.HasIndex(d => d.Owner).IsUnique();
+        builder.HasIndex(d => d.Owner);
         builder.Property(d => d.Owner).HasMaxLength(256);
     }
 }
+
+/// <summary>The schedule step's choice: later or at launch, the local time (null: none yet) and its zone.</summary>
+public sealed record ScheduleChoice(bool SendLater, DateTime? SendAtLocal, string TimeZoneId);

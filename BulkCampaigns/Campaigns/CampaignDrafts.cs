@@ -4,28 +4,56 @@ using Microsoft.EntityFrameworkCore;
 
 namespace BulkCampaigns.Campaigns;
 
-/// <summary>Loads and saves each user's wizard draft.</summary>
+/// <summary>One of a user's drafts, as the drafts list shows it.</summary>
+public sealed record DraftSummary(long Id, string Name, int Groups, DateTimeOffset UpdatedAt);
+
+/// <summary>Loads and saves each user's wizard drafts; a user sees and changes only their own.</summary>
 public sealed class CampaignDrafts(IDbContextFactory<AppDbContext> dbFactory, TimeProvider clock)
 {
-    public async Task<DraftData> LoadAsync(string owner, CancellationToken ct = default)
+    public const string Untitled = "Untitled";
+
+    /// <summary>The owner's drafts, the last changed first.</summary>
+    public async Task<IReadOnlyList<DraftSummary>> ListAsync(string owner, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var json = await db.Set<CampaignDraft>().AsNoTracking().Where(d => d.Owner == owner).Select(d => d.DataJson).FirstOrDefaultAsync(ct);
-        return json is null ? new DraftData() : JsonSerializer.Deserialize<DraftData>(json) ?? new DraftData();
+        var rows = await db.Set<CampaignDraft>().AsNoTracking().Where(d => d.Owner == owner).ToListAsync(ct);
+        return rows.OrderByDescending(d => d.UpdatedAt).ThenByDescending(d => d.Id).Select(d =>
+        {
+            var data = Read(d.DataJson);
+            return new DraftSummary(d.Id, string.IsNullOrWhiteSpace(data.Name) ? Untitled : data.Name.Trim(), data.GroupIds.Count, d.UpdatedAt);
+        }).ToList();
     }
 
-    public async Task SaveAsync(string owner, DraftData data, CancellationToken ct = default)
+    /// <summary>The draft, or null when it is gone or someone else's.</summary>
+    public async Task<DraftData?> LoadAsync(string owner, long id, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var json = await db.Set<CampaignDraft>().AsNoTracking().Where(d => d.Owner == owner && d.Id == id).Select(d => d.DataJson).FirstOrDefaultAsync(ct);
+        return json is null ? null : Read(json);
+    }
+
+    /// <summary>Saves a new draft (<paramref name="id"/> null) or an existing one; returns its id (a new one when the old one was deleted meanwhile).</summary>
+    public async Task<long> SaveAsync(string owner, long? id, DraftData data, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var json = JsonSerializer.Serialize(data);
         var now = clock.GetUtcNow();
-        await db.Database.ExecuteSqlInterpolatedAsync(
-            $"INSERT INTO CampaignDrafts (Owner, DataJson, UpdatedAt) VALUES ({owner}, {json}, {now}) ON CONFLICT(Owner) DO UPDATE SET DataJson = excluded.DataJson, UpdatedAt = excluded.UpdatedAt", ct);
+        if (id is { } existing && await db.Set<CampaignDraft>().Where(d => d.Owner == owner && d.Id == existing)
+                .ExecuteUpdateAsync(s => s.SetProperty(d => d.DataJson, json).SetProperty(d => d.UpdatedAt, now), ct) > 0)
+        {
+            return existing;
+        }
+        var draft = new CampaignDraft { Owner = owner, DataJson = json, UpdatedAt = now };
+        db.Add(draft);
+        await db.SaveChangesAsync(ct);
+        return draft.Id;
     }
 
-    public async Task DeleteAsync(string owner, CancellationToken ct = default)
+    public async Task DeleteAsync(string owner, long id, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await db.Set<CampaignDraft>().Where(d => d.Owner == owner).ExecuteDeleteAsync(ct);
+        await db.Set<CampaignDraft>().Where(d => d.Owner == owner && d.Id == id).ExecuteDeleteAsync(ct);
     }
+
+    private static DraftData Read(string json) => JsonSerializer.Deserialize<DraftData>(json) ?? new DraftData();
 }

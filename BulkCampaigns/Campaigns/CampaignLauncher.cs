@@ -2,6 +2,7 @@ using BulkCampaigns.Content;
 using BulkCampaigns.Data;
 using BulkCampaigns.Dispatch;
 using BulkCampaigns.Senders;
+using Microsoft.EntityFrameworkCore;
 
 namespace BulkCampaigns.Campaigns;
 
@@ -17,14 +18,29 @@ public enum WizardStep
 /// <summary>Something to fix, at the step where it is fixed.</summary>
 public sealed record StepProblem(WizardStep Step, string Message);
 
-/// <summary>The review's figures: how many, how many segments, how long at the sender's rate.</summary>
-public sealed record LaunchEstimate(AudienceCount Audience, double SegmentsPerMessage, long TotalSegments, int Mps, TimeSpan Duration, IReadOnlyList<string> UnknownVariables);
+/// <summary>
+/// The review's figures: how many, how many segments, how long at the sender's rate, and what it costs when an
+/// Admin set a price for the sender's channel (<see cref="Price"/> and <see cref="Cost"/> null otherwise).
+/// </summary>
+public sealed record LaunchEstimate(AudienceCount Audience, double SegmentsPerMessage, long TotalSegments, int Mps, TimeSpan Duration, IReadOnlyList<string> UnknownVariables,
+    ChannelPrice? Price = null)
+{
+    public decimal? Cost => Price is { } p ? p.PricePerSegment * TotalSegments : null;
+}
+
+/// <summary>Most numbers a test send goes to: the marketer's own phones, not an audience.</summary>
+public static class TestSend
+{
+    public const int MaxAddresses = 10;
+    public const string Mark = "[TEST]";
+}
 
 /// <summary>
 /// Turns a wizard draft into an operation through the same <see cref="OperationService"/> the API uses:
 /// the wizard only gathers and explains; the engine checks and makes.
 /// </summary>
-public sealed class CampaignLauncher(OperationService operations, ContentService content, SenderService senders, AudienceCounter audience, TimeProvider clock)
+public sealed class CampaignLauncher(OperationService operations, ContentService content, SenderService senders, AudienceCounter audience, ChannelPrices prices,
+    IDbContextFactory<AppDbContext> dbFactory, TimeProvider clock)
 {
     private const int SampleSize = 200;
 
@@ -58,7 +74,15 @@ public sealed class CampaignLauncher(OperationService operations, ContentService
         {
             problems.Add(new(WizardStep.Schedule, "Quiet hours start and end at the same time; make them differ, or switch quiet hours off."));
         }
-        if (draft.SendAtLocal is not null)
+        if (draft.Scheduled && Dispatch.QuietHours.FindIanaZone(draft.TimeZoneId) is null)
+        {
+            problems.Add(new(WizardStep.Schedule, $"\"{draft.TimeZoneId}\" is not a time zone; pick one from the list."));
+        }
+        else if (draft.Scheduled && draft.SendAtLocal is null)
+        {
+            problems.Add(new(WizardStep.Schedule, "Pick the date and time to send, or choose \"Send as soon as I launch\"."));
+        }
+        else if (draft.Scheduled)
         {
             var at = draft.SendAtUtc();
             if (at is null)
@@ -98,9 +122,9 @@ public sealed class CampaignLauncher(OperationService operations, ContentService
     public async Task<LaunchEstimate> EstimateAsync(DraftData draft, CancellationToken ct = default)
     {
         var count = await audience.CountAsync(draft.GroupIds, ct);
-        var mps = draft.SenderId is not null && PublicId.TryDecode(PublicId.Sender, draft.SenderId, out var senderId) && await senders.GetAsync(senderId, ct) is { } sender
-            ? SenderPacer.EffectiveMps(sender.Mps, draft.Mps)
-            : 1;
+        var sender = draft.SenderId is not null && PublicId.TryDecode(PublicId.Sender, draft.SenderId, out var senderId) ? await senders.GetAsync(senderId, ct) : null;
+        var mps = sender is not null ? SenderPacer.EffectiveMps(sender.Mps, draft.Mps) : 1;
+        var price = sender is not null ? await prices.GetAsync(sender.Channel, ct) : null;
         var resolved = ContentOf(draft) is { } c ? (await content.ResolveAsync(c, ct: ct)).Content : null;
         var keys = new HashSet<string>(StringComparer.Ordinal);
         var segments = new List<int>();
@@ -122,46 +146,132 @@ public sealed class CampaignLauncher(OperationService operations, ContentService
         var perMessage = segments.Count == 0 ? 0 : segments.Average();
         var total = (long)Math.Round(perMessage * count.WillReceive);
         var unknown = resolved is null ? [] : content.UnknownVariables(resolved, keys);
-        return new LaunchEstimate(count, perMessage, total, mps, TimeSpan.FromSeconds(total / (double)Math.Max(1, mps)), unknown);
+        return new LaunchEstimate(count, perMessage, total, mps, TimeSpan.FromSeconds(total / (double)Math.Max(1, mps)), unknown, price);
     }
 
-    /// <summary>Makes the operation; on problems nothing is made and each is told at its step.</summary>
-    public async Task<(string? OperationId, IReadOnlyList<StepProblem> Problems)> LaunchAsync(DraftData draft, CancellationToken ct = default)
+    /// <summary>
+    /// Makes the operation; on problems nothing is made and each is told at its step. <paramref name="reviewedSendAt"/> is the
+    /// start the review showed (null: at launch): a draft whose schedule no longer says the same is refused, so a campaign
+    /// never starts at another time than the one the marketer confirmed.
+    /// </summary>
+    public async Task<(string? OperationId, IReadOnlyList<StepProblem> Problems)> LaunchAsync(DraftData draft, DateTimeOffset? reviewedSendAt, CancellationToken ct = default)
     {
         var problems = await CheckAsync(draft, ct);
         if (problems.Count > 0)
         {
             return (null, problems);
         }
+        var sendAt = draft.Scheduled ? draft.SendAtUtc() : null;
+        if (sendAt != reviewedSendAt)
+        {
+            return (null, [new(WizardStep.Review, $"The start changed since the review showed it: it is now {StartText(draft)}. Check the review and confirm again.")]);
+        }
         var to = draft.GroupIds.Select(g => new AudienceItem(GroupId: g)).ToList();
-        return await CreateAsync(draft, to, draft.Name.Trim(), draft.SendAtUtc(), draft.Pace(), ct);
+        return await CreateAsync(draft, to, draft.Name.Trim(), sendAt, draft.Pace(), false, ct);
     }
 
-    /// <summary>Sends the content once, now, to one address (with the variables of the audience's first recipient).</summary>
-    public async Task<(string? OperationId, IReadOnlyList<StepProblem> Problems)> TestSendAsync(DraftData draft, string address, CancellationToken ct = default)
+    /// <summary>When the campaign starts, in words and in its zone: "now, at launch" or "2027-06-15 14:30 America/Chicago".</summary>
+    public static string StartText(DraftData draft)
     {
-        IReadOnlyDictionary<string, string>? variables = null;
+        if (!draft.Scheduled)
+        {
+            return "now, at launch";
+        }
+        if (draft.SendAtLocal is not { } local || draft.SendAtUtc() is null)
+        {
+            return "not set";
+        }
+        var format = local.Second == 0 ? "yyyy-MM-dd HH:mm" : "yyyy-MM-dd HH:mm:ss";
+        return $"{local.ToString(format, System.Globalization.CultureInfo.InvariantCulture)} {draft.TimeZoneId}";
+    }
+
+    /// <summary>Up to <paramref name="take"/> recipients of the audience, to preview with and to render a test for.</summary>
+    public async Task<IReadOnlyList<SampleRecipient>> SamplesAsync(DraftData draft, int take = 20, CancellationToken ct = default)
+    {
+        var samples = new List<SampleRecipient>();
         foreach (var groupId in draft.GroupIds)
         {
-            if (PublicId.TryDecode(PublicId.Group, groupId, out var id) && await content.SampleAsync(id, ct: ct) is { } sample)
+            if (!PublicId.TryDecode(PublicId.Group, groupId, out var id))
             {
-                variables = sample.Variables;
-                break;
+                continue;
+            }
+            long? after = null;
+            while (samples.Count < take && await content.SampleAsync(id, after, ct: ct) is { } sample)
+            {
+                after = sample.Id;
+                samples.Add(sample);
             }
         }
-        var name = $"Test of {(string.IsNullOrWhiteSpace(draft.Name) ? "a draft" : draft.Name.Trim())}";
+        return samples;
+    }
+
+    /// <summary>
+    /// Sends the content now to the marketer's own numbers, rendered with <paramref name="sample"/>'s variables (a recipient of
+    /// the audience), as an operation marked test: named "[TEST] …" and flagged, so lists and totals leave it out.
+    /// </summary>
+    public async Task<(string? OperationId, IReadOnlyList<StepProblem> Problems)> TestSendAsync(DraftData draft, IReadOnlyList<string> addresses, SampleRecipient? sample, CancellationToken ct = default)
+    {
+        var numbers = addresses.Select(a => a.Trim()).Where(a => a.Length > 0).Distinct().ToList();
+        if (numbers.Count == 0)
+        {
+            return (null, [new(WizardStep.Review, "Write at least one of your numbers to send the test to.")]);
+        }
+        if (numbers.Count > TestSend.MaxAddresses)
+        {
+            return (null, [new(WizardStep.Review, $"A test goes to at most {TestSend.MaxAddresses} numbers; this has {numbers.Count}.")]);
+        }
+        var name = $"{TestSend.Mark} {(string.IsNullOrWhiteSpace(draft.Name) ? CampaignDrafts.Untitled : draft.Name.Trim())}";
+        if (name.Length > 200)
+        {
+            name = name[..200];
+        }
+        var to = numbers.Select(a => new AudienceItem(Address: a, Variables: sample?.Variables)).ToList();
         // A test goes now at the sender's pace: the marketer is waiting for it, whatever the campaign's quiet hours.
-        return await CreateAsync(draft, [new AudienceItem(Address: address, Variables: variables)], name, null, null, ct);
+        return await CreateAsync(draft, to, name, null, null, true, ct);
+    }
+
+    /// <summary>A new draft with a campaign's audience, content, sender, pace and schedule mode; null when there is no such campaign.</summary>
+    public async Task<DraftData?> DraftFromOperationAsync(string operationId, CancellationToken ct = default)
+    {
+        if (!PublicId.TryDecode(PublicId.Operation, operationId, out var id))
+        {
+            return null;
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var operation = await db.Set<Operation>().AsNoTracking().FirstOrDefaultAsync(o => o.Id == id, ct);
+        if (operation is null)
+        {
+            return null;
+        }
+        var groups = await db.Set<OperationGroup>().AsNoTracking().Where(g => g.OperationId == id).OrderBy(g => g.GroupId).Select(g => g.GroupId).ToListAsync(ct);
+        var stored = MessageContent.FromJson(operation.ContentJson);
+        var quiet = operation.QuietHours;
+        var name = operation.Name is { Length: > 0 } n ? $"Copy of {(n.StartsWith(TestSend.Mark, StringComparison.Ordinal) ? n[TestSend.Mark.Length..].Trim() : n)}" : "";
+        return new DraftData
+        {
+            Name = name.Length > 200 ? name[..200] : name,
+            GroupIds = groups.Select(g => PublicId.Encode(PublicId.Group, g)).ToList(),
+            ContentId = stored.ContentId is { Length: > 0 } contentId ? contentId : null,
+            ContentJson = stored.ContentId is { Length: > 0 } ? null : operation.ContentJson,
+            SenderId = PublicId.Encode(PublicId.Sender, operation.SenderId),
+            // The same mode; the time itself is asked again, since the original one has passed or belongs to the original.
+            SendLater = operation.SendAt is not null,
+            TimeZoneId = quiet?.TimeZoneId ?? "UTC",
+            Mps = operation.Mps,
+            QuietHours = quiet is not null,
+            QuietStart = quiet?.Start.ToTimeSpan() ?? new(21, 0, 0),
+            QuietEnd = quiet?.End.ToTimeSpan() ?? new(8, 0, 0),
+        };
     }
 
     private async Task<(string? OperationId, IReadOnlyList<StepProblem> Problems)> CreateAsync(
-        DraftData draft, IReadOnlyList<AudienceItem> to, string name, DateTimeOffset? sendAt, PaceDraft? pace, CancellationToken ct)
+        DraftData draft, IReadOnlyList<AudienceItem> to, string name, DateTimeOffset? sendAt, PaceDraft? pace, bool isTest, CancellationToken ct)
     {
         var sender = draft.SenderId is not null && PublicId.TryDecode(PublicId.Sender, draft.SenderId, out var senderId)
             ? await senders.GetAsync(senderId, ct)
             : null;
         var messageContent = ContentOf(draft);
-        var operationDraft = new OperationDraft(sender?.Address, sender?.Channel, to, messageContent?.ToJson(), sendAt, null, name, pace);
+        var operationDraft = new OperationDraft(sender?.Address, sender?.Channel, to, messageContent?.ToJson(), sendAt, null, name, pace, isTest);
         var (operationId, validation) = await operations.CreateAsync(operationDraft, ct);
         if (operationId is { } id)
         {

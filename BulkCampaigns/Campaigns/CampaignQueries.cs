@@ -1,5 +1,8 @@
+using BulkCampaigns.Content;
 using BulkCampaigns.Data;
 using BulkCampaigns.Dispatch;
+using BulkCampaigns.Recipients;
+using BulkCampaigns.Senders;
 using Microsoft.EntityFrameworkCore;
 
 namespace BulkCampaigns.Campaigns;
@@ -19,22 +22,107 @@ public sealed record ThroughputPoint(DateTimeOffset Second, int Messages);
 /// </summary>
 public sealed class CampaignQueries(IDbContextFactory<AppDbContext> dbFactory, TimeProvider clock)
 {
-    /// <summary>Newest first; <paramref name="before"/> is the last ID of the previous page.</summary>
-    public async Task<KeysetPage<OperationView>> OperationsAsync(IReadOnlyCollection<OperationStatus>? statuses, int pageSize, long? before, CancellationToken ct = default)
+    /// <summary>
+    /// The operations the campaign pages show, and the only place that chooses them: the list, the dashboard's tables
+    /// and totals and the first-run checklist all start here.
+    /// </summary>
+    // Test sends are kept out of all of them: once the wizard marks them, this is the line that gets `.Where(o => !o.IsTest)`.
+    private static IQueryable<Operation> Listed(AppDbContext db) => db.Set<Operation>().AsNoTracking();
+
+    /// <summary>
+    /// One page of campaigns matching <paramref name="filter"/>, in its order; <paramref name="after"/> is the key of
+    /// the previous page's last row. Every order ends on the ID, so a page starts exactly after the last one shown.
+    /// </summary>
+    public async Task<CampaignPage> CampaignsAsync(CampaignFilter filter, int pageSize, CampaignKey? after, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var query = db.Set<Operation>().AsNoTracking();
-        if (statuses is { Count: > 0 })
+        var query = Listed(db);
+        if (filter.Statuses is { Count: > 0 } statuses)
         {
             query = query.Where(o => statuses.Contains(o.Status));
         }
-        if (before is { } b)
+        if (filter.Search?.Trim() is { Length: > 0 } search)
         {
-            query = query.Where(o => o.Id < b);
+            // LIKE ignores case; the user's % and _ are taken as themselves.
+            var pattern = "%" + search.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
+            query = query.Where(o => o.Name != null && EF.Functions.Like(o.Name, pattern, "\\"));
         }
-        var rows = await query.OrderByDescending(o => o.Id).Take(pageSize + 1).ToListAsync(ct);
-        long? next = rows.Count > pageSize ? rows[pageSize - 1].Id : null;
-        return new KeysetPage<OperationView>(rows.Take(pageSize).Select(OperationView.Of).ToList(), next);
+        if (filter.CreatedFrom is { } from)
+        {
+            query = query.Where(o => o.CreatedAt >= from);
+        }
+        if (filter.CreatedBefore is { } before)
+        {
+            query = query.Where(o => o.CreatedAt < before);
+        }
+        var desc = filter.Descending;
+        query = filter.Sort switch
+        {
+            CampaignSort.Name => SeekByName(query, after, desc),
+            CampaignSort.Status => SeekByStatus(query, after, desc),
+            CampaignSort.Size => SeekBySize(query, after, desc),
+            _ => SeekByCreated(query, after, desc),
+        };
+        var rows = await query.Take(pageSize + 1).ToListAsync(ct);
+        var next = rows.Count > pageSize ? CampaignKey.Of(rows[pageSize - 1], filter.Sort) : null;
+        return new CampaignPage(rows.Take(pageSize).Select(OperationView.Of).ToList(), next);
+    }
+
+    private static IQueryable<Operation> SeekByCreated(IQueryable<Operation> q, CampaignKey? after, bool desc)
+    {
+        if (after is { } k)
+        {
+            var at = DateTimeOffset.FromUnixTimeMilliseconds(k.Number);
+            q = desc
+                ? q.Where(o => o.CreatedAt < at || (o.CreatedAt == at && o.Id < k.Id))
+                : q.Where(o => o.CreatedAt > at || (o.CreatedAt == at && o.Id > k.Id));
+        }
+        return desc ? q.OrderByDescending(o => o.CreatedAt).ThenByDescending(o => o.Id) : q.OrderBy(o => o.CreatedAt).ThenBy(o => o.Id);
+    }
+
+    /// <summary>
+    /// By name regardless of case; unnamed operations sort as an empty name. SQLite does the comparing for the order
+    /// and the seek alike (NOCASE), so a page never starts on a name .NET would have lowered differently.
+    /// </summary>
+    private static IQueryable<Operation> SeekByName(IQueryable<Operation> q, CampaignKey? after, bool desc)
+    {
+        if (after is { } k)
+        {
+            var name = k.Text ?? "";
+            q = desc
+                ? q.Where(o => string.Compare(EF.Functions.Collate(o.Name ?? "", "NOCASE"), name) < 0 ||
+                               (EF.Functions.Collate(o.Name ?? "", "NOCASE") == name && o.Id < k.Id))
+                : q.Where(o => string.Compare(EF.Functions.Collate(o.Name ?? "", "NOCASE"), name) > 0 ||
+                               (EF.Functions.Collate(o.Name ?? "", "NOCASE") == name && o.Id > k.Id));
+        }
+        return desc
+            ? q.OrderByDescending(o => EF.Functions.Collate(o.Name ?? "", "NOCASE")).ThenByDescending(o => o.Id)
+            : q.OrderBy(o => EF.Functions.Collate(o.Name ?? "", "NOCASE")).ThenBy(o => o.Id);
+    }
+
+    /// <summary>By status in the order a campaign lives them: scheduled, processing, paused, completed, canceled.</summary>
+    private static IQueryable<Operation> SeekByStatus(IQueryable<Operation> q, CampaignKey? after, bool desc)
+    {
+        if (after is { } k)
+        {
+            var status = (OperationStatus)k.Number;
+            q = desc
+                ? q.Where(o => o.Status < status || (o.Status == status && o.Id < k.Id))
+                : q.Where(o => o.Status > status || (o.Status == status && o.Id > k.Id));
+        }
+        return desc ? q.OrderByDescending(o => o.Status).ThenByDescending(o => o.Id) : q.OrderBy(o => o.Status).ThenBy(o => o.Id);
+    }
+
+    /// <summary>By number of messages.</summary>
+    private static IQueryable<Operation> SeekBySize(IQueryable<Operation> q, CampaignKey? after, bool desc)
+    {
+        if (after is { } k)
+        {
+            q = desc
+                ? q.Where(o => o.Total < k.Number || (o.Total == k.Number && o.Id < k.Id))
+                : q.Where(o => o.Total > k.Number || (o.Total == k.Number && o.Id > k.Id));
+        }
+        return desc ? q.OrderByDescending(o => o.Total).ThenByDescending(o => o.Id) : q.OrderBy(o => o.Total).ThenBy(o => o.Id);
     }
 
     public async Task<Operation?> OperationAsync(long id, CancellationToken ct = default)
@@ -43,11 +131,22 @@ public sealed class CampaignQueries(IDbContextFactory<AppDbContext> dbFactory, T
         return await db.Set<Operation>().AsNoTracking().FirstOrDefaultAsync(o => o.Id == id, ct);
     }
 
+    /// <summary>Which first steps this install has taken, read from what exists (see the dashboard's checklist).</summary>
+    public async Task<FirstRunSteps> FirstRunAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return new FirstRunSteps(
+            HasSender: await db.Set<Sender>().AnyAsync(ct),
+            HasGroup: await db.Set<Group>().AnyAsync(g => g.RecipientCount > 0, ct),
+            HasContent: await db.Set<ContentTemplate>().AnyAsync(ct),
+            HasLaunched: await Listed(db).AnyAsync(ct));
+    }
+
     /// <summary>Totals across every operation, for the home dashboard.</summary>
     public async Task<CampaignTotals> TotalsAsync(CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var totals = await db.Set<Operation>().AsNoTracking()
+        var totals = await Listed(db)
             .GroupBy(_ => 1)
             .Select(g => new CampaignTotals(
                 g.Count(),
@@ -150,3 +249,40 @@ public sealed class CampaignQueries(IDbContextFactory<AppDbContext> dbFactory, T
 }
 
 public sealed record CampaignTotals(int Campaigns, int Running, int Scheduled, long Messages, long Sent, long Delivered, long Failed);
+
+public enum CampaignSort
+{
+    Created,
+    Name,
+    Status,
+    Size,
+}
+
+/// <summary>Which campaigns a list shows and in what order. <see cref="CreatedBefore"/> is exclusive.</summary>
+public sealed record CampaignFilter(
+    string? Search = null,
+    IReadOnlyCollection<OperationStatus>? Statuses = null,
+    DateTimeOffset? CreatedFrom = null,
+    DateTimeOffset? CreatedBefore = null,
+    CampaignSort Sort = CampaignSort.Created,
+    bool Descending = true);
+
+/// <summary>Where a page of campaigns starts: the sort key of the row before it (a number, or a name) and its ID.</summary>
+public sealed record CampaignKey(long Number, string? Text, long Id)
+{
+    public static CampaignKey Of(Operation o, CampaignSort sort) => sort switch
+    {
+        CampaignSort.Name => new(0, o.Name ?? "", o.Id),
+        CampaignSort.Status => new((long)o.Status, null, o.Id),
+        CampaignSort.Size => new(o.Total, null, o.Id),
+        _ => new(o.CreatedAt.ToUnixTimeMilliseconds(), null, o.Id),
+    };
+}
+
+public sealed record CampaignPage(IReadOnlyList<OperationView> Rows, CampaignKey? Next);
+
+/// <summary>The four steps from a fresh install to a first campaign; each is done when its thing exists.</summary>
+public sealed record FirstRunSteps(bool HasSender, bool HasGroup, bool HasContent, bool HasLaunched)
+{
+    public bool AllDone => HasSender && HasGroup && HasContent && HasLaunched;
+}

@@ -8,6 +8,7 @@ public static class CampaignsSetup
     {
         services.AddSingleton<CampaignQueries>();
         services.AddSingleton<CampaignDrafts>();
+        services.AddSingleton<ChannelPrices>();
         services.AddSingleton<AudienceCounter>();
         services.AddSingleton<CampaignLauncher>();
         services.AddHostedService<CampaignLiveBridge>();

@@ -43,6 +43,9 @@ public sealed class Operation
     public QuietHours? QuietHours =>
         QuietStart is { } start && QuietEnd is { } end && QuietTimeZone is { } zone ? new QuietHours(start, end, zone) : null;
 
+    /// <summary>A test send from the wizard: kept out of the campaigns list and the dashboard's totals.</summary>
+    public bool IsTest { get; set; }
+
     /// <summary>Why the operation paused itself (e.g. too many failures); null when a person paused it.</summary>
     public string? PauseReason { get; set; }
 

@@ -15,7 +15,8 @@ public sealed record OperationDraft(
     DateTimeOffset? SendAt = null,
     IReadOnlyDictionary<string, string>? Tags = null,
     string? Name = null,
-    PaceDraft? Pace = null);
+    PaceDraft? Pace = null,
+    bool IsTest = false);
 
 /// <summary>
 /// How fast and when an operation may send, as asked (API: <c>pace</c>, ext): its own MPS (≤ the sender's; null: the

@@ -152,7 +152,7 @@ public sealed partial class OperationService(
 
         var scheduled = draft.SendAt is { } at && at > now;
         var operationId = await InsertAsync(sender, inline, groupIds, contentJson, scheduled ? draft.SendAt : null,
-            JsonSerializer.Serialize(tags), draft.Name, mps, quiet, ct);
+            JsonSerializer.Serialize(tags), draft.Name, mps, quiet, draft.IsTest, ct);
         if (scheduled)
         {
             jobs.Schedule<DispatchJobs>(j => j.StartAsync(operationId, CancellationToken.None), draft.SendAt!.Value);
@@ -204,7 +204,7 @@ public sealed partial class OperationService(
     }
 
     private async Task<long> InsertAsync(Sender sender, List<(string Address, string Channel, string VariablesJson)> inline, List<long> groupIds,
-        string contentJson, DateTimeOffset? sendAt, string tagsJson, string? name, int? mps, QuietHours? quiet, CancellationToken ct)
+        string contentJson, DateTimeOffset? sendAt, string tagsJson, string? name, int? mps, QuietHours? quiet, bool isTest, CancellationToken ct)
     {
         var nowMs = UnixMs.Now(clock);
         var initial = sendAt is null ? MessageStatus.Queued : MessageStatus.Scheduled;
@@ -226,14 +226,15 @@ public sealed partial class OperationService(
         {
             insert.Transaction = tx;
             insert.CommandText = """
-                INSERT INTO Operations (Name, Status, SenderId, FromAddress, FromChannel, ContentJson, TagsJson, SendAt, Mps, QuietStart, QuietEnd, QuietTimeZone,
+                INSERT INTO Operations (Name, IsTest, Status, SenderId, FromAddress, FromChannel, ContentJson, TagsJson, SendAt, Mps, QuietStart, QuietEnd, QuietTimeZone,
                     FirstMessageId, LastMessageId,
                     Total, Attempts, Scheduled, Queued, Sending, Sent, Delivered, Read, Undelivered, Unaddressable, Failed, Canceled, Suppressed, CreatedAt, UpdatedAt)
-                VALUES ($name, $status, $sender, $from, $channel, $content, $tags, $sendAt, $mps, $quietStart, $quietEnd, $quietZone,
+                VALUES ($name, $isTest, $status, $sender, $from, $channel, $content, $tags, $sendAt, $mps, $quietStart, $quietEnd, $quietZone,
                     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, $now, $now)
                 RETURNING Id
                 """;
             insert.Parameters.AddWithValue("$name", (object?)name ?? DBNull.Value);
+            insert.Parameters.AddWithValue("$isTest", isTest);
             insert.Parameters.AddWithValue("$status", (int)(sendAt is null ? OperationStatus.Processing : OperationStatus.Scheduled));
             insert.Parameters.AddWithValue("$sender", sender.Id);
             insert.Parameters.AddWithValue("$from", sender.Address);
@@ -272,6 +273,7 @@ public sealed partial class OperationService(
                 VALUES ($op, $address, $channel, $variables, {string.Format(System.Globalization.CultureInfo.InvariantCulture, Suppressed, "$address")}, 0, 0, 0, $now, $now)
                 """;
             insert.Parameters.AddWithValue("$op", operationId);
+            insert.Parameters.AddWithValue("$isTest", isTest);
             insert.Parameters.AddWithValue("$status", (int)initial);
             insert.Parameters.AddWithValue("$now", nowMs);
             var address = insert.Parameters.Add("$address", SqliteType.Text);
@@ -296,6 +298,7 @@ public sealed partial class OperationService(
                 FROM Recipients r WHERE r.GroupId = $group
                 """;
             insert.Parameters.AddWithValue("$op", operationId);
+            insert.Parameters.AddWithValue("$isTest", isTest);
             insert.Parameters.AddWithValue("$status", (int)initial);
             insert.Parameters.AddWithValue("$now", nowMs);
             insert.Parameters.AddWithValue("$group", groupId);

@@ -113,6 +113,10 @@ namespace BulkCampaigns.Data.Migrations
                     b.Property<string>("SecurityStamp")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("TimeZoneId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<bool>("TwoFactorEnabled")
                         .HasColumnType("INTEGER");
 
@@ -152,10 +156,28 @@ namespace BulkCampaigns.Data.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("Owner")
-                        .IsUnique();
+                    b.HasIndex("Owner");
 
                     b.ToTable("CampaignDrafts", (string)null);
+                });
+
+            modelBuilder.Entity("BulkCampaigns.Campaigns.ChannelPrice", b =>
+                {
+                    b.Property<string>("Channel")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Currency")
+                        .IsRequired()
+                        .HasMaxLength(3)
+                        .HasColumnType("TEXT");
+
+                    b.Property<decimal>("PricePerSegment")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Channel");
+
+                    b.ToTable("ChannelPrices", (string)null);
                 });
 
             modelBuilder.Entity("BulkCampaigns.Content.ContentTemplate", b =>
@@ -323,6 +345,9 @@ namespace BulkCampaigns.Data.Migrations
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("IsTest")
+                        .HasColumnType("INTEGER");
 
                     b.Property<long>("LastMessageId")
                         .HasColumnType("INTEGER");

@@ -1,3 +1,4 @@
+using BulkCampaigns.Components.Shared;
 using BulkCampaigns.Dispatch;
 using MudBlazor;
 
@@ -13,6 +14,32 @@ public static class CampaignFigures
     public static long Done(OperationStats s) => Dispatched(s) + s.Canceled + s.Suppressed;
 
     public static double Percent(OperationStats s) => s.Total == 0 ? 100 : Math.Round(100.0 * Done(s) / s.Total, 1);
+
+    /// <summary>A campaign's progress in a few words: how far it got, and for a canceled one how many went out before.</summary>
+    public static string ProgressText(OperationView op) => op.Status == OperationStatus.Canceled
+        ? $"Canceled after {Dispatched(op.Stats):N0} of {op.Stats.Total:N0} sent"
+        : $"{Percent(op.Stats)}% of {op.Stats.Total:N0}";
+
+    /// <summary>The share of the campaign handed to the provider: what a canceled campaign's bar shows.</summary>
+    public static double DispatchedPercent(OperationStats s) => s.Total == 0 ? 0 : Math.Round(100.0 * Dispatched(s) / s.Total, 1);
+
+    /// <summary>What the dashboard says about the time left, at <paramref name="rate"/> messages a second.</summary>
+    public static string TimeLeft(OperationView op, double rate)
+    {
+        switch (op.Status)
+        {
+            case OperationStatus.Completed:
+                return "Finished";
+            case OperationStatus.Canceled:
+                return $"Canceled: {Plural.Count(op.Stats.Canceled, "message", "messages")} not sent";
+            case OperationStatus.Scheduled:
+                return "Waiting for its start time";
+        }
+        var remaining = op.Stats.Total - Done(op.Stats);
+        return rate <= 0 || op.Status == OperationStatus.Paused
+            ? "Time left: –"
+            : "Time left: " + Duration(TimeSpan.FromSeconds(remaining / rate));
+    }
 
     public static Color StatusColor(OperationStatus status) => status switch
     {

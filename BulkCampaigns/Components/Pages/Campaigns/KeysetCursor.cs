@@ -1,15 +1,15 @@
 namespace BulkCampaigns.Components.Pages.Campaigns;
 
 /// <summary>The keys of the pages visited so far, so "previous" goes back exactly where it was.</summary>
-public sealed class KeysetCursor
+public class KeysetCursor<TKey>
 {
-    private readonly Stack<long?> _previous = new();
+    private readonly Stack<TKey?> _previous = new();
 
     /// <summary>The key the current page starts after (null: the first page).</summary>
-    public long? Current { get; private set; }
+    public TKey? Current { get; private set; }
 
     /// <summary>The key the next page starts after, when there is one.</summary>
-    public long? Next { get; set; }
+    public TKey? Next { get; set; }
 
     public int PageNumber => _previous.Count + 1;
 
@@ -34,7 +34,10 @@ public sealed class KeysetCursor
     public void Reset()
     {
         _previous.Clear();
-        Current = null;
-        Next = null;
+        Current = default;
+        Next = default;
     }
 }
+
+/// <summary>A cursor over lists keyed by one ID.</summary>
+public sealed class KeysetCursor : KeysetCursor<long?>;

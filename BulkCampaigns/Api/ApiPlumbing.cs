@@ -19,7 +19,12 @@ public static class ApiPlumbing
         {
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(EnumNaming));
+            // {"name": "a", "name": "b"} is ambiguous: which one did the caller mean? Refuse it rather than guess.
+            o.SerializerOptions.AllowDuplicateProperties = false;
         });
+        // A body that can't be bound (bad JSON, a wrong type, a wrong content type) throws instead of answering an
+        // empty 400 (the default outside Development), so UseApiErrors answers it in the error format, in one place.
+        services.PostConfigure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddApiRateLimits(configuration);
         services.AddHealthChecks().AddDbContextCheck<AppDbContext>("database");
         services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
@@ -71,8 +76,8 @@ public static class ApiPlumbing
             }
             return await next(context);
         });
-        v1.Map("{**rest}", (HttpRequest request) => ApiError.NotFound($"No resource at {request.Path}."))
-            .ExcludeFromDescription();
+        // No catch-all route here: one would outrank the 415 and 405 that routing gives a known path asked with the
+        // wrong content type or method. An unmatched /v1 path is answered 404 by UseApiErrors.
         return v1;
     }
 
@@ -120,9 +125,7 @@ public static class ApiPlumbing
         }
         catch (BadHttpRequestException ex) when (!context.Response.HasStarted)
         {
-            var status = ex.StatusCode;
-            var code = status == StatusCodes.Status413PayloadTooLarge ? ApiError.Codes.PayloadTooLarge : ApiError.Codes.InvalidParameter;
-            await WriteAsync(context, new ApiError(status, code, ex.Message));
+            await WriteAsync(context, BadRequestError(ex));
             return;
         }
         catch (Exception ex) when (!context.Response.HasStarted && ex is not OperationCanceledException)
@@ -147,6 +150,78 @@ public static class ApiPlumbing
             }
         }
     });
+
+    /// <summary>A request the framework could not read (body binding, JSON, size, content type), in plain words.</summary>
+    public static ApiError BadRequestError(BadHttpRequestException ex)
+    {
+        var status = ex.StatusCode;
+        if (status == StatusCodes.Status413PayloadTooLarge)
+        {
+            return new ApiError(status, ApiError.Codes.PayloadTooLarge, "The request body is too large.");
+        }
+        if (status == StatusCodes.Status415UnsupportedMediaType)
+        {
+            return new ApiError(status, ApiError.Codes.InvalidParameter, "Send the body as application/json.");
+        }
+        if (ex.InnerException is JsonException json)
+        {
+            var (field, message) = DescribeJsonError(json);
+            return new ApiError(StatusCodes.Status400BadRequest, ApiError.Codes.InvalidParameter, message,
+                field is null ? null : [new ApiFieldError(field, message)]);
+        }
+        if (ex.Message.Contains("no body was provided", StringComparison.OrdinalIgnoreCase))
+        {
+            return new ApiError(StatusCodes.Status400BadRequest, ApiError.Codes.InvalidParameter, "The request needs a JSON body.");
+        }
+        return new ApiError(status, ApiError.Codes.InvalidParameter, ex.Message);
+    }
+
+    /// <summary>
+    /// What is wrong with a JSON body and where, without .NET type names: the field is the JSON path of the
+    /// value (<c>content.media[2]</c>), or null when the problem is the body as a whole.
+    /// </summary>
+    public static (string? Field, string Message) DescribeJsonError(JsonException ex)
+    {
+        var field = FieldOf(ex.Path);
+        var at = ex.LineNumber is { } line ? $" (line {line + 1}, byte {(ex.BytePositionInLine ?? 0) + 1})" : "";
+        var text = ex.Message;
+        string message;
+        if (ex.InnerException is InvalidOperationException or System.Text.DecoderFallbackException ||
+            text.Contains("UTF-8", StringComparison.OrdinalIgnoreCase) || text.Contains("transcode", StringComparison.OrdinalIgnoreCase))
+        {
+            message = $"The body is not valid UTF-8 text{at}.";
+        }
+        else if (text.Contains("Duplicate", StringComparison.OrdinalIgnoreCase))
+        {
+            message = $"A key appears twice in the same object{at}; give each key once.";
+        }
+        else if (text.Contains("maximum configured depth", StringComparison.OrdinalIgnoreCase))
+        {
+            message = $"The body is nested too deeply{at}.";
+            field = null;
+        }
+        else if (text.StartsWith("The JSON value could not be converted", StringComparison.Ordinal))
+        {
+            message = field is null or "" ? $"The body has the wrong shape{at}; see the API reference." : $"{field} has a value of the wrong type{at}.";
+        }
+        else
+        {
+            message = $"The body is not valid JSON{at}.";
+        }
+        return (string.IsNullOrEmpty(field) ? null : field, message);
+    }
+
+    /// <summary><c>$.content.media[2]</c> → <c>content.media[2]</c>; <c>$['first name']</c> → <c>first name</c>.</summary>
+    private static string? FieldOf(string? path)
+    {
+        if (string.IsNullOrEmpty(path) || path == "$")
+        {
+            return null;
+        }
+        var field = path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
+        return System.Text.RegularExpressions.Regex.Replace(field, @"\['(.*?)'\]", m => (m.Index == 0 ? "" : ".") + m.Groups[1].Value,
+            System.Text.RegularExpressions.RegexOptions.None, TimeSpan.FromMilliseconds(100));
+    }
 
     private static Task WriteAsync(HttpContext context, ApiError error)
     {

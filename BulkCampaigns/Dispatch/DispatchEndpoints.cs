@@ -180,18 +180,30 @@ public static class DispatchEndpoints
         {
             limit.MaxRequestBodySize = MaxSendBodyBytes;
         }
-        JsonDocument doc;
+        byte[] body;
         try
         {
-            doc = await JsonDocument.ParseAsync(http.Request.Body, default, ct);
-        }
-        catch (JsonException ex)
-        {
-            return ApiError.BadRequest($"The body is not valid JSON (line {(ex.LineNumber ?? 0) + 1}, byte {(ex.BytePositionInLine ?? 0) + 1}).");
+            using var buffer = new MemoryStream();
+            await http.Request.Body.CopyToAsync(buffer, ct);
+            body = buffer.ToArray();
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             return TooLarge();
+        }
+        // The JSON reader does not check the text inside strings; a broken byte there would surface later as a 500.
+        if (InvalidUtf8At(body) is { } badByte)
+        {
+            return ApiError.BadRequest($"The body is not valid UTF-8 text (byte {badByte + 1}). Send JSON encoded as UTF-8.");
+        }
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(body, new JsonDocumentOptions { AllowDuplicateProperties = false });
+        }
+        catch (JsonException ex)
+        {
+            return ApiError.BadRequest(ApiPlumbing.DescribeJsonError(ex).Message);
         }
         using (doc)
         {
@@ -396,6 +408,25 @@ public static class DispatchEndpoints
             return null;
         }
         return value.GetString();
+    }
+
+    /// <summary>The offset of the first byte that is not part of valid UTF-8, or null when all of it is.</summary>
+    private static int? InvalidUtf8At(ReadOnlySpan<byte> bytes)
+    {
+        if (System.Text.Unicode.Utf8.IsValid(bytes))
+        {
+            return null;
+        }
+        var offset = 0;
+        while (offset < bytes.Length)
+        {
+            if (System.Text.Rune.DecodeFromUtf8(bytes[offset..], out _, out var consumed) != System.Buffers.OperationStatus.Done)
+            {
+                return offset;
+            }
+            offset += consumed;
+        }
+        return offset;
     }
 
     private static IResult TooLarge() =>

@@ -124,6 +124,10 @@ public sealed partial class OperationService(
         {
             validation.Add("schedule.sendAt", "sendAt is in the past.");
         }
+        else if (draft.SendAt is { } later && configuration.GetValue("Limits:MaxScheduleDays", 365) is var maxDays && later > now.AddDays(maxDays))
+        {
+            validation.Add("schedule.sendAt", $"sendAt is more than {maxDays} days ahead; the limit is Limits:MaxScheduleDays = {maxDays}.");
+        }
         var tags = draft.Tags ?? new Dictionary<string, string>();
         if (tags.Count > OperationLimits.MaxTags)
         {

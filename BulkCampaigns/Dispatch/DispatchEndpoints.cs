@@ -40,7 +40,7 @@ public static class DispatchEndpoints
     {
         var messages = v1.MapGroup("/Messages").WithTags("Messages");
         messages.MapPost("/", SendAsync).RequireAuthorization(AuthSetup.ApiWritePolicy)
-            .DocumentsBody<SendMessagesBody>("application/json").Produces(202).Produces<ApiError>(413);
+            .DocumentsBody<SendMessagesBody>("application/json").Produces(202).Produces<ApiError>(413).Produces<ApiError>(415);
         messages.MapGet("/", ListMessagesAsync).Produces<MessageList>();
         messages.MapGet("/Operations", ListOperationsAsync).Produces<OperationList>();
         messages.MapGet("/Operations/{id}", async (string id, IDbContextFactory<AppDbContext> dbFactory, CancellationToken ct) =>
@@ -171,6 +171,10 @@ public static class DispatchEndpoints
 
     private static async Task<IResult> SendAsync(HttpContext http, OperationService service, CancellationToken ct)
     {
+        if (!http.Request.HasJsonContentType())
+        {
+            return new ApiError(StatusCodes.Status415UnsupportedMediaType, ApiError.Codes.InvalidParameter, "Send the body as application/json.").ToResult();
+        }
         if (http.Request.ContentLength > MaxSendBodyBytes)
         {
             return TooLarge();

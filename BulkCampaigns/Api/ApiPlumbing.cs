@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.OpenApi;
 using Microsoft.AspNetCore.Diagnostics;
+using Scalar.AspNetCore;
 
 namespace BulkCampaigns.Api;
 
@@ -50,6 +51,13 @@ public static class ApiPlumbing
     {
         app.MapHealthChecks("/healthz").AllowAnonymous();
         app.MapOpenApi().AllowAnonymous();
+        // Public, like the document it shows: an integrator may hold only an API key and no sign-in, and the page
+        // reveals nothing the anonymous /openapi/v1.json doesn't. Its script is served from the package, not a CDN.
+        app.MapScalarApiReference("/docs/api", o => o
+            .WithTitle("BulkCampaigns API reference")
+            .WithOpenApiRoutePattern("/openapi/{documentName}.json")
+            .AddDocument("v1"))
+            .AllowAnonymous();
         return app;
     }
 

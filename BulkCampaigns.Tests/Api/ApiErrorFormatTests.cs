@@ -136,6 +136,16 @@ public sealed class ApiErrorFormatTests : IClassFixture<ProductionApp>
     }
 
     [Fact]
+    public async Task A_known_path_asked_with_a_method_it_does_not_take_is_a_405_naming_the_ones_it_does()
+    {
+        var response = await _client.DeleteAsync("/v1/Messages");
+
+        var error = await AssertErrorAsync(response, HttpStatusCode.MethodNotAllowed, "DELETE /v1/Messages");
+        Assert.Contains("GET", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Contains("POST", response.Content.Headers.Allow);
+    }
+
+    [Fact]
     public async Task Invalid_UTF8_in_a_string_of_a_send_request_is_a_400_not_a_500_and_nothing_is_made()
     {
         await EnsureSenderAsync();

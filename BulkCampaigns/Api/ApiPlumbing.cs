@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using BulkCampaigns.Auth;
 using BulkCampaigns.Data;
 using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.Routing.Template;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.OpenApi;
 using Microsoft.AspNetCore.Diagnostics;
@@ -84,9 +85,34 @@ public static class ApiPlumbing
             }
             return await next(context);
         });
-        // No catch-all route here: one would outrank the 415 and 405 that routing gives a known path asked with the
-        // wrong content type or method. An unmatched /v1 path is answered 404 by UseApiErrors.
+        // The catch-all keeps unknown paths behind the key and the rate limit. It also outranks the 405 and 415 that
+        // routing would give a known path asked with the wrong method or content type, so it tells those apart itself.
+        v1.Map("{**rest}", (HttpContext http, EndpointDataSource endpoints) => Unmatched(http, endpoints))
+            .ExcludeFromDescription();
         return v1;
+    }
+
+    private static IResult Unmatched(HttpContext http, EndpointDataSource endpoints)
+    {
+        var request = http.Request;
+        var matchers = endpoints.Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText is { } raw && raw.StartsWith("/v1/", StringComparison.Ordinal) && !raw.Contains("**", StringComparison.Ordinal))
+            .Select(e => (Endpoint: e, Matcher: new TemplateMatcher(TemplateParser.Parse(e.RoutePattern.RawText!), new RouteValueDictionary())));
+        var methodsHere = matchers.Where(m => m.Matcher.TryMatch(request.Path, new RouteValueDictionary()))
+            .SelectMany(m => m.Endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? [])
+            .ToHashSet(StringComparer.OrdinalIgnoreCase);
+        if (methodsHere.Contains(request.Method))
+        {
+            // The path and method exist: routing turned the request away for its content type.
+            return new ApiError(StatusCodes.Status415UnsupportedMediaType, ApiError.Codes.InvalidParameter, "Send the body as application/json.").ToResult();
+        }
+        if (methodsHere.Count > 0)
+        {
+            http.Response.Headers.Allow = string.Join(", ", methodsHere.Order(StringComparer.Ordinal));
+            return new ApiError(StatusCodes.Status405MethodNotAllowed, ApiError.Codes.InvalidParameter,
+                $"{request.Method} is not allowed on {request.Path}; use {string.Join(" or ", methodsHere.Order(StringComparer.Ordinal))}.").ToResult();
+        }
+        return ApiError.NotFound($"No resource at {request.Path}.");
     }
 
     /// <summary>

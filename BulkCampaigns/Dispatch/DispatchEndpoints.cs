@@ -8,7 +8,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace BulkCampaigns.Dispatch;
 
-/// <summary><c>/v1/Messages</c>: send requests, operations and messages (API.md: Messages and operations).</summary>
+/// <summary><c>/v1/Messages</c>: send requests, operations and messages (docs/api.md: Messages and operations).</summary>
 public sealed record OperationList(IEnumerable<OperationView> Operations, Pagination Pagination);
 
 public sealed record MessageList(IEnumerable<MessageView> Messages, Pagination Pagination);
@@ -166,7 +166,7 @@ public static class DispatchEndpoints
         return Results.Ok(new MessageList(items.Select(r => MessageView.Of(r.m, r.o)), pagination));
     }
 
-    /// <summary>API.md: a body over 10 MB is refused with 413 before it is read whole.</summary>
+    /// <summary>docs/api.md: a body over 10 MB is refused with 413 before it is read whole.</summary>
     public const long MaxSendBodyBytes = 10 * 1024 * 1024;
 
     private static async Task<IResult> SendAsync(HttpContext http, OperationService service, CancellationToken ct)

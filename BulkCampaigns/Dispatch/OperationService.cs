@@ -169,7 +169,7 @@ public sealed partial class OperationService(
         return (operationId, validation);
     }
 
-    /// <summary>Checks the pace (API.md ext): an MPS of 1 up to the sender's, quiet hours as two "HH:mm" times and an IANA zone.</summary>
+    /// <summary>Checks the pace (docs/api.md ext): an MPS of 1 up to the sender's, quiet hours as two "HH:mm" times and an IANA zone.</summary>
     private static (int? Mps, QuietHours? Quiet) CheckPace(PaceDraft? pace, Sender? sender, ApiValidation validation)
     {
         if (pace is null)

@@ -2,8 +2,10 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using BulkCampaigns.Dispatch;
 using BulkCampaigns.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace BulkCampaigns.Tests.Api;
 
@@ -65,7 +67,7 @@ public sealed class ContentRulesEveryDoorTests : IClassFixture<AppFactory>, IAsy
 
     [Theory]
     [MemberData(nameof(RefusedContents))]
-    public async Task A_content_the_designer_refuses_is_refused_by_POST_Messages_with_the_same_field_and_nothing_is_made(string rule, string content, string field)
+    public async Task A_content_the_designer_refuses_is_refused_by_POST_Messages_and_every_other_door_with_the_same_field_and_nothing_is_made(string rule, string content, string field)
     {
         var before = await OperationCountAsync();
         var body = $"{{\"from\": {{\"address\": \"{From}\", \"channel\": \"SMS\"}}, \"to\": [{{\"address\": \"+18015550100\"}}], \"content\": {content}}}";
@@ -77,10 +79,18 @@ public sealed class ContentRulesEveryDoorTests : IClassFixture<AppFactory>, IAsy
         Assert.Contains(field, sent);
         Assert.Equal(before, await OperationCountAsync());
 
-        // The preview door names the same field for the same content.
+        // The preview, the template and the wizard's doors name the same field for the same content.
         var preview = await _client.PostAsync("/v1/Content/Preview", new StringContent($"{{\"content\": {content}}}", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, preview.StatusCode);
         Assert.Contains(field, await FieldsAsync(preview));
+        var template = await _client.PostAsync("/v1/Content", new StringContent($"{{\"name\": \"Refused\", \"content\": {content}}}", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, template.StatusCode);
+        Assert.Contains(field, await FieldsAsync(template));
+        var wizard = _app.Services.GetRequiredService<OperationService>();
+        var (operationId, validation) = await wizard.CreateAsync(new OperationDraft(From, "SMS", [new AudienceItem("+18015550100")], content));
+        Assert.Null(operationId);
+        Assert.Contains(field, validation.Errors.Select(e => e.Field));
+        Assert.Equal(before, await OperationCountAsync());
     }
 
     [Fact]

@@ -149,7 +149,15 @@ public static class ApiPlumbing
         }
         if (!context.Request.Path.StartsWithSegments("/v1"))
         {
-            await next(context);
+            try
+            {
+                await next(context);
+            }
+            catch (BadHttpRequestException ex) when (!context.Response.HasStarted)
+            {
+                // Outside the API a request that can't be bound keeps the framework's plain answer: its status code.
+                context.Response.StatusCode = ex.StatusCode;
+            }
             return;
         }
         context.Features.Get<IStatusCodePagesFeature>()?.Enabled = false;

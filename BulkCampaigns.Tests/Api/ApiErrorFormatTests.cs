@@ -78,7 +78,7 @@ public sealed class ApiErrorFormatTests : IClassFixture<ProductionApp>
 
     private static readonly Dictionary<string, byte[]> BadBodies = new()
     {
-        ["malformed JSON"] = Encoding.UTF8.GetBytes("{\"name\": \"a\",\n \"content\": [}"),
+        ["malformed JSON"] = Encoding.UTF8.GetBytes("{\"name\": \"a\",\n \"mps\": }"),
         ["values of the wrong type"] = Encoding.UTF8.GetBytes("{\"name\": {\"x\": 1}, \"address\": [1], \"content\": 5, \"mps\": \"x\", \"from\": 5}"),
         ["nesting 200 levels deep"] = Encoding.UTF8.GetBytes("{\"name\": \"a\", \"deep\": " + new string('[', 200) + new string(']', 200) + "}"),
         // 0xC3 starts a two-byte UTF-8 sequence that the quote after it cuts short: in every field an endpoint reads.
@@ -120,8 +120,22 @@ public sealed class ApiErrorFormatTests : IClassFixture<ProductionApp>
 
         var response = await _client.SendAsync(new HttpRequestMessage(new HttpMethod(method), Resolve(path)) { Content = content });
 
-        await AssertErrorAsync(response, HttpStatusCode.BadRequest, $"{bad} on {method} {path}");
+        var error = await AssertErrorAsync(response, HttpStatusCode.BadRequest, $"{bad} on {method} {path}");
+        // PATCH /v1/Senders reads mps as raw JSON: there the broken string is refused as not being a number.
+        if (ExpectedWords.TryGetValue(bad, out var words) && !(bad.StartsWith("invalid UTF-8", StringComparison.Ordinal) && path.StartsWith("/v1/Senders/", StringComparison.Ordinal)))
+        {
+            Assert.Contains(words, error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        }
     }
+
+    /// <summary>What the message says for each unreadable body, in plain words.</summary>
+    private static readonly Dictionary<string, string> ExpectedWords = new()
+    {
+        ["malformed JSON"] = "not valid JSON",
+        ["nesting 200 levels deep"] = "nested too deeply",
+        ["invalid UTF-8 in a string"] = "UTF-8",
+        ["duplicate keys"] = "twice",
+    };
 
     [Theory]
     [MemberData(nameof(Endpoints))]

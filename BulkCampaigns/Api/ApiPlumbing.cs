@@ -228,8 +228,9 @@ public static class ApiPlumbing
         var at = ex.LineNumber is { } line ? $" (line {line + 1}, byte {(ex.BytePositionInLine ?? 0) + 1})" : "";
         var text = ex.Message;
         string message;
-        if (ex.InnerException is InvalidOperationException or System.Text.DecoderFallbackException ||
-            text.Contains("UTF-8", StringComparison.OrdinalIgnoreCase) || text.Contains("transcode", StringComparison.OrdinalIgnoreCase))
+        var inner = ex.InnerException?.Message ?? "";
+        if (ex.InnerException is System.Text.DecoderFallbackException || $"{text} {inner}".Contains("UTF-8", StringComparison.OrdinalIgnoreCase) ||
+            $"{text} {inner}".Contains("transcode", StringComparison.OrdinalIgnoreCase))
         {
             message = $"The body is not valid UTF-8 text{at}.";
         }
@@ -242,7 +243,7 @@ public static class ApiPlumbing
             message = $"The body is nested too deeply{at}.";
             field = null;
         }
-        else if (text.StartsWith("The JSON value could not be converted", StringComparison.Ordinal))
+        else if (text.StartsWith("The JSON value could not be converted", StringComparison.Ordinal) || ex.InnerException is InvalidOperationException)
         {
             message = field is null or "" ? $"The body has the wrong shape{at}; see the API reference." : $"{field} has a value of the wrong type{at}.";
         }

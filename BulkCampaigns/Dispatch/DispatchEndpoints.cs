@@ -184,19 +184,20 @@ public static class DispatchEndpoints
         {
             limit.MaxRequestBodySize = MaxSendBodyBytes;
         }
-        byte[] body;
+        // Read whole (at most 10 MB) so its text can be checked before it is parsed; the document keeps this buffer.
+        ReadOnlyMemory<byte> body;
         try
         {
-            using var buffer = new MemoryStream();
+            var buffer = new MemoryStream((int)(http.Request.ContentLength ?? 0));
             await http.Request.Body.CopyToAsync(buffer, ct);
-            body = buffer.ToArray();
+            body = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             return TooLarge();
         }
         // The JSON reader does not check the text inside strings; a broken byte there would surface later as a 500.
-        if (InvalidUtf8At(body) is { } badByte)
+        if (InvalidUtf8At(body.Span) is { } badByte)
         {
             return ApiError.BadRequest($"The body is not valid UTF-8 text (byte {badByte + 1}). Send JSON encoded as UTF-8.");
         }

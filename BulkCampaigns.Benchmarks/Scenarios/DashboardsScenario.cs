@@ -9,7 +9,7 @@ using Microsoft.Playwright;
 namespace BulkCampaigns.Benchmarks.Scenarios;
 
 /// <summary>
-/// GUIDE, "Speed": on the campaign dashboard a status change is visible in the browser ≤ 1 s later, with
+/// The product's speed target: on the campaign dashboard a status change is visible in the browser ≤ 1 s later, with
 /// ≤ 4 renders per second per open dashboard, also for many dashboards open at once. One operation paced by
 /// its sender's MPS runs for a while; N pages of one signed-in Chromium context show its dashboard. A
 /// MutationObserver in each page records when its Sent and Delivered tiles changed and to what; the API is

@@ -8,7 +8,7 @@ using static BulkCampaigns.Tests.Dispatch.DispatchTestKit;
 
 namespace BulkCampaigns.Tests.Api;
 
-/// <summary>POST /v1/Messages exactly as API.md shapes it, and every way a request can be refused.</summary>
+/// <summary>POST /v1/Messages exactly as docs/api.md shapes it, and every way a request can be refused.</summary>
 [Collection(DispatchAppsCollection.Name)]
 public sealed class MessagesApiContractTests : IClassFixture<ExactSimulatorApp>
 {

@@ -11,7 +11,7 @@ using static BulkCampaigns.Tests.Dispatch.DispatchTestKit;
 namespace BulkCampaigns.Tests.Dispatch;
 
 /// <summary>
-/// GUIDE, promises on failure: kill the process at any moment of a campaign and start it again; the
+/// The product's promise on failure: kill the process at any moment of a campaign and start it again; the
 /// campaign goes on by itself and every recipient gets the message once.
 /// </summary>
 public sealed class CrashResumeTests(ITestOutputHelper output) : IDisposable

@@ -214,6 +214,46 @@ public sealed class TwilioProviderTests : IClassFixture<TwilioProviderTests.App>
         Assert.False(await suppressions.IsSuppressedAsync(Number(7100)));
     }
 
+    [Fact]
+    public async Task A_replayed_signed_STOP_after_START_does_not_suppress_the_number_again()
+    {
+        var web = _app.CreateClient();
+        var suppressions = _app.Services.GetRequiredService<SuppressionService>();
+        const string url = "http://localhost/webhooks/twilio/inbound";
+        var stop = new Dictionary<string, string> { ["MessageSid"] = "SM" + new string('1', 32), ["From"] = Number(7200), ["To"] = "+14155550401", ["Body"] = "STOP" };
+        var start = new Dictionary<string, string> { ["MessageSid"] = "SM" + new string('2', 32), ["From"] = Number(7200), ["To"] = "+14155550401", ["Body"] = "START" };
+
+        Assert.Equal(HttpStatusCode.OK, (await PostSignedAsync(web, url, stop, Sign(url, stop))).StatusCode);
+        Assert.True(await suppressions.IsSuppressedAsync(Number(7200)));
+        Assert.Equal(HttpStatusCode.OK, (await PostSignedAsync(web, url, start, Sign(url, start))).StatusCode);
+        Assert.False(await suppressions.IsSuppressedAsync(Number(7200)));
+
+        var replay = await PostSignedAsync(web, url, stop, Sign(url, stop));
+
+        Assert.Equal(HttpStatusCode.OK, replay.StatusCode);
+        Assert.Contains("<Response/>", await replay.Content.ReadAsStringAsync());
+        Assert.False(await suppressions.IsSuppressedAsync(Number(7200)));
+    }
+
+    [Theory]
+    [InlineData("/webhooks/twilio/inbound", true)]
+    [InlineData("/webhooks/twilio/inbound", false)]
+    [InlineData("/webhooks/twilio/status", true)]
+    [InlineData("/webhooks/twilio/status", false)]
+    public async Task A_5_MB_form_is_refused_plainly_with_413_before_it_is_read(string path, bool validlySigned)
+    {
+        var web = _app.CreateClient();
+        var url = "http://localhost" + path;
+        var huge = new Dictionary<string, string> { ["MessageSid"] = "SM" + new string('3', 32), ["From"] = Number(7300), ["Body"] = "STOP " + new string('x', 5 * 1024 * 1024) };
+
+        var response = await PostSignedAsync(web, url, huge, validlySigned ? Sign(url, huge) : "forged");
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("KB", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.False(await _app.Services.GetRequiredService<SuppressionService>().IsSuppressedAsync(Number(7300)));
+    }
+
     private static Task<HttpResponseMessage> PostSignedAsync(HttpClient client, string url, Dictionary<string, string> fields, string? signature)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, new Uri(url).PathAndQuery) { Content = new FormUrlEncodedContent(fields) };

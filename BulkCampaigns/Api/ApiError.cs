@@ -4,7 +4,7 @@ namespace BulkCampaigns.Api;
 
 public sealed record ApiFieldError(string Field, string Message);
 
-/// <summary>The error body of every <c>/v1</c> answer (API.md: Conventions).</summary>
+/// <summary>The error body of every <c>/v1</c> answer (docs/api.md: Conventions).</summary>
 public sealed record ApiError(
     int Status,
     int Code,

@@ -35,7 +35,7 @@ public sealed record ContentPreviewResponse(
 
 public sealed record ContentList(IReadOnlyList<ContentTemplateResponse> Content, Pagination Pagination);
 
-/// <summary>The <c>/v1/Content</c> endpoints (API.md: Content). They call <see cref="ContentService"/>, as the designer does.</summary>
+/// <summary>The <c>/v1/Content</c> endpoints (docs/api.md: Content). They call <see cref="ContentService"/>, as the designer does.</summary>
 public static class ContentApi
 {
     public static IServiceCollection AddContent(this IServiceCollection services)

@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace BulkCampaigns.Content;
 
-/// <summary>A saved message template (API.md: Content), addressed publicly as <c>cnt_…</c>.</summary>
+/// <summary>A saved message template (docs/api.md: Content), addressed publicly as <c>cnt_…</c>.</summary>
 public sealed class ContentTemplate
 {
     public long Id { get; set; }

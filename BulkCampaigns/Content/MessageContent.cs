@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace BulkCampaigns.Content;
 
 /// <summary>
-/// A message's content (API.md: Content). One of: <see cref="Text"/> (with optional <see cref="Media"/>),
+/// A message's content (docs/api.md: Content). One of: <see cref="Text"/> (with optional <see cref="Media"/>),
 /// <see cref="ContentId"/> (a stored template), or <see cref="Modules"/> (per-channel content with fallback,
 /// as Twilio's channel modules). Every text field may hold Liquid.
 /// </summary>

@@ -20,7 +20,7 @@ public sealed record SmsCount(SmsEncoding Encoding, int Characters, int Units, i
 }
 
 /// <summary>
-/// Counts SMS segments by the rules of API.md: GSM-7 holds 160 septets in one part and 153 per part
+/// Counts SMS segments by the rules of docs/api.md: GSM-7 holds 160 septets in one part and 153 per part
 /// when split, extension characters (€ [ ] { } \ ^ ~ | form feed) take two; any other character makes the
 /// whole text UCS-2, 70 code units in one part and 67 per part, characters outside the BMP taking two.
 /// </summary>

@@ -2,7 +2,7 @@ namespace BulkCampaigns.Data;
 
 /// <summary>
 /// Turns row numbers into opaque IDs with a prefix (<c>grp_</c>, <c>comms_message_</c>, …) and back.
-/// A fixed 4-round Feistel permutation hides the sequence (API.md: never expose raw row numbers),
+/// A fixed 4-round Feistel permutation hides the sequence (docs/api.md: never expose raw row numbers),
 /// costs nothing to store and keeps the integer primary keys that the hot paths need.
 /// </summary>
 public static class PublicId

@@ -16,7 +16,10 @@ public interface IStoredContentSource
     Task<string?> FindContentJsonAsync(string contentId, CancellationToken ct);
 }
 
-/// <summary>Reads the API's content object: inline <c>text</c>/<c>media</c>, per-channel <c>modules</c>, or a stored <c>contentId</c>.</summary>
+/// <summary>
+/// Reads the API's content object into <see cref="MessageContent"/> and checks it with <see cref="ContentRules"/>, the
+/// rules the designer, the preview and <c>/v1/Content</c> use, so every door accepts and refuses the same contents.
+/// </summary>
 public static class DispatchContent
 {
     /// <summary>
@@ -25,119 +28,57 @@ public static class DispatchContent
     /// </summary>
     public static async Task<string?> PrepareAsync(JsonElement content, IStoredContentSource stored, TemplateRenderer renderer, ApiValidation validation, CancellationToken ct)
     {
+        if (Read(content, validation) is not { } model)
+        {
+            return null;
+        }
+        if (!Check(model, renderer, validation))
+        {
+            return null;
+        }
+        if (model.ContentId is null)
+        {
+            return model.ToJson();
+        }
+        var json = await stored.FindContentJsonAsync(model.ContentId, ct);
+        if (json is null)
+        {
+            validation.Add("content.contentId", $"No stored content {model.ContentId}.");
+            return null;
+        }
+        // A template saved before today's rules may break them; it is checked as if it had been sent inline.
+        var template = MessageContent.FromJson(json);
+        return Check(template, renderer, validation, allowContentId: false) ? template.ToJson() : null;
+    }
+
+    /// <summary>The content object as the model every door shares; a value of the wrong type is named by its path.</summary>
+    public static MessageContent? Read(JsonElement content, ApiValidation validation)
+    {
         if (content.ValueKind != JsonValueKind.Object)
         {
             validation.Add("content", "content must be an object with text, modules or contentId.");
             return null;
         }
-        if (content.TryGetProperty("contentId", out var idElement))
-        {
-            var id = idElement.ValueKind == JsonValueKind.String ? idElement.GetString() : null;
-            var json = string.IsNullOrEmpty(id) ? null : await stored.FindContentJsonAsync(id, ct);
-            if (json is null)
-            {
-                validation.Add("content.contentId", $"No stored content {id}.");
-                return null;
-            }
-            using var doc = JsonDocument.Parse(json);
-            return CheckInline(doc.RootElement, renderer, validation, "content") ? json : null;
-        }
-        return CheckInline(content, renderer, validation, "content") ? content.GetRawText() : null;
-    }
-
-    private static bool CheckInline(JsonElement content, TemplateRenderer renderer, ApiValidation validation, string path)
-    {
-        var ok = true;
-        var any = false;
-        if (content.TryGetProperty("text", out var text))
-        {
-            any = true;
-            ok &= CheckTemplate(text, renderer, validation, $"{path}.text");
-        }
-        if (content.TryGetProperty("media", out var media))
-        {
-            any = true;
-            ok &= CheckMedia(media, validation, $"{path}.media");
-        }
-        if (content.TryGetProperty("modules", out var modules))
-        {
-            any = true;
-            if (modules.ValueKind != JsonValueKind.Array || modules.GetArrayLength() == 0)
-            {
-                validation.Add($"{path}.modules", "modules must be a non-empty array of channel modules.");
-                return false;
-            }
-            var i = 0;
-            foreach (var module in modules.EnumerateArray())
-            {
-                var modulePath = $"{path}.modules[{i++}]";
-                if (module.ValueKind != JsonValueKind.Object || !module.EnumerateObject().Any())
-                {
-                    validation.Add(modulePath, "a module is an object such as {\"sms\": {\"text\": \"…\"}}.");
-                    ok = false;
-                    continue;
-                }
-                foreach (var channel in module.EnumerateObject())
-                {
-                    var (moduleText, _) = ReadModule(channel.Value);
-                    if (moduleText is null)
-                    {
-                        validation.Add($"{modulePath}.{channel.Name}", "the module needs a text (or a richCard with a title or description).");
-                        ok = false;
-                    }
-                    else
-                    {
-                        ok &= CheckTemplateText(moduleText, renderer, validation, $"{modulePath}.{channel.Name}");
-                    }
-                }
-            }
-        }
-        if (!any)
-        {
-            validation.Add(path, "content needs text, modules or contentId.");
-            return false;
-        }
-        return ok;
-    }
-
-    private static bool CheckTemplate(JsonElement text, TemplateRenderer renderer, ApiValidation validation, string field)
-    {
-        if (text.ValueKind != JsonValueKind.String || string.IsNullOrEmpty(text.GetString()))
-        {
-            validation.Add(field, "text must be a non-empty string.");
-            return false;
-        }
-        return CheckTemplateText(text.GetString()!, renderer, validation, field);
-    }
-
-    private static bool CheckTemplateText(string text, TemplateRenderer renderer, ApiValidation validation, string field)
-    {
         try
         {
-            renderer.Parse(text);
-            if (renderer.Problems(text) is [var problem, ..])
-            {
-                validation.Add(field, problem.Message); // an unknown filter
-                return false;
-            }
-            return true;
+            return content.Deserialize<MessageContent>(ContentJson.Options);
         }
-        catch (TemplateSyntaxException ex)
+        catch (JsonException ex)
         {
-            validation.Add(field, $"Liquid syntax error: {ex.Message}");
-            return false;
+            var (field, message) = ApiPlumbing.DescribeJsonError(ex);
+            validation.Add(field is null ? "content" : $"content.{field}", field is null ? message : $"content.{field} has a value of the wrong type.");
+            return null;
         }
     }
 
-    private static bool CheckMedia(JsonElement media, ApiValidation validation, string field)
+    private static bool Check(MessageContent content, TemplateRenderer renderer, ApiValidation validation, bool allowContentId = true)
     {
-        if (media.ValueKind != JsonValueKind.Array || media.EnumerateArray().Any(m => m.ValueKind != JsonValueKind.String ||
-            !Uri.TryCreate(m.GetString(), UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
+        var problems = ContentRules.Validate(content, renderer, "content", allowContentId);
+        foreach (var problem in problems)
         {
-            validation.Add(field, "media must be an array of http(s) URLs.");
-            return false;
+            validation.Add(problem.Field, problem.Message);
         }
-        return true;
+        return problems.Count == 0;
     }
 
     /// <summary>Picks what a sender's channel sends: the module for the channel, else the <c>sms</c> one, else inline text.</summary>

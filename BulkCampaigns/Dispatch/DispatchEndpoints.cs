@@ -8,7 +8,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace BulkCampaigns.Dispatch;
 
-/// <summary><c>/v1/Messages</c>: send requests, operations and messages (API.md: Messages and operations).</summary>
+/// <summary><c>/v1/Messages</c>: send requests, operations and messages (docs/api.md: Messages and operations).</summary>
 public sealed record OperationList(IEnumerable<OperationView> Operations, Pagination Pagination);
 
 public sealed record MessageList(IEnumerable<MessageView> Messages, Pagination Pagination);
@@ -40,7 +40,7 @@ public static class DispatchEndpoints
     {
         var messages = v1.MapGroup("/Messages").WithTags("Messages");
         messages.MapPost("/", SendAsync).RequireAuthorization(AuthSetup.ApiWritePolicy)
-            .DocumentsBody<SendMessagesBody>("application/json").Produces(202).Produces<ApiError>(413);
+            .DocumentsBody<SendMessagesBody>("application/json").Produces(202).Produces<ApiError>(413).Produces<ApiError>(415);
         messages.MapGet("/", ListMessagesAsync).Produces<MessageList>();
         messages.MapGet("/Operations", ListOperationsAsync).Produces<OperationList>();
         messages.MapGet("/Operations/{id}", async (string id, IDbContextFactory<AppDbContext> dbFactory, CancellationToken ct) =>
@@ -166,11 +166,15 @@ public static class DispatchEndpoints
         return Results.Ok(new MessageList(items.Select(r => MessageView.Of(r.m, r.o)), pagination));
     }
 
-    /// <summary>API.md: a body over 10 MB is refused with 413 before it is read whole.</summary>
+    /// <summary>docs/api.md: a body over 10 MB is refused with 413 before it is read whole.</summary>
     public const long MaxSendBodyBytes = 10 * 1024 * 1024;
 
     private static async Task<IResult> SendAsync(HttpContext http, OperationService service, CancellationToken ct)
     {
+        if (!http.Request.HasJsonContentType())
+        {
+            return new ApiError(StatusCodes.Status415UnsupportedMediaType, ApiError.Codes.InvalidParameter, "Send the body as application/json.").ToResult();
+        }
         if (http.Request.ContentLength > MaxSendBodyBytes)
         {
             return TooLarge();
@@ -180,18 +184,31 @@ public static class DispatchEndpoints
         {
             limit.MaxRequestBodySize = MaxSendBodyBytes;
         }
-        JsonDocument doc;
+        // Read whole (at most 10 MB) so its text can be checked before it is parsed; the document keeps this buffer.
+        ReadOnlyMemory<byte> body;
         try
         {
-            doc = await JsonDocument.ParseAsync(http.Request.Body, default, ct);
-        }
-        catch (JsonException ex)
-        {
-            return ApiError.BadRequest($"The body is not valid JSON (line {(ex.LineNumber ?? 0) + 1}, byte {(ex.BytePositionInLine ?? 0) + 1}).");
+            var buffer = new MemoryStream((int)(http.Request.ContentLength ?? 0));
+            await http.Request.Body.CopyToAsync(buffer, ct);
+            body = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             return TooLarge();
+        }
+        // The JSON reader does not check the text inside strings; a broken byte there would surface later as a 500.
+        if (InvalidUtf8At(body.Span) is { } badByte)
+        {
+            return ApiError.BadRequest($"The body is not valid UTF-8 text (byte {badByte + 1}). Send JSON encoded as UTF-8.");
+        }
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(body, new JsonDocumentOptions { AllowDuplicateProperties = false });
+        }
+        catch (JsonException ex)
+        {
+            return ApiError.BadRequest(ApiPlumbing.DescribeJsonError(ex).Message);
         }
         using (doc)
         {
@@ -396,6 +413,25 @@ public static class DispatchEndpoints
             return null;
         }
         return value.GetString();
+    }
+
+    /// <summary>The offset of the first byte that is not part of valid UTF-8, or null when all of it is.</summary>
+    private static int? InvalidUtf8At(ReadOnlySpan<byte> bytes)
+    {
+        if (System.Text.Unicode.Utf8.IsValid(bytes))
+        {
+            return null;
+        }
+        var offset = 0;
+        while (offset < bytes.Length)
+        {
+            if (System.Text.Rune.DecodeFromUtf8(bytes[offset..], out _, out var consumed) != System.Buffers.OperationStatus.Done)
+            {
+                return offset;
+            }
+            offset += consumed;
+        }
+        return offset;
     }
 
     private static IResult TooLarge() =>

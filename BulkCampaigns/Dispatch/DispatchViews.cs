@@ -41,7 +41,7 @@ public sealed record MessageView(
     public static MessageView Of(Message m, Operation o) => new(
         PublicId.Encode(PublicId.Message, m.Id), PublicId.Encode(PublicId.Operation, m.OperationId),
         new AddressView(o.FromAddress, o.FromChannel), new AddressView(m.Address, m.Channel),
-        // SENDING is an internal step of QUEUED: the API shows the statuses API.md lists.
+        // SENDING is an internal step of QUEUED: the API shows the statuses docs/api.md lists.
         m.Status == MessageStatus.Sending ? MessageStatus.Queued : m.Status,
         new MessageContentView(m.Body), m.Segments, m.Attempts, m.ErrorCode, m.ErrorMessage, m.ProviderMessageId, m.CreatedAt, m.UpdatedAt, m.SentAt);
 }

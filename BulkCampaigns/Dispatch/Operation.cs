@@ -25,7 +25,7 @@ public sealed class Operation
     public required string FromAddress { get; set; }
     public required string FromChannel { get; set; }
 
-    /// <summary>The content object as the request gave it (inline text, modules or a stored content id).</summary>
+    /// <summary>The content object as checked by ContentRules (inline text and media, or modules); a stored template is copied in.</summary>
     public required string ContentJson { get; set; }
     public string TagsJson { get; set; } = "{}";
     public DateTimeOffset? SendAt { get; set; }

@@ -124,6 +124,10 @@ public sealed partial class OperationService(
         {
             validation.Add("schedule.sendAt", "sendAt is in the past.");
         }
+        else if (draft.SendAt is { } later && configuration.GetValue("Limits:MaxScheduleDays", 365) is var maxDays && later > now.AddDays(maxDays))
+        {
+            validation.Add("schedule.sendAt", $"sendAt is more than {maxDays} days ahead; the limit is Limits:MaxScheduleDays = {maxDays}.");
+        }
         var tags = draft.Tags ?? new Dictionary<string, string>();
         if (tags.Count > OperationLimits.MaxTags)
         {
@@ -165,7 +169,7 @@ public sealed partial class OperationService(
         return (operationId, validation);
     }
 
-    /// <summary>Checks the pace (API.md ext): an MPS of 1 up to the sender's, quiet hours as two "HH:mm" times and an IANA zone.</summary>
+    /// <summary>Checks the pace (docs/api.md ext): an MPS of 1 up to the sender's, quiet hours as two "HH:mm" times and an IANA zone.</summary>
     private static (int? Mps, QuietHours? Quiet) CheckPace(PaceDraft? pace, Sender? sender, ApiValidation validation)
     {
         if (pace is null)

@@ -8,7 +8,7 @@ namespace BulkCampaigns.Live;
 
 /// <summary>
 /// A Blazor circuit connects to the hub from the server, where the browser's sign-in cookie is not at hand
-/// (GUIDE: known traps). The circuit asks for a short-lived token for its signed-in user instead; the token
+/// (the hub sees the server, not the browser). The circuit asks for a short-lived token for its signed-in user instead; the token
 /// is protected with the app's data-protection keys, so any node sharing those keys accepts it.
 /// </summary>
 public sealed class LiveTokens(IDataProtectionProvider protection, TimeProvider clock)

@@ -16,7 +16,7 @@ public sealed record CsvLayout(char Delimiter, IReadOnlyList<string> Headers, IR
 
     private static readonly string[] AddressNames = ["phone", "mobile", "msisdn", "number", "to", "address", "phonenumber", "mobilenumber", "mobilephone", "cell", "cellphone", "tel", "telephone"];
 
-    /// <summary>The first header named like phone, mobile, msisdn, number, to or address (API.md), case-insensitive.</summary>
+    /// <summary>The first header named like phone, mobile, msisdn, number, to or address (docs/api.md), case-insensitive.</summary>
     public static string? DetectAddressColumn(IEnumerable<string> headers)
     {
         foreach (var header in headers)

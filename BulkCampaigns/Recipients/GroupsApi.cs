@@ -7,7 +7,7 @@ using Microsoft.Net.Http.Headers;
 
 namespace BulkCampaigns.Recipients;
 
-/// <summary><c>/v1/Groups</c>: groups, their imports, recipients and export (API.md: Recipient groups).</summary>
+/// <summary><c>/v1/Groups</c>: groups, their imports, recipients and export (docs/api.md: Recipient groups).</summary>
 internal static class GroupsApi
 {
     public sealed record GroupBody(string? Name);

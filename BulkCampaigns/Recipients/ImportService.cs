@@ -261,7 +261,7 @@ public sealed class ImportService(
     }
 }
 
-/// <summary>CSV formula injection (API.md): a cell starting with = + - @ tab or CR gets a leading apostrophe.</summary>
+/// <summary>CSV formula injection (docs/api.md): a cell starting with = + - @ tab or CR gets a leading apostrophe.</summary>
 public static class CsvCells
 {
     public static string Escape(string value) =>

@@ -4,7 +4,7 @@ using BulkCampaigns.Recipients;
 
 namespace BulkCampaigns.Suppressions;
 
-/// <summary><c>/v1/Suppressions</c>: opted-out addresses (API.md: Suppressions).</summary>
+/// <summary><c>/v1/Suppressions</c>: opted-out addresses (docs/api.md: Suppressions).</summary>
 public static class SuppressionsApi
 {
     /// <summary>A suppression CSV is a list of addresses: small next to a recipient file, read in one go.</summary>

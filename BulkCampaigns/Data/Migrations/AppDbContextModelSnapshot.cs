@@ -441,6 +441,20 @@ namespace BulkCampaigns.Data.Migrations
                     b.ToTable("OperationGroups", (string)null);
                 });
 
+            modelBuilder.Entity("BulkCampaigns.Dispatch.Providers.ProcessedWebhook", b =>
+                {
+                    b.Property<string>("MessageSid")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ReceivedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("MessageSid");
+
+                    b.ToTable("ProcessedWebhooks", (string)null);
+                });
+
             modelBuilder.Entity("BulkCampaigns.Recipients.Group", b =>
                 {
                     b.Property<long>("Id")

@@ -9,6 +9,7 @@ using BulkCampaigns.Dispatch.Providers;
 using BulkCampaigns.Hosting;
 using BulkCampaigns.Jobs;
 using BulkCampaigns.Live;
+using BulkCampaigns.Operating;
 using BulkCampaigns.Recipients;
 using BulkCampaigns.Senders;
 using BulkCampaigns.Simulator;
@@ -30,6 +31,7 @@ builder.Services.AddSingleton<SuppressionService>();
 builder.Services.AddRecipients(builder.Configuration);
 builder.Services.AddDispatch(builder.Configuration);
 builder.Services.AddCampaigns();
+builder.Services.AddOperating(builder.Configuration);
 
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();

@@ -334,7 +334,12 @@ public sealed class DispatchJobs(
             p.Final = MessageStatus.Sending;
             p.Ambiguous = true;
             await SettleOneAsync(op, p, claimedAt, ct);
-            if (p.Final != MessageStatus.Sent)
+            if (p.Final == MessageStatus.Sent)
+            {
+                // The provider has it, so it was attempted: a message settled after a crash was never counted.
+                p.Attempts = Math.Max(p.Attempts, 1);
+            }
+            else
             {
                 if (p.Ambiguous)
                 {

@@ -16,6 +16,11 @@ using BulkCampaigns.Simulator;
 using BulkCampaigns.Suppressions;
 using MudBlazor.Services;
 
+if (DatabaseBackup.IsCommand(args))
+{
+    return await DatabaseBackup.RunCommandAsync(args);
+}
+
 var builder = WebApplication.CreateBuilder(args);
 var settingsRoot = builder.AddRepositorySettings();
 
@@ -67,8 +72,10 @@ app.MapTwilioWebhooks();
 app.MapAppJobs();
 app.MapLive();
 app.MapCampaignExports();
+app.MapOperating();
 
 await app.RunAsync();
+return 0;
 
 /// <summary>Entry point; public so integration tests can host the app.</summary>
 public partial class Program;

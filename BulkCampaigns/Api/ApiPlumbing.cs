@@ -21,7 +21,6 @@ public static class ApiPlumbing
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(EnumNaming));
         });
         services.AddApiRateLimits(configuration);
-        services.AddHealthChecks().AddDbContextCheck<AppDbContext>("database");
         services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {
             doc.Info.Title = "BulkCampaigns API";
@@ -43,7 +42,6 @@ public static class ApiPlumbing
 
     public static IEndpointRouteBuilder MapApiPlumbing(this IEndpointRouteBuilder app)
     {
-        app.MapHealthChecks("/healthz").AllowAnonymous();
         app.MapOpenApi().AllowAnonymous();
         return app;
     }

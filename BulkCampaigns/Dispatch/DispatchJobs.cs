@@ -34,6 +34,8 @@ public sealed class DispatchJobs(
     DeliveryReports reports,
     IOptions<DispatchOptions> options,
     TimeProvider clock,
+    Operating.OperationLog opLog,
+    Operating.Metrics metrics,
     ILogger<DispatchJobs> log)
 {
     private static readonly TimeSpan StatusCheckInterval = TimeSpan.FromMilliseconds(250);
@@ -68,6 +70,7 @@ public sealed class DispatchJobs(
             await tx.CommitAsync(ct);
         }
         progress.Publish(operationId);
+        await opLog.StartedAsync(operationId, ct);
         await operations.CompleteIfDoneAsync(operationId, ct);
         await operations.EnqueueBatchesAsync(operationId, ct);
     }
@@ -225,12 +228,15 @@ public sealed class DispatchJobs(
         for (var attempt = 1; pending.Count > 0; attempt++)
         {
             IReadOnlyList<SendResult> results;
+            var callStarted = Stopwatch.GetTimestamp();
             try
             {
                 results = await provider.SendAsync(pending.Select(p => p.ToOutgoing(op.FromAddress)).ToList(), ct);
+                metrics.ProviderCall(Stopwatch.GetElapsedTime(callStarted), results);
             }
             catch (Exception ex) when (!ct.IsCancellationRequested)
             {
+                metrics.ProviderCall(Stopwatch.GetElapsedTime(callStarted), null);
                 log.LogWarning(ex, "Provider call failed for operation {OperationId}", op.Id);
                 results = pending.Select(_ => new SendResult(SendOutcome.Transient, ErrorCode: "timeout", ErrorMessage: ex.Message, Ambiguous: true)).ToList();
             }
@@ -578,7 +584,7 @@ public sealed class DispatchJobs(
         if (completed)
         {
             failures.Reset(operationId);
-            log.LogInformation("Operation {OperationId} completed", operationId);
+            await opLog.CompletedAsync(operationId, CancellationToken.None);
         }
     }
 

@@ -39,6 +39,7 @@ public sealed class DispatchJobs(
     ILogger<DispatchJobs> log)
 {
     private static readonly TimeSpan StatusCheckInterval = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan ProviderGraceOnStop = TimeSpan.FromSeconds(2);
 
     /// <summary>Starts a scheduled operation at its time.</summary>
     [DisableConcurrentExecution(60)]
@@ -110,6 +111,10 @@ public sealed class DispatchJobs(
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         using var signal = signals.Watch(operationId, stop);
+        // On shutdown the batch stops claiming at once, but a provider call under way gets a moment to answer, so
+        // what it sent is written now rather than left in flight for the next start to settle.
+        using var inFlight = new CancellationTokenSource();
+        using var shutdown = ct.Register(() => inFlight.CancelAfter(ProviderGraceOnStop));
         var index = 0;
         var lastFlush = Stopwatch.GetTimestamp();
         var lastCheck = Stopwatch.GetTimestamp();
@@ -141,7 +146,7 @@ public sealed class DispatchJobs(
                 }
                 index += chunk.Count;
                 var sendStarted = Stopwatch.GetTimestamp();
-                await SendChunkAsync(op, chunk, claimedAt, stop.Token, ct);
+                await SendChunkAsync(op, chunk, claimedAt, stop.Token, inFlight.Token);
                 sendTime += Stopwatch.GetElapsedTime(sendStarted);
                 toFlush.AddRange(chunk);
 

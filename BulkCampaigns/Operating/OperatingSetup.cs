@@ -13,7 +13,7 @@ public static class OperatingSetup
         {
             // Docker and systemd wait 10 s after SIGTERM before SIGKILL. Everything stops side by side (the web
             // server draining a stuck request does not hold up the batches writing what they sent), within this.
-            o.ShutdownTimeout = TimeSpan.FromSeconds(configuration.GetValue("Shutdown:TimeoutSeconds", 6));
+            o.ShutdownTimeout = TimeSpan.FromSeconds(configuration.GetValue("Shutdown:TimeoutSeconds", 5));
             o.ServicesStopConcurrently = true;
         });
         services.AddSingleton<OperationLog>();

@@ -64,6 +64,9 @@ public sealed class CrashResumeTests(ITestOutputHelper output) : IDisposable
             WHERE s.Body <> 'Hello #' || json_extract(m.VariablesJson, '$.n') OR s."To" <> m.Address
             """));
         Assert.Equal(0, await CountAsync("SELECT COUNT(*) FROM Messages WHERE Status IN (1, 2)"));
+        // Each was attempted once, those settled at the restart (received before the kill, written after) too.
+        Assert.Equal(Recipients, await CountAsync("SELECT COUNT(*) FROM Messages WHERE Attempts = 1"));
+        Assert.Equal(Recipients, Stat(op, "attempts"));
 
         // Delivery reports pending at the kill are stored, so they arrive after the restart too.
         op = await WaitForAsync(client, operationId, o => Stat(o, "delivered") == Recipients, timeoutSeconds: 120);

@@ -241,9 +241,9 @@ public sealed class DispatchJobs(
             }
             catch (Exception ex) when (!ct.IsCancellationRequested)
             {
-                metrics.ProviderCall(Stopwatch.GetElapsedTime(callStarted), null);
                 log.LogWarning(ex, "Provider call failed for operation {OperationId}", op.Id);
                 results = pending.Select(_ => new SendResult(SendOutcome.Transient, ErrorCode: "timeout", ErrorMessage: ex.Message, Ambiguous: true)).ToList();
+                metrics.ProviderCall(Stopwatch.GetElapsedTime(callStarted), results);
             }
             catch (OperationCanceledException)
             {

@@ -47,13 +47,9 @@ public sealed class Metrics
     }
 
     /// <summary>One provider call: its duration and what the provider said about each message.</summary>
-    public void ProviderCall(TimeSpan duration, IReadOnlyList<SendResult>? results)
+    public void ProviderCall(TimeSpan duration, IReadOnlyList<SendResult> results)
     {
         _latency.Record(duration.TotalSeconds, _provider);
-        if (results is null)
-        {
-            return;
-        }
         Span<long> counts = stackalloc long[OutcomeNames.Length];
         foreach (var r in results)
         {

@@ -9,11 +9,17 @@ using BulkCampaigns.Dispatch.Providers;
 using BulkCampaigns.Hosting;
 using BulkCampaigns.Jobs;
 using BulkCampaigns.Live;
+using BulkCampaigns.Operating;
 using BulkCampaigns.Recipients;
 using BulkCampaigns.Senders;
 using BulkCampaigns.Simulator;
 using BulkCampaigns.Suppressions;
 using MudBlazor.Services;
+
+if (DatabaseBackup.IsCommand(args))
+{
+    return await DatabaseBackup.RunCommandAsync(args);
+}
 
 var builder = WebApplication.CreateBuilder(args);
 var settingsRoot = builder.AddRepositorySettings();
@@ -30,6 +36,7 @@ builder.Services.AddSingleton<SuppressionService>();
 builder.Services.AddRecipients(builder.Configuration);
 builder.Services.AddDispatch(builder.Configuration);
 builder.Services.AddCampaigns();
+builder.Services.AddOperating(builder.Configuration);
 
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
@@ -69,8 +76,10 @@ app.MapTwilioWebhooks();
 app.MapAppJobs();
 app.MapLive();
 app.MapCampaignExports();
+app.MapOperating();
 
 await app.RunAsync();
+return 0;
 
 /// <summary>Entry point; public so integration tests can host the app.</summary>
 public partial class Program;

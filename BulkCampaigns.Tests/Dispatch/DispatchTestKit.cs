@@ -117,6 +117,33 @@ public static class DispatchTestKit
         Assert.Equal(Stat(op, "total"), buckets.Sum(b => Stat(op, b)));
     }
 
+    /// <summary>
+    /// An operation whose batch handed every message to the provider ten minutes ago and then stopped (as after a
+    /// SIGKILL): PROCESSING, all SENDING, and the simulator holding the messages sent to <paramref name="received"/>.
+    /// </summary>
+    public static async Task<(string Id, long OperationId)> StrandedOperationAsync(this Infrastructure.AppFactory app, HttpClient client, string from, string[] addresses, string text, string[] received, DateTimeOffset reportDue)
+    {
+        await CreateSenderAsync(client, from, 1000);
+        // Scheduled far ahead so no job touches it until the test has made it look stranded.
+        var id = await SendAsync(client, new
+        {
+            from = new { address = from },
+            to = addresses.Select(a => new { address = a }).ToArray(),
+            content = new { text },
+            schedule = new { sendAt = new[] { DateTimeOffset.UtcNow.AddHours(1).ToString("O") } },
+        });
+        Assert.True(PublicId.TryDecode(PublicId.Operation, id, out var operationId));
+        var claimedAt = DateTimeOffset.UtcNow.AddMinutes(-10).ToUnixTimeMilliseconds();
+        await app.ExecuteSqlAsync($"""
+            UPDATE Operations SET Status = 1, Scheduled = 0, Sending = {addresses.Length}, StartedAt = {claimedAt} WHERE Id = {operationId};
+            UPDATE Messages SET Status = 2, ClaimedAt = {claimedAt}, UpdatedAt = {claimedAt} WHERE OperationId = {operationId};
+            INSERT INTO SimulatorMessages ("From", "To", Body, MediaJson, ReceivedAt, CallbackMessageId, WillDeliver, ReportDueAt)
+            SELECT '{from}', Address, '{text}', '[]', {claimedAt + 500}, Id, 1, {reportDue.ToUnixTimeMilliseconds()} FROM Messages
+            WHERE OperationId = {operationId} AND Address IN ({string.Join(", ", received.Select(a => $"'{a}'"))});
+            """);
+        return (id, operationId);
+    }
+
     /// <summary>Runs SQL straight on the app's database file, to put it in a state a test needs.</summary>
     public static async Task ExecuteSqlAsync(this Infrastructure.AppFactory app, string sql) => await ScalarAsync(app, sql);
 

@@ -14,7 +14,7 @@ public sealed class InFlightSweepTests(ExactSimulatorApp app) : IClassFixture<Ex
     {
         using var client = app.CreateApiClient();
         string[] addresses = [Number(8000), Number(8001), Number(8002)];
-        var (id, operationId) = await StrandedOperationAsync(client, "+14155550188", addresses, "Swept", [addresses[0]], DateTimeOffset.UtcNow.AddMinutes(-9));
+        var (id, operationId) = await app.StrandedOperationAsync(client, "+14155550188", addresses, "Swept", [addresses[0]], DateTimeOffset.UtcNow.AddMinutes(-9));
 
         var jobs = app.Services.GetRequiredService<DispatchJobs>();
         Assert.Equal(0, await jobs.SettleInFlightAsync(operationId, CancellationToken.None, DateTimeOffset.UtcNow, held: _ => true));
@@ -35,7 +35,7 @@ public sealed class InFlightSweepTests(ExactSimulatorApp app) : IClassFixture<Ex
         using var client = app.CreateApiClient();
         var address = Number(8100);
         // The simulator's own report is far off: the early one is the only one in play.
-        var (id, operationId) = await StrandedOperationAsync(client, "+14155550189", [address], "Early", [address], DateTimeOffset.UtcNow.AddHours(2));
+        var (id, operationId) = await app.StrandedOperationAsync(client, "+14155550189", [address], "Early", [address], DateTimeOffset.UtcNow.AddHours(2));
         var messageId = await app.ScalarAsync($"SELECT Id FROM Messages WHERE OperationId = {operationId}");
 
         // The carrier's word comes first: the message is still SENDING, so the report is kept.
@@ -59,32 +59,5 @@ public sealed class InFlightSweepTests(ExactSimulatorApp app) : IClassFixture<Ex
         Assert.Equal("UNDELIVERED", message.GetProperty("status").GetString());
         Assert.Equal("30005", message.GetProperty("errorCode").GetString());
         Assert.Equal(0, await app.ScalarAsync("SELECT COUNT(*) FROM EarlyReports"));
-    }
-
-    /// <summary>
-    /// An operation whose batch handed every message to the provider ten minutes ago and then stopped: PROCESSING,
-    /// all SENDING, and the simulator holding the messages sent to <paramref name="received"/>.
-    /// </summary>
-    private async Task<(string Id, long OperationId)> StrandedOperationAsync(HttpClient client, string from, string[] addresses, string text, string[] received, DateTimeOffset reportDue)
-    {
-        await CreateSenderAsync(client, from, 1000);
-        // Scheduled far ahead so no job touches it until the test has made it look stranded.
-        var id = await SendAsync(client, new
-        {
-            from = new { address = from },
-            to = addresses.Select(a => new { address = a }).ToArray(),
-            content = new { text },
-            schedule = new { sendAt = new[] { DateTimeOffset.UtcNow.AddHours(1).ToString("O") } },
-        });
-        Assert.True(PublicId.TryDecode(PublicId.Operation, id, out var operationId));
-        var claimedAt = DateTimeOffset.UtcNow.AddMinutes(-10).ToUnixTimeMilliseconds();
-        await app.ExecuteSqlAsync($"""
-            UPDATE Operations SET Status = 1, Scheduled = 0, Sending = {addresses.Length}, StartedAt = {claimedAt} WHERE Id = {operationId};
-            UPDATE Messages SET Status = 2, ClaimedAt = {claimedAt}, UpdatedAt = {claimedAt} WHERE OperationId = {operationId};
-            INSERT INTO SimulatorMessages ("From", "To", Body, MediaJson, ReceivedAt, CallbackMessageId, WillDeliver, ReportDueAt)
-            SELECT '{from}', Address, '{text}', '[]', {claimedAt + 500}, Id, 1, {reportDue.ToUnixTimeMilliseconds()} FROM Messages
-            WHERE OperationId = {operationId} AND Address IN ({string.Join(", ", received.Select(a => $"'{a}'"))});
-            """);
-        return (id, operationId);
     }
 }

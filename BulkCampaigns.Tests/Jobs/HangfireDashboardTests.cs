@@ -23,7 +23,7 @@ public sealed class HangfireDashboardTests(AppFactory app) : IClassFixture<AppFa
     [Fact]
     public async Task The_admin_sees_the_jobs_dashboard()
     {
-        var client = await SignedInClientAsync(AppFactory.AdminEmail, AppFactory.AdminPassword);
+        var client = await app.SignedInClientAsync(AppFactory.AdminEmail, AppFactory.AdminPassword);
 
         var response = await client.GetAsync("/hangfire");
 
@@ -39,28 +39,11 @@ public sealed class HangfireDashboardTests(AppFactory app) : IClassFixture<AppFa
             var users = scope.ServiceProvider.GetRequiredService<UserManager<AppUser>>();
             await Bootstrap.CreateUserAsync(users, "marketer@example.com", "marketer-pass", Roles.Marketer);
         }
-        var client = await SignedInClientAsync("marketer@example.com", "marketer-pass");
+        var client = await app.SignedInClientAsync("marketer@example.com", "marketer-pass");
 
         var response = await client.GetAsync("/hangfire");
 
         Assert.NotEqual(HttpStatusCode.OK, response.StatusCode);
         Assert.DoesNotContain("BulkCampaigns jobs", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-    }
-
-    /// <summary>Signs in through the real /login form, antiforgery token included.</summary>
-    private async Task<HttpClient> SignedInClientAsync(string email, string password)
-    {
-        var client = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
-        var form = await client.GetStringAsync("/login");
-        var token = System.Text.RegularExpressions.Regex.Match(form, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value;
-        var response = await client.PostAsync("/login", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["_handler"] = "login",
-            ["__RequestVerificationToken"] = token,
-            ["Input.Email"] = email,
-            ["Input.Password"] = password,
-        }));
-        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-        return client;
     }
 }

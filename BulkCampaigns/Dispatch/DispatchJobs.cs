@@ -34,9 +34,12 @@ public sealed class DispatchJobs(
     DeliveryReports reports,
     IOptions<DispatchOptions> options,
     TimeProvider clock,
+    Operating.OperationLog opLog,
+    Operating.Metrics metrics,
     ILogger<DispatchJobs> log)
 {
     private static readonly TimeSpan StatusCheckInterval = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan ProviderGraceOnStop = TimeSpan.FromSeconds(2);
 
     /// <summary>Starts a scheduled operation at its time.</summary>
     [DisableConcurrentExecution(60)]
@@ -68,6 +71,7 @@ public sealed class DispatchJobs(
             await tx.CommitAsync(ct);
         }
         progress.Publish(operationId);
+        await opLog.StartedAsync(operationId, ct);
         await operations.CompleteIfDoneAsync(operationId, ct);
         await operations.EnqueueBatchesAsync(operationId, ct);
     }
@@ -107,6 +111,10 @@ public sealed class DispatchJobs(
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         using var signal = signals.Watch(operationId, stop);
+        // On shutdown the batch stops claiming at once, but a provider call under way gets a moment to answer, so
+        // what it sent is written now rather than left in flight for the next start to settle.
+        using var inFlight = new CancellationTokenSource();
+        using var shutdown = ct.Register(() => inFlight.CancelAfter(ProviderGraceOnStop));
         var index = 0;
         var lastFlush = Stopwatch.GetTimestamp();
         var lastCheck = Stopwatch.GetTimestamp();
@@ -138,7 +146,7 @@ public sealed class DispatchJobs(
                 }
                 index += chunk.Count;
                 var sendStarted = Stopwatch.GetTimestamp();
-                await SendChunkAsync(op, chunk, claimedAt, stop.Token, ct);
+                await SendChunkAsync(op, chunk, claimedAt, stop.Token, inFlight.Token);
                 sendTime += Stopwatch.GetElapsedTime(sendStarted);
                 toFlush.AddRange(chunk);
 
@@ -225,14 +233,17 @@ public sealed class DispatchJobs(
         for (var attempt = 1; pending.Count > 0; attempt++)
         {
             IReadOnlyList<SendResult> results;
+            var callStarted = Stopwatch.GetTimestamp();
             try
             {
                 results = await provider.SendAsync(pending.Select(p => p.ToOutgoing(op.FromAddress)).ToList(), ct);
+                metrics.ProviderCall(Stopwatch.GetElapsedTime(callStarted), results);
             }
             catch (Exception ex) when (!ct.IsCancellationRequested)
             {
                 log.LogWarning(ex, "Provider call failed for operation {OperationId}", op.Id);
                 results = pending.Select(_ => new SendResult(SendOutcome.Transient, ErrorCode: "timeout", ErrorMessage: ex.Message, Ambiguous: true)).ToList();
+                metrics.ProviderCall(Stopwatch.GetElapsedTime(callStarted), results);
             }
             catch (OperationCanceledException)
             {
@@ -334,7 +345,12 @@ public sealed class DispatchJobs(
             p.Final = MessageStatus.Sending;
             p.Ambiguous = true;
             await SettleOneAsync(op, p, claimedAt, ct);
-            if (p.Final != MessageStatus.Sent)
+            if (p.Final == MessageStatus.Sent)
+            {
+                // The provider has it, so it was attempted: a message settled after a crash was never counted.
+                p.Attempts = Math.Max(p.Attempts, 1);
+            }
+            else
             {
                 if (p.Ambiguous)
                 {
@@ -573,7 +589,7 @@ public sealed class DispatchJobs(
         if (completed)
         {
             failures.Reset(operationId);
-            log.LogInformation("Operation {OperationId} completed", operationId);
+            await opLog.CompletedAsync(operationId, CancellationToken.None);
         }
     }
 

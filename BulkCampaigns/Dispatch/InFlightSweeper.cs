@@ -19,6 +19,18 @@ public sealed class ActiveBatches
         return new Exit(this, entry);
     }
 
+    /// <summary>How many batches are running now (a metric).</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_active)
+            {
+                return _active.Count;
+            }
+        }
+    }
+
     public bool Covers(long operationId, long messageId)
     {
         lock (_active)

@@ -37,7 +37,7 @@ public sealed partial class OperationService(
     IOptions<DispatchOptions> options,
     IConfiguration configuration,
     TimeProvider clock,
-    ILogger<OperationService> log)
+    Operating.OperationLog opLog)
 {
     [GeneratedRegex("^[a-zA-Z0-9._~-]+$")]
     private static partial Regex TagText();
@@ -166,6 +166,7 @@ public sealed partial class OperationService(
             await EnqueueBatchesAsync(operationId, ct);
         }
         progress.Publish(operationId);
+        await opLog.MadeAsync(operationId, ct);
         return (operationId, validation);
     }
 
@@ -360,7 +361,6 @@ public sealed partial class OperationService(
             await stats.ExecuteNonQueryAsync(ct);
         }
         await tx.CommitAsync(ct);
-        log.LogInformation("Operation {OperationId} made", operationId);
         return operationId;
     }
 
@@ -386,8 +386,15 @@ public sealed partial class OperationService(
     }
 
     /// <summary>Stops new sends within a second; the place is kept (messages stay QUEUED).</summary>
-    public Task<ControlResult> PauseAsync(long operationId, string? reason = null, CancellationToken ct = default) =>
-        TransitionAsync(operationId, [OperationStatus.Processing, OperationStatus.Scheduled], OperationStatus.Paused, reason, ct);
+    public async Task<ControlResult> PauseAsync(long operationId, string? reason = null, CancellationToken ct = default)
+    {
+        var result = await TransitionAsync(operationId, [OperationStatus.Processing, OperationStatus.Scheduled], OperationStatus.Paused, reason, ct);
+        if (result == ControlResult.Done)
+        {
+            await opLog.PausedAsync(operationId, reason, ct);
+        }
+        return result;
+    }
 
     public async Task<ControlResult> ResumeAsync(long operationId, CancellationToken ct = default)
     {
@@ -402,6 +409,7 @@ public sealed partial class OperationService(
                 if (rescheduled == ControlResult.Done)
                 {
                     jobs.Schedule<DispatchJobs>(j => j.StartAsync(operationId, CancellationToken.None), sendAt);
+                    await opLog.ResumedAsync(operationId, ct);
                 }
                 return rescheduled;
             }
@@ -410,6 +418,7 @@ public sealed partial class OperationService(
         if (result == ControlResult.Done)
         {
             await MoveAsync(operationId, "Status = 0", MessageStatus.Scheduled, MessageStatus.Queued, ct);
+            await opLog.ResumedAsync(operationId, ct);
             await EnqueueBatchesAsync(operationId, ct);
             await CompleteIfDoneAsync(operationId, ct);
         }
@@ -425,6 +434,7 @@ public sealed partial class OperationService(
             await MoveAsync(operationId, "Status = 0", MessageStatus.Scheduled, MessageStatus.Canceled, ct);
             await MoveAsync(operationId, "Status = 1", MessageStatus.Queued, MessageStatus.Canceled, ct);
             progress.Publish(operationId);
+            await opLog.CanceledAsync(operationId, ct);
         }
         return result;
     }
@@ -533,6 +543,7 @@ public sealed partial class OperationService(
         if (changed > 0)
         {
             progress.Publish(operationId);
+            await opLog.CompletedAsync(operationId, ct);
         }
     }
 

@@ -37,8 +37,56 @@ public static class JobsSetup
         {
             o.WorkerCount = configuration.GetValue("Jobs:WorkerCount", Math.Max(4, Environment.ProcessorCount * 2));
             o.SchedulePollingInterval = TimeSpan.FromSeconds(1);
+            // On stop, jobs see their cancellation token at once (a batch stops claiming and writes what it sent);
+            // the server is given up on after a short wait rather than Hangfire's 15 s, so the whole stop fits in
+            // Docker's 10 s grace. Whatever a job had not written is settled at the next start.
+            o.StopTimeout = TimeSpan.Zero;
+            o.ShutdownTimeout = JobsStopWait;
         });
+        BoundHangfireStop(services);
         return services;
+    }
+
+    /// <summary>How long stopping waits for running jobs before leaving them to the next start's recovery.</summary>
+    public static readonly TimeSpan JobsStopWait = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// Hangfire's hosted service waits for its jobs on the host's stop token and lets the cancellation escape when
+    /// that runs out; the host then rethrows it out of RunAsync and the process dies (exit 134) instead of exiting.
+    /// Its registration is wrapped so that the wait is bounded and running out of time is a log line, not a crash.
+    /// </summary>
+    private static void BoundHangfireStop(IServiceCollection services)
+    {
+        var hangfire = services.Last(d => d.ServiceType == typeof(IHostedService));
+        services.Remove(hangfire);
+        services.AddSingleton<IHostedService>(sp =>
+        {
+            var inner = hangfire.ImplementationFactory is { } make
+                ? (IHostedService)make(sp)
+                : (IHostedService)ActivatorUtilities.CreateInstance(sp, hangfire.ImplementationType!);
+            return new BoundedStop(inner, sp.GetRequiredService<ILogger<BoundedStop>>());
+        });
+    }
+
+    internal sealed class BoundedStop(IHostedService inner, ILogger<BoundedStop> log) : IHostedService, IDisposable
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => inner.StartAsync(cancellationToken);
+
+        public async Task StopAsync(CancellationToken cancellationToken)
+        {
+            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            bounded.CancelAfter(JobsStopWait);
+            try
+            {
+                await inner.StopAsync(bounded.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                log.LogWarning("Background jobs did not stop within {Seconds} s; what they had not written is settled at the next start", JobsStopWait.TotalSeconds);
+            }
+        }
+
+        public void Dispose() => (inner as IDisposable)?.Dispose();
     }
 
     public static IEndpointRouteBuilder MapAppJobs(this IEndpointRouteBuilder app)

@@ -1,0 +1,48 @@
+using BulkCampaigns.Dispatch;
+using BulkCampaigns.Tests.Dispatch;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using static BulkCampaigns.Tests.Dispatch.DispatchTestKit;
+
+namespace BulkCampaigns.Tests.Operating;
+
+/// <summary>
+/// After a SIGKILL, messages the provider had received but the app had not yet written as sent are settled as SENT.
+/// They were attempted once: the message and the operation's stats.attempts must say so (they said 0).
+/// </summary>
+[Collection(DispatchAppsCollection.Name)]
+public sealed class RecoveryCountsTests(ExactSimulatorApp app) : IClassFixture<ExactSimulatorApp>
+{
+    [Fact]
+    public async Task Start_up_recovery_counts_the_attempt_of_every_message_it_finds_sent()
+    {
+        using var client = app.CreateApiClient();
+        string[] addresses = [Number(8200), Number(8201), Number(8202), Number(8203)];
+        var (id, operationId) = await app.StrandedOperationAsync(client, "+14155550177", addresses, "Recovered", [addresses[0], addresses[1]], DateTimeOffset.UtcNow.AddMinutes(-9));
+
+        await new DispatchRecovery(app.Services, NullLogger<DispatchRecovery>.Instance).StartAsync(CancellationToken.None);
+
+        await AssertEachAttemptedOnceAsync(client, id, operationId, addresses.Length);
+    }
+
+    [Fact]
+    public async Task The_in_flight_sweep_counts_the_attempt_of_every_message_it_finds_sent()
+    {
+        using var client = app.CreateApiClient();
+        string[] addresses = [Number(8300), Number(8301), Number(8302)];
+        var (id, operationId) = await app.StrandedOperationAsync(client, "+14155550176", addresses, "Swept and counted", [addresses[0], addresses[2]], DateTimeOffset.UtcNow.AddMinutes(-9));
+
+        Assert.Equal(3, await app.Services.GetRequiredService<InFlightSweeper>().SweepAsync(CancellationToken.None));
+
+        await AssertEachAttemptedOnceAsync(client, id, operationId, addresses.Length);
+    }
+
+    private async Task AssertEachAttemptedOnceAsync(HttpClient client, string id, long operationId, int count)
+    {
+        var op = await WaitForStatusAsync(client, id, "COMPLETED");
+        AssertStatsAddUp(op);
+        Assert.Equal(count, Stat(op, "sent") + Stat(op, "delivered"));
+        Assert.Equal(count, await app.ScalarAsync($"SELECT COUNT(*) FROM Messages WHERE OperationId = {operationId} AND Attempts = 1"));
+        Assert.Equal(count, Stat(op, "attempts"));
+    }
+}

@@ -115,8 +115,10 @@ public sealed record CsvLayout(char Delimiter, IReadOnlyList<string> Headers, IR
     }
 
     /// <summary>Reads the layout from whole lines of a file's start, already decoded.</summary>
-    private static CsvLayout InspectText(string text, int previewRows, CsvLimits limits)
+    public static CsvLayout InspectText(string text, int previewRows = 5, CsvLimits? limits = null)
     {
+        limits ??= CsvLimits.Default;
+        text = text.TrimStart('\uFEFF');
         if (string.IsNullOrWhiteSpace(text))
         {
             return Fail("The file is empty.");

@@ -22,11 +22,10 @@ export function attach(dropZone, input, dotnet) {
     input.dataset.attached = "true";
 }
 
-// The first `bytes` of the chosen file (File.slice reads only those), as a stream the page reads.
-export async function head(input, bytes) {
+// The first `bytes` of the chosen file (File.slice reads only those); Blazor streams the blob to the page.
+export function head(input, bytes) {
     const file = input.files && input.files[0];
-    const buffer = file ? await file.slice(0, bytes).arrayBuffer() : new ArrayBuffer(0);
-    return DotNet.createJSStreamReference(buffer);
+    return file ? file.slice(0, bytes) : new Uint8Array(0);
 }
 
 export function upload(input, url, dotnet) {

@@ -91,7 +91,9 @@ public sealed class EnginesTogetherTests : IClassFixture<ExactSimulatorApp>
         });
         await WaitForStatusAsync(_client, id, "COMPLETED");
 
-        var csv = await (await _client.GetAsync($"/campaigns/{id}/messages.csv")).Content.ReadAsStringAsync();
+        var bytes = await (await _client.GetAsync($"/campaigns/{id}/messages.csv")).Content.ReadAsByteArrayAsync();
+        Assert.Equal([0xEF, 0xBB, 0xBF], bytes[..3]); // a byte-order mark, so Excel reads UTF-8
+        var csv = System.Text.Encoding.UTF8.GetString(bytes, 3, bytes.Length - 3);
         var signedOut = await _app.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false })
             .GetAsync($"/campaigns/{id}/messages.csv");
 

@@ -53,15 +53,15 @@ public sealed class CsvParsingTests
     [Fact]
     public void An_invalid_number_is_rejected_with_its_row_line_column_value_and_a_plain_reason()
     {
-        var parsed = Parse("phone,name\n2015550123,Ann\n12ab,Bob\n");
+        var parsed = Parse("phone,name\n2015550123,Ann\n12345,Bob\n");
 
         var rejection = Assert.Single(parsed.Rejected);
         Assert.Equal(2, rejection.Row);
         Assert.Equal(3, rejection.Line);
         Assert.Equal("phone", rejection.Column);
-        Assert.Equal("12ab", rejection.Value);
+        Assert.Equal("12345", rejection.Value);
         Assert.Equal("not a valid phone number for region US", rejection.Reason);
-        Assert.Equal("Row 2 (line 3): '12ab' is not a valid phone number for region US", rejection.Describe());
+        Assert.Equal("Row 2 (line 3): '12345' is not a valid phone number for region US", rejection.Describe());
     }
 
     [Fact]
@@ -257,4 +257,47 @@ public sealed class CsvParsingTests
     [InlineData("", "")]
     public void Cells_that_a_spreadsheet_would_run_as_formulas_get_a_leading_apostrophe(string value, string expected) =>
         Assert.Equal(expected, CsvCells.Escape(value));
+
+    [Theory]
+    [InlineData("=SUM(A1:A9)")]
+    [InlineData("+15551230000")]
+    [InlineData("-1")]
+    [InlineData("'=already escaped by hand")]
+    [InlineData("''@twice")]
+    [InlineData("'plain apostrophe")]
+    [InlineData("'")]
+    [InlineData("\rx")]
+    [InlineData("Zoë")]
+    [InlineData("")]
+    public void Every_cell_the_export_escapes_reads_back_as_it_was(string value) =>
+        Assert.Equal(value, CsvCells.Unescape(CsvCells.Escape(value)));
+
+    [Theory]
+    [InlineData("+1 201 555 CALL")]
+    [InlineData("201-555-CALL")]
+    [InlineData("1-800-FLOWERS")]
+    [InlineData("+44 7911 ABC456")]
+    public void A_number_written_with_letters_is_rejected_not_read_as_keypad_digits(string address)
+    {
+        var parsed = Parse($"phone,name\n{address},Ann\n");
+
+        Assert.Empty(parsed.Accepted);
+        var rejection = Assert.Single(parsed.Rejected);
+        Assert.Equal(PhoneAddress.LettersReason, rejection.Reason);
+        Assert.Equal(address, rejection.Value);
+    }
+
+    [Fact]
+    public void A_header_that_does_not_end_within_the_header_limit_is_refused_with_the_limit_named()
+    {
+        var limits = new CsvLimits(MaxColumns: 500, MaxCellChars: 10_000, MaxHeaderBytes: 4096, MaxRecordBytes: 1 << 20);
+        var header = "phone," + string.Join(",", Enumerable.Range(1, 400).Select(i => "column_" + i));
+        var bytes = Encoding.UTF8.GetBytes(header + "\n2015550101" + new string(',', 400) + "\n");
+
+        var cut = CsvLayout.Inspect(bytes.AsSpan(0, 4096), wholeFile: false, 0, limits);
+        var whole = CsvLayout.Inspect(bytes, wholeFile: true, 0, limits);
+
+        Assert.Contains("The header (the first line) is longer than 4 KB, the limit", cut.Error, StringComparison.Ordinal);
+        Assert.Contains("more than the limit of 4 KB", whole.Error, StringComparison.Ordinal);
+    }
 }

@@ -42,10 +42,11 @@ internal static class GroupsClient
         return await client.WaitForImportAsync(response.Headers.Location!);
     }
 
-    public static async Task<List<JsonElement>> AllRecipientsAsync(this HttpClient client, string groupId, int pageSize, string search = "")
+    public static async Task<List<JsonElement>> AllRecipientsAsync(this HttpClient client, string groupId, int pageSize, string search = "", string variable = "")
     {
         var all = new List<JsonElement>();
-        string? next = $"/v1/Groups/{groupId}/Recipients?pageSize={pageSize}" + (search.Length > 0 ? "&search=" + Uri.EscapeDataString(search) : "");
+        string? next = $"/v1/Groups/{groupId}/Recipients?pageSize={pageSize}&full=true" + (search.Length > 0 ? "&search=" + Uri.EscapeDataString(search) : "") +
+                       (variable.Length > 0 ? "&variable=" + Uri.EscapeDataString(variable) : "");
         while (next is not null)
         {
             var page = await client.GetFromJsonAsync<JsonElement>(next);
@@ -88,13 +89,13 @@ public sealed class ImportsApiTests(AppFactory app) : IClassFixture<AppFactory>
         Assert.Equal([(2, 3), (5, 7), (6, 8)], errors.Select(e => (e.GetProperty("row").GetInt32(), e.GetProperty("line").GetInt32())));
         Assert.Equal("12ab", errors[0].GetProperty("value").GetString());
         Assert.Equal("phone", errors[0].GetProperty("column").GetString());
-        Assert.Equal("not a valid phone number for region US", errors[0].GetProperty("reason").GetString());
+        Assert.Equal(BulkCampaigns.Recipients.PhoneAddress.LettersReason, errors[0].GetProperty("reason").GetString());
 
         var report = await _client.GetStringAsync(import.GetProperty("errorReportUrl").GetString());
         var lines = report.TrimEnd().Split("\r\n");
         Assert.Equal("row,line,column,value,reason", lines[0]);
         Assert.Equal(4, lines.Length);
-        Assert.Equal("2,3,phone,12ab,not a valid phone number for region US", lines[1]);
+        Assert.Equal("2,3,phone,12ab," + BulkCampaigns.Recipients.PhoneAddress.LettersReason, lines[1]);
 
         // upsert (the default): the later row of a duplicate wins
         var recipients = await _client.AllRecipientsAsync(group, 50);

@@ -30,7 +30,7 @@ public static class CampaignExport
         var name = string.Concat((operation.Name ?? id).Select(c => char.IsLetterOrDigit(c) ? c : '-'));
         http.Response.Headers.ContentDisposition = $"attachment; filename=\"{name}-messages.csv\"";
 
-        await using var csv = CsvWriter.Create(http.Response.Body, CsvWriterOptions.Default, leaveOpen: true);
+        await using var csv = CsvWriter.Create(http.Response.Body, CsvCells.WriterOptions, leaveOpen: true);
         foreach (var header in new[] { "id", "address", "channel", "status", "segments", "attempts", "errorCode", "errorMessage", "providerMessageId", "sentAt", "updatedAt", "text" })
         {
             csv.WriteField(header);

@@ -25,4 +25,7 @@ public static class LiveTopics
     public const string Operations = "operations";
 
     public static string Operation(string operationId) => "operation:" + operationId;
+
+    /// <summary>An import into the group started, progressed or ended (the group page).</summary>
+    public static string Imports(string groupId) => "imports:" + groupId;
 }

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
 using BulkCampaigns.Data;
+using BulkCampaigns.Live;
 using CsvHelper;
 using Hangfire;
 using Microsoft.Data.Sqlite;
@@ -23,7 +24,7 @@ namespace BulkCampaigns.Recipients;
 /// PROCESSING, and the move commits only while it still is. It is never retried automatically: a file that
 /// fails will fail again, and an import cut off by a crash is resumed from its file by <see cref="ImportRecovery"/>.
 /// </remarks>
-public sealed class CsvImportJob(DatabaseConnection database, RecipientOptions options, TimeProvider clock, ILogger<CsvImportJob> logger)
+public sealed class CsvImportJob(DatabaseConnection database, RecipientOptions options, TimeProvider clock, LivePublisher live, ILogger<CsvImportJob> logger)
 {
     private const int BatchSize = 2048;
     private static readonly TimeSpan ProgressEvery = TimeSpan.FromMilliseconds(400);
@@ -48,7 +49,14 @@ public sealed class CsvImportJob(DatabaseConnection database, RecipientOptions o
         }
     }
 
-    private sealed record ImportRow(long Id, long GroupId, string Mode, string Region, string? AddressColumn, string? ChannelColumn, string StoredFile);
+    private sealed record ImportRow(long Id, long GroupId, string Mode, string Region, string? AddressColumn, string? ChannelColumn, string StoredFile)
+    {
+        public string PublicId => Data.PublicId.Encode(Data.PublicId.Import, Id);
+        public string GroupPublicId => Data.PublicId.Encode(Data.PublicId.Group, GroupId);
+    }
+
+    /// <summary>A row merged into an earlier row of the same address.</summary>
+    private readonly record struct DuplicateRow(long Row, long Line, long Key, long FirstRow);
 
     private sealed class Progress
     {
@@ -59,6 +67,7 @@ public sealed class CsvImportJob(DatabaseConnection database, RecipientOptions o
         public long Distinct;
         public long Rejected;
         public readonly List<RowRejection> PendingErrors = [];
+        public readonly List<DuplicateRow> PendingDuplicates = [];
         // Where the staging time goes (Stopwatch ticks), logged with the import: reading, validating (summed over
         // cores), staging into SQLite, and the consumer waiting for the next validated batch.
         public long ReadTicks;
@@ -78,6 +87,8 @@ public sealed class CsvImportJob(DatabaseConnection database, RecipientOptions o
         {
             return;
         }
+        logger.LogInformation("Import {ImportId} into group {GroupId} started: mode {Mode}, file {StoredFile}", import.PublicId, import.GroupPublicId, import.Mode, import.StoredFile);
+        live.Changed(LiveTopics.Imports(import.GroupPublicId));
         var path = Path.Combine(options.UploadFolder, import.StoredFile);
         if (!File.Exists(path))
         {
@@ -105,13 +116,17 @@ public sealed class CsvImportJob(DatabaseConnection database, RecipientOptions o
         {
             await FailAsync(import, progress, $"The file is not UTF-8 text (after row {progress.RowsRead:N0}). In your spreadsheet choose 'Save as CSV UTF-8' and upload again; nothing was added.", ct);
         }
+        catch (CsvShapeException ex)
+        {
+            await FailAsync(import, progress, ex.Message, ct);
+        }
         catch (CsvFormatException ex)
         {
             await FailAsync(import, progress, $"The file can't be read as CSV after row {progress.RowsRead:N0} ({ex.Message}); nothing was added.", ct);
         }
         catch (Exception ex) when (ex is SqliteException or IOException)
         {
-            logger.LogError(ex, "Import {ImportId} failed", importId);
+            logger.LogError(ex, "Import {ImportId} into group {GroupId} stopped by an error", import.PublicId, import.GroupPublicId);
             await FailAsync(import, progress, "The import stopped because of a problem on our side; nothing was added. Upload the file again; if it keeps failing, contact the operator.", ct);
         }
     }
@@ -153,21 +168,26 @@ public sealed class CsvImportJob(DatabaseConnection database, RecipientOptions o
     private async Task<string?> ImportFileAsync(ImportRow import, string path, Progress progress, CancellationToken ct)
     {
         await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
-        var sample = new byte[Math.Min(CsvLayout.SampleBytes, file.Length)];
+        var limits = options.CsvLimits;
+        var sample = new byte[Math.Min(CsvLayout.HeadBytes(limits), file.Length)];
         await file.ReadExactlyAsync(sample, ct);
-        var layout = CsvLayout.Inspect(sample, wholeFile: file.Length <= sample.Length, previewRows: 0);
+        var layout = CsvLayout.Inspect(sample, wholeFile: file.Length <= sample.Length, previewRows: 0, limits);
         if (layout.Error is not null)
         {
             return layout.Error;
         }
         file.Position = 0;
-        using var reader = new RecipientCsvReader(file, layout.Delimiter);
+        using var reader = new RecipientCsvReader(file, layout.Delimiter, limits.MaxRecordBytes);
         var (addressIndex, channelIndex, columnError) = RecipientRowValidator.ResolveColumns(reader.Header, import.AddressColumn, import.ChannelColumn);
         if (columnError is not null)
         {
             return columnError;
         }
-        var validator = new RecipientRowValidator(reader.Header, addressIndex, channelIndex, import.Region);
+        var validator = new RecipientRowValidator(reader.Header, addressIndex, channelIndex, import.Region, limits.MaxCellChars);
+        if (await AttributeKeysErrorAsync(import, validator.VariableNames, ct) is { } keysError)
+        {
+            return keysError; // known before a row is read
+        }
 
         await using var stage = await database.OpenAsync(ct);
         await ExecuteAsync(stage, null, "PRAGMA temp.cache_size = -4096; DROP TABLE IF EXISTS temp.import_stage; CREATE TEMP TABLE import_stage (Key INTEGER NOT NULL, Channel TEXT NOT NULL, Vars TEXT NOT NULL);", ct);
@@ -181,8 +201,8 @@ public sealed class CsvImportJob(DatabaseConnection database, RecipientOptions o
             }
             var staged = watch.Elapsed;
             var outcome = await MoveAsync(import, validator.VariableNames, stage, progress, progress.Distinct, ct);
-            logger.LogInformation("Import {ImportId}: {Rows} rows read and staged in {Staged:0.00} s (reading {Read:0.00} s, validating {Validate:0.00} s over all cores, staging {Stage:0.00} s, waiting for rows {Wait:0.00} s), moved into the group in {Moved:0.00} s",
-                import.Id, progress.RowsRead, staged.TotalSeconds, Seconds(progress.ReadTicks), Seconds(progress.ValidateTicks), Seconds(progress.StageTicks), Seconds(progress.WaitTicks),
+            logger.LogDebug("Import {ImportId}: {Rows} rows read and staged in {Staged:0.00} s (reading {Read:0.00} s, validating {Validate:0.00} s over all cores, staging {Stage:0.00} s, waiting for rows {Wait:0.00} s), moved into the group in {Moved:0.00} s",
+                import.PublicId, progress.RowsRead, staged.TotalSeconds, Seconds(progress.ReadTicks), Seconds(progress.ValidateTicks), Seconds(progress.StageTicks), Seconds(progress.WaitTicks),
                 (watch.Elapsed - staged).TotalSeconds);
             return outcome;
         }
@@ -241,7 +261,8 @@ public sealed class CsvImportJob(DatabaseConnection database, RecipientOptions o
         var upsert = import.Mode != ImportMode.Append;
         // Sized once from the file's length (about 55 bytes a row in typical files): growing it by doubling
         // would briefly hold two copies, the largest single allocation of an import.
-        var seen = new HashSet<long>((int)Math.Min(options.MaxGroupRecipients + 1, Math.Max(1024, reader.FileLength / 55)));
+        // Address → its first row, so a merged row can say which row it was merged with.
+        var seen = new Dictionary<long, long>((int)Math.Min(options.MaxGroupRecipients + 1, Math.Max(1024, reader.FileLength / 55)));
         // Deferred: the transaction locks only the TEMP database it writes, never the main one (an IMMEDIATE
         // one would hold the main database's write lock for the whole read of the file).
         var tx = stage.BeginTransaction(deferred: true);
@@ -270,9 +291,15 @@ public sealed class CsvImportJob(DatabaseConnection database, RecipientOptions o
                 progress.PendingErrors.AddRange(batch.Rejected);
                 foreach (var row in batch.Valid)
                 {
-                    if (!seen.Add(row.Key))
+                    ref var first = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(seen, row.Key, out var exists);
+                    if (!exists)
+                    {
+                        first = row.Row;
+                    }
+                    else
                     {
                         progress.Duplicates++;
+                        progress.PendingDuplicates.Add(new DuplicateRow(row.Row, row.Line, row.Key, first));
                         if (!upsert)
                         {
                             continue; // append: the first row of an address stays
@@ -296,7 +323,7 @@ public sealed class CsvImportJob(DatabaseConnection database, RecipientOptions o
                 if (clock.Elapsed - lastProgress >= ProgressEvery)
                 {
                     lastProgress = clock.Elapsed;
-                    await SaveProgressAsync(import.Id, progress, seen.Count, ct);
+                    await SaveProgressAsync(import, progress, seen.Count, ct);
                 }
                 waitStart = Stopwatch.GetTimestamp();
                 progress.StageTicks += waitStart - stageStart;
@@ -309,7 +336,7 @@ public sealed class CsvImportJob(DatabaseConnection database, RecipientOptions o
             insert.Flush();
             await tx.CommitAsync(ct);
             progress.Distinct = seen.Count;
-            await SaveProgressAsync(import.Id, progress, seen.Count, ct);
+            await SaveProgressAsync(import, progress, seen.Count, ct);
             return null;
         }
         finally
@@ -357,6 +384,63 @@ public sealed class CsvImportJob(DatabaseConnection database, RecipientOptions o
         }
         Interlocked.Add(ref progress.ValidateTicks, Stopwatch.GetTimestamp() - start);
         return new ValidatedBatch([.. valid], rejected, batch.Count, batch.BytesRead);
+    }
+
+    /// <summary>Why the import can't add its variables to the group (past <c>Limits:MaxAttributeKeys</c>), or null.</summary>
+    private async Task<string?> AttributeKeysErrorAsync(ImportRow import, IReadOnlyList<string> variableNames, CancellationToken ct)
+    {
+        List<string> keys = [];
+        if (import.Mode != ImportMode.Replace)
+        {
+            await using var connection = await database.OpenAsync(ct);
+            await using var command = Command(connection, null, "SELECT AttributeKeysJson FROM Groups WHERE Id = $g", ("$g", import.GroupId));
+            if (await command.ExecuteScalarAsync(ct) is string json)
+            {
+                keys = JsonSerializer.Deserialize<List<string>>(json) ?? [];
+            }
+        }
+        return AttributeKeysError(keys, variableNames);
+    }
+
+    private string? AttributeKeysError(List<string> keys, IReadOnlyList<string> variableNames)
+    {
+        var total = keys.Count + variableNames.Count(n => !keys.Contains(n, StringComparer.Ordinal));
+        return total <= options.MaxAttributeKeys ? null
+            : $"This import would give the group {total:N0} variables ({variableNames.Count:N0} from the file), past the limit of {options.MaxAttributeKeys:N0}; nothing was added. Keep the columns your messages use, or use another group.";
+    }
+
+    /// <summary>
+    /// The group's variables after the move: those of the file, and those of before that some recipient still has (an
+    /// upsert replaces the variables of the rows it updates, so a column the file lacks may be left on no one).
+    /// </summary>
+    private async Task<List<string>> AttributeKeysAfterMoveAsync(SqliteConnection stage, long groupId, List<string> before, IReadOnlyList<string> variableNames, CancellationToken ct)
+    {
+        var keys = new List<string>(before.Count + variableNames.Count);
+        foreach (var key in before)
+        {
+            if (variableNames.Contains(key, StringComparer.Ordinal))
+            {
+                keys.Add(key);
+                continue;
+            }
+            // Stops at the first recipient that has it: a full scan only for a key no one has any more.
+            // A JSON path can't quote a name holding a double quote; json_each reads any name, more slowly.
+            await using var has = key.Contains('"', StringComparison.Ordinal)
+                ? Command(stage, null, "SELECT EXISTS (SELECT 1 FROM Recipients r, json_each(r.VariablesJson) j WHERE r.GroupId = $g AND j.key = $key)", ("$g", groupId), ("$key", key))
+                : Command(stage, null, "SELECT EXISTS (SELECT 1 FROM Recipients WHERE GroupId = $g AND json_type(VariablesJson, $path) IS NOT NULL)", ("$g", groupId), ("$path", "$.\"" + key + "\""));
+            if (Convert.ToInt64(await has.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture) == 1)
+            {
+                keys.Add(key);
+            }
+        }
+        foreach (var name in variableNames)
+        {
+            if (!keys.Contains(name, StringComparer.Ordinal))
+            {
+                keys.Add(name);
+            }
+        }
+        return keys;
     }
 
     /// <summary>Checks the group limit and moves the staged rows into the group in one transaction.</summary>
@@ -414,14 +498,12 @@ public sealed class CsvImportJob(DatabaseConnection database, RecipientOptions o
             {
                 await move.ExecuteNonQueryAsync(ct);
             }
-            var keys = replace ? [] : JsonSerializer.Deserialize<List<string>>(keysJson) ?? [];
-            foreach (var name in variableNames)
+            var before = replace ? [] : JsonSerializer.Deserialize<List<string>>(keysJson) ?? [];
+            if (AttributeKeysError(before, variableNames) is { } keysError)
             {
-                if (!keys.Contains(name, StringComparer.Ordinal))
-                {
-                    keys.Add(name);
-                }
+                return keysError; // another import added variables meanwhile
             }
+            var keys = await AttributeKeysAfterMoveAsync(stage, import.GroupId, before, variableNames, ct);
             await using (var group = Command(stage, null,
                 "UPDATE Groups SET RecipientCount = $count, AttributeKeysJson = $keys, LastImportAt = $now, UpdatedAt = $now WHERE Id = $g",
                 ("$g", import.GroupId), ("$count", total), ("$keys", JsonSerializer.Serialize(keys)), ("$now", now)))
@@ -433,6 +515,7 @@ public sealed class CsvImportJob(DatabaseConnection database, RecipientOptions o
             var duplicates = progress.Duplicates + (import.Mode == ImportMode.Append ? existing : 0);
             var summary = $"{imported:N0} added, {updated:N0} updated, {duplicates:N0} duplicates merged, {progress.Rejected:N0} rows rejected. The group now has {total:N0} recipients.";
             await FlushErrorsAsync(stage, null, import.Id, progress, ct);
+            await FlushDuplicatesAsync(stage, null, import.Id, progress, ct);
             await using (var done = Command(stage, null,
                 "UPDATE Imports SET Status = 'COMPLETED', RowsRead = $rows, BytesRead = Bytes, Imported = $imported, Updated = $updated, Duplicates = $dups, Rejected = $rejected, Message = $message, CompletedAt = $now WHERE Id = $id AND Status = 'PROCESSING'",
                 ("$id", import.Id), ("$rows", progress.RowsRead), ("$imported", imported), ("$updated", updated), ("$dups", duplicates),
@@ -445,7 +528,9 @@ public sealed class CsvImportJob(DatabaseConnection database, RecipientOptions o
             }
             await ExecuteAsync(stage, null, "COMMIT;", ct);
             committed = true;
-            logger.LogInformation("Import {ImportId} completed: {Summary}", import.Id, summary);
+            logger.LogInformation("Import {ImportId} into group {GroupId} completed: {RowsRead} rows read, {Imported} added, {Updated} updated, {Duplicates} duplicates merged, {Rejected} rejected; the group has {RecipientCount} recipients",
+                import.PublicId, import.GroupPublicId, progress.RowsRead, imported, updated, duplicates, progress.Rejected, total);
+            live.Changed(LiveTopics.Imports(import.GroupPublicId));
             return null;
         }
         finally
@@ -463,11 +548,13 @@ public sealed class CsvImportJob(DatabaseConnection database, RecipientOptions o
     private static string LimitMessage(long total, long limit, bool replace) =>
         $"This import would bring the group to {total:N0} recipients{(replace ? "" : " or more")}, past the limit of {limit:N0}; nothing was added. Split the file or use another group.";
 
-    private async Task SaveProgressAsync(long importId, Progress progress, long distinct, CancellationToken ct)
+    private async Task SaveProgressAsync(ImportRow import, Progress progress, long distinct, CancellationToken ct)
     {
+        var importId = import.Id;
         await using var connection = await database.OpenAsync(ct);
         await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(ct);
         await FlushErrorsAsync(connection, tx, importId, progress, ct);
+        await FlushDuplicatesAsync(connection, tx, importId, progress, ct);
         await using (var update = Command(connection, tx,
             "UPDATE Imports SET RowsRead = $rows, BytesRead = $bytes, Imported = $distinct, Duplicates = $dups, Rejected = $rejected WHERE Id = $id AND Status = 'PROCESSING'",
             ("$id", importId), ("$rows", progress.RowsRead), ("$bytes", progress.BytesRead), ("$distinct", distinct), ("$dups", progress.Duplicates), ("$rejected", progress.Rejected)))
@@ -475,6 +562,26 @@ public sealed class CsvImportJob(DatabaseConnection database, RecipientOptions o
             await update.ExecuteNonQueryAsync(ct);
         }
         await tx.CommitAsync(ct);
+        live.Changed(LiveTopics.Imports(import.GroupPublicId));
+    }
+
+    private static async Task FlushDuplicatesAsync(SqliteConnection connection, SqliteTransaction? tx, long importId, Progress progress, CancellationToken ct)
+    {
+        if (progress.PendingDuplicates.Count == 0)
+        {
+            return;
+        }
+        await using var insert = Command(connection, tx, "INSERT INTO ImportDuplicates (ImportId, Row, Line, Address, FirstRow) VALUES ($id, $row, $line, $address, $first)",
+            ("$id", importId), ("$row", 0L), ("$line", 0L), ("$address", ""), ("$first", 0L));
+        foreach (var d in progress.PendingDuplicates)
+        {
+            insert.Parameters["$row"].Value = d.Row;
+            insert.Parameters["$line"].Value = d.Line;
+            insert.Parameters["$address"].Value = "+" + d.Key.ToString(CultureInfo.InvariantCulture);
+            insert.Parameters["$first"].Value = d.FirstRow;
+            await insert.ExecuteNonQueryAsync(ct);
+        }
+        progress.PendingDuplicates.Clear();
     }
 
     private static async Task FlushErrorsAsync(SqliteConnection connection, SqliteTransaction? tx, long importId, Progress progress, CancellationToken ct)
@@ -502,6 +609,7 @@ public sealed class CsvImportJob(DatabaseConnection database, RecipientOptions o
         await using var connection = await database.OpenAsync(ct);
         await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(ct);
         await FlushErrorsAsync(connection, tx, import.Id, progress, ct);
+        await FlushDuplicatesAsync(connection, tx, import.Id, progress, ct);
         await using (var update = Command(connection, tx,
             "UPDATE Imports SET Status = 'FAILED', Message = $message, RowsRead = $rows, BytesRead = $bytes, Imported = 0, Updated = 0, Duplicates = $dups, Rejected = $rejected, CompletedAt = $now WHERE Id = $id AND Status = 'PROCESSING'",
             ("$id", import.Id), ("$message", message), ("$rows", progress.RowsRead), ("$bytes", progress.BytesRead), ("$dups", progress.Duplicates),
@@ -511,7 +619,8 @@ public sealed class CsvImportJob(DatabaseConnection database, RecipientOptions o
         }
         await tx.CommitAsync(ct);
         ImportService.TryDelete(Path.Combine(options.UploadFolder, import.StoredFile));
-        logger.LogInformation("Import {ImportId} failed: {Message}", import.Id, message);
+        logger.LogWarning("Import {ImportId} into group {GroupId} failed after {RowsRead} rows, nothing added: {Reason}", import.PublicId, import.GroupPublicId, progress.RowsRead, message);
+        live.Changed(LiveTopics.Imports(import.GroupPublicId));
     }
 
     private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? tx, string sql, params (string Name, object Value)[] parameters)

@@ -24,7 +24,7 @@ internal static class GroupsApi
 
     public sealed record ImportDto(string Id, string GroupId, string Status, string Mode, string DefaultRegion, string? AddressColumn, string? ChannelColumn,
         string FileName, long Bytes, long RowsRead, long Imported, long Updated, long Duplicates, long Rejected, IReadOnlyList<ImportErrorDto> Errors,
-        string ErrorReportUrl, DateTime CreatedAt, DateTime? StartedAt, DateTime? CompletedAt, string? Message);
+        string ErrorReportUrl, string DuplicatesReportUrl, DateTime CreatedAt, DateTime? StartedAt, DateTime? CompletedAt, string? Message);
 
     public static void Map(RouteGroupBuilder v1)
     {
@@ -38,6 +38,7 @@ internal static class GroupsApi
             .DocumentsBody<string>("text/csv", "multipart/form-data").Produces<ImportDto>(202).Produces<ApiError>(413);
         groups.MapGet("/{id}/Imports/{importId}", GetImportAsync).Produces<ImportDto>();
         groups.MapGet("/{id}/Imports/{importId}/Errors", ErrorsCsvAsync).Produces<string>(200, "text/csv");
+        groups.MapGet("/{id}/Imports/{importId}/Duplicates", DuplicatesCsvAsync).Produces<string>(200, "text/csv");
         groups.MapGet("/{id}/Recipients", RecipientsAsync).Produces<RecipientList>();
         groups.MapGet("/{id}/Export", ExportAsync).Produces<string>(200, "text/csv");
     }
@@ -47,7 +48,7 @@ internal static class GroupsApi
 
     internal static ImportDto ToDto(ImportView i) =>
         new(i.Id, i.GroupId, i.Status, i.Mode, i.DefaultRegion, i.AddressColumn, i.ChannelColumn, i.FileName, i.Bytes, i.RowsRead, i.Imported, i.Updated,
-            i.Duplicates, i.Rejected, i.Errors.Select(e => new ImportErrorDto(e.Row, e.Line, e.Column, e.Value, e.Reason)).ToList(), i.ErrorReportUrl,
+            i.Duplicates, i.Rejected, i.Errors.Select(e => new ImportErrorDto(e.Row, e.Line, e.Column, e.Value, e.Reason)).ToList(), i.ErrorReportUrl, i.DuplicatesReportUrl,
             i.CreatedAt.UtcDateTime, i.StartedAt?.UtcDateTime, i.CompletedAt?.UtcDateTime, i.Message);
 
     private static IResult GroupNotFound() => ApiError.NotFound("No group with that id.");
@@ -211,22 +212,50 @@ internal static class GroupsApi
         return Results.Empty;
     }
 
+    private static async Task<IResult> DuplicatesCsvAsync(string id, string importId, HttpContext http, ImportService imports, CancellationToken ct)
+    {
+        if (!PublicId.TryDecode(PublicId.Group, id, out var groupKey) || !PublicId.TryDecode(PublicId.Import, importId, out var importKey) ||
+            await imports.GetAsync(groupKey, importKey, ct) is null)
+        {
+            return ApiError.NotFound("No import with that id in this group.");
+        }
+        http.Response.ContentType = "text/csv; charset=utf-8";
+        http.Response.Headers.ContentDisposition = $"attachment; filename=\"{importId}-merged-duplicates.csv\"";
+        await imports.WriteDuplicatesCsvAsync(importKey, http.Response.Body, ct);
+        return Results.Empty;
+    }
+
+    /// <remarks>
+    /// <c>search</c> is the start of a number, or with <c>variable</c> text that variable's value contains. Values longer than
+    /// <see cref="RecipientView.DisplayChars"/> come cut, ending with "…", unless <c>full=true</c>.
+    /// </remarks>
     private static async Task<IResult> RecipientsAsync(string id, HttpRequest request, GroupService groups, CancellationToken ct)
     {
         var validation = new ApiValidation();
         var page = PageRequest.From(request, validation);
-        var prefix = GroupService.SearchPrefix(request, validation);
+        var full = request.Query["full"].ToString() is var fullText && (fullText.Length == 0 || fullText.Equals("false", StringComparison.OrdinalIgnoreCase))
+            ? false
+            : fullText.Equals("true", StringComparison.OrdinalIgnoreCase) ? true : (bool?)null;
+        if (full is null)
+        {
+            validation.Add("full", "full must be true or false.");
+        }
+        if (!PublicId.TryDecode(PublicId.Group, id, out var groupKey) || await groups.GetAsync(groupKey, ct) is not { } group)
+        {
+            return validation.IsValid ? GroupNotFound() : validation.ToResult();
+        }
+        var filter = GroupService.Filter(group, request.Query["search"], request.Query["variable"], out var field, out var error);
+        if (filter is null)
+        {
+            validation.Add(field!, error!);
+        }
         if (!validation.IsValid)
         {
             return validation.ToResult();
         }
-        if (!PublicId.TryDecode(PublicId.Group, id, out var groupKey) || await groups.GetAsync(groupKey, ct) is null)
-        {
-            return GroupNotFound();
-        }
-        var rows = await groups.RecipientsAsync(groupKey, page.After, page.PageSize + 1, prefix, ct);
+        var rows = await groups.RecipientsAsync(groupKey, page.After, page.PageSize + 1, filter!, ct);
         var (items, pagination) = PageLinks.Page(request, page, rows, r => r.Key);
-        return Results.Ok(new RecipientList(items.Select(r => new RecipientDto(r.Id, r.Address, r.Channel, r.Variables, r.CreatedAt.UtcDateTime)), pagination));
+        return Results.Ok(new RecipientList(items.Select(r => new RecipientDto(r.Id, r.Address, r.Channel, full == true ? r.Variables : r.ShortVariables(), r.CreatedAt.UtcDateTime)), pagination));
     }
 
     private static async Task<IResult> ExportAsync(string id, HttpContext http, GroupService groups, CancellationToken ct)

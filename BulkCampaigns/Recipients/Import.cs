@@ -77,6 +77,37 @@ public sealed class ImportError
     public required string Reason { get; set; }
 }
 
+/// <summary>
+/// A row of a file merged with an earlier row of the same address (after normalization): which row went into which
+/// address, so a marketer can see that "+1 201 555 0101" and "201-555-0101" were one person.
+/// </summary>
+public sealed class ImportDuplicate
+{
+    public long Id { get; set; }
+    public long ImportId { get; set; }
+
+    /// <summary>The merged row's number among the data rows, and the file line it starts on.</summary>
+    public long Row { get; set; }
+    public long Line { get; set; }
+
+    /// <summary>The E.164 address both rows normalized to.</summary>
+    public required string Address { get; set; }
+
+    /// <summary>The first row of the file with that address.</summary>
+    public long FirstRow { get; set; }
+}
+
+internal sealed class ImportDuplicateConfiguration : IEntityTypeConfiguration<ImportDuplicate>
+{
+    public void Configure(EntityTypeBuilder<ImportDuplicate> builder)
+    {
+        builder.ToTable("ImportDuplicates");
+        builder.HasOne<Import>().WithMany().HasForeignKey(e => e.ImportId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasIndex(e => new { e.ImportId, e.Row });
+        builder.Property(e => e.Address).HasMaxLength(32);
+    }
+}
+
 internal sealed class ImportConfiguration : IEntityTypeConfiguration<Import>
 {
     public void Configure(EntityTypeBuilder<Import> builder)

@@ -43,10 +43,12 @@ public sealed record ImportErrorView(long Row, long Line, string? Column, string
     public string Describe() => new RowRejection(Row, Line, Column, Value, Reason).Describe();
 }
 
+public sealed record ImportDuplicateView(long Row, long Line, string Address, long FirstRow);
+
 public sealed record ImportView(
     string Id, string GroupId, string Status, string Mode, string DefaultRegion, string? AddressColumn, string? ChannelColumn,
     string FileName, long Bytes, long BytesRead, long RowsRead, long Imported, long Updated, long Duplicates, long Rejected,
-    IReadOnlyList<ImportErrorView> Errors, string ErrorReportUrl, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt, string? Message)
+    IReadOnlyList<ImportErrorView> Errors, string ErrorReportUrl, string DuplicatesReportUrl, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt, string? Message)
 {
     public bool IsFinished => Status != ImportStatus.Processing;
 
@@ -125,7 +127,7 @@ public sealed class ImportService(
             TryDelete(path);
             throw;
         }
-        var layout = CsvLayout.Inspect(sample, wholeFile: bytes <= sample.Length, previewRows: 0);
+        var layout = CsvLayout.Inspect(sample, wholeFile: bytes <= sample.Length, previewRows: 0, options.CsvLimits);
         string? error = layout.Error;
         if (error is null)
         {
@@ -175,11 +177,57 @@ public sealed class ImportService(
         return import is null ? null : ToView(import, await FirstErrorsAsync(db, import.Id, ct));
     }
 
+    /// <summary>One page of the import's rejected rows in row order, after row <paramref name="afterRow"/>.</summary>
+    public async Task<List<ImportErrorView>> ErrorsAsync(long importId, long afterRow, int take, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Set<ImportError>().AsNoTracking().Where(e => e.ImportId == importId && e.Row > afterRow).OrderBy(e => e.Row).Take(take)
+            .Select(e => new ImportErrorView(e.Row, e.Line, e.Column, e.Value, e.Reason)).ToListAsync(ct);
+    }
+
+    /// <summary>One page of the import's merged rows in row order, after row <paramref name="afterRow"/>.</summary>
+    public async Task<List<ImportDuplicateView>> DuplicatesAsync(long importId, long afterRow, int take, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Set<ImportDuplicate>().AsNoTracking().Where(e => e.ImportId == importId && e.Row > afterRow).OrderBy(e => e.Row).Take(take)
+            .Select(e => new ImportDuplicateView(e.Row, e.Line, e.Address, e.FirstRow)).ToListAsync(ct);
+    }
+
+    /// <summary>Writes every merged row of the import as CSV (address, row, line, merged_with_row), streamed.</summary>
+    public async Task WriteDuplicatesCsvAsync(long importId, Stream output, CancellationToken ct = default)
+    {
+        await using var csv = CsvWriter.Create(output, CsvCells.WriterOptions, leaveOpen: true);
+        foreach (var header in new[] { "address", "row", "line", "merged_with_row" })
+        {
+            csv.WriteField(header);
+        }
+        await csv.EndRecordAsync(ct);
+        long after = 0;
+        while (true)
+        {
+            var batch = await DuplicatesAsync(importId, after, 5000, ct);
+            foreach (var d in batch)
+            {
+                csv.WriteField(CsvCells.Escape(d.Address));
+                csv.WriteField(d.Row.ToString(CultureInfo.InvariantCulture));
+                csv.WriteField(d.Line.ToString(CultureInfo.InvariantCulture));
+                csv.WriteField(d.FirstRow.ToString(CultureInfo.InvariantCulture));
+                await csv.EndRecordAsync(ct);
+            }
+            if (batch.Count < 5000)
+            {
+                break;
+            }
+            after = batch[^1].Row;
+        }
+        await csv.FlushAsync(ct);
+    }
+
     /// <summary>Writes every rejected row of the import as CSV (row, line, column, value, reason), streamed.</summary>
     public async Task WriteErrorsCsvAsync(long importId, Stream output, CancellationToken ct = default)
     {
         // Kestrel allows no synchronous writes: records end with EndRecordAsync, which flushes without blocking.
-        await using var csv = CsvWriter.Create(output, CsvWriterOptions.Default, leaveOpen: true);
+        await using var csv = CsvWriter.Create(output, CsvCells.WriterOptions, leaveOpen: true);
         foreach (var header in new[] { "row", "line", "column", "value", "reason" })
         {
             csv.WriteField(header);
@@ -218,13 +266,14 @@ public sealed class ImportService(
         var groupId = PublicId.Encode(PublicId.Group, i.GroupId);
         var id = PublicId.Encode(PublicId.Import, i.Id);
         return new ImportView(id, groupId, i.Status, i.Mode, i.DefaultRegion, i.AddressColumn, i.ChannelColumn, i.FileName, i.Bytes, i.BytesRead,
-            i.RowsRead, i.Imported, i.Updated, i.Duplicates, i.Rejected, errors, $"/v1/Groups/{groupId}/Imports/{id}/Errors",
+            i.RowsRead, i.Imported, i.Updated, i.Duplicates, i.Rejected, errors, $"/v1/Groups/{groupId}/Imports/{id}/Errors", $"/v1/Groups/{groupId}/Imports/{id}/Duplicates",
             i.CreatedAt, i.StartedAt, i.CompletedAt, i.Message);
     }
 
     private async Task<(long Bytes, byte[] Sample)> StoreAsync(Stream content, string path, CancellationToken ct)
     {
         var sample = new MemoryStream();
+        var headBytes = CsvLayout.HeadBytes(options.CsvLimits);
         long total = 0;
         var buffer = new byte[81920];
         await using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous);
@@ -236,9 +285,9 @@ public sealed class ImportService(
             {
                 throw new UploadTooLargeException(options.MaxUploadBytes);
             }
-            if (sample.Length < CsvLayout.SampleBytes)
+            if (sample.Length < headBytes)
             {
-                sample.Write(buffer, 0, (int)Math.Min(read, CsvLayout.SampleBytes - sample.Length));
+                sample.Write(buffer, 0, (int)Math.Min(read, headBytes - sample.Length));
             }
             await file.WriteAsync(buffer.AsMemory(0, read), ct);
         }
@@ -261,9 +310,31 @@ public sealed class ImportService(
     }
 }
 
-/// <summary>CSV formula injection (docs/api.md): a cell starting with = + - @ tab or CR gets a leading apostrophe.</summary>
+/// <summary>
+/// CSV formula injection (docs/api.md): a cell starting with = + - @ tab or CR gets a leading apostrophe. A cell that already
+/// starts with apostrophes and then one of those gets one more, so that <see cref="Unescape"/> (used by the import) gives
+/// back exactly what was exported: an export imports back as it was.
+/// </summary>
 public static class CsvCells
 {
-    public static string Escape(string value) =>
-        value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r' ? "'" + value : value;
+    /// <summary>
+    /// How every CSV the app exports is written: the defaults, starting with a UTF-8 byte-order mark so Excel reads it as
+    /// UTF-8 (Zoë, not ZoÃ«). The import skips the mark.
+    /// </summary>
+    public static CsvWriterOptions WriterOptions => new() { WriteByteOrderMark = true };
+
+    public static string Escape(string value) => NeedsEscape(value) ? "'" + value : value;
+
+    /// <summary>Undoes <see cref="Escape"/>: drops the apostrophe in front of exactly the forms it writes. Allocates only then.</summary>
+    public static string Unescape(string value) => value.Length > 1 && value[0] == '\'' && NeedsEscape(value.AsSpan(1)) ? value[1..] : value;
+
+    private static bool NeedsEscape(ReadOnlySpan<char> value)
+    {
+        var i = 0;
+        while (i < value.Length && value[i] == '\'')
+        {
+            i++;
+        }
+        return i < value.Length && value[i] is '=' or '+' or '-' or '@' or '\t' or '\r';
+    }
 }

@@ -34,8 +34,18 @@ public static class PhoneAddress
             error = valid ? "" : $"not a valid phone number for region {region}";
             return valid;
         }
+        // libphonenumber reads letters as keypad digits ("555 CALL" as 5552255): a vanity number, a typo or a
+        // name in the wrong column would become someone's number, and several rows would merge into one.
+        if (text.AsSpan().IndexOfAnyInRange('A', 'Z') >= 0 || text.AsSpan().IndexOfAnyInRange('a', 'z') >= 0)
+        {
+            error = LettersReason;
+            return false;
+        }
         return TryNormalizeFull(text, defaultRegion, out e164, out error);
     }
+
+    /// <summary>Why a number written with letters is refused.</summary>
+    public const string LettersReason = "written with letters: give the number in digits (letters such as 555-CALL are not turned into digits)";
 
     /// <summary>libphonenumber's full parse; <see cref="TryNormalize"/> gives the same answers, faster for clean + numbers.</summary>
     internal static bool TryNormalizeFull(string text, string defaultRegion, out string e164, out string error)

@@ -14,7 +14,7 @@ public readonly record struct CsvRecord(long Row, long Line, string[] Fields);
 /// A row that went in: its E.164 number as a <see cref="long"/> (which dedupes compactly) and its variables as
 /// UTF-8 JSON, the form SQLite stores, made on the validating core.
 /// </summary>
-public readonly record struct ValidRecipient(long Key, string Channel, ReadOnlyMemory<byte> Json)
+public readonly record struct ValidRecipient(long Key, string Channel, ReadOnlyMemory<byte> Json, long Row = 0, long Line = 0)
 {
     public string Address => "+" + Key.ToString(CultureInfo.InvariantCulture);
 
@@ -65,20 +65,30 @@ public sealed record RowRejection(long Row, long Line, string? Column, string? V
 public sealed class RecipientCsvReader : IDisposable
 {
     private readonly CsvReader _reader;
+    private long _unterminatedQuoteLine;
 
-    public RecipientCsvReader(Stream stream, char delimiter)
+    /// <param name="stream">The file.</param>
+    /// <param name="delimiter">Its separator (<see cref="CsvLayout.DetectDelimiter"/>).</param>
+    /// <param name="maxRecordBytes">The longest record read at all; a longer one stops the file (<see cref="RecipientOptions.MaxRecordBytes"/>).</param>
+    public RecipientCsvReader(Stream stream, char delimiter, int? maxRecordBytes = null)
     {
         FileLength = stream.CanSeek ? stream.Length : 0;
-        _reader = CsvReader.Create(stream, CsvLayout.Options(delimiter), leaveOpen: true);
-        Header = _reader.Headers.Select(h => (h ?? "").Trim()).ToArray();
-        for (var i = 0; i < Header.Length; i++)
+        MaxRecordBytes = maxRecordBytes;
+        // Told of malformed quoting so a quote left open to the end of the file is a refused file, not one last
+        // record swallowing the rest of it. Recovered stray quotes (5" tall) read as they did.
+        _reader = CsvReader.Create(stream, CsvLayout.Options(delimiter, maxRecordBytes, OnMalformed), leaveOpen: true);
+        Header = CsvLayout.HeaderNames(_reader.Headers);
+    }
+
+    private void OnMalformed(CsvMalformedRecord record)
+    {
+        if (record.Reason == CsvMalformedReason.UnterminatedQuote && _unterminatedQuoteLine == 0)
         {
-            if (Header[i].Length == 0)
-            {
-                Header[i] = "column" + (i + 1).ToString(CultureInfo.InvariantCulture);
-            }
+            _unterminatedQuoteLine = Math.Max(1, record.LineNumber);
         }
     }
+
+    public int? MaxRecordBytes { get; }
 
     public string[] Header { get; }
 
@@ -88,9 +98,23 @@ public sealed class RecipientCsvReader : IDisposable
     /// <summary>Bytes of the file read so far (for progress and time left).</summary>
     public long BytesRead => _reader.ByteOffset;
 
+    /// <exception cref="CsvShapeException">The file ends inside a quoted field, or a record is longer than <see cref="MaxRecordBytes"/>.</exception>
     public bool TryRead(out CsvRecord record)
     {
-        if (!_reader.Read())
+        bool read;
+        try
+        {
+            read = _reader.Read();
+        }
+        catch (CsvFormatException ex) when (MaxRecordBytes is { } most && ex.Message.Contains("MaxRecordSize", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new CsvShapeException($"A row after row {_reader.RowNumber:N0} is longer than {CsvLayout.FormatSize(most)}, the most a row may take (every column at its limit); nothing was added. A quote opened and never closed does this: check the row after it.");
+        }
+        if (_unterminatedQuoteLine > 0)
+        {
+            throw new CsvShapeException(CsvLayout.UnterminatedQuote(_unterminatedQuoteLine));
+        }
+        if (!read)
         {
             record = default;
             return false;
@@ -121,12 +145,14 @@ public sealed class RecipientRowValidator
     private readonly int _address;
     private readonly int _channel;
     private readonly string _region;
+    private readonly int _maxCellChars;
     private readonly (int Index, JsonEncodedText Name)[] _variables;
     // The JSON of a row in UTF-8 around its values: {"name":" before the first, ","name":" before the others, "} after.
     private readonly byte[][] _prefixes;
 
-    public RecipientRowValidator(string[] headers, int addressIndex, int channelIndex, string region)
+    public RecipientRowValidator(string[] headers, int addressIndex, int channelIndex, string region, int maxCellChars = int.MaxValue)
     {
+        _maxCellChars = maxCellChars;
         _headers = headers;
         _address = addressIndex;
         _channel = channelIndex;
@@ -160,7 +186,13 @@ public sealed class RecipientRowValidator
             return (-1, -1, $"No address column found: none of the headers ({string.Join(", ", headers)}) is named like phone, mobile, msisdn, number, to or address. Rename the column or choose it.");
         }
         var channel = -1;
-        if (!string.IsNullOrWhiteSpace(channelColumn))
+        if (string.IsNullOrWhiteSpace(channelColumn) && headers.Count > 1 && address == 0 &&
+            headers[0].Equals("address", StringComparison.OrdinalIgnoreCase) && headers[1].Equals("channel", StringComparison.OrdinalIgnoreCase))
+        {
+            // The app's own export (address, channel, then the variables) imports back as it was.
+            channel = 1;
+        }
+        else if (!string.IsNullOrWhiteSpace(channelColumn))
         {
             channel = IndexOf(headers, channelColumn);
             if (channel < 0)
@@ -198,6 +230,14 @@ public sealed class RecipientRowValidator
             return new RowRejection(record.Row, record.Line, null, null,
                 $"has {Plural(fields.Length, "value")} but the header has {Plural(_headers.Length, "column")}");
         }
+        for (var i = 0; i < fields.Length; i++)
+        {
+            if (fields[i].Length > _maxCellChars)
+            {
+                return new RowRejection(record.Row, record.Line, _headers[i], fields[i][..Math.Min(100, fields[i].Length)] + "…",
+                    $"{fields[i].Length:N0} characters long, more than the limit of {_maxCellChars:N0} characters a value may have");
+            }
+        }
         var addressColumn = _headers[_address];
         var raw = fields[_address];
         // An exported file escapes cells starting with '+' as '+… (formula injection); read them back.
@@ -227,7 +267,7 @@ public sealed class RecipientRowValidator
             }
         }
         var key = long.Parse(e164.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture);
-        recipient = new ValidRecipient(key, channel, WriteJson(fields, bytes ?? new ByteSlices(0)));
+        recipient = new ValidRecipient(key, channel, WriteJson(fields, bytes ?? new ByteSlices(0)), record.Row, record.Line);
         return null;
     }
 
@@ -247,7 +287,8 @@ public sealed class RecipientRowValidator
         byte[]?[]? escaped = null;
         for (var i = 0; i < _variables.Length; i++)
         {
-            var value = fields[_variables[i].Index];
+            // An export escapes formula-like cells ('=2+2); read them back as they were. Allocates only for those.
+            var value = fields[_variables[i].Index] = CsvCells.Unescape(fields[_variables[i].Index]);
             most += _prefixes[i].Length;
             if (NeedsJsonEscaping(value))
             {

@@ -10,6 +10,27 @@ public sealed class RecipientOptions
     public long MaxUploadBytes { get; init; } = 536_870_912;
     public string DefaultRegion { get; init; } = "US";
 
+    /// <summary>Columns one file may have (<c>Limits:MaxColumns</c>): a wider file is refused before any row is read.</summary>
+    public int MaxColumns { get; init; } = 500;
+
+    /// <summary>Characters one cell may hold (<c>Limits:MaxCellChars</c>): a longer cell rejects its row (or the file, in the header).</summary>
+    public int MaxCellChars { get; init; } = 10_000;
+
+    /// <summary>Bytes the header line may take (<c>Limits:MaxHeaderBytes</c>); it is always read whole.</summary>
+    public int MaxHeaderBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>Variable names one group may hold (<c>Limits:MaxAttributeKeys</c>): an import that would pass it fails, adding nothing.</summary>
+    public int MaxAttributeKeys { get; init; } = 500;
+
+    /// <summary>
+    /// The longest record read at all, in bytes: every cell at its limit, UTF-8 at its widest. A longer one can only be
+    /// hostile (a quote left open for megabytes) and stops the file before it is held in memory.
+    /// </summary>
+    public int MaxRecordBytes => (int)Math.Min(int.MaxValue / 2, Math.Max(1024L * 1024, (long)MaxColumns * MaxCellChars * 3 + MaxColumns * 3));
+
+    /// <summary>The limits a file's shape is checked against.</summary>
+    public CsvLimits CsvLimits => new(MaxColumns, MaxCellChars, MaxHeaderBytes, MaxRecordBytes);
+
     /// <summary>Where uploads wait for their import: beside the SQLite file, so they survive a restart with it.</summary>
     public required string UploadFolder { get; init; }
 
@@ -21,6 +42,10 @@ public sealed class RecipientOptions
         {
             MaxGroupRecipients = configuration.GetValue("Limits:MaxGroupRecipients", 1_000_000L),
             MaxUploadBytes = configuration.GetValue("Limits:MaxUploadBytes", 536_870_912L),
+            MaxColumns = Math.Max(1, configuration.GetValue("Limits:MaxColumns", 500)),
+            MaxCellChars = Math.Max(1, configuration.GetValue("Limits:MaxCellChars", 10_000)),
+            MaxHeaderBytes = Math.Max(1024, configuration.GetValue("Limits:MaxHeaderBytes", 1024 * 1024)),
+            MaxAttributeKeys = Math.Max(1, configuration.GetValue("Limits:MaxAttributeKeys", 500)),
             DefaultRegion = (configuration["Messaging:DefaultRegion"] is { Length: 2 } region ? region : "US").ToUpperInvariant(),
             UploadFolder = Path.Combine(folder, "imports"),
         };

@@ -577,6 +577,36 @@ namespace BulkCampaigns.Data.Migrations
                     b.ToTable("Imports", (string)null);
                 });
 
+            modelBuilder.Entity("BulkCampaigns.Recipients.ImportDuplicate", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Address")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("FirstRow")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ImportId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Line")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Row")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ImportId", "Row");
+
+                    b.ToTable("ImportDuplicates", (string)null);
+                });
+
             modelBuilder.Entity("BulkCampaigns.Recipients.ImportError", b =>
                 {
                     b.Property<long>("Id")
@@ -927,6 +957,15 @@ namespace BulkCampaigns.Data.Migrations
                     b.HasOne("BulkCampaigns.Recipients.Group", null)
                         .WithMany()
                         .HasForeignKey("GroupId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("BulkCampaigns.Recipients.ImportDuplicate", b =>
+                {
+                    b.HasOne("BulkCampaigns.Recipients.Import", null)
+                        .WithMany()
+                        .HasForeignKey("ImportId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

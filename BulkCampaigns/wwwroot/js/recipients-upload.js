@@ -1,11 +1,11 @@
 // The group page's CSV upload. The file goes to the import endpoint over plain HTTP (a 100 MB file through the
-// Blazor circuit would be slow); the circuit only gets the first kilobytes for the preview and the progress.
+// Blazor circuit would be slow). The page reads the file's first bytes for the column preview as a stream, which
+// Blazor sends in chunks below the circuit's message limit (a 64 KB argument passed the 32 KB limit and closed it).
 export function attach(dropZone, input, dotnet) {
     const pick = async () => {
         const file = input.files && input.files[0];
         if (!file) return;
-        const head = await file.slice(0, 65536).text();
-        await dotnet.invokeMethodAsync("FilePicked", file.name, file.size, head);
+        await dotnet.invokeMethodAsync("FilePicked", file.name, file.size);
     };
     input.addEventListener("change", pick);
     dropZone.addEventListener("dragover", e => { e.preventDefault(); dropZone.classList.add("drop-active"); });
@@ -20,6 +20,12 @@ export function attach(dropZone, input, dotnet) {
     });
     // Lets a test (or a script) know the picker is live before it chooses a file.
     input.dataset.attached = "true";
+}
+
+// The first `bytes` of the chosen file (File.slice reads only those); Blazor streams the blob to the page.
+export function head(input, bytes) {
+    const file = input.files && input.files[0];
+    return file ? file.slice(0, bytes) : new Uint8Array(0);
 }
 
 export function upload(input, url, dotnet) {

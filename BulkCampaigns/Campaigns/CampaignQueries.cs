@@ -26,8 +26,8 @@ public sealed class CampaignQueries(IDbContextFactory<AppDbContext> dbFactory, T
     /// The operations the campaign pages show, and the only place that chooses them: the list, the dashboard's tables
     /// and totals and the first-run checklist all start here.
     /// </summary>
-    // Test sends are kept out of all of them: once the wizard marks them, this is the line that gets `.Where(o => !o.IsTest)`.
-    private static IQueryable<Operation> Listed(AppDbContext db) => db.Set<Operation>().AsNoTracking();
+    // Test sends (the wizard's, marked [TEST]) are kept out of all of them.
+    private static IQueryable<Operation> Listed(AppDbContext db) => db.Set<Operation>().AsNoTracking().Where(o => !o.IsTest);
 
     /// <summary>
     /// One page of campaigns matching <paramref name="filter"/>, in its order; <paramref name="after"/> is the key of

@@ -178,6 +178,9 @@ public sealed class ImportScenario : IScenario
         services.AddSingleton(TimeProvider.System);
         services.AddAppData(configuration, folder);
         services.AddRecipients(configuration);
+        // The import job tells the live hub of its progress; nothing listens here, so the publisher is not started.
+        services.AddSignalR();
+        services.AddSingleton<BulkCampaigns.Live.LivePublisher>();
         services.AddSingleton<IBackgroundJobClient, CapturingJobClient>();
         return services.BuildServiceProvider();
     }

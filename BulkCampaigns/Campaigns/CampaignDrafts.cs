@@ -12,20 +12,12 @@ public sealed class CampaignDrafts(IDbContextFactory<AppDbContext> dbFactory, Ti
 {
     public const string Untitled = "Untitled";
 
-    /// <summary>The owner's drafts, the last changed first.</summary>
-    public async Task<IReadOnlyList<DraftSummary>> ListAsync(string owner, CancellationToken ct = default)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var rows = await db.Set<CampaignDraft>().AsNoTracking().Where(d => d.Owner == owner).ToListAsync(ct);
-        return rows.OrderByDescending(d => d.UpdatedAt).ThenByDescending(d => d.Id).Select(Summary).ToList();
-    }
-
     /// <summary>
     /// The owner's drafts a page at a time, the newest first, keyset on the ID: those started before
     /// <paramref name="before"/> (0: from the newest), up to <paramref name="take"/> rows.
     /// </summary>
     // Keyset on the ID, not the last change: a page must start exactly where the previous one ended, and UpdatedAt is
-    // stored as text SQLite cannot order.
+    // stored as text SQLite cannot order or compare.
     public async Task<List<DraftSummary>> PageAsync(string owner, long before, int take, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);

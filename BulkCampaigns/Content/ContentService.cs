@@ -169,6 +169,7 @@ public sealed class ContentService(IDbContextFactory<AppDbContext> dbFactory, Te
     /// Templates newest first, keyset on the ID: the ones created before <paramref name="before"/> (0: from the newest),
     /// up to <paramref name="take"/> rows.
     /// </summary>
+    // Keyset on the ID, not the last edit: UpdatedAt is stored as text SQLite cannot order or compare.
     public async Task<List<ContentTemplateView>> NewestAsync(long before, int take, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);

@@ -1,8 +1,11 @@
 using BulkCampaigns.Auth;
 using BulkCampaigns.Campaigns;
 using BulkCampaigns.Components.Pages.Content;
+using BulkCampaigns.Components.Pages.Suppressions;
 using BulkCampaigns.Components.Shared;
 using BulkCampaigns.Content;
+using BulkCampaigns.Recipients;
+using BulkCampaigns.Suppressions;
 using BulkCampaigns.Tests.Dispatch;
 using BulkCampaigns.Tests.Infrastructure;
 using Bunit;
@@ -24,6 +27,8 @@ public sealed class PagedListsTests : MudTestContext, IClassFixture<AppFactory>
         _app = app;
         _app.CreateClient().Dispose(); // starts the app: database migrated, services built
         Services.AddSingleton(_app.Services.GetRequiredService<ContentService>());
+        Services.AddSingleton(_app.Services.GetRequiredService<SuppressionService>());
+        Services.AddSingleton(_app.Services.GetRequiredService<RecipientOptions>());
         var auth = AddAuthorization();
         auth.SetAuthorized(AppFactory.AdminEmail);
         auth.SetRoles(Roles.Admin);
@@ -102,5 +107,37 @@ public sealed class PagedListsTests : MudTestContext, IClassFixture<AppFactory>
             }
         }
         Assert.Equal(total, names.Count);
+    }
+
+    [Fact]
+    public async Task The_suppressions_page_pages_forward_and_back_and_a_search_starts_again_at_its_first_page()
+    {
+        var suppressions = _app.Services.GetRequiredService<SuppressionService>();
+        for (var i = 0; i < 60; i++)
+        {
+            await suppressions.AddAsync($"+1415555{i:D4}", null, "manual");
+        }
+        static IEnumerable<string> Numbers(IRenderedComponent<SuppressionsPage> cut) =>
+            cut.FindAll("[data-testid=suppressions-table] tbody tr td:first-child").Select(td => td.TextContent);
+        AngleSharp.Dom.IElement Button(IRenderedComponent<SuppressionsPage> cut, string name) =>
+            cut.FindAll("[data-testid=suppressions-pager] button").Single(b => b.TextContent.Contains(name, StringComparison.Ordinal));
+
+        var cut = Render<SuppressionsPage>();
+
+        cut.WaitForAssertion(() => Assert.Equal(50, Numbers(cut).Count()));
+        Assert.Equal("+14155550000", Numbers(cut).First());
+        Button(cut, "Next").Click();
+        cut.WaitForAssertion(() => Assert.Equal(Enumerable.Range(50, 10).Select(i => $"+1415555{i:D4}"), Numbers(cut)));
+        Assert.True(Button(cut, "Next").HasAttribute("disabled"));
+        Button(cut, "Previous").Click();
+        cut.WaitForAssertion(() => Assert.Equal("+14155550000", Numbers(cut).First()));
+        Button(cut, "Next").Click();
+        cut.WaitForAssertion(() => Assert.Equal(10, Numbers(cut).Count()));
+
+        // The search box is the last text box: the number and reason to add come first.
+        cut.FindAll("input[type=text]")[^1].Input("+1415555001");
+
+        cut.WaitForAssertion(() => Assert.Equal(Enumerable.Range(10, 10).Select(i => $"+1415555{i:D4}"), Numbers(cut)), TimeSpan.FromSeconds(5));
+        Assert.Contains("Page 1", cut.Find("[data-testid=suppressions-pager]").TextContent, StringComparison.Ordinal);
     }
 }

@@ -78,6 +78,24 @@ public sealed class KeysetPagesTests
     }
 
     [Fact]
+    public async Task A_page_emptied_by_removals_gives_way_to_the_page_before_it()
+    {
+        var rows = new List<long> { 10, 20, 30, 40, 50 };
+        var pages = KeysetPages.Over<long, long>(2, r => r, (after, take) => Task.FromResult(rows.Where(r => r > after).Take(take).ToList()));
+        await pages.LoadAsync();
+        await pages.NextAsync();
+        await pages.NextAsync();
+        Assert.Equal([50], pages.Rows);
+        rows.Remove(50);
+
+        await pages.LoadAsync();
+
+        Assert.Equal(2, pages.PageNumber);
+        Assert.Equal([30, 40], pages.Rows);
+        Assert.False(pages.HasNext);
+    }
+
+    [Fact]
     public async Task A_new_page_size_starts_again_at_the_first_page()
     {
         var (pages, calls) = NamesPagedBy(2);

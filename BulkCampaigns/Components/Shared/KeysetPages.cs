@@ -49,13 +49,21 @@ public sealed class KeysetPages<TKey, TRow> : IKeysetPages
     /// <summary>The key the page shown starts after (default: the first page).</summary>
     public TKey? Current => _current;
 
-    /// <summary>Reads the page shown again (rows may have been added, changed or removed).</summary>
+    /// <summary>
+    /// Reads the page shown again (rows may have been added, changed or removed); a page left empty by removals gives
+    /// way to the one before it, so deleting the last rows of a list never leaves an empty page with rows behind it.
+    /// </summary>
     public async Task LoadAsync()
     {
         Loading = true;
         try
         {
             var page = await _read(_current, PageSize);
+            while (page.Rows.Count == 0 && _previous.Count > 0)
+            {
+                _current = _previous.Pop();
+                page = await _read(_current, PageSize);
+            }
             Rows = page.Rows;
             HasNext = page.HasNext;
             _next = page.Next;

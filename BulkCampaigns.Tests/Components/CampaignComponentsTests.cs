@@ -52,21 +52,4 @@ public sealed class CampaignComponentsTests : MudTestContext
         Assert.Equal(90, CampaignFigures.Done(stats));
         Assert.Equal(90.0, CampaignFigures.Percent(stats));
     }
-
-    [Fact]
-    public void The_keyset_cursor_goes_back_exactly_where_it_was()
-    {
-        var cursor = new KeysetCursor { Next = 50 };
-        cursor.Forward();
-        cursor.Next = 100;
-        cursor.Forward();
-
-        Assert.Equal(3, cursor.PageNumber);
-        Assert.Equal(100, cursor.Current);
-        cursor.Back();
-        Assert.Equal(50, cursor.Current);
-        cursor.Back();
-        Assert.Null(cursor.Current);
-        Assert.Equal(1, cursor.PageNumber);
-    }
 }

@@ -12,16 +12,28 @@ public sealed class CampaignDrafts(IDbContextFactory<AppDbContext> dbFactory, Ti
 {
     public const string Untitled = "Untitled";
 
-    /// <summary>The owner's drafts, the last changed first.</summary>
-    public async Task<IReadOnlyList<DraftSummary>> ListAsync(string owner, CancellationToken ct = default)
+    /// <summary>
+    /// The owner's drafts a page at a time, the newest first, keyset on the ID: those started before
+    /// <paramref name="before"/> (0: from the newest), up to <paramref name="take"/> rows.
+    /// </summary>
+    // Keyset on the ID, not the last change: a page must start exactly where the previous one ended, and UpdatedAt is
+    // stored as text SQLite cannot order or compare.
+    public async Task<List<DraftSummary>> PageAsync(string owner, long before, int take, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var rows = await db.Set<CampaignDraft>().AsNoTracking().Where(d => d.Owner == owner).ToListAsync(ct);
-        return rows.OrderByDescending(d => d.UpdatedAt).ThenByDescending(d => d.Id).Select(d =>
+        var query = db.Set<CampaignDraft>().AsNoTracking().Where(d => d.Owner == owner);
+        if (before > 0)
         {
-            var data = Read(d.DataJson);
-            return new DraftSummary(d.Id, string.IsNullOrWhiteSpace(data.Name) ? Untitled : data.Name.Trim(), data.GroupIds.Count, d.UpdatedAt);
-        }).ToList();
+            query = query.Where(d => d.Id < before);
+        }
+        var rows = await query.OrderByDescending(d => d.Id).Take(take).ToListAsync(ct);
+        return rows.ConvertAll(Summary);
+    }
+
+    private static DraftSummary Summary(CampaignDraft d)
+    {
+        var data = Read(d.DataJson);
+        return new DraftSummary(d.Id, string.IsNullOrWhiteSpace(data.Name) ? Untitled : data.Name.Trim(), data.GroupIds.Count, d.UpdatedAt);
     }
 
     /// <summary>The draft, or null when it is gone or someone else's.</summary>

@@ -165,6 +165,23 @@ public sealed class ContentService(IDbContextFactory<AppDbContext> dbFactory, Te
         return rows.Select(ToView).ToList();
     }
 
+    /// <summary>
+    /// Templates newest first, keyset on the ID: the ones created before <paramref name="before"/> (0: from the newest),
+    /// up to <paramref name="take"/> rows.
+    /// </summary>
+    // Keyset on the ID, not the last edit: UpdatedAt is stored as text SQLite cannot order or compare.
+    public async Task<List<ContentTemplateView>> NewestAsync(long before, int take, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var query = db.Set<ContentTemplate>().AsNoTracking();
+        if (before > 0)
+        {
+            query = query.Where(t => t.Id < before);
+        }
+        var rows = await query.OrderByDescending(t => t.Id).Take(take).ToListAsync(ct);
+        return rows.Select(ToView).ToList();
+    }
+
     public async Task<ContentTemplateView?> GetAsync(long id, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);

@@ -25,6 +25,7 @@ var builder = WebApplication.CreateBuilder(args);
 var settingsRoot = builder.AddRepositorySettings();
 
 builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSettings(builder.Configuration);
 builder.Services.AddAppData(builder.Configuration, settingsRoot);
 builder.Services.AddAppAuth(builder.Configuration);
 builder.Services.AddAppJobs(builder.Configuration);

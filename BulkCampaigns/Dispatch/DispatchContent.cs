@@ -90,8 +90,8 @@ public static class DispatchContent
         {
             var wanted = senderChannel switch
             {
-                "RCS" => "rcs",
-                "WHATSAPP" => "whatsapp",
+                ChannelNames.Rcs => "rcs",
+                ChannelNames.WhatsApp => "whatsapp",
                 _ => "sms",
             };
             JsonElement? chosen = null;

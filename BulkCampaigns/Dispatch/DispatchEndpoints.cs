@@ -3,8 +3,10 @@ using System.Text.Json;
 using BulkCampaigns.Api;
 using BulkCampaigns.Auth;
 using BulkCampaigns.Data;
+using BulkCampaigns.Hosting;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace BulkCampaigns.Dispatch;
 
@@ -103,7 +105,7 @@ public static class DispatchEndpoints
         return Results.Ok(new OperationList(items.Select(OperationView.Of), pagination));
     }
 
-    private static async Task<IResult> ListMessagesAsync(HttpRequest request, IDbContextFactory<AppDbContext> dbFactory, IConfiguration configuration, CancellationToken ct)
+    private static async Task<IResult> ListMessagesAsync(HttpRequest request, IDbContextFactory<AppDbContext> dbFactory, IOptions<MessagingOptions> messaging, CancellationToken ct)
     {
         var validation = new ApiValidation();
         var page = PageRequest.From(request, validation);
@@ -135,7 +137,7 @@ public static class DispatchEndpoints
             }
         }
         var address = request.Query["address"].ToString();
-        if (address.Length > 0 && Recipients.PhoneAddress.TryNormalize(address, configuration["Messaging:DefaultRegion"] ?? "US", out var e164, out _))
+        if (address.Length > 0 && Recipients.PhoneAddress.TryNormalize(address, messaging.Value.Region, out var e164, out _))
         {
             address = e164;
         }

@@ -421,7 +421,7 @@ public sealed class DispatchJobs(
             }
             return;
         }
-        var countSegments = op.FromChannel == "SMS";
+        var countSegments = op.FromChannel == ChannelNames.Sms;
         foreach (var p in work)
         {
             try

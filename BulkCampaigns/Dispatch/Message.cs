@@ -1,3 +1,4 @@
+using BulkCampaigns.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 

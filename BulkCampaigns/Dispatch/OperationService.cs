@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using BulkCampaigns.Api;
 using BulkCampaigns.Content;
 using BulkCampaigns.Data;
+using BulkCampaigns.Hosting;
 using BulkCampaigns.Recipients;
 using BulkCampaigns.Senders;
 using Hangfire;
@@ -35,7 +36,8 @@ public sealed partial class OperationService(
     OperationProgress progress,
     OperationSignals signals,
     IOptions<DispatchOptions> options,
-    IConfiguration configuration,
+    IOptions<MessagingOptions> messaging,
+    IOptions<LimitsOptions> limits,
     TimeProvider clock,
     Operating.OperationLog opLog)
 {
@@ -51,7 +53,7 @@ public sealed partial class OperationService(
         {
             validation.Add("from.address", "from.address is required: a registered sender's address.");
         }
-        else if (draft.FromChannel is not null && SenderService.NormalizeChannel(draft.FromChannel) is null)
+        else if (draft.FromChannel is not null && ChannelNames.ForSender(draft.FromChannel) is null)
         {
             validation.Add("from.channel", "from.channel must be SMS, RCS or WHATSAPP.");
         }
@@ -64,7 +66,7 @@ public sealed partial class OperationService(
             }
         }
 
-        var region = configuration["Messaging:DefaultRegion"] ?? "US";
+        var region = messaging.Value.Region;
         var inline = new List<(string Address, string Channel, string VariablesJson)>();
         var groupIds = new List<long>();
         if (draft.To.Count == 0)
@@ -98,8 +100,8 @@ public sealed partial class OperationService(
                     validation.Add($"to[{i}].address", $"{item.Address}: {error}.");
                     continue;
                 }
-                var channel = (item.Channel ?? "PHONE").Trim().ToUpperInvariant();
-                if (channel is not ("PHONE" or "RCS" or "WHATSAPP"))
+                var channel = (item.Channel ?? ChannelNames.Phone).Trim().ToUpperInvariant();
+                if (channel is not (ChannelNames.Phone or ChannelNames.Rcs or ChannelNames.WhatsApp))
                 {
                     validation.Add($"to[{i}].channel", "channel must be PHONE, RCS or WHATSAPP.");
                     continue;
@@ -124,7 +126,7 @@ public sealed partial class OperationService(
         {
             validation.Add("schedule.sendAt", "sendAt is in the past.");
         }
-        else if (draft.SendAt is { } later && configuration.GetValue("Limits:MaxScheduleDays", 365) is var maxDays && later > now.AddDays(maxDays))
+        else if (draft.SendAt is { } later && limits.Value.MaxScheduleDays is var maxDays && later > now.AddDays(maxDays))
         {
             validation.Add("schedule.sendAt", $"sendAt is more than {maxDays} days ahead; the limit is Limits:MaxScheduleDays = {maxDays}.");
         }

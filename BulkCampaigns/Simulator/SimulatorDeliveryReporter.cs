@@ -1,3 +1,4 @@
+using BulkCampaigns.Hosting;
 using BulkCampaigns.Data;
 using BulkCampaigns.Dispatch;
 using Microsoft.Extensions.Options;

@@ -1,3 +1,4 @@
+using BulkCampaigns.Hosting;
 using System.Buffers;
 using System.Globalization;
 using System.Text;

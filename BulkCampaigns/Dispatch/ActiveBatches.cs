@@ -1,3 +1,4 @@
+using BulkCampaigns.Operations;
 namespace BulkCampaigns.Dispatch;
 
 /// <summary>The message ID ranges batch jobs of this process are working on now.</summary>

@@ -1,3 +1,4 @@
+using BulkCampaigns.Operations;
 using System.Text.Json;
 using BulkCampaigns.Api;
 using BulkCampaigns.Content;

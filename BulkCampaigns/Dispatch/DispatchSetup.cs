@@ -1,3 +1,4 @@
+using BulkCampaigns.Operations;
 using BulkCampaigns.Dispatch.Providers;
 using BulkCampaigns.Hosting;
 using BulkCampaigns.Senders;
@@ -21,6 +22,11 @@ public static class DispatchSetup
         services.AddSingleton<ISenderUsage, OperationSenderUsage>();
         services.AddSingleton<OperationService>();
         services.AddSingleton<SimulatorInbox>();
+        services.AddSingleton<IEngineStore, Sqlite.SqliteEngineStore>();
+        services.AddSingleton<BatchRenderer>();
+        services.AddSingleton<BatchSender>();
+        services.AddSingleton<BatchRecorder>();
+        services.AddSingleton<AutoPause>();
         services.AddTransient<DispatchJobs>();
         services.AddSingleton<IStoredContentSource, StoredContentSource>();
         services.AddSingleton<BulkCampaigns.Recipients.IGroupUsage, OperationGroupUsage>();

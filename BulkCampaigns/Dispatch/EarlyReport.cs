@@ -1,3 +1,4 @@
+using BulkCampaigns.Operations;
 using BulkCampaigns.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;

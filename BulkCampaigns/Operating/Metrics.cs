@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using BulkCampaigns.Data;
 using BulkCampaigns.Dispatch;
+using BulkCampaigns.Operations;
 using BulkCampaigns.Dispatch.Providers;
 using BulkCampaigns.Hosting;
 using Microsoft.Extensions.Options;

@@ -1,6 +1,7 @@
 using BulkCampaigns.Hosting;
 using BulkCampaigns.Data;
 using BulkCampaigns.Dispatch;
+using BulkCampaigns.Operations;
 using Microsoft.Extensions.Options;
 
 namespace BulkCampaigns.Simulator;

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using BulkCampaigns.Data;
 using BulkCampaigns.Dispatch;
+using BulkCampaigns.Operations;
 using BulkCampaigns.Dispatch.Providers;
 using Microsoft.Extensions.Options;
 

@@ -1,3 +1,4 @@
+using BulkCampaigns.Operations;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;

@@ -1,8 +1,9 @@
+using BulkCampaigns.Dispatch;
 using BulkCampaigns.Data;
 using BulkCampaigns.Senders;
 using Microsoft.EntityFrameworkCore;
 
-namespace BulkCampaigns.Dispatch;
+namespace BulkCampaigns.Operations;
 
 /// <summary>A sender is in use while an operation from it is scheduled, processing or paused; its rate is the pacer's.</summary>
 public sealed class OperationSenderUsage(IDbContextFactory<AppDbContext> dbFactory, SenderPacer pacer) : ISenderUsage

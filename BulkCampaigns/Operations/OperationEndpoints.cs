@@ -1,3 +1,4 @@
+using BulkCampaigns.Dispatch;
 using System.Globalization;
 using System.Text.Json;
 using BulkCampaigns.Api;
@@ -8,7 +9,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
-namespace BulkCampaigns.Dispatch;
+namespace BulkCampaigns.Operations;
 
 /// <summary><c>/v1/Messages</c>: send requests, operations and messages (docs/api.md: Messages and operations).</summary>
 public sealed record OperationList(IEnumerable<OperationView> Operations, Pagination Pagination);
@@ -36,9 +37,9 @@ public sealed record SendTo(string? Address, string? Channel, IReadOnlyDictionar
 
 public sealed record SendSchedule(IReadOnlyList<DateTimeOffset> SendAt);
 
-public static class DispatchEndpoints
+public static class OperationEndpoints
 {
-    public static RouteGroupBuilder MapDispatchApi(this RouteGroupBuilder v1)
+    public static RouteGroupBuilder MapOperationsApi(this RouteGroupBuilder v1)
     {
         var messages = v1.MapGroup("/Messages").WithTags("Messages");
         messages.MapPost("/", SendAsync).RequireAuthorization(AuthSetup.ApiWritePolicy)

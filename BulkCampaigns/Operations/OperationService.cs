@@ -1,3 +1,4 @@
+using BulkCampaigns.Dispatch;
 using System.Data;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -12,7 +13,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
-namespace BulkCampaigns.Dispatch;
+namespace BulkCampaigns.Operations;
 
 public enum ControlResult
 {
@@ -321,11 +322,11 @@ public sealed partial class OperationService(
         {
             await using var range = connection.CreateCommand();
             range.Transaction = tx;
-            range.CommandText = """
+            range.CommandText = $"""
                 SELECT (SELECT Id FROM Messages WHERE Id > $before ORDER BY Id LIMIT 1), (SELECT MAX(Id) FROM Messages),
                        CASE WHEN (SELECT COUNT(*) FROM Suppressions) <= $inserted
                             THEN (SELECT COUNT(*) FROM Suppressions s WHERE EXISTS (SELECT 1 FROM Messages m WHERE m.OperationId = $op AND m.Address = s.Address))
-                            ELSE (SELECT COUNT(*) FROM Messages WHERE Id > $before AND Status = 10) END
+                            ELSE (SELECT COUNT(*) FROM Messages WHERE Id > $before AND Status = {(int)MessageStatus.Suppressed}) END
                 """;
             range.Parameters.AddWithValue("$before", before);
             range.Parameters.AddWithValue("$inserted", inserted);
@@ -419,7 +420,7 @@ public sealed partial class OperationService(
         var result = await TransitionAsync(operationId, [OperationStatus.Paused], OperationStatus.Processing, null, ct);
         if (result == ControlResult.Done)
         {
-            await MoveAsync(operationId, "Status = 0", MessageStatus.Scheduled, MessageStatus.Queued, ct);
+            await MoveAsync(operationId, $"Status = {(int)MessageStatus.Scheduled}", MessageStatus.Scheduled, MessageStatus.Queued, ct);
             await opLog.ResumedAsync(operationId, ct);
             await EnqueueBatchesAsync(operationId, ct);
             await CompleteIfDoneAsync(operationId, ct);
@@ -433,8 +434,8 @@ public sealed partial class OperationService(
         var result = await TransitionAsync(operationId, [OperationStatus.Processing, OperationStatus.Scheduled, OperationStatus.Paused], OperationStatus.Canceled, null, ct);
         if (result == ControlResult.Done)
         {
-            await MoveAsync(operationId, "Status = 0", MessageStatus.Scheduled, MessageStatus.Canceled, ct);
-            await MoveAsync(operationId, "Status = 1", MessageStatus.Queued, MessageStatus.Canceled, ct);
+            await MoveAsync(operationId, $"Status = {(int)MessageStatus.Scheduled}", MessageStatus.Scheduled, MessageStatus.Canceled, ct);
+            await MoveAsync(operationId, $"Status = {(int)MessageStatus.Queued}", MessageStatus.Queued, MessageStatus.Canceled, ct);
             progress.Publish(operationId);
             await opLog.CanceledAsync(operationId, ct);
         }
@@ -457,7 +458,7 @@ public sealed partial class OperationService(
         {
             return ControlResult.NotAllowed;
         }
-        var moved = await MoveAsync(operationId, "Status = 8 AND Retryable = 1", MessageStatus.Failed, MessageStatus.Queued, ct,
+        var moved = await MoveAsync(operationId, $"Status = {(int)MessageStatus.Failed} AND Retryable = 1", MessageStatus.Failed, MessageStatus.Queued, ct,
             reopen: status == OperationStatus.Completed);
         if (moved == 0)
         {
@@ -521,7 +522,7 @@ public sealed partial class OperationService(
             {
                 await using var reopenCommand = connection.CreateCommand();
                 reopenCommand.Transaction = tx;
-                reopenCommand.CommandText = "UPDATE Operations SET Status = 1, CompletedAt = NULL WHERE Id = $op AND Status = 3";
+                reopenCommand.CommandText = $"UPDATE Operations SET Status = {(int)OperationStatus.Processing}, CompletedAt = NULL WHERE Id = $op AND Status = {(int)OperationStatus.Completed}";
                 reopenCommand.Parameters.AddWithValue("$op", operationId);
                 await reopenCommand.ExecuteNonQueryAsync(ct);
             }
@@ -537,7 +538,7 @@ public sealed partial class OperationService(
         using (var writer = await gate.EnterAsync(ct))
         {
             await using var command = writer.Connection.CreateCommand();
-            command.CommandText = DispatchSql.CompleteIfDone;
+            command.CommandText = Dispatch.Sqlite.SqliteEngineStore.CompleteIfDoneSql;
             command.Parameters.AddWithValue("$op", operationId);
             command.Parameters.AddWithValue("$now", UnixMs.Now(clock));
             changed = await command.ExecuteNonQueryAsync(ct);
@@ -557,12 +558,4 @@ public sealed partial class OperationService(
         var value = await command.ExecuteScalarAsync(ct);
         return value is long s ? (OperationStatus)s : null;
     }
-}
-
-internal static class DispatchSql
-{
-    public const string CompleteIfDone = """
-        UPDATE Operations SET Status = 3, CompletedAt = $now, UpdatedAt = $now
-        WHERE Id = $op AND Status = 1 AND Scheduled = 0 AND Queued = 0 AND Sending = 0
-        """;
 }

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using BulkCampaigns.Operations;
 
 namespace BulkCampaigns.Dispatch;
 
@@ -28,4 +29,18 @@ public interface IEngineStore
 
     /// <summary>Writes settled messages, their counters, provider unsubscribes and early reports, and completes a finished operation, in one transaction.</summary>
     Task<RecordedOutcomes> RecordAsync(long operationId, List<BatchMessage> settled, long now, CancellationToken ct);
+
+    /// <summary>Marks a PROCESSING operation COMPLETED when nothing is left to send; true when it did.</summary>
+    Task<bool> CompleteIfDoneAsync(long operationId, CancellationToken ct);
+
+    Task<OperationStatus?> ReadStatusAsync(long operationId, CancellationToken ct);
+
+    /// <summary>Moves the operation from one of <paramref name="from"/> to <paramref name="to"/>; null when it did, else why not.</summary>
+    Task<ControlResult?> TransitionAsync(long operationId, OperationStatus[] from, OperationStatus to, string? reason, CancellationToken ct);
+
+    /// <summary>
+    /// Moves the operation's messages in <paramref name="from"/> (only the retryable ones when asked) to <paramref name="to"/>,
+    /// with the counters; <paramref name="reopen"/> makes a COMPLETED operation PROCESSING again. Answers how many moved.
+    /// </summary>
+    Task<int> MoveMessagesAsync(long operationId, MessageStatus from, MessageStatus to, CancellationToken ct, bool onlyRetryable = false, bool reopen = false);
 }

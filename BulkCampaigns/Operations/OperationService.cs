@@ -27,7 +27,6 @@ public enum ControlResult
 /// and pauses, resumes, cancels and retries them.
 /// </summary>
 public sealed partial class OperationService(
-    DatabaseConnection database,
     IDbContextFactory<AppDbContext> dbFactory,
     WriteGate gate,
     SenderService senders,
@@ -36,6 +35,7 @@ public sealed partial class OperationService(
     IBackgroundJobClient jobs,
     OperationProgress progress,
     OperationSignals signals,
+    IEngineStore store,
     IOptions<DispatchOptions> options,
     IOptions<MessagingOptions> messaging,
     IOptions<LimitsOptions> limits,
@@ -420,7 +420,7 @@ public sealed partial class OperationService(
         var result = await TransitionAsync(operationId, [OperationStatus.Paused], OperationStatus.Processing, null, ct);
         if (result == ControlResult.Done)
         {
-            await MoveAsync(operationId, $"Status = {(int)MessageStatus.Scheduled}", MessageStatus.Scheduled, MessageStatus.Queued, ct);
+            await store.MoveMessagesAsync(operationId, MessageStatus.Scheduled, MessageStatus.Queued, ct);
             await opLog.ResumedAsync(operationId, ct);
             await EnqueueBatchesAsync(operationId, ct);
             await CompleteIfDoneAsync(operationId, ct);
@@ -434,8 +434,8 @@ public sealed partial class OperationService(
         var result = await TransitionAsync(operationId, [OperationStatus.Processing, OperationStatus.Scheduled, OperationStatus.Paused], OperationStatus.Canceled, null, ct);
         if (result == ControlResult.Done)
         {
-            await MoveAsync(operationId, $"Status = {(int)MessageStatus.Scheduled}", MessageStatus.Scheduled, MessageStatus.Canceled, ct);
-            await MoveAsync(operationId, $"Status = {(int)MessageStatus.Queued}", MessageStatus.Queued, MessageStatus.Canceled, ct);
+            await store.MoveMessagesAsync(operationId, MessageStatus.Scheduled, MessageStatus.Canceled, ct);
+            await store.MoveMessagesAsync(operationId, MessageStatus.Queued, MessageStatus.Canceled, ct);
             progress.Publish(operationId);
             await opLog.CanceledAsync(operationId, ct);
         }
@@ -445,11 +445,7 @@ public sealed partial class OperationService(
     /// <summary>Re-queues FAILED messages whose error is retryable, and sends them.</summary>
     public async Task<ControlResult> RetryAsync(long operationId, CancellationToken ct = default)
     {
-        OperationStatus? status;
-        await using (var connection = await database.OpenAsync(ct))
-        {
-            status = await StatusAsync(connection, operationId, ct);
-        }
+        var status = await store.ReadStatusAsync(operationId, ct);
         if (status is null)
         {
             return ControlResult.NotFound;
@@ -458,8 +454,8 @@ public sealed partial class OperationService(
         {
             return ControlResult.NotAllowed;
         }
-        var moved = await MoveAsync(operationId, $"Status = {(int)MessageStatus.Failed} AND Retryable = 1", MessageStatus.Failed, MessageStatus.Queued, ct,
-            reopen: status == OperationStatus.Completed);
+        var moved = await store.MoveMessagesAsync(operationId, MessageStatus.Failed, MessageStatus.Queued, ct,
+            onlyRetryable: true, reopen: status == OperationStatus.Completed);
         if (moved == 0)
         {
             return ControlResult.NotAllowed;
@@ -474,24 +470,9 @@ public sealed partial class OperationService(
 
     private async Task<ControlResult> TransitionAsync(long operationId, OperationStatus[] from, OperationStatus to, string? reason, CancellationToken ct)
     {
-        using (var writer = await gate.EnterAsync(ct))
+        if (await store.TransitionAsync(operationId, from, to, reason, ct) is { } refused)
         {
-            var connection = writer.Connection;
-            await using var command = connection.CreateCommand();
-            command.CommandText = $"""
-                UPDATE Operations SET Status = $to, PauseReason = $reason, UpdatedAt = $now,
-                    StartedAt = CASE WHEN $to = 1 THEN COALESCE(StartedAt, $now) ELSE StartedAt END,
-                    CompletedAt = CASE WHEN $to = 4 THEN $now ELSE CompletedAt END
-                WHERE Id = $id AND Status IN ({string.Join(',', from.Select(f => (int)f))})
-                """;
-            command.Parameters.AddWithValue("$to", (int)to);
-            command.Parameters.AddWithValue("$reason", (object?)reason ?? DBNull.Value);
-            command.Parameters.AddWithValue("$now", UnixMs.Now(clock));
-            command.Parameters.AddWithValue("$id", operationId);
-            if (await command.ExecuteNonQueryAsync(ct) == 0)
-            {
-                return await StatusAsync(connection, operationId, ct) is null ? ControlResult.NotFound : ControlResult.NotAllowed;
-            }
+            return refused;
         }
         if (to is OperationStatus.Paused or OperationStatus.Canceled)
         {
@@ -501,61 +482,13 @@ public sealed partial class OperationService(
         return ControlResult.Done;
     }
 
-    private async Task<int> MoveAsync(long operationId, string where, MessageStatus from, MessageStatus to, CancellationToken ct, bool reopen = false)
-    {
-        using var writer = await gate.EnterAsync(ct);
-        var connection = writer.Connection;
-        await using var tx = connection.BeginTransaction();
-        await using var command = connection.CreateCommand();
-        command.Transaction = tx;
-        command.CommandText = $"UPDATE Messages SET Status = $to, Retryable = 0, UpdatedAt = $now WHERE OperationId = $op AND {where}";
-        command.Parameters.AddWithValue("$to", (int)to);
-        command.Parameters.AddWithValue("$now", UnixMs.Now(clock));
-        command.Parameters.AddWithValue("$op", operationId);
-        var moved = await command.ExecuteNonQueryAsync(ct);
-        if (moved > 0)
-        {
-            var delta = new StatsDelta();
-            delta.Move(from, to, moved);
-            await delta.ApplyAsync(connection, tx, operationId, UnixMs.Now(clock), ct);
-            if (reopen)
-            {
-                await using var reopenCommand = connection.CreateCommand();
-                reopenCommand.Transaction = tx;
-                reopenCommand.CommandText = $"UPDATE Operations SET Status = {(int)OperationStatus.Processing}, CompletedAt = NULL WHERE Id = $op AND Status = {(int)OperationStatus.Completed}";
-                reopenCommand.Parameters.AddWithValue("$op", operationId);
-                await reopenCommand.ExecuteNonQueryAsync(ct);
-            }
-        }
-        await tx.CommitAsync(ct);
-        return moved;
-    }
-
     /// <summary>Marks a PROCESSING operation COMPLETED when nothing is left to send.</summary>
     public async Task CompleteIfDoneAsync(long operationId, CancellationToken ct)
     {
-        int changed;
-        using (var writer = await gate.EnterAsync(ct))
-        {
-            await using var command = writer.Connection.CreateCommand();
-            command.CommandText = Dispatch.Sqlite.SqliteEngineStore.CompleteIfDoneSql;
-            command.Parameters.AddWithValue("$op", operationId);
-            command.Parameters.AddWithValue("$now", UnixMs.Now(clock));
-            changed = await command.ExecuteNonQueryAsync(ct);
-        }
-        if (changed > 0)
+        if (await store.CompleteIfDoneAsync(operationId, ct))
         {
             progress.Publish(operationId);
             await opLog.CompletedAsync(operationId, ct);
         }
-    }
-
-    private static async Task<OperationStatus?> StatusAsync(SqliteConnection connection, long operationId, CancellationToken ct)
-    {
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT Status FROM Operations WHERE Id = $id";
-        command.Parameters.AddWithValue("$id", operationId);
-        var value = await command.ExecuteScalarAsync(ct);
-        return value is long s ? (OperationStatus)s : null;
     }
 }

@@ -25,6 +25,7 @@ public sealed class SqliteEngineStore(DatabaseConnection database, WriteGate gat
     private const int Processing = (int)OperationStatus.Processing;
     private const int OperationScheduled = (int)OperationStatus.Scheduled;
     private const int Completed = (int)OperationStatus.Completed;
+    private const int Canceled = (int)OperationStatus.Canceled;
 
     private static readonly string StartSql = $"UPDATE Operations SET Status = {Processing}, StartedAt = COALESCE(StartedAt, $now), UpdatedAt = $now WHERE Id = $op AND Status = {OperationScheduled}";
     private static readonly string QueueSql = $"UPDATE Messages SET Status = {Queued}, UpdatedAt = $now WHERE OperationId = $op AND Status = {Scheduled}";
@@ -60,8 +61,7 @@ public sealed class SqliteEngineStore(DatabaseConnection database, WriteGate gat
         """;
     private const string SuppressSql = "INSERT INTO Suppressions (Address, Reason, Source, CreatedAt) VALUES ($address, $reason, 'provider', $at) ON CONFLICT(Address) DO NOTHING";
 
-    /// <summary>Finishes a processing operation with nothing left to send (also used by <see cref="OperationService"/>).</summary>
-    public static readonly string CompleteIfDoneSql = $"""
+    private static readonly string CompleteIfDoneSql = $"""
         UPDATE Operations SET Status = {Completed}, CompletedAt = $now, UpdatedAt = $now
         WHERE Id = $op AND Status = {Processing} AND Scheduled = 0 AND Queued = 0 AND Sending = 0
         """;
@@ -383,5 +383,83 @@ public sealed class SqliteEngineStore(DatabaseConnection database, WriteGate gat
         {
             written.Add(reader.GetInt64(0));
         }
+    }
+
+    public async Task<bool> CompleteIfDoneAsync(long operationId, CancellationToken ct)
+    {
+        using var writer = await gate.EnterAsync(ct);
+        await using var command = writer.Connection.CreateCommand();
+        command.CommandText = CompleteIfDoneSql;
+        command.Parameters.AddWithValue("$op", operationId);
+        command.Parameters.AddWithValue("$now", UnixMs.Now(clock));
+        return await command.ExecuteNonQueryAsync(ct) > 0;
+    }
+
+    public async Task<OperationStatus?> ReadStatusAsync(long operationId, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        return await StatusAsync(connection, operationId, ct);
+    }
+
+    public async Task<ControlResult?> TransitionAsync(long operationId, OperationStatus[] from, OperationStatus to, string? reason, CancellationToken ct)
+    {
+        using var writer = await gate.EnterAsync(ct);
+        var connection = writer.Connection;
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            UPDATE Operations SET Status = $to, PauseReason = $reason, UpdatedAt = $now,
+                StartedAt = CASE WHEN $to = {Processing} THEN COALESCE(StartedAt, $now) ELSE StartedAt END,
+                CompletedAt = CASE WHEN $to = {Canceled} THEN $now ELSE CompletedAt END
+            WHERE Id = $id AND Status IN ({string.Join(',', from.Select(f => (int)f))})
+            """;
+        command.Parameters.AddWithValue("$to", (int)to);
+        command.Parameters.AddWithValue("$reason", (object?)reason ?? DBNull.Value);
+        command.Parameters.AddWithValue("$now", UnixMs.Now(clock));
+        command.Parameters.AddWithValue("$id", operationId);
+        if (await command.ExecuteNonQueryAsync(ct) == 0)
+        {
+            return await StatusAsync(connection, operationId, ct) is null ? ControlResult.NotFound : ControlResult.NotAllowed;
+        }
+        return null;
+    }
+
+    public async Task<int> MoveMessagesAsync(long operationId, MessageStatus from, MessageStatus to, CancellationToken ct, bool onlyRetryable = false, bool reopen = false)
+    {
+        var where = onlyRetryable ? $"Status = {(int)from} AND Retryable = 1" : $"Status = {(int)from}";
+        using var writer = await gate.EnterAsync(ct);
+        var connection = writer.Connection;
+        await using var tx = connection.BeginTransaction();
+        await using var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = $"UPDATE Messages SET Status = $to, Retryable = 0, UpdatedAt = $now WHERE OperationId = $op AND {where}";
+        command.Parameters.AddWithValue("$to", (int)to);
+        command.Parameters.AddWithValue("$now", UnixMs.Now(clock));
+        command.Parameters.AddWithValue("$op", operationId);
+        var moved = await command.ExecuteNonQueryAsync(ct);
+        if (moved > 0)
+        {
+            var delta = new StatsDelta();
+            delta.Move(from, to, moved);
+            await delta.ApplyAsync(connection, tx, operationId, UnixMs.Now(clock), ct);
+            if (reopen)
+            {
+                await using var reopenCommand = connection.CreateCommand();
+                reopenCommand.Transaction = tx;
+                reopenCommand.CommandText = $"UPDATE Operations SET Status = {Processing}, CompletedAt = NULL WHERE Id = $op AND Status = {Completed}";
+                reopenCommand.Parameters.AddWithValue("$op", operationId);
+                await reopenCommand.ExecuteNonQueryAsync(ct);
+            }
+        }
+        await tx.CommitAsync(ct);
+        return moved;
+    }
+
+    private static async Task<OperationStatus?> StatusAsync(SqliteConnection connection, long operationId, CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT Status FROM Operations WHERE Id = $id";
+        command.Parameters.AddWithValue("$id", operationId);
+        var value = await command.ExecuteScalarAsync(ct);
+        return value is long s ? (OperationStatus)s : null;
     }
 }

@@ -3,6 +3,7 @@ using BulkCampaigns.Components.Shared;
 using BulkCampaigns.Content;
 using BulkCampaigns.Data;
 using BulkCampaigns.Dispatch;
+using BulkCampaigns.Operations;
 using BulkCampaigns.Senders;
 using BulkCampaigns.Tests.Dispatch;
 using BulkCampaigns.Tests.Infrastructure;

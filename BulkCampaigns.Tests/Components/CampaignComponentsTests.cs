@@ -2,6 +2,7 @@ using BulkCampaigns.Campaigns;
 using BulkCampaigns.Components.Pages.Campaigns;
 using BulkCampaigns.Components.Pages.Campaigns.Wizard;
 using BulkCampaigns.Dispatch;
+using BulkCampaigns.Operations;
 using BulkCampaigns.Tests.Infrastructure;
 using Bunit;
 

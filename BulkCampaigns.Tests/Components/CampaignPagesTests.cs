@@ -6,6 +6,7 @@ using BulkCampaigns.Components.Pages.Suppressions;
 using BulkCampaigns.Components.Shared;
 using BulkCampaigns.Data;
 using BulkCampaigns.Dispatch;
+using BulkCampaigns.Operations;
 using BulkCampaigns.Recipients;
 using BulkCampaigns.Suppressions;
 using BulkCampaigns.Tests.Dispatch;

@@ -1,5 +1,6 @@
 using BulkCampaigns.Data;
 using BulkCampaigns.Dispatch;
+using BulkCampaigns.Operations;
 using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using static BulkCampaigns.Tests.Dispatch.DispatchTestKit;

@@ -1,4 +1,5 @@
 using BulkCampaigns.Dispatch;
+using BulkCampaigns.Operations;
 
 namespace BulkCampaigns.Tests.Dispatch;
 

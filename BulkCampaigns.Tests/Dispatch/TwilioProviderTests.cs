@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using BulkCampaigns.Data;
 using BulkCampaigns.Dispatch;
+using BulkCampaigns.Operations;
 using BulkCampaigns.Suppressions;
 using BulkCampaigns.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;

@@ -1,4 +1,5 @@
 using BulkCampaigns.Dispatch;
+using BulkCampaigns.Operations;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 

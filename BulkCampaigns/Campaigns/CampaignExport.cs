@@ -1,6 +1,7 @@
 using System.Globalization;
 using BulkCampaigns.Data;
 using BulkCampaigns.Dispatch;
+using BulkCampaigns.Operations;
 using BulkCampaigns.Recipients;
 using CsvHelper;
 using Microsoft.EntityFrameworkCore;

@@ -1,6 +1,7 @@
 using BulkCampaigns.Content;
 using BulkCampaigns.Data;
 using BulkCampaigns.Dispatch;
+using BulkCampaigns.Operations;
 using BulkCampaigns.Senders;
 using Microsoft.EntityFrameworkCore;
 

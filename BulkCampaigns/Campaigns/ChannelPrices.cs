@@ -1,3 +1,4 @@
+using BulkCampaigns.Content;
 using BulkCampaigns.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
@@ -28,7 +29,7 @@ internal sealed class ChannelPriceConfiguration : IEntityTypeConfiguration<Chann
 
 public sealed class ChannelPrices(IDbContextFactory<AppDbContext> dbFactory)
 {
-    public static readonly IReadOnlyList<string> Channels = ["SMS", "RCS", "WHATSAPP"];
+    public static readonly IReadOnlyList<string> Channels = ChannelNames.SenderChannels;
 
     public async Task<IReadOnlyList<ChannelPrice>> ListAsync(CancellationToken ct = default)
     {

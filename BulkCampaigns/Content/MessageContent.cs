@@ -90,14 +90,6 @@ public sealed class CardSuggestion
     public string? Url { get; set; }
 }
 
-public static class ChannelNames
-{
-    public const string Sms = "SMS";
-    public const string Mms = "MMS";
-    public const string Rcs = "RCS";
-    public const string WhatsApp = "WHATSAPP";
-}
-
 public static class ContentJson
 {
     /// <summary>How content is stored and compared: camelCase like the API, nulls left out.</summary>

@@ -1,3 +1,4 @@
+using BulkCampaigns.Operations;
 using Microsoft.Data.Sqlite;
 
 namespace BulkCampaigns.Dispatch;

@@ -1,3 +1,4 @@
+using BulkCampaigns.Operations;
 using System.Text.Json;
 using BulkCampaigns.Api;
 using BulkCampaigns.Content;
@@ -90,8 +91,8 @@ public static class DispatchContent
         {
             var wanted = senderChannel switch
             {
-                "RCS" => "rcs",
-                "WHATSAPP" => "whatsapp",
+                ChannelNames.Rcs => "rcs",
+                ChannelNames.WhatsApp => "whatsapp",
                 _ => "sms",
             };
             JsonElement? chosen = null;

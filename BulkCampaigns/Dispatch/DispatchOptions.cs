@@ -1,3 +1,4 @@
+using BulkCampaigns.Operations;
 namespace BulkCampaigns.Dispatch;
 
 /// <summary>Bound from <c>Dispatch</c>.</summary>

@@ -1,3 +1,4 @@
+using BulkCampaigns.Operations;
 using BulkCampaigns.Data;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;

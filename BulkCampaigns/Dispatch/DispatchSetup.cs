@@ -1,4 +1,6 @@
+using BulkCampaigns.Operations;
 using BulkCampaigns.Dispatch.Providers;
+using BulkCampaigns.Hosting;
 using BulkCampaigns.Senders;
 using BulkCampaigns.Simulator;
 
@@ -10,7 +12,6 @@ public static class DispatchSetup
     public static IServiceCollection AddDispatch(this IServiceCollection services, IConfiguration configuration)
     {
         services.Configure<DispatchOptions>(configuration.GetSection("Dispatch"));
-        services.Configure<SimulatedOptions>(configuration.GetSection("Messaging:Simulated"));
         services.AddSingleton<SenderPacer>();
         services.AddSingleton<FailureWindows>();
         services.AddSingleton<OperationSignals>();
@@ -18,14 +19,19 @@ public static class DispatchSetup
         services.AddSingleton<OperationProgress>();
         services.AddSingleton<DeliveryReports>();
         services.AddSingleton<SenderService>();
+        services.AddSingleton<ISenderUsage, OperationSenderUsage>();
         services.AddSingleton<OperationService>();
         services.AddSingleton<SimulatorInbox>();
+        services.AddSingleton<IEngineStore, Sqlite.SqliteEngineStore>();
+        services.AddSingleton<BatchRenderer>();
+        services.AddSingleton<BatchSender>();
+        services.AddSingleton<BatchRecorder>();
+        services.AddSingleton<AutoPause>();
         services.AddTransient<DispatchJobs>();
         services.AddSingleton<IStoredContentSource, StoredContentSource>();
         services.AddSingleton<BulkCampaigns.Recipients.IGroupUsage, OperationGroupUsage>();
 
-        var provider = configuration["Messaging:Provider"] ?? "Simulated";
-        if (string.Equals(provider, "Twilio", StringComparison.OrdinalIgnoreCase))
+        if (MessagingOptions.From(configuration).UsesTwilio)
         {
             services.AddTwilioProvider(configuration);
         }

@@ -1,3 +1,5 @@
+using BulkCampaigns.Operations;
+using BulkCampaigns.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 

@@ -1,3 +1,4 @@
+using BulkCampaigns.Operations;
 using System.Collections.Concurrent;
 
 namespace BulkCampaigns.Dispatch;

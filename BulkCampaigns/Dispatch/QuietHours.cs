@@ -1,3 +1,4 @@
+using BulkCampaigns.Operations;
 using System.Globalization;
 using PhoneNumbers;
 

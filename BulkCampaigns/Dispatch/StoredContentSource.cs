@@ -1,3 +1,4 @@
+using BulkCampaigns.Operations;
 using BulkCampaigns.Content;
 using BulkCampaigns.Data;
 

@@ -1,7 +1,10 @@
 using System.Diagnostics.Metrics;
 using BulkCampaigns.Data;
 using BulkCampaigns.Dispatch;
+using BulkCampaigns.Operations;
 using BulkCampaigns.Dispatch.Providers;
+using BulkCampaigns.Hosting;
+using Microsoft.Extensions.Options;
 using Microsoft.Data.Sqlite;
 
 namespace BulkCampaigns.Operating;
@@ -25,11 +28,11 @@ public sealed class Metrics
     private readonly Counter<long> _sends;
     private readonly Histogram<double> _latency;
 
-    public Metrics(IMeterFactory meters, DatabaseConnection database, ActiveBatches batches, IConfiguration configuration, ILogger<Metrics> log)
+    public Metrics(IMeterFactory meters, DatabaseConnection database, ActiveBatches batches, IOptions<MessagingOptions> messaging, ILogger<Metrics> log)
     {
         _database = database;
         _log = log;
-        _provider = new("provider", (configuration["Messaging:Provider"] ?? "Simulated").ToLowerInvariant());
+        _provider = new("provider", messaging.Value.Provider.ToLowerInvariant());
         var meter = meters.Create(MeterName);
         _sends = meter.CreateCounter<long>("bulkcampaigns.sends", "{message}",
             "Messages handed to the provider, by the provider's answer (accepted, transient, failed, unaddressable, unsubscribed); its rate is sends per second.");

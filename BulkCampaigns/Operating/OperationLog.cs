@@ -1,5 +1,6 @@
 using BulkCampaigns.Data;
 using BulkCampaigns.Dispatch;
+using BulkCampaigns.Operations;
 
 namespace BulkCampaigns.Operating;
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using BulkCampaigns.Content;
 using CsvHelper;
 
 namespace BulkCampaigns.Recipients;
@@ -139,7 +140,7 @@ public sealed class RecipientCsvReader : IDisposable
 /// </summary>
 public sealed class RecipientRowValidator
 {
-    public static readonly string[] Channels = ["PHONE", "RCS", "WHATSAPP"];
+    public static readonly IReadOnlyList<string> Channels = ChannelNames.RecipientChannels;
 
     private readonly string[] _headers;
     private readonly int _address;
@@ -250,17 +251,11 @@ public sealed class RecipientRowValidator
         {
             return new RowRejection(record.Row, record.Line, addressColumn, raw, error);
         }
-        var channel = "PHONE";
+        var channel = ChannelNames.Phone;
         if (_channel >= 0)
         {
             var value = fields[_channel].Trim();
-            channel = value.ToUpperInvariant() switch
-            {
-                "" or "PHONE" or "SMS" or "MMS" => "PHONE",
-                "RCS" => "RCS",
-                "WHATSAPP" => "WHATSAPP",
-                _ => "",
-            };
+            channel = ChannelNames.ForRecipient(value) ?? "";
             if (channel.Length == 0)
             {
                 return new RowRejection(record.Row, record.Line, _headers[_channel], value, "not a channel: use PHONE (SMS/MMS), RCS or WHATSAPP");

@@ -1,4 +1,5 @@
 using BulkCampaigns.Data;
+using BulkCampaigns.Hosting;
 using Microsoft.Data.Sqlite;
 
 namespace BulkCampaigns.Recipients;
@@ -34,19 +35,19 @@ public sealed class RecipientOptions
     /// <summary>Where uploads wait for their import: beside the SQLite file, so they survive a restart with it.</summary>
     public required string UploadFolder { get; init; }
 
-    public static RecipientOptions From(IConfiguration configuration, DatabaseConnection database)
+    public static RecipientOptions From(LimitsOptions limits, MessagingOptions messaging, DatabaseConnection database)
     {
         var dataSource = new SqliteConnectionStringBuilder(database.ConnectionString).DataSource;
         var folder = Path.GetDirectoryName(Path.GetFullPath(dataSource)) ?? Path.GetTempPath();
         return new RecipientOptions
         {
-            MaxGroupRecipients = configuration.GetValue("Limits:MaxGroupRecipients", 1_000_000L),
-            MaxUploadBytes = configuration.GetValue("Limits:MaxUploadBytes", 536_870_912L),
-            MaxColumns = Math.Max(1, configuration.GetValue("Limits:MaxColumns", 500)),
-            MaxCellChars = Math.Max(1, configuration.GetValue("Limits:MaxCellChars", 10_000)),
-            MaxHeaderBytes = Math.Max(1024, configuration.GetValue("Limits:MaxHeaderBytes", 1024 * 1024)),
-            MaxAttributeKeys = Math.Max(1, configuration.GetValue("Limits:MaxAttributeKeys", 500)),
-            DefaultRegion = (configuration["Messaging:DefaultRegion"] is { Length: 2 } region ? region : "US").ToUpperInvariant(),
+            MaxGroupRecipients = limits.MaxGroupRecipients,
+            MaxUploadBytes = limits.MaxUploadBytes,
+            MaxColumns = Math.Max(1, limits.MaxColumns),
+            MaxCellChars = Math.Max(1, limits.MaxCellChars),
+            MaxHeaderBytes = Math.Max(1024, limits.MaxHeaderBytes),
+            MaxAttributeKeys = Math.Max(1, limits.MaxAttributeKeys),
+            DefaultRegion = messaging.Region,
             UploadFolder = Path.Combine(folder, "imports"),
         };
     }

@@ -1,6 +1,8 @@
 using BulkCampaigns.Data;
+using BulkCampaigns.Hosting;
 using BulkCampaigns.Suppressions;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace BulkCampaigns.Recipients;
 
@@ -9,7 +11,8 @@ public static class RecipientsSetup
     /// <summary>Groups, imports and suppressions: their services, the import job and the start-up step that resumes imports.</summary>
     public static IServiceCollection AddRecipients(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddSingleton(sp => RecipientOptions.From(configuration, sp.GetRequiredService<DatabaseConnection>()));
+        services.AddSingleton(sp => RecipientOptions.From(sp.GetRequiredService<IOptions<LimitsOptions>>().Value,
+            sp.GetRequiredService<IOptions<MessagingOptions>>().Value, sp.GetRequiredService<DatabaseConnection>()));
         services.AddSingleton<GroupService>();
         services.AddSingleton<ImportService>();
         services.AddTransient<CsvImportJob>();

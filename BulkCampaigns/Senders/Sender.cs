@@ -1,4 +1,4 @@
-using BulkCampaigns.Dispatch;
+using BulkCampaigns.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 

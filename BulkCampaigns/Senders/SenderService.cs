@@ -1,6 +1,8 @@
+using BulkCampaigns.Content;
 using BulkCampaigns.Data;
-using BulkCampaigns.Dispatch;
+using BulkCampaigns.Hosting;
 using BulkCampaigns.Recipients;
+using Microsoft.Extensions.Options;
 using Microsoft.EntityFrameworkCore;
 
 namespace BulkCampaigns.Senders;
@@ -14,10 +16,9 @@ public sealed record SenderView(string Id, string Address, string Channel, int M
 public sealed record SenderResult(SenderView? Sender, IReadOnlyList<(string Field, string Message)> Errors, bool Conflict = false);
 
 /// <summary>Registers <c>from</c> addresses; the page and the API both go through here.</summary>
-public sealed partial class SenderService(IDbContextFactory<AppDbContext> dbFactory, TimeProvider clock, SenderPacer pacer, IConfiguration configuration)
+public sealed partial class SenderService(IDbContextFactory<AppDbContext> dbFactory, TimeProvider clock, ISenderUsage usage, IOptions<MessagingOptions> messaging)
 {
     public const int MaxMps = 1_000_000;
-    public static readonly string[] Channels = ["SMS", "RCS", "WHATSAPP"];
 
     public async Task<List<SenderView>> ListAsync(CancellationToken ct = default) =>
         (await PageAsync(0, int.MaxValue, ct)).Select(s => s.View).ToList();
@@ -43,7 +44,7 @@ public sealed partial class SenderService(IDbContextFactory<AppDbContext> dbFact
         var normalized = NormalizeAddress(address, out _) ?? address.Trim();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var query = db.Set<Sender>().AsNoTracking().Where(s => s.Address == normalized);
-        var wanted = NormalizeChannel(channel);
+        var wanted = ChannelNames.ForSender(channel);
         if (wanted is not null)
         {
             query = query.Where(s => s.Channel == wanted);
@@ -59,7 +60,7 @@ public sealed partial class SenderService(IDbContextFactory<AppDbContext> dbFact
         {
             errors.Add(("address", addressError));
         }
-        var ch = NormalizeChannel(channel ?? "SMS");
+        var ch = ChannelNames.ForSender(channel ?? ChannelNames.Sms);
         if (ch is null)
         {
             errors.Add(("channel", "channel must be SMS, RCS or WHATSAPP."));
@@ -99,7 +100,7 @@ public sealed partial class SenderService(IDbContextFactory<AppDbContext> dbFact
         sender.Mps = mps.Value;
         sender.UpdatedAt = clock.GetUtcNow();
         await db.SaveChangesAsync(ct);
-        pacer.SetRate(sender.Id, sender.Mps);
+        usage.RateChanged(sender.Id, sender.Mps);
         return new SenderResult(SenderView.From(sender), []);
     }
 
@@ -112,27 +113,13 @@ public sealed partial class SenderService(IDbContextFactory<AppDbContext> dbFact
         {
             return null;
         }
-        var busy = await db.Set<Operation>().AnyAsync(o => o.SenderId == id &&
-            (o.Status == OperationStatus.Scheduled || o.Status == OperationStatus.Processing || o.Status == OperationStatus.Paused), ct);
-        if (busy)
+        if (await usage.IsInUseAsync(id, ct))
         {
             return false;
         }
         db.Remove(sender);
         await db.SaveChangesAsync(ct);
         return true;
-    }
-
-    public static string? NormalizeChannel(string? channel)
-    {
-        var upper = channel?.Trim().ToUpperInvariant();
-        return upper switch
-        {
-            "SMS" or "MMS" or "PHONE" => "SMS",
-            "RCS" => "RCS",
-            "WHATSAPP" => "WHATSAPP",
-            _ => null,
-        };
     }
 
     /// <summary>
@@ -142,7 +129,7 @@ public sealed partial class SenderService(IDbContextFactory<AppDbContext> dbFact
     /// </summary>
     private string? NormalizeAddress(string? address, out string error)
     {
-        if (PhoneAddress.TryNormalize(address, configuration["Messaging:DefaultRegion"] ?? "US", out var e164, out error))
+        if (PhoneAddress.TryNormalize(address, messaging.Value.Region, out var e164, out error))
         {
             return e164;
         }

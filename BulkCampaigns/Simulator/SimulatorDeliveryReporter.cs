@@ -1,5 +1,7 @@
+using BulkCampaigns.Hosting;
 using BulkCampaigns.Data;
 using BulkCampaigns.Dispatch;
+using BulkCampaigns.Operations;
 using Microsoft.Extensions.Options;
 
 namespace BulkCampaigns.Simulator;
@@ -12,6 +14,26 @@ public sealed class SimulatorDeliveryReporter(
     WriteGate gate, DeliveryReports reports, IOptionsMonitor<SimulatedOptions> options,
     TimeProvider clock, ILogger<SimulatorDeliveryReporter> log) : BackgroundService
 {
+    private static readonly string WindowSql = $"""
+        WITH w AS MATERIALIZED (
+            SELECT s.Id, s.ReportDueAt, s.CallbackMessageId FROM SimulatorMessages s
+            WHERE s.Id > (SELECT ReportedThroughId FROM SimulatorReportMarks WHERE Id = 1) ORDER BY s.Id LIMIT $limit)
+        SELECT (SELECT ReportedThroughId FROM SimulatorReportMarks WHERE Id = 1),
+               COALESCE((SELECT MIN(w.Id) - 1 FROM w LEFT JOIN Messages m ON m.Id = w.CallbackMessageId
+                         WHERE w.ReportDueAt > $now OR m.Status = {(int)MessageStatus.Sending}), (SELECT MAX(Id) FROM w))
+        """;
+
+    private static readonly string ApplySql = $"""
+        UPDATE Messages SET
+            Status = CASE WHEN d.WillDeliver = 1 THEN {(int)MessageStatus.Delivered} ELSE {(int)MessageStatus.Undelivered} END,
+            ErrorCode = CASE WHEN d.WillDeliver = 1 THEN ErrorCode ELSE '30003' END,
+            ErrorMessage = CASE WHEN d.WillDeliver = 1 THEN ErrorMessage ELSE 'Unreachable destination handset (simulated)' END,
+            UpdatedAt = $now
+        FROM (SELECT CallbackMessageId, WillDeliver FROM SimulatorMessages WHERE Id > $mark AND Id <= $through) AS d
+        WHERE Messages.Id = d.CallbackMessageId AND Messages.Status = {(int)MessageStatus.Sent}
+        RETURNING Messages.OperationId, Messages.Status
+        """;
+
     private const int MaxPerRound = 5000;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -57,14 +79,7 @@ public sealed class SimulatorDeliveryReporter(
             await using (var window = connection.CreateCommand())
             {
                 window.Transaction = tx;
-                window.CommandText = """
-                    WITH w AS MATERIALIZED (
-                        SELECT s.Id, s.ReportDueAt, s.CallbackMessageId FROM SimulatorMessages s
-                        WHERE s.Id > (SELECT ReportedThroughId FROM SimulatorReportMarks WHERE Id = 1) ORDER BY s.Id LIMIT $limit)
-                    SELECT (SELECT ReportedThroughId FROM SimulatorReportMarks WHERE Id = 1),
-                           COALESCE((SELECT MIN(w.Id) - 1 FROM w LEFT JOIN Messages m ON m.Id = w.CallbackMessageId
-                                     WHERE w.ReportDueAt > $now OR m.Status = 2), (SELECT MAX(Id) FROM w))
-                    """;
+                window.CommandText = WindowSql;
                 window.Parameters.AddWithValue("$now", now);
                 window.Parameters.AddWithValue("$limit", MaxPerRound);
                 await using var reader = await window.ExecuteReaderAsync(ct);
@@ -80,16 +95,7 @@ public sealed class SimulatorDeliveryReporter(
             {
                 // Only SENT messages move on: a report for a message already moved on (a duplicate send) changes nothing.
                 apply.Transaction = tx;
-                apply.CommandText = """
-                    UPDATE Messages SET
-                        Status = CASE WHEN d.WillDeliver = 1 THEN 4 ELSE 6 END,
-                        ErrorCode = CASE WHEN d.WillDeliver = 1 THEN ErrorCode ELSE '30003' END,
-                        ErrorMessage = CASE WHEN d.WillDeliver = 1 THEN ErrorMessage ELSE 'Unreachable destination handset (simulated)' END,
-                        UpdatedAt = $now
-                    FROM (SELECT CallbackMessageId, WillDeliver FROM SimulatorMessages WHERE Id > $mark AND Id <= $through) AS d
-                    WHERE Messages.Id = d.CallbackMessageId AND Messages.Status = 3
-                    RETURNING Messages.OperationId, Messages.Status
-                    """;
+                apply.CommandText = ApplySql;
                 apply.Parameters.AddWithValue("$now", now);
                 apply.Parameters.AddWithValue("$mark", mark);
                 apply.Parameters.AddWithValue("$through", through);

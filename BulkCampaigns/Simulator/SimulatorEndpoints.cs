@@ -1,6 +1,8 @@
 using System.Globalization;
 using BulkCampaigns.Api;
+using BulkCampaigns.Hosting;
 using BulkCampaigns.Recipients;
+using Microsoft.Extensions.Options;
 
 namespace BulkCampaigns.Simulator;
 
@@ -10,11 +12,11 @@ public static class SimulatorEndpoints
 {
     public static RouteGroupBuilder MapSimulatorApi(this RouteGroupBuilder v1)
     {
-        v1.MapGet("/Simulator/Messages", async (HttpRequest request, SimulatorInbox inbox, IConfiguration configuration, CancellationToken ct) =>
+        v1.MapGet("/Simulator/Messages", async (HttpRequest request, SimulatorInbox inbox, IOptions<MessagingOptions> messaging, CancellationToken ct) =>
         {
             var validation = new ApiValidation();
             var page = PageRequest.From(request, validation);
-            var region = configuration["Messaging:DefaultRegion"] ?? "US";
+            var region = messaging.Value.Region;
             string? Address(string name)
             {
                 var text = request.Query[name].ToString();

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using BulkCampaigns.Data;
 using BulkCampaigns.Dispatch;
+using BulkCampaigns.Operations;
 using Microsoft.EntityFrameworkCore;
 
 namespace BulkCampaigns.Simulator;

@@ -1,9 +1,11 @@
+using BulkCampaigns.Hosting;
 using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using BulkCampaigns.Data;
 using BulkCampaigns.Dispatch;
+using BulkCampaigns.Operations;
 using BulkCampaigns.Dispatch.Providers;
 using Microsoft.Extensions.Options;
 

@@ -1,3 +1,4 @@
+using BulkCampaigns.Operations;
 namespace BulkCampaigns.Dispatch.Providers;
 
 /// <param name="MessageId">Our message row: the provider hands it back with delivery reports.</param>

@@ -1,8 +1,11 @@
+using BulkCampaigns.Operations;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using BulkCampaigns.Content;
 using BulkCampaigns.Data;
+using BulkCampaigns.Hosting;
 using Microsoft.Extensions.Options;
 using Twilio.Clients;
 using Twilio.Exceptions;
@@ -10,20 +13,6 @@ using Twilio.Rest.Api.V2010.Account;
 using Twilio.Types;
 
 namespace BulkCampaigns.Dispatch.Providers;
-
-/// <summary>Bound from <c>Messaging:Twilio</c>.</summary>
-public sealed class TwilioOptions
-{
-    public string AccountSid { get; set; } = "";
-    public string AuthToken { get; set; } = "";
-    public string BaseUrl { get; set; } = "https://api.twilio.com";
-
-    /// <summary>Where Twilio reaches this app (status callbacks); none: no callbacks are asked for.</summary>
-    public string PublicBaseUrl { get; set; } = "";
-
-    /// <summary>Optional: send through a Messaging Service instead of the sender's number.</summary>
-    public string MessagingServiceSid { get; set; } = "";
-}
 
 /// <summary>Sends through Twilio's Messages API with the official package, one request per message, a bounded number at a time.</summary>
 public sealed class TwilioProvider(IOptions<TwilioOptions> options, IOptions<DispatchOptions> dispatch, TwilioHttp http) : IMessageProvider
@@ -104,7 +93,7 @@ public sealed class TwilioProvider(IOptions<TwilioOptions> options, IOptions<Dis
     }
 
     private static string Address(string address, string channel) =>
-        channel.Equals("WHATSAPP", StringComparison.OrdinalIgnoreCase) && !address.StartsWith("whatsapp:", StringComparison.Ordinal) ? "whatsapp:" + address : address;
+        channel.Equals(ChannelNames.WhatsApp, StringComparison.OrdinalIgnoreCase) && !address.StartsWith("whatsapp:", StringComparison.Ordinal) ? "whatsapp:" + address : address;
 
     /// <summary>Maps a Twilio message status (from a callback or a fetch) to ours; null for steps before SENT.</summary>
     public static MessageStatus? MapStatus(string? status) => status?.ToLowerInvariant() switch

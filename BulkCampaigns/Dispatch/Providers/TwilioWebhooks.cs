@@ -1,4 +1,6 @@
+using BulkCampaigns.Operations;
 using BulkCampaigns.Data;
+using BulkCampaigns.Hosting;
 using BulkCampaigns.Recipients;
 using BulkCampaigns.Suppressions;
 using Microsoft.AspNetCore.Http.Features;
@@ -110,7 +112,7 @@ public static class TwilioWebhooks
         return Results.NoContent();
     }
 
-    private static async Task<IResult> InboundAsync(HttpRequest request, IServiceProvider services, IConfiguration configuration, CancellationToken ct)
+    private static async Task<IResult> InboundAsync(HttpRequest request, IServiceProvider services, IOptions<MessagingOptions> messaging, CancellationToken ct)
     {
         var (form, refusal) = await SignedFormAsync(request, services, ct);
         if (form is null)
@@ -128,7 +130,7 @@ public static class TwilioWebhooks
         {
             from = from["whatsapp:".Length..];
         }
-        if (PhoneAddress.TryNormalize(from, configuration["Messaging:DefaultRegion"] ?? "US", out var e164, out _))
+        if (PhoneAddress.TryNormalize(from, messaging.Value.Region, out var e164, out _))
         {
             var suppressions = services.GetRequiredService<SuppressionService>();
             if (StopWords.Contains(keyword))
@@ -164,8 +166,8 @@ public static class TwilioWebhooks
     /// </summary>
     private static async Task<(Dictionary<string, string>? Form, IResult? Refusal)> SignedFormAsync(HttpRequest request, IServiceProvider services, CancellationToken ct)
     {
-        var settings = services.GetService<IOptions<TwilioOptions>>()?.Value;
-        var token = settings?.AuthToken ?? services.GetRequiredService<IConfiguration>()["Messaging:Twilio:AuthToken"];
+        var settings = services.GetRequiredService<IOptions<TwilioOptions>>().Value;
+        var token = settings.AuthToken;
         var signature = request.Headers["X-Twilio-Signature"].ToString();
         if (string.IsNullOrEmpty(token) || string.IsNullOrEmpty(signature) || !request.HasFormContentType)
         {
@@ -190,7 +192,7 @@ public static class TwilioWebhooks
             return (null, TooLarge());
         }
         var fields = form.ToDictionary(f => f.Key, f => f.Value.ToString(), StringComparer.Ordinal);
-        var publicBase = settings?.PublicBaseUrl ?? services.GetRequiredService<IConfiguration>()["Messaging:Twilio:PublicBaseUrl"];
+        var publicBase = settings.PublicBaseUrl;
         var url = string.IsNullOrEmpty(publicBase)
             ? $"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}{request.QueryString}"
             : $"{publicBase.TrimEnd('/')}{request.PathBase}{request.Path}{request.QueryString}";

@@ -1,5 +1,6 @@
 using BulkCampaigns.Components.Shared;
 using BulkCampaigns.Dispatch;
+using BulkCampaigns.Operations;
 using MudBlazor;
 
 namespace BulkCampaigns.Components.Pages.Campaigns;

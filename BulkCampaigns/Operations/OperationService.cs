@@ -1,9 +1,11 @@
+using BulkCampaigns.Dispatch;
 using System.Data;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using BulkCampaigns.Api;
 using BulkCampaigns.Content;
 using BulkCampaigns.Data;
+using BulkCampaigns.Hosting;
 using BulkCampaigns.Recipients;
 using BulkCampaigns.Senders;
 using Hangfire;
@@ -11,7 +13,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
-namespace BulkCampaigns.Dispatch;
+namespace BulkCampaigns.Operations;
 
 public enum ControlResult
 {
@@ -22,10 +24,11 @@ public enum ControlResult
 
 /// <summary>
 /// The one engine both doors (the wizard and the API) use: makes operations with their messages,
-/// and pauses, resumes, cancels and retries them.
+/// and pauses, resumes, cancels and retries them. It is still over 300 lines with more than eight dependencies
+/// because creating an operation (the draft's checks and its one insert transaction) lives beside its control;
+/// moving creation into a class of its own is the next step (its control SQL is already in IEngineStore).
 /// </summary>
 public sealed partial class OperationService(
-    DatabaseConnection database,
     IDbContextFactory<AppDbContext> dbFactory,
     WriteGate gate,
     SenderService senders,
@@ -34,8 +37,10 @@ public sealed partial class OperationService(
     IBackgroundJobClient jobs,
     OperationProgress progress,
     OperationSignals signals,
+    IEngineStore store,
     IOptions<DispatchOptions> options,
-    IConfiguration configuration,
+    IOptions<MessagingOptions> messaging,
+    IOptions<LimitsOptions> limits,
     TimeProvider clock,
     Operating.OperationLog opLog)
 {
@@ -51,7 +56,7 @@ public sealed partial class OperationService(
         {
             validation.Add("from.address", "from.address is required: a registered sender's address.");
         }
-        else if (draft.FromChannel is not null && SenderService.NormalizeChannel(draft.FromChannel) is null)
+        else if (draft.FromChannel is not null && ChannelNames.ForSender(draft.FromChannel) is null)
         {
             validation.Add("from.channel", "from.channel must be SMS, RCS or WHATSAPP.");
         }
@@ -64,7 +69,7 @@ public sealed partial class OperationService(
             }
         }
 
-        var region = configuration["Messaging:DefaultRegion"] ?? "US";
+        var region = messaging.Value.Region;
         var inline = new List<(string Address, string Channel, string VariablesJson)>();
         var groupIds = new List<long>();
         if (draft.To.Count == 0)
@@ -98,8 +103,8 @@ public sealed partial class OperationService(
                     validation.Add($"to[{i}].address", $"{item.Address}: {error}.");
                     continue;
                 }
-                var channel = (item.Channel ?? "PHONE").Trim().ToUpperInvariant();
-                if (channel is not ("PHONE" or "RCS" or "WHATSAPP"))
+                var channel = (item.Channel ?? ChannelNames.Phone).Trim().ToUpperInvariant();
+                if (channel is not (ChannelNames.Phone or ChannelNames.Rcs or ChannelNames.WhatsApp))
                 {
                     validation.Add($"to[{i}].channel", "channel must be PHONE, RCS or WHATSAPP.");
                     continue;
@@ -124,7 +129,7 @@ public sealed partial class OperationService(
         {
             validation.Add("schedule.sendAt", "sendAt is in the past.");
         }
-        else if (draft.SendAt is { } later && configuration.GetValue("Limits:MaxScheduleDays", 365) is var maxDays && later > now.AddDays(maxDays))
+        else if (draft.SendAt is { } later && limits.Value.MaxScheduleDays is var maxDays && later > now.AddDays(maxDays))
         {
             validation.Add("schedule.sendAt", $"sendAt is more than {maxDays} days ahead; the limit is Limits:MaxScheduleDays = {maxDays}.");
         }
@@ -319,11 +324,11 @@ public sealed partial class OperationService(
         {
             await using var range = connection.CreateCommand();
             range.Transaction = tx;
-            range.CommandText = """
+            range.CommandText = $"""
                 SELECT (SELECT Id FROM Messages WHERE Id > $before ORDER BY Id LIMIT 1), (SELECT MAX(Id) FROM Messages),
                        CASE WHEN (SELECT COUNT(*) FROM Suppressions) <= $inserted
                             THEN (SELECT COUNT(*) FROM Suppressions s WHERE EXISTS (SELECT 1 FROM Messages m WHERE m.OperationId = $op AND m.Address = s.Address))
-                            ELSE (SELECT COUNT(*) FROM Messages WHERE Id > $before AND Status = 10) END
+                            ELSE (SELECT COUNT(*) FROM Messages WHERE Id > $before AND Status = {(int)MessageStatus.Suppressed}) END
                 """;
             range.Parameters.AddWithValue("$before", before);
             range.Parameters.AddWithValue("$inserted", inserted);
@@ -417,7 +422,7 @@ public sealed partial class OperationService(
         var result = await TransitionAsync(operationId, [OperationStatus.Paused], OperationStatus.Processing, null, ct);
         if (result == ControlResult.Done)
         {
-            await MoveAsync(operationId, "Status = 0", MessageStatus.Scheduled, MessageStatus.Queued, ct);
+            await store.MoveMessagesAsync(operationId, MessageStatus.Scheduled, MessageStatus.Queued, ct);
             await opLog.ResumedAsync(operationId, ct);
             await EnqueueBatchesAsync(operationId, ct);
             await CompleteIfDoneAsync(operationId, ct);
@@ -431,8 +436,8 @@ public sealed partial class OperationService(
         var result = await TransitionAsync(operationId, [OperationStatus.Processing, OperationStatus.Scheduled, OperationStatus.Paused], OperationStatus.Canceled, null, ct);
         if (result == ControlResult.Done)
         {
-            await MoveAsync(operationId, "Status = 0", MessageStatus.Scheduled, MessageStatus.Canceled, ct);
-            await MoveAsync(operationId, "Status = 1", MessageStatus.Queued, MessageStatus.Canceled, ct);
+            await store.MoveMessagesAsync(operationId, MessageStatus.Scheduled, MessageStatus.Canceled, ct);
+            await store.MoveMessagesAsync(operationId, MessageStatus.Queued, MessageStatus.Canceled, ct);
             progress.Publish(operationId);
             await opLog.CanceledAsync(operationId, ct);
         }
@@ -442,11 +447,7 @@ public sealed partial class OperationService(
     /// <summary>Re-queues FAILED messages whose error is retryable, and sends them.</summary>
     public async Task<ControlResult> RetryAsync(long operationId, CancellationToken ct = default)
     {
-        OperationStatus? status;
-        await using (var connection = await database.OpenAsync(ct))
-        {
-            status = await StatusAsync(connection, operationId, ct);
-        }
+        var status = await store.ReadStatusAsync(operationId, ct);
         if (status is null)
         {
             return ControlResult.NotFound;
@@ -455,8 +456,8 @@ public sealed partial class OperationService(
         {
             return ControlResult.NotAllowed;
         }
-        var moved = await MoveAsync(operationId, "Status = 8 AND Retryable = 1", MessageStatus.Failed, MessageStatus.Queued, ct,
-            reopen: status == OperationStatus.Completed);
+        var moved = await store.MoveMessagesAsync(operationId, MessageStatus.Failed, MessageStatus.Queued, ct,
+            onlyRetryable: true, reopen: status == OperationStatus.Completed);
         if (moved == 0)
         {
             return ControlResult.NotAllowed;
@@ -471,24 +472,9 @@ public sealed partial class OperationService(
 
     private async Task<ControlResult> TransitionAsync(long operationId, OperationStatus[] from, OperationStatus to, string? reason, CancellationToken ct)
     {
-        using (var writer = await gate.EnterAsync(ct))
+        if (await store.TransitionAsync(operationId, from, to, reason, ct) is { } refused)
         {
-            var connection = writer.Connection;
-            await using var command = connection.CreateCommand();
-            command.CommandText = $"""
-                UPDATE Operations SET Status = $to, PauseReason = $reason, UpdatedAt = $now,
-                    StartedAt = CASE WHEN $to = 1 THEN COALESCE(StartedAt, $now) ELSE StartedAt END,
-                    CompletedAt = CASE WHEN $to = 4 THEN $now ELSE CompletedAt END
-                WHERE Id = $id AND Status IN ({string.Join(',', from.Select(f => (int)f))})
-                """;
-            command.Parameters.AddWithValue("$to", (int)to);
-            command.Parameters.AddWithValue("$reason", (object?)reason ?? DBNull.Value);
-            command.Parameters.AddWithValue("$now", UnixMs.Now(clock));
-            command.Parameters.AddWithValue("$id", operationId);
-            if (await command.ExecuteNonQueryAsync(ct) == 0)
-            {
-                return await StatusAsync(connection, operationId, ct) is null ? ControlResult.NotFound : ControlResult.NotAllowed;
-            }
+            return refused;
         }
         if (to is OperationStatus.Paused or OperationStatus.Canceled)
         {
@@ -498,69 +484,13 @@ public sealed partial class OperationService(
         return ControlResult.Done;
     }
 
-    private async Task<int> MoveAsync(long operationId, string where, MessageStatus from, MessageStatus to, CancellationToken ct, bool reopen = false)
-    {
-        using var writer = await gate.EnterAsync(ct);
-        var connection = writer.Connection;
-        await using var tx = connection.BeginTransaction();
-        await using var command = connection.CreateCommand();
-        command.Transaction = tx;
-        command.CommandText = $"UPDATE Messages SET Status = $to, Retryable = 0, UpdatedAt = $now WHERE OperationId = $op AND {where}";
-        command.Parameters.AddWithValue("$to", (int)to);
-        command.Parameters.AddWithValue("$now", UnixMs.Now(clock));
-        command.Parameters.AddWithValue("$op", operationId);
-        var moved = await command.ExecuteNonQueryAsync(ct);
-        if (moved > 0)
-        {
-            var delta = new StatsDelta();
-            delta.Move(from, to, moved);
-            await delta.ApplyAsync(connection, tx, operationId, UnixMs.Now(clock), ct);
-            if (reopen)
-            {
-                await using var reopenCommand = connection.CreateCommand();
-                reopenCommand.Transaction = tx;
-                reopenCommand.CommandText = "UPDATE Operations SET Status = 1, CompletedAt = NULL WHERE Id = $op AND Status = 3";
-                reopenCommand.Parameters.AddWithValue("$op", operationId);
-                await reopenCommand.ExecuteNonQueryAsync(ct);
-            }
-        }
-        await tx.CommitAsync(ct);
-        return moved;
-    }
-
     /// <summary>Marks a PROCESSING operation COMPLETED when nothing is left to send.</summary>
     public async Task CompleteIfDoneAsync(long operationId, CancellationToken ct)
     {
-        int changed;
-        using (var writer = await gate.EnterAsync(ct))
-        {
-            await using var command = writer.Connection.CreateCommand();
-            command.CommandText = DispatchSql.CompleteIfDone;
-            command.Parameters.AddWithValue("$op", operationId);
-            command.Parameters.AddWithValue("$now", UnixMs.Now(clock));
-            changed = await command.ExecuteNonQueryAsync(ct);
-        }
-        if (changed > 0)
+        if (await store.CompleteIfDoneAsync(operationId, ct))
         {
             progress.Publish(operationId);
             await opLog.CompletedAsync(operationId, ct);
         }
     }
-
-    private static async Task<OperationStatus?> StatusAsync(SqliteConnection connection, long operationId, CancellationToken ct)
-    {
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT Status FROM Operations WHERE Id = $id";
-        command.Parameters.AddWithValue("$id", operationId);
-        var value = await command.ExecuteScalarAsync(ct);
-        return value is long s ? (OperationStatus)s : null;
-    }
-}
-
-internal static class DispatchSql
-{
-    public const string CompleteIfDone = """
-        UPDATE Operations SET Status = 3, CompletedAt = $now, UpdatedAt = $now
-        WHERE Id = $op AND Status = 1 AND Scheduled = 0 AND Queued = 0 AND Sending = 0
-        """;
 }

@@ -1,7 +1,8 @@
+using BulkCampaigns.Dispatch;
 using BulkCampaigns.Data;
 using Microsoft.EntityFrameworkCore;
 
-namespace BulkCampaigns.Dispatch;
+namespace BulkCampaigns.Operations;
 
 /// <summary>
 /// "The messages of one operation" for lists. An operation's messages are the IDs FirstMessageId..LastMessageId (one

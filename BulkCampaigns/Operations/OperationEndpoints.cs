@@ -1,12 +1,15 @@
+using BulkCampaigns.Dispatch;
 using System.Globalization;
 using System.Text.Json;
 using BulkCampaigns.Api;
 using BulkCampaigns.Auth;
 using BulkCampaigns.Data;
+using BulkCampaigns.Hosting;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
-namespace BulkCampaigns.Dispatch;
+namespace BulkCampaigns.Operations;
 
 /// <summary><c>/v1/Messages</c>: send requests, operations and messages (docs/api.md: Messages and operations).</summary>
 public sealed record OperationList(IEnumerable<OperationView> Operations, Pagination Pagination);
@@ -34,9 +37,9 @@ public sealed record SendTo(string? Address, string? Channel, IReadOnlyDictionar
 
 public sealed record SendSchedule(IReadOnlyList<DateTimeOffset> SendAt);
 
-public static class DispatchEndpoints
+public static class OperationEndpoints
 {
-    public static RouteGroupBuilder MapDispatchApi(this RouteGroupBuilder v1)
+    public static RouteGroupBuilder MapOperationsApi(this RouteGroupBuilder v1)
     {
         var messages = v1.MapGroup("/Messages").WithTags("Messages");
         messages.MapPost("/", SendAsync).RequireAuthorization(AuthSetup.ApiWritePolicy)
@@ -103,7 +106,7 @@ public static class DispatchEndpoints
         return Results.Ok(new OperationList(items.Select(OperationView.Of), pagination));
     }
 
-    private static async Task<IResult> ListMessagesAsync(HttpRequest request, IDbContextFactory<AppDbContext> dbFactory, IConfiguration configuration, CancellationToken ct)
+    private static async Task<IResult> ListMessagesAsync(HttpRequest request, IDbContextFactory<AppDbContext> dbFactory, IOptions<MessagingOptions> messaging, CancellationToken ct)
     {
         var validation = new ApiValidation();
         var page = PageRequest.From(request, validation);
@@ -135,7 +138,7 @@ public static class DispatchEndpoints
             }
         }
         var address = request.Query["address"].ToString();
-        if (address.Length > 0 && Recipients.PhoneAddress.TryNormalize(address, configuration["Messaging:DefaultRegion"] ?? "US", out var e164, out _))
+        if (address.Length > 0 && Recipients.PhoneAddress.TryNormalize(address, messaging.Value.Region, out var e164, out _))
         {
             address = e164;
         }

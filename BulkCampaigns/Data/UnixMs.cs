@@ -1,6 +1,6 @@
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
-namespace BulkCampaigns.Dispatch;
+namespace BulkCampaigns.Data;
 
 /// <summary>
 /// Dispatch tables keep time as Unix milliseconds: the hot paths write a million rows with raw SQL, and an

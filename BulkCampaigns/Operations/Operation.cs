@@ -1,7 +1,9 @@
+using BulkCampaigns.Dispatch;
+using BulkCampaigns.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
-namespace BulkCampaigns.Dispatch;
+namespace BulkCampaigns.Operations;
 
 public enum OperationStatus
 {

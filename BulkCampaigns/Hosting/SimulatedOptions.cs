@@ -1,4 +1,4 @@
-namespace BulkCampaigns.Simulator;
+namespace BulkCampaigns.Hosting;
 
 /// <summary>Bound from <c>Messaging:Simulated</c>.</summary>
 public sealed class SimulatedOptions

@@ -1,7 +1,8 @@
+using BulkCampaigns.Dispatch;
 using System.Text.Json;
 using BulkCampaigns.Data;
 
-namespace BulkCampaigns.Dispatch;
+namespace BulkCampaigns.Operations;
 
 public sealed record OperationStats(long Total, long Recipients, long Attempts, long Scheduled, long Queued, long Sent, long Delivered,
     long Read, long Undelivered, long Unaddressable, long Failed, long Canceled, long Suppressed);

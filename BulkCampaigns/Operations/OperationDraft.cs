@@ -1,4 +1,5 @@
-namespace BulkCampaigns.Dispatch;
+using BulkCampaigns.Dispatch;
+namespace BulkCampaigns.Operations;
 
 /// <summary>One <c>to</c> item: an inline recipient or a stored group.</summary>
 public sealed record AudienceItem(string? Address = null, string? Channel = null, IReadOnlyDictionary<string, string>? Variables = null, string? GroupId = null);

@@ -1,0 +1,38 @@
+using BulkCampaigns.Dispatch.Providers;
+using BulkCampaigns.Operations;
+
+namespace BulkCampaigns.Dispatch;
+
+/// <summary>One claimed message on its way through a batch: rendered, sent, then written with its outcome.</summary>
+public sealed class BatchMessage(long id, string address, string channel, string variablesJson)
+{
+    public long Id { get; } = id;
+    public string Address { get; } = address;
+    public string Channel { get; } = channel;
+    public string VariablesJson { get; } = variablesJson;
+    public string Body { get; set; } = "";
+    public string[] Media { get; set; } = [];
+    public int Segments { get; set; } = 1;
+    public int Attempts { get; set; }
+
+    /// <summary>SENDING while undecided.</summary>
+    public MessageStatus Final { get; set; } = MessageStatus.Sending;
+    public string? ProviderMessageId { get; set; }
+    public DateTimeOffset? SentAt { get; set; }
+    public string? Code { get; set; }
+    public string? Message { get; set; }
+    public bool Retryable { get; set; }
+    public bool Unsubscribed { get; set; }
+    public bool Ambiguous { get; set; }
+    public bool Written { get; set; }
+
+    public void Fail(MessageStatus status, string? code, string? message, bool retryable)
+    {
+        Final = status;
+        Code = code;
+        Message = message;
+        Retryable = retryable;
+    }
+
+    public OutgoingMessage ToOutgoing(string from) => new(Id, from, Address, Channel, Body, Media);
+}

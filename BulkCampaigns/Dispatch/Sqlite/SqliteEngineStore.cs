@@ -1,0 +1,465 @@
+using System.Buffers;
+using System.Data.Common;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using BulkCampaigns.Data;
+using BulkCampaigns.Operations;
+using Microsoft.Data.Sqlite;
+using OperationStatus = BulkCampaigns.Operations.OperationStatus;
+
+namespace BulkCampaigns.Dispatch.Sqlite;
+
+/// <summary>
+/// The engine's hot statements on SQLite. Writes go through <see cref="WriteGate"/> (one writer, one long-lived
+/// connection); reads use the batch's own connection. Status values come from the enums, written into the SQL text
+/// as constants (not parameters) so the statements, and their plans, are the ones they always were.
+/// This file is long on purpose: it is the one place a reader (or a PostgreSQL port) finds the engine's SQL.
+/// </summary>
+public sealed class SqliteEngineStore(DatabaseConnection database, WriteGate gate, DeliveryReports reports, TimeProvider clock) : IEngineStore
+{
+    private const int Scheduled = (int)MessageStatus.Scheduled;
+    private const int Queued = (int)MessageStatus.Queued;
+    private const int Sending = (int)MessageStatus.Sending;
+    private const int Sent = (int)MessageStatus.Sent;
+    private const int Processing = (int)OperationStatus.Processing;
+    private const int OperationScheduled = (int)OperationStatus.Scheduled;
+    private const int Completed = (int)OperationStatus.Completed;
+    private const int Canceled = (int)OperationStatus.Canceled;
+
+    private static readonly string StartSql = $"UPDATE Operations SET Status = {Processing}, StartedAt = COALESCE(StartedAt, $now), UpdatedAt = $now WHERE Id = $op AND Status = {OperationScheduled}";
+    private static readonly string QueueSql = $"UPDATE Messages SET Status = {Queued}, UpdatedAt = $now WHERE OperationId = $op AND Status = {Scheduled}";
+
+    /// <summary>"+OperationId" keeps SQLite on the rowid range, off the (OperationId, Address) index.</summary>
+    private static readonly string ClaimSql = $"""
+        UPDATE Messages SET Status = {Sending}, ClaimedAt = $now, UpdatedAt = $now
+        WHERE Id BETWEEN $from AND $to AND +OperationId = $op AND Status = {Queued}
+          AND EXISTS (SELECT 1 FROM Operations o WHERE o.Id = $op AND o.Status = {Processing})
+        RETURNING Id
+        """;
+    private static readonly string QueuedOnly = $"Status = {Queued}";
+    private static readonly string SendingOnly = $"Status = {Sending}";
+    private static readonly string InFlightSql = $"SELECT Id, Address, Channel, VariablesJson, COALESCE(ClaimedAt, UpdatedAt) FROM Messages WHERE OperationId = $op AND Status = {Sending} AND COALESCE(ClaimedAt, UpdatedAt) <= $before";
+    private static readonly string WritePlainSql = $"""
+        UPDATE Messages SET Status = {Sent}, Body = j.b, Segments = j.g, ProviderMessageId = j.p, SentAt = j.t, UpdatedAt = $now,
+            Attempts = Attempts + 1, ErrorCode = NULL, ErrorMessage = NULL, Retryable = 0
+        FROM (SELECT value ->> 0 AS id, value ->> 1 AS b, value ->> 2 AS g, value ->> 3 AS p, value ->> 4 AS t FROM json_each($rows)) AS j
+        WHERE Messages.Id = j.id AND Messages.Status = {Sending}
+        """;
+    private static readonly string PlainWrittenSql = $"""
+        SELECT m.Id FROM json_each($rows) j JOIN Messages m ON m.Id = j.value ->> 0
+        WHERE m.Status = {Sent} AND m.UpdatedAt = $now AND m.ProviderMessageId IS j.value ->> 3
+        """;
+    private static readonly string WriteOtherSql = $"""
+        UPDATE Messages SET Status = j.s, Body = j.b, Segments = j.g, ProviderMessageId = j.p, SentAt = j.t, UpdatedAt = $now,
+            Attempts = Attempts + j.a, ErrorCode = j.c, ErrorMessage = j.m, Retryable = j.r,
+            ClaimedAt = CASE WHEN j.s = {Queued} THEN NULL ELSE ClaimedAt END
+        FROM (SELECT value ->> 0 AS id, value ->> 1 AS s, value ->> 2 AS b, value ->> 3 AS g, value ->> 4 AS p, value ->> 5 AS t,
+                     value ->> 6 AS a, value ->> 7 AS c, value ->> 8 AS m, value ->> 9 AS r FROM json_each($rows)) AS j
+        WHERE Messages.Id = j.id AND Messages.Status = {Sending}
+        RETURNING Messages.Id
+        """;
+    private const string SuppressSql = "INSERT INTO Suppressions (Address, Reason, Source, CreatedAt) VALUES ($address, $reason, 'provider', $at) ON CONFLICT(Address) DO NOTHING";
+
+    private static readonly string CompleteIfDoneSql = $"""
+        UPDATE Operations SET Status = {Completed}, CompletedAt = $now, UpdatedAt = $now
+        WHERE Id = $op AND Status = {Processing} AND Scheduled = 0 AND Queued = 0 AND Sending = 0
+        """;
+
+    public async Task<DbConnection> OpenReaderAsync(CancellationToken ct) => await database.OpenAsync(ct);
+
+    public async Task<bool> StartAsync(long operationId, long now, CancellationToken ct)
+    {
+        using var writer = await gate.EnterAsync(ct);
+        var connection = writer.Connection;
+        await using var tx = connection.BeginTransaction();
+        await using var start = connection.CreateCommand();
+        start.Transaction = tx;
+        start.CommandText = StartSql;
+        start.Parameters.AddWithValue("$op", operationId);
+        start.Parameters.AddWithValue("$now", now);
+        if (await start.ExecuteNonQueryAsync(ct) == 0)
+        {
+            return false;
+        }
+        await using var queue = connection.CreateCommand();
+        queue.Transaction = tx;
+        queue.CommandText = QueueSql;
+        queue.Parameters.AddWithValue("$op", operationId);
+        queue.Parameters.AddWithValue("$now", now);
+        var moved = await queue.ExecuteNonQueryAsync(ct);
+        var delta = new StatsDelta();
+        delta.Move(MessageStatus.Scheduled, MessageStatus.Queued, moved);
+        await delta.ApplyAsync(connection, tx, operationId, now, ct);
+        await tx.CommitAsync(ct);
+        return true;
+    }
+
+    public async Task<List<(BatchMessage Message, DateTimeOffset ClaimedAt)>> ReadInFlightAsync(DbConnection connection, long operationId, DateTimeOffset? claimedBefore, Func<long, bool>? held, CancellationToken ct)
+    {
+        var inFlight = new List<(BatchMessage Message, DateTimeOffset ClaimedAt)>();
+        await using (var select = ((SqliteConnection)connection).CreateCommand())
+        {
+            select.CommandText = InFlightSql;
+            select.Parameters.AddWithValue("$op", operationId);
+            select.Parameters.AddWithValue("$before", claimedBefore?.ToUnixTimeMilliseconds() ?? long.MaxValue);
+            await using var reader = await select.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                if (held?.Invoke(reader.GetInt64(0)) == true)
+                {
+                    continue;
+                }
+                inFlight.Add((new BatchMessage(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)),
+                    DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4))));
+            }
+        }
+        return inFlight;
+    }
+
+    public async Task<BatchOperation?> LoadOperationAsync(DbConnection connection, long operationId, CancellationToken ct)
+    {
+        await using var command = ((SqliteConnection)connection).CreateCommand();
+        command.CommandText = """
+            SELECT o.Status, o.SenderId, o.FromAddress, o.FromChannel, o.ContentJson, COALESCE(s.Mps, 1), o.Mps, o.QuietStart, o.QuietEnd, o.QuietTimeZone
+            FROM Operations o LEFT JOIN Senders s ON s.Id = o.SenderId WHERE o.Id = $op
+            """;
+        command.Parameters.AddWithValue("$op", operationId);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct))
+        {
+            return null;
+        }
+        return new BatchOperation(operationId, (OperationStatus)reader.GetInt32(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetInt32(5))
+        {
+            OperationMps = reader.IsDBNull(6) ? null : reader.GetInt32(6),
+            Quiet = reader.IsDBNull(7) || reader.IsDBNull(8) || reader.IsDBNull(9) ? null
+                : new QuietHours(TimeOnly.Parse(reader.GetString(7), CultureInfo.InvariantCulture), TimeOnly.Parse(reader.GetString(8), CultureInfo.InvariantCulture), reader.GetString(9)),
+        };
+    }
+
+    private static void WriteOrNull(Utf8JsonWriter json, string? value)
+    {
+        if (value is null)
+        {
+            json.WriteNullValue();
+        }
+        else
+        {
+            json.WriteStringValue(value);
+        }
+    }
+
+    /// <summary>
+    /// Claims the batch's QUEUED messages (QUEUED → SENDING) in one statement. Their addresses and variables are read
+    /// first, on the job's own connection, so the writer everyone waits for only flips statuses.
+    /// "+OperationId" keeps SQLite on the rowid range: through the (OperationId, Address) index it would read every
+    /// message of the operation for each batch, and a 1M operation took minutes instead of seconds.
+    /// </summary>
+    public async Task<List<BatchMessage>> ClaimAsync(DbConnection reader, long operationId, long fromId, long toId, DateTimeOffset claimedAt, CancellationToken ct)
+    {
+        var queued = await ReadMessagesAsync((SqliteConnection)reader, operationId, fromId, toId, QueuedOnly, ct);
+        if (queued.Count == 0)
+        {
+            return [];
+        }
+        var claimedIds = new List<long>(queued.Count);
+        var now = claimedAt.ToUnixTimeMilliseconds();
+        using (var writer = await gate.EnterAsync(ct))
+        {
+            var connection = writer.Connection;
+            await using var tx = connection.BeginTransaction();
+            await using (var claim = connection.CreateCommand())
+            {
+                claim.Transaction = tx;
+                claim.CommandText = ClaimSql;
+                claim.Parameters.AddWithValue("$now", now);
+                claim.Parameters.AddWithValue("$from", fromId);
+                claim.Parameters.AddWithValue("$to", toId);
+                claim.Parameters.AddWithValue("$op", operationId);
+                await using var rows = await claim.ExecuteReaderAsync(ct);
+                while (await rows.ReadAsync(ct))
+                {
+                    claimedIds.Add(rows.GetInt64(0));
+                }
+            }
+            if (claimedIds.Count > 0)
+            {
+                var delta = new StatsDelta();
+                delta.Move(MessageStatus.Queued, MessageStatus.Sending, claimedIds.Count);
+                await delta.ApplyAsync(connection, tx, operationId, now, ct);
+            }
+            await tx.CommitAsync(ct);
+        }
+        var claimed = new HashSet<long>(claimedIds);
+        var work = queued.Where(p => claimed.Contains(p.Id)).ToList();
+        if (work.Count < claimed.Count)
+        {
+            // Queued after the read (a retry, say): read what was claimed, now SENDING.
+            var known = work.Select(p => p.Id).ToHashSet();
+            var late = await ReadMessagesAsync((SqliteConnection)reader, operationId, fromId, toId, SendingOnly, ct);
+            work.AddRange(late.Where(p => claimed.Contains(p.Id) && !known.Contains(p.Id)));
+            work.Sort((a, b) => a.Id.CompareTo(b.Id));
+        }
+        return work;
+    }
+
+    private static async Task<List<BatchMessage>> ReadMessagesAsync(SqliteConnection connection, long operationId, long fromId, long toId, string where, CancellationToken ct)
+    {
+        var messages = new List<BatchMessage>((int)Math.Min(toId - fromId + 1, 100_000));
+        await using var select = connection.CreateCommand();
+        select.CommandText = $"SELECT Id, Address, Channel, VariablesJson FROM Messages WHERE Id BETWEEN $from AND $to AND +OperationId = $op AND {where} ORDER BY Id";
+        select.Parameters.AddWithValue("$from", fromId);
+        select.Parameters.AddWithValue("$to", toId);
+        select.Parameters.AddWithValue("$op", operationId);
+        await using var reader = await select.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            messages.Add(new BatchMessage(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)));
+        }
+        return messages;
+    }
+
+    public async Task<RecordedOutcomes> RecordAsync(long operationId, List<BatchMessage> settled, long now, CancellationToken ct)
+    {
+        // Built before waiting for the writer, which everyone waits for.
+        var plain = PlainSends(settled);
+        bool completed;
+        var written = new HashSet<long>(settled.Count);
+        using (var writer = await gate.EnterAsync(ct))
+        {
+            var connection = writer.Connection;
+            await using var tx = connection.BeginTransaction();
+            await using (var canceled = connection.CreateCommand())
+            {
+                // Canceled while these were claimed: what never went out is CANCELED, not QUEUED again.
+                canceled.Transaction = tx;
+                canceled.CommandText = "SELECT Status FROM Operations WHERE Id = $op";
+                canceled.Parameters.AddWithValue("$op", operationId);
+                if (await canceled.ExecuteScalarAsync(ct) is long s && (OperationStatus)s == OperationStatus.Canceled)
+                {
+                    foreach (var p in settled.Where(p => p.Final == MessageStatus.Queued))
+                    {
+                        p.Final = MessageStatus.Canceled;
+                    }
+                }
+            }
+            await WriteOutcomesAsync(connection, tx, plain, settled, now, written, ct);
+            var delta = new StatsDelta();
+            var unsubscribed = new List<string>();
+            foreach (var p in settled.Where(p => written.Contains(p.Id)))
+            {
+                delta.Move(MessageStatus.Sending, p.Final);
+                delta.Attempts += p.Attempts;
+                if (p.Unsubscribed)
+                {
+                    unsubscribed.Add(p.Address);
+                }
+            }
+            if (unsubscribed.Count > 0)
+            {
+                await using var suppress = connection.CreateCommand();
+                suppress.Transaction = tx;
+                suppress.CommandText = SuppressSql;
+                var address = suppress.Parameters.Add("$address", SqliteType.Text);
+                suppress.Parameters.AddWithValue("$reason", "The provider reported the recipient unsubscribed.");
+                suppress.Parameters.AddWithValue("$at", clock.GetUtcNow());
+                foreach (var a in unsubscribed)
+                {
+                    address.Value = a;
+                    await suppress.ExecuteNonQueryAsync(ct);
+                }
+            }
+            await delta.ApplyAsync(connection, tx, operationId, now, ct);
+            // After the counters: an early report moves a message on from the SENT just counted.
+            await reports.ApplyEarlyAsync(connection, tx, written, ct);
+            await using var complete = connection.CreateCommand();
+            complete.Transaction = tx;
+            complete.CommandText = CompleteIfDoneSql;
+            complete.Parameters.AddWithValue("$op", operationId);
+            complete.Parameters.AddWithValue("$now", now);
+            completed = await complete.ExecuteNonQueryAsync(ct) > 0;
+            await tx.CommitAsync(ct);
+        }
+        return new RecordedOutcomes(written, completed);
+    }
+
+    /// <summary>
+    /// Plain first-time sends (nearly all of them) are written by a narrower statement than other outcomes:
+    /// every field pulled out of the JSON per row costs, and a million add up.
+    /// </summary>
+    private static bool IsPlain(BatchMessage p) => p.Final == MessageStatus.Sent && p.Attempts == 1 && p.Code is null && p.Message is null && p.SentAt is not null;
+
+    private sealed record PlainRows(string Json, List<long> Ids);
+
+    private static PlainRows? PlainSends(List<BatchMessage> settled)
+    {
+        var plain = settled.Where(IsPlain).ToList();
+        return plain.Count == 0 ? null : new PlainRows(JsonRows(plain, (json, p) =>
+        {
+            json.WriteNumberValue(p.Id);
+            json.WriteStringValue(p.Body);
+            json.WriteNumberValue(p.Segments);
+            WriteOrNull(json, p.ProviderMessageId);
+            json.WriteNumberValue(p.SentAt!.Value.ToUnixTimeMilliseconds());
+        }), plain.Select(p => p.Id).ToList());
+    }
+
+    /// <summary>Writes outcomes set-based, the rows going in as one JSON array parameter per statement.</summary>
+    private static async Task WriteOutcomesAsync(SqliteConnection connection, SqliteTransaction tx, PlainRows? plain, List<BatchMessage> settled, long now, HashSet<long> written, CancellationToken ct)
+    {
+        if (plain is not null)
+        {
+            // No RETURNING on the hot statement: when it wrote every row (always, unless a row stopped being SENDING
+            // under it), the IDs are known; otherwise the rows it wrote are the ones holding exactly what it wrote.
+            await using var update = connection.CreateCommand();
+            update.Transaction = tx;
+            update.CommandText = WritePlainSql;
+            update.Parameters.AddWithValue("$now", now);
+            update.Parameters.AddWithValue("$rows", plain.Json);
+            if (await update.ExecuteNonQueryAsync(ct) == plain.Ids.Count)
+            {
+                written.UnionWith(plain.Ids);
+            }
+            else
+            {
+                await CollectIdsAsync(connection, tx, PlainWrittenSql, plain.Json, now, written, ct);
+            }
+        }
+        var other = settled.Where(p => !IsPlain(p)).ToList();
+        if (other.Count > 0)
+        {
+            var rows = JsonRows(other, (json, p) =>
+            {
+                json.WriteNumberValue(p.Id);
+                json.WriteNumberValue((int)p.Final);
+                json.WriteStringValue(p.Body);
+                json.WriteNumberValue(p.Segments);
+                WriteOrNull(json, p.ProviderMessageId);
+                if (p.SentAt is { } at)
+                {
+                    json.WriteNumberValue(at.ToUnixTimeMilliseconds());
+                }
+                else
+                {
+                    json.WriteNullValue();
+                }
+                json.WriteNumberValue(p.Attempts);
+                WriteOrNull(json, p.Code);
+                WriteOrNull(json, p.Message);
+                json.WriteNumberValue(p.Retryable ? 1 : 0);
+            });
+            await CollectIdsAsync(connection, tx, WriteOtherSql, rows, now, written, ct);
+        }
+    }
+
+    private static string JsonRows(List<BatchMessage> rows, Action<Utf8JsonWriter, BatchMessage> writeRow)
+    {
+        var buffer = new ArrayBufferWriter<byte>(rows.Count * 96);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartArray();
+            foreach (var p in rows)
+            {
+                json.WriteStartArray();
+                writeRow(json, p);
+                json.WriteEndArray();
+            }
+            json.WriteEndArray();
+        }
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>Runs a statement over the JSON rows that answers message IDs, and adds them to <paramref name="written"/>.</summary>
+    private static async Task CollectIdsAsync(SqliteConnection connection, SqliteTransaction tx, string sql, string rows, long now, HashSet<long> written, CancellationToken ct)
+    {
+        await using var update = connection.CreateCommand();
+        update.Transaction = tx;
+        update.CommandText = sql;
+        update.Parameters.AddWithValue("$now", now);
+        update.Parameters.AddWithValue("$rows", rows);
+        await using var reader = await update.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            written.Add(reader.GetInt64(0));
+        }
+    }
+
+    public async Task<bool> CompleteIfDoneAsync(long operationId, CancellationToken ct)
+    {
+        using var writer = await gate.EnterAsync(ct);
+        await using var command = writer.Connection.CreateCommand();
+        command.CommandText = CompleteIfDoneSql;
+        command.Parameters.AddWithValue("$op", operationId);
+        command.Parameters.AddWithValue("$now", UnixMs.Now(clock));
+        return await command.ExecuteNonQueryAsync(ct) > 0;
+    }
+
+    public async Task<OperationStatus?> ReadStatusAsync(long operationId, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        return await StatusAsync(connection, operationId, ct);
+    }
+
+    public async Task<ControlResult?> TransitionAsync(long operationId, OperationStatus[] from, OperationStatus to, string? reason, CancellationToken ct)
+    {
+        using var writer = await gate.EnterAsync(ct);
+        var connection = writer.Connection;
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            UPDATE Operations SET Status = $to, PauseReason = $reason, UpdatedAt = $now,
+                StartedAt = CASE WHEN $to = {Processing} THEN COALESCE(StartedAt, $now) ELSE StartedAt END,
+                CompletedAt = CASE WHEN $to = {Canceled} THEN $now ELSE CompletedAt END
+            WHERE Id = $id AND Status IN ({string.Join(',', from.Select(f => (int)f))})
+            """;
+        command.Parameters.AddWithValue("$to", (int)to);
+        command.Parameters.AddWithValue("$reason", (object?)reason ?? DBNull.Value);
+        command.Parameters.AddWithValue("$now", UnixMs.Now(clock));
+        command.Parameters.AddWithValue("$id", operationId);
+        if (await command.ExecuteNonQueryAsync(ct) == 0)
+        {
+            return await StatusAsync(connection, operationId, ct) is null ? ControlResult.NotFound : ControlResult.NotAllowed;
+        }
+        return null;
+    }
+
+    public async Task<int> MoveMessagesAsync(long operationId, MessageStatus from, MessageStatus to, CancellationToken ct, bool onlyRetryable = false, bool reopen = false)
+    {
+        var where = onlyRetryable ? $"Status = {(int)from} AND Retryable = 1" : $"Status = {(int)from}";
+        using var writer = await gate.EnterAsync(ct);
+        var connection = writer.Connection;
+        await using var tx = connection.BeginTransaction();
+        await using var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = $"UPDATE Messages SET Status = $to, Retryable = 0, UpdatedAt = $now WHERE OperationId = $op AND {where}";
+        command.Parameters.AddWithValue("$to", (int)to);
+        command.Parameters.AddWithValue("$now", UnixMs.Now(clock));
+        command.Parameters.AddWithValue("$op", operationId);
+        var moved = await command.ExecuteNonQueryAsync(ct);
+        if (moved > 0)
+        {
+            var delta = new StatsDelta();
+            delta.Move(from, to, moved);
+            await delta.ApplyAsync(connection, tx, operationId, UnixMs.Now(clock), ct);
+            if (reopen)
+            {
+                await using var reopenCommand = connection.CreateCommand();
+                reopenCommand.Transaction = tx;
+                reopenCommand.CommandText = $"UPDATE Operations SET Status = {Processing}, CompletedAt = NULL WHERE Id = $op AND Status = {Completed}";
+                reopenCommand.Parameters.AddWithValue("$op", operationId);
+                await reopenCommand.ExecuteNonQueryAsync(ct);
+            }
+        }
+        await tx.CommitAsync(ct);
+        return moved;
+    }
+
+    private static async Task<OperationStatus?> StatusAsync(SqliteConnection connection, long operationId, CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT Status FROM Operations WHERE Id = $id";
+        command.Parameters.AddWithValue("$id", operationId);
+        var value = await command.ExecuteScalarAsync(ct);
+        return value is long s ? (OperationStatus)s : null;
+    }
+}

@@ -11,7 +11,7 @@ public static class BrowserSteps
     {
         for (var attempt = 0; attempt < 5; attempt++)
         {
-            await page.GetByTestId(testId).Locator(".mud-select").First.ClickAsync();
+            await page.GetByTestId(testId).GetByRole(AriaRole.Combobox).First.ClickAsync();
             try
             {
                 await page.Locator(".mud-popover-open").GetByText(option).WaitForAsync(new() { Timeout = 2000 });
@@ -21,6 +21,7 @@ public static class BrowserSteps
             {
             }
         }
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), $"never-showed-{testId}.png") });
         Assert.Fail($"the {testId} list never showed {option}");
     }
 

@@ -12,7 +12,7 @@ namespace BulkCampaigns.Tests.Campaigns;
 public sealed class TestSendsHiddenTests(AppFactory app) : IClassFixture<AppFactory>
 {
     [Fact]
-    public async Task A_test_send_is_kept_out_of_the_campaigns_list_the_totals_and_the_first_run_checklist()
+    public async Task A_test_send_is_kept_out_of_the_campaigns_list_and_the_totals()
     {
         app.CreateClient().Dispose();
         await using (var db = await app.Services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContextAsync())

@@ -7,8 +7,8 @@ using static Microsoft.Playwright.Assertions;
 
 namespace BulkCampaigns.Tests.Browser;
 
-[Collection(BrowserCollection.Name)]
 /// <summary>Defects met on a marketer's and a viewer's first walk through the app, each with its test.</summary>
+[Collection(BrowserCollection.Name)]
 public sealed class JourneyDefectsBrowserTests(BrowserApp browser)
 {
     [Fact]

@@ -41,7 +41,7 @@ builder.Services.AddCampaigns();
 builder.Services.AddOperating(builder.Configuration);
 
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
-builder.Services.AddMudServices();
+builder.Services.AddMudServices(config => BulkCampaigns.Components.Shared.Notifications.Configure(config.SnackbarConfiguration));
 builder.Services.AddScoped<BulkCampaigns.Components.Shared.UserClock>();
 
 var app = builder.Build();

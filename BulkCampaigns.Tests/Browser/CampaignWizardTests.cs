@@ -25,7 +25,7 @@ public sealed class CampaignWizardTests(BrowserApp browser)
         await page.GetByRole(AriaRole.Button, new() { Name = "Next" }).ClickAsync();
         await Assertions.Expect(page.GetByTestId("step-problem")).ToContainTextAsync("Choose at least one group");
 
-        await OpenSelectAsync(page, "audience-groups", "Wizard VIPs (40)");
+        await BrowserSteps.OpenSelectAsync(page, "audience-groups", "Wizard VIPs (40)");
         await page.GetByText("Wizard VIPs (40)").ClickAsync();
         await page.Keyboard.PressAsync("Escape");
         await Assertions.Expect(page.GetByTestId("will-receive")).ToHaveTextAsync("40");
@@ -228,7 +228,7 @@ public sealed class CampaignWizardTests(BrowserApp browser)
         var page = session.Page;
         await page.GotoAsync("/campaigns/new");
         await session.WaitForInteractiveAsync();
-        await OpenSelectAsync(page, "audience-groups", group);
+        await BrowserSteps.OpenSelectAsync(page, "audience-groups", group);
         await page.GetByText(group).ClickAsync();
         await page.Keyboard.PressAsync("Escape");
         await page.GetByRole(AriaRole.Button, new() { Name = "Next" }).ClickAsync();
@@ -238,23 +238,5 @@ public sealed class CampaignWizardTests(BrowserApp browser)
         await page.GetByText(sender).ClickAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Next" }).ClickAsync();
         await Assertions.Expect(page.GetByText("Send at a date and time")).ToBeVisibleAsync();
-    }
-
-    /// <summary>Opens a MudSelect (clicking again if a re-render swallowed the first click) until the option shows.</summary>
-    private static async Task OpenSelectAsync(IPage page, string testId, string option)
-    {
-        for (var attempt = 0; attempt < 5; attempt++)
-        {
-            await page.GetByTestId(testId).Locator(".mud-select").First.ClickAsync();
-            try
-            {
-                await page.GetByText(option).WaitForAsync(new() { Timeout = 2000 });
-                return;
-            }
-            catch (TimeoutException)
-            {
-            }
-        }
-        Assert.Fail($"the {testId} list never showed {option}");
     }
 }

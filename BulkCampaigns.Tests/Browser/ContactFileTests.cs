@@ -60,20 +60,6 @@ internal static class ContactFile
 [Collection(BrowserCollection.Name)]
 public sealed class ContactFileTests(BrowserApp browser)
 {
-    private async Task<IPage> OpenNewGroupAsync(BrowserPage session, string name)
-    {
-        var page = session.Page;
-        await page.GetByRole(AriaRole.Link, new() { Name = "Recipients", Exact = true }).ClickAsync();
-        await page.GetByLabel("New group name").FillAsync(name);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Create group" }).ClickAsync();
-        await page.GetByRole(AriaRole.Link, new() { Name = name }).ClickAsync();
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = name, Level = 1 })).ToBeVisibleAsync();
-        return page;
-    }
-
-    private static Task ExpectMappingAsync(IPage page, float timeout = 5_000) =>
-        Expect(page.GetByRole(AriaRole.Columnheader, new() { Name = "Mobile Number (address)" })).ToBeVisibleAsync(new() { Timeout = timeout });
-
     [Theory]
     [InlineData(20)]
     [InlineData(40)]
@@ -82,11 +68,11 @@ public sealed class ContactFileTests(BrowserApp browser)
         await using var session = await browser.SignedInPageAsync();
         var path = Path.Combine(browser.App.DataFolder, $"contacts-{kilobytes}k.csv");
         var rows = await ContactFile.WriteAsync(path, kilobytes * 1024, 140);
-        var page = await OpenNewGroupAsync(session, $"Contacts {kilobytes} KB " + Guid.NewGuid().ToString("N")[..6]);
+        var page = await BrowserSteps.OpenNewGroupAsync(session, $"Contacts {kilobytes} KB " + Guid.NewGuid().ToString("N")[..6]);
 
-        await page.Locator("[data-testid=csv-file][data-attached=true]").SetInputFilesAsync(path);
+        await BrowserSteps.ChooseContactFileAsync(page, path);
 
-        await ExpectMappingAsync(page);
+        await BrowserSteps.ExpectMappingAsync(page);
         await page.GetByRole(AriaRole.Button, new() { Name = $"Import contacts-{kilobytes}k.csv" }).ClickAsync();
         await Expect(page.GetByTestId("import-summary")).ToContainTextAsync("Import finished", new() { Timeout = 30_000 });
         await Expect(page.GetByTestId("import-status")).ToContainTextAsync(rows.ToString("N0"));
@@ -99,11 +85,11 @@ public sealed class ContactFileTests(BrowserApp browser)
         await using var session = await browser.SignedInPageAsync();
         var path = Path.Combine(browser.App.DataFolder, "contacts-1.5mb.csv");
         await ContactFile.WriteAsync(path, 1536 * 1024, 160);
-        var page = await OpenNewGroupAsync(session, "Contacts 1.5 MB " + Guid.NewGuid().ToString("N")[..6]);
+        var page = await BrowserSteps.OpenNewGroupAsync(session, "Contacts 1.5 MB " + Guid.NewGuid().ToString("N")[..6]);
 
-        await page.Locator("[data-testid=csv-file][data-attached=true]").SetInputFilesAsync(path);
+        await BrowserSteps.ChooseContactFileAsync(page, path);
 
-        await ExpectMappingAsync(page);
+        await BrowserSteps.ExpectMappingAsync(page);
         await Expect(page.GetByTestId("csv-preview")).ToContainTextAsync("José");
         await page.GetByRole(AriaRole.Button, new() { Name = "Import contacts-1.5mb.csv" }).ClickAsync();
         await Expect(page.GetByTestId("import-summary")).ToContainTextAsync("Import finished", new() { Timeout = 60_000 });
@@ -133,7 +119,7 @@ public sealed class ContactFileTests(BrowserApp browser)
         {
             // Rows of about 400 bytes: some 260,000 recipients, well under the 1,000,000 of a group.
             var rows = await ContactFile.WriteAsync(path, 100L * 1024 * 1024, 400);
-            var page = await OpenNewGroupAsync(session, "Contacts 100 MB " + Guid.NewGuid().ToString("N")[..6]);
+            var page = await BrowserSteps.OpenNewGroupAsync(session, "Contacts 100 MB " + Guid.NewGuid().ToString("N")[..6]);
             // Records what the upload and import panels show, however briefly.
             await page.EvaluateAsync("""
                 () => {
@@ -154,9 +140,9 @@ public sealed class ContactFileTests(BrowserApp browser)
                 ["offline"] = false, ["latency"] = 0, ["downloadThroughput"] = -1, ["uploadThroughput"] = 40 * 1024 * 1024,
             });
 
-            await page.Locator("[data-testid=csv-file][data-attached=true]").SetInputFilesAsync(path);
+            await BrowserSteps.ChooseContactFileAsync(page, path);
 
-            await ExpectMappingAsync(page, timeout: 2_000);
+            await BrowserSteps.ExpectMappingAsync(page, timeout: 2_000);
             await page.GetByRole(AriaRole.Button, new() { Name = "Import contacts-100mb.csv" }).ClickAsync();
             await Expect(page.GetByTestId("import-summary")).ToContainTextAsync("Import finished", new() { Timeout = 180_000 });
             await Expect(page.GetByTestId("import-status")).ToContainTextAsync(rows.ToString("N0"));

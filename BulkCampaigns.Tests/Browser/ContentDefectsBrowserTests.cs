@@ -96,7 +96,7 @@ public sealed class ContentDefectsBrowserTests(BrowserApp browser)
             var page = session.Page;
             await page.GotoAsync("/campaigns/new");
             await session.WaitForInteractiveAsync();
-            await OpenSelectAsync(page, "audience-groups", $"{groupName} (1)");
+            await BrowserSteps.OpenSelectAsync(page, "audience-groups", $"{groupName} (1)");
             await page.GetByText($"{groupName} (1)").ClickAsync();
             await page.Keyboard.PressAsync("Escape");
             await Assertions.Expect(page.GetByTestId("will-receive")).ToHaveTextAsync("1");
@@ -113,7 +113,7 @@ public sealed class ContentDefectsBrowserTests(BrowserApp browser)
 
             // A saved template is shown as the recipient gets it, not as Liquid.
             await page.GetByText("Use a saved template").ClickAsync();
-            await OpenSelectAsync(page, "content-template", templateName);
+            await BrowserSteps.OpenSelectAsync(page, "content-template", templateName);
             await page.Locator(".mud-popover-open").GetByText(templateName).ClickAsync();
             await Assertions.Expect(page.GetByTestId("template-preview").GetByTestId("phone-text")).ToHaveTextAsync("Hi Bea, welcome to Gold!");
             Assert.Empty(session.ConsoleErrors);
@@ -122,24 +122,6 @@ public sealed class ContentDefectsBrowserTests(BrowserApp browser)
         {
             await DeleteDraftsAsync();
         }
-    }
-
-    /// <summary>Opens a MudSelect (clicking again if a re-render swallowed the first click) until the option shows.</summary>
-    private static async Task OpenSelectAsync(IPage page, string testId, string option)
-    {
-        for (var attempt = 0; attempt < 5; attempt++)
-        {
-            await page.GetByTestId(testId).GetByRole(AriaRole.Combobox).First.ClickAsync();
-            try
-            {
-                await page.Locator(".mud-popover-open").GetByText(option).WaitForAsync(new() { Timeout = 2000 });
-                return;
-            }
-            catch (TimeoutException)
-            {
-            }
-        }
-        Assert.Fail($"the {testId} list never showed {option}");
     }
 
     /// <summary>The wizard keeps one draft per user: this test's must not be the next test's starting point.</summary>

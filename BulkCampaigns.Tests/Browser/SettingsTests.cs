@@ -38,6 +38,18 @@ public sealed class SettingsTests(BrowserApp browser)
     }
 
     [Fact]
+    public async Task An_admin_sees_the_admin_tabs_together_and_the_profile_last()
+    {
+        await using var session = await browser.SignedInPageAsync();
+        var page = session.Page;
+        await page.GotoAsync("/settings");
+        await session.WaitForInteractiveAsync();
+
+        var tabs = page.GetByRole(AriaRole.Tab);
+        await Assertions.Expect(tabs).ToHaveTextAsync(["API keys", "Users", "Prices", "Backup", "Your profile"]);
+    }
+
+    [Fact]
     public async Task An_admin_adds_a_marketer_who_can_then_sign_in()
     {
         await using var session = await browser.SignedInPageAsync();

@@ -37,6 +37,20 @@ public sealed class ImportShapeTests(AppFactory app) : IClassFixture<AppFactory>
     }
 
     [Fact]
+    public async Task The_import_summary_says_duplicate_row_and_recipient_for_one()
+    {
+        var group = await _client.CreateGroupAsync("One of each");
+        var csv = "Mobile Number,First Name\n" +
+                  "+1 201 555 2255,Bob\n" +
+                  "(201) 555-2255,Bob again\n" +
+                  "+1 201 555 CALL,Ann\n";
+
+        var import = await _client.ImportAsync(group, csv);
+
+        Assert.Equal("1 added, 0 updated, 1 duplicate merged, 1 row rejected. The group now has 1 recipient.", import.GetProperty("message").GetString());
+    }
+
+    [Fact]
     public async Task Merged_duplicates_are_listed_with_the_row_they_were_merged_with_and_downloadable_as_csv()
     {
         var group = await _client.CreateGroupAsync("Duplicates");

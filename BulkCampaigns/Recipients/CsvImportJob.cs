@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
+using BulkCampaigns.Components.Shared;
 using BulkCampaigns.Data;
 using BulkCampaigns.Live;
 using CsvHelper;
@@ -513,7 +514,7 @@ public sealed class CsvImportJob(DatabaseConnection database, RecipientOptions o
             var imported = staged - existing;
             var updated = import.Mode == ImportMode.Append ? 0 : existing;
             var duplicates = progress.Duplicates + (import.Mode == ImportMode.Append ? existing : 0);
-            var summary = $"{imported:N0} added, {updated:N0} updated, {duplicates:N0} duplicates merged, {progress.Rejected:N0} rows rejected. The group now has {total:N0} recipients.";
+            var summary = $"{imported:N0} added, {updated:N0} updated, {Plural.Count(duplicates, "duplicate", "duplicates")} merged, {Plural.Count(progress.Rejected, "row", "rows")} rejected. The group now has {Plural.Count(total, "recipient", "recipients")}.";
             await FlushErrorsAsync(stage, null, import.Id, progress, ct);
             await FlushDuplicatesAsync(stage, null, import.Id, progress, ct);
             await using (var done = Command(stage, null,

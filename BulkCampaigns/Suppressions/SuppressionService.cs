@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using BulkCampaigns.Components.Shared;
 using BulkCampaigns.Data;
 using BulkCampaigns.Recipients;
 using Microsoft.Data.Sqlite;
@@ -136,5 +137,5 @@ public sealed record SuppressionImportResult(string? Error, long RowsRead, long 
     public static SuppressionImportResult Failed(string error) => new(error, 0, 0, 0, 0, []);
 
     public string Summary => string.Create(CultureInfo.InvariantCulture,
-        $"{Added:N0} added, {AlreadySuppressed:N0} already suppressed, {Rejected:N0} rows rejected.");
+        $"{Added:N0} added, {AlreadySuppressed:N0} already suppressed, {Plural.Count(Rejected, "row", "rows")} rejected.");
 }

@@ -1,6 +1,6 @@
 using BulkCampaigns.Campaigns;
 using BulkCampaigns.Data;
-using BulkCampaigns.Dispatch;
+using BulkCampaigns.Operations;
 using BulkCampaigns.Senders;
 using BulkCampaigns.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;

@@ -111,8 +111,8 @@ public sealed class GeneratedClientTests(KestrelApp server) : IClassFixture<Kest
             c.QueryParameters.PageSize = 100;
         });
         Assert.NotEmpty(inStatus!.Messages!);
-        Assert.All(inStatus.Messages, m => Assert.Equal(status, m.Status));
-        Assert.Equal(messages.Messages.Count(m => m.Status == status), inStatus.Messages.Count);
+        Assert.All(inStatus.Messages!, m => Assert.Equal(status, m.Status));
+        Assert.Equal(messages.Messages.Count(m => m.Status == status), inStatus.Messages!.Count);
 
         // A bad request is a typed error with every problem by its field.
         var error = await Assert.ThrowsAsync<ApiError>(() => client.V1.Senders.PostAsync(new CreateSenderRequest { Address = "+12ab", Channel = "PIGEON", Mps = 0 }));

@@ -23,27 +23,15 @@ public static class ApiPlumbing
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(EnumNaming));
             // {"name": "a", "name": "b"} is ambiguous: which one did the caller mean? Refuse it rather than guess.
             o.SerializerOptions.AllowDuplicateProperties = false;
+            // A number is a JSON number: the web defaults also read "5" and make the OpenAPI document type every
+            // integer as ["integer", "string"], which generated clients can't use.
+            o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
         });
         // A body that can't be bound (bad JSON, a wrong type, a wrong content type) throws instead of answering an
         // empty 400 (the default outside Development), so UseApiErrors answers it in the error format, in one place.
         services.PostConfigure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddApiRateLimits(configuration);
-        services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
-        {
-            doc.Info.Title = "BulkCampaigns API";
-            doc.Info.Description = "Bulk messaging shaped like Twilio's Bulk Messaging API. Authenticate with HTTP Basic apiKeySid:apiKeySecret.";
-            doc.Components ??= new OpenApiComponents();
-            doc.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
-            doc.Components.SecuritySchemes["basic"] = new OpenApiSecurityScheme
-            {
-                Type = SecuritySchemeType.Http,
-                Scheme = "basic",
-                Description = "Your API key's SID as the user name and its secret as the password (keys are made under Settings).",
-            };
-            doc.Security ??= [];
-            doc.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("basic", doc)] = [] });
-            return Task.CompletedTask;
-        }));
+        services.AddOpenApi(OpenApiDocument.Configure);
         return services;
     }
 
@@ -112,24 +100,6 @@ public static class ApiPlumbing
         }
         return ApiError.NotFound($"No resource at {request.Path}.");
     }
-
-    /// <summary>
-    /// Describes a request body in the OpenAPI document for an endpoint that reads the body itself (to name every
-    /// problem by path, or to stream a CSV). Unlike <c>Accepts</c>, it does not make routing refuse other content types,
-    /// so the endpoint still answers them with its own clear error.
-    /// </summary>
-    public static RouteHandlerBuilder DocumentsBody<TBody>(this RouteHandlerBuilder builder, params string[] contentTypes) =>
-        builder.AddOpenApiOperationTransformer(async (operation, context, ct) =>
-        {
-            IOpenApiSchema schema = typeof(TBody) == typeof(string)
-                ? new OpenApiSchema { Type = JsonSchemaType.String }
-                : await context.GetOrCreateSchemaAsync(typeof(TBody), null, ct);
-            operation.RequestBody = new OpenApiRequestBody
-            {
-                Required = true,
-                Content = contentTypes.ToDictionary(c => c, _ => new OpenApiMediaType { Schema = schema }),
-            };
-        });
 
     public const string CsrfHeader = "X-Requested-With";
     public const string CsrfHeaderValue = "BulkCampaigns";

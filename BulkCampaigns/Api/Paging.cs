@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
+using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.AspNetCore.WebUtilities;
 
 namespace BulkCampaigns.Api;
@@ -52,6 +53,10 @@ public readonly record struct PageRequest(int PageSize, long After)
     }
 }
 
+/// <summary>
+/// <c>next</c> and <c>self</c> are absolute URLs a client can follow as they are, built from the request's scheme and
+/// host (as the forwarded headers give them when the app runs behind a proxy that sends them).
+/// </summary>
 public sealed record Pagination(int PageSize, string? Next, string Self);
 
 public static class PageLinks
@@ -68,7 +73,7 @@ public static class PageLinks
             rows.RemoveRange(page.PageSize, rows.Count - page.PageSize);
             next = WithQuery(request, page.PageSize, PageRequest.EncodeToken(key(rows[^1])));
         }
-        return (rows, new Pagination(page.PageSize, next, request.Path + request.QueryString));
+        return (rows, new Pagination(page.PageSize, next, UriHelper.BuildAbsolute(request.Scheme, request.Host, request.PathBase, request.Path, request.QueryString)));
     }
 
     private static string WithQuery(HttpRequest request, int pageSize, string token)
@@ -78,6 +83,6 @@ public static class PageLinks
             .SelectMany(p => p.Value.Select(v => new KeyValuePair<string, string?>(p.Key, v)))
             .Append(new("pageSize", pageSize.ToString(CultureInfo.InvariantCulture)))
             .Append(new("pageToken", token));
-        return QueryHelpers.AddQueryString(request.PathBase + request.Path, query);
+        return QueryHelpers.AddQueryString(UriHelper.BuildAbsolute(request.Scheme, request.Host, request.PathBase, request.Path), query);
     }
 }

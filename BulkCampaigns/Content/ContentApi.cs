@@ -59,12 +59,13 @@ public static class ContentApi
             var rows = await service.ListAsync(page.After, page.PageSize + 1, ct);
             var (items, pagination) = PageLinks.Page(request, page, rows, r => r.Id);
             return Results.Ok(new ContentList(items.Select(ContentTemplateResponse.From).ToList(), pagination));
-        }).Produces<ContentList>();
+        }).Produces<ContentList>().Describes("ListContent", "List content templates").Paged();
 
         content.MapGet("/{id}", async (string id, ContentService service, CancellationToken ct) =>
             PublicId.TryDecode(PublicId.Content, id, out var key) && await service.GetAsync(key, ct) is { } view
                 ? Results.Ok(ContentTemplateResponse.From(view))
-                : ApiError.NotFound($"No content template {id}.")).Produces<ContentTemplateResponse>();
+                : ApiError.NotFound($"No content template {id}.")).Produces<ContentTemplateResponse>()
+            .Describes("GetContent", "Get a content template");
 
         content.MapPost("", async (ContentTemplateRequest? body, ContentService service, CancellationToken ct) =>
         {
@@ -74,7 +75,7 @@ public static class ContentApi
                 return Problems(result.Problems);
             }
             return Results.Created($"/v1/Content/{view.PublicId}", ContentTemplateResponse.From(view));
-        }).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces<ContentTemplateResponse>(201);
+        }).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces<ContentTemplateResponse>(201).Describes("CreateContent", "Create a content template");
 
         content.MapPut("/{id}", async (string id, ContentTemplateRequest? body, ContentService service, CancellationToken ct) =>
         {
@@ -88,15 +89,16 @@ public static class ContentApi
                 return ApiError.NotFound($"No content template {id}.");
             }
             return result.Template is { } view ? Results.Ok(ContentTemplateResponse.From(view)) : Problems(result.Problems);
-        }).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces<ContentTemplateResponse>();
+        }).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces<ContentTemplateResponse>().Describes("UpdateContent", "Replace a content template");
 
         content.MapDelete("/{id}", async (string id, ContentService service, CancellationToken ct) =>
             PublicId.TryDecode(PublicId.Content, id, out var key) && await service.DeleteAsync(key, ct)
                 ? Results.NoContent()
-                : ApiError.NotFound($"No content template {id}.")).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces(204);
+                : ApiError.NotFound($"No content template {id}.")).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces(204)
+            .Describes("DeleteContent", "Delete a content template");
 
         // Preview changes nothing, so a read-only key may call it.
-        content.MapPost("/Preview", PreviewAsync).Produces<ContentPreviewResponse>();
+        content.MapPost("/Preview", PreviewAsync).Produces<ContentPreviewResponse>().Describes("PreviewContent", "Preview content as a recipient would see it");
         return v1;
     }
 

@@ -21,19 +21,20 @@ public sealed record MessageList(IEnumerable<MessageView> Messages, Pagination P
 /// can name every problem by its path (<c>to[17].address</c>) in one answer.
 /// </summary>
 public sealed record SendMessagesBody(SendFrom From, IReadOnlyList<SendTo> To, BulkCampaigns.Content.MessageContent Content,
-    SendSchedule? Schedule, IReadOnlyDictionary<string, string>? Tags, string? Name, SendPace? Pace);
+    SendSchedule? Schedule = null, IReadOnlyDictionary<string, string>? Tags = null, string? Name = null, SendPace? Pace = null);
 
 /// <summary>ext: the operation's own MPS (1 to the sender's; default the sender's) and optional quiet hours.</summary>
-public sealed record SendPace(int? Mps, SendQuietHours? QuietHours);
+public sealed record SendPace(int? Mps = null, SendQuietHours? QuietHours = null);
 
 /// <summary>ext: no sends between <c>start</c> and <c>end</c> (HH:mm, may wrap midnight) in the recipient's local time:
 /// its country's zone when the country has one, else <c>timeZone</c> (IANA).</summary>
 public sealed record SendQuietHours(string Start, string End, string TimeZone);
 
-public sealed record SendFrom(string Address, string? Channel);
+public sealed record SendFrom(string Address, string? Channel = null);
 
 /// <summary>An inline recipient (<c>address</c>, <c>channel</c>, <c>variables</c>) or a stored group (<c>groupId</c>).</summary>
-public sealed record SendTo(string? Address, string? Channel, IReadOnlyDictionary<string, string>? Variables, string? GroupId);
+/// <remarks>Each item has either <c>address</c> or <c>groupId</c>, so neither is required on its own.</remarks>
+public sealed record SendTo(string? Address = null, string? Channel = null, IReadOnlyDictionary<string, string>? Variables = null, string? GroupId = null);
 
 public sealed record SendSchedule(IReadOnlyList<DateTimeOffset> SendAt);
 
@@ -43,11 +44,17 @@ public static class OperationEndpoints
     {
         var messages = v1.MapGroup("/Messages").WithTags("Messages");
         messages.MapPost("/", SendAsync).RequireAuthorization(AuthSetup.ApiWritePolicy)
-            .DocumentsBody<SendMessagesBody>("application/json").Produces(202).Produces<ApiError>(413).Produces<ApiError>(415);
-        messages.MapGet("/", ListMessagesAsync).Produces<MessageList>();
-        messages.MapGet("/Operations", ListOperationsAsync).Produces<OperationList>();
+            .DocumentsBody<SendMessagesBody>("application/json").Produces(202).Produces<ApiError>(413).Produces<ApiError>(415)
+            .ResponseHeaders(202, ("operationId", "The id of the operation that was made (comms_operation_…)."), ("Location", "The operation's address: /v1/Messages/Operations/{operationId}."))
+            .Describes("SendMessages", "Send a message to inline recipients and groups");
+        messages.MapGet("/", ListMessagesAsync).Produces<MessageList>().Describes("ListMessages", "List messages").Paged()
+            .QueryParameter("operationId", OpenApiDocument.Text(), "Only the messages of this operation (comms_operation_…).")
+            .QueryParameter("status", OpenApiDocument.OneOf("SCHEDULED", "QUEUED", "SENT", "DELIVERED", "READ", "UNDELIVERED", "UNADDRESSABLE", "FAILED", "CANCELED", "SUPPRESSED"), "Only messages in this status.")
+            .QueryParameter("address", OpenApiDocument.Text(), "Only messages to this address (any format the default region reads).");
+        messages.MapGet("/Operations", ListOperationsAsync).Produces<OperationList>().Describes("ListOperations", "List operations").Paged();
         messages.MapGet("/Operations/{id}", async (string id, IDbContextFactory<AppDbContext> dbFactory, CancellationToken ct) =>
-            await FindOperationAsync(dbFactory, id, ct) is { } op ? Results.Ok(OperationView.Of(op)) : ApiError.NotFound($"No operation {id}.")).Produces<OperationView>();
+            await FindOperationAsync(dbFactory, id, ct) is { } op ? Results.Ok(OperationView.Of(op)) : ApiError.NotFound($"No operation {id}.")).Produces<OperationView>()
+            .Describes("GetOperation", "Get an operation and its figures");
         messages.MapGet("/{id}", async (string id, IDbContextFactory<AppDbContext> dbFactory, CancellationToken ct) =>
         {
             if (!PublicId.TryDecode(PublicId.Message, id, out var key))
@@ -59,7 +66,7 @@ public static class OperationEndpoints
                 .Join(db.Set<Operation>(), m => m.OperationId, o => o.Id, (m, o) => new { m, o })
                 .FirstOrDefaultAsync(x => x.m.Id == key, ct);
             return row is null ? ApiError.NotFound($"No message {id}.") : Results.Ok(MessageView.Of(row.m, row.o));
-        }).Produces<MessageView>();
+        }).Produces<MessageView>().Describes("GetMessage", "Get a message");
         Control(messages, "Pause", (s, id, ct) => s.PauseAsync(id, null, ct), "Only a scheduled or processing operation can be paused.");
         Control(messages, "Resume", (s, id, ct) => s.ResumeAsync(id, ct), "Only a paused operation can be resumed.");
         Control(messages, "Cancel", (s, id, ct) => s.CancelAsync(id, ct), "A completed or canceled operation can't be canceled.");
@@ -80,7 +87,8 @@ public static class OperationEndpoints
                 ControlResult.NotAllowed => ApiError.Conflict(conflict),
                 _ => Results.Ok(OperationView.Of((await FindOperationAsync(dbFactory, id, ct))!)),
             };
-        }).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces<OperationView>().Produces<ApiError>(409);
+        }).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces<OperationView>().Produces<ApiError>(409)
+            .Describes($"{action}Operation", $"{action} an operation");
 
     private static async Task<Operation?> FindOperationAsync(IDbContextFactory<AppDbContext> dbFactory, string id, CancellationToken ct)
     {

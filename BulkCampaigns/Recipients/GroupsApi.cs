@@ -20,6 +20,9 @@ internal static class GroupsApi
 
     public sealed record RecipientDto(string Id, string Address, string Channel, IReadOnlyDictionary<string, string> Variables, DateTime CreatedAt);
 
+    /// <summary>The answer to starting an import; follow its Location header (or GET the import) for its progress.</summary>
+    public sealed record ImportStarted(string Id, string Status);
+
     public sealed record ImportErrorDto(long Row, long Line, string? Column, string? Value, string Reason);
 
     public sealed record ImportDto(string Id, string GroupId, string Status, string Mode, string DefaultRegion, string? AddressColumn, string? ChannelColumn,
@@ -29,18 +32,28 @@ internal static class GroupsApi
     public static void Map(RouteGroupBuilder v1)
     {
         var groups = v1.MapGroup("/Groups").WithTags("Groups");
-        groups.MapPost("/", CreateAsync).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces<GroupDto>(201);
-        groups.MapGet("/", ListAsync).Produces<GroupList>();
-        groups.MapGet("/{id}", GetAsync).Produces<GroupDto>();
-        groups.MapPatch("/{id}", RenameAsync).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces<GroupDto>();
-        groups.MapDelete("/{id}", DeleteAsync).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces(204).Produces<ApiError>(409);
+        groups.MapPost("/", CreateAsync).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces<GroupDto>(201).Describes("CreateGroup", "Create a group");
+        groups.MapGet("/", ListAsync).Produces<GroupList>().Describes("ListGroups", "List groups").Paged();
+        groups.MapGet("/{id}", GetAsync).Produces<GroupDto>().Describes("GetGroup", "Get a group");
+        groups.MapPatch("/{id}", RenameAsync).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces<GroupDto>().Describes("RenameGroup", "Rename a group");
+        groups.MapDelete("/{id}", DeleteAsync).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces(204).Produces<ApiError>(409).Describes("DeleteGroup", "Delete a group and its recipients");
         groups.MapPost("/{id}/Imports", StartImportAsync).RequireAuthorization(AuthSetup.ApiWritePolicy).DisableAntiforgery()
-            .DocumentsBody<string>("text/csv", "multipart/form-data").Produces<ImportDto>(202).Produces<ApiError>(413);
-        groups.MapGet("/{id}/Imports/{importId}", GetImportAsync).Produces<ImportDto>();
-        groups.MapGet("/{id}/Imports/{importId}/Errors", ErrorsCsvAsync).Produces<string>(200, "text/csv");
-        groups.MapGet("/{id}/Imports/{importId}/Duplicates", DuplicatesCsvAsync).Produces<string>(200, "text/csv");
-        groups.MapGet("/{id}/Recipients", RecipientsAsync).Produces<RecipientList>();
-        groups.MapGet("/{id}/Export", ExportAsync).Produces<string>(200, "text/csv");
+            .DocumentsCsvUpload().Produces<ImportStarted>(202).Produces<ApiError>(413).Produces<ApiError>(415)
+            .ResponseHeaders(202, ("Location", "The import's address: /v1/Groups/{id}/Imports/{importId}."))
+            .Describes("StartImport", "Import a CSV file into a group")
+            .QueryParameter("mode", OpenApiDocument.OneOf(ImportMode.All), "upsert (default) adds new recipients and updates known ones; append only adds; replace makes the group exactly the file.")
+            .QueryParameter("defaultRegion", OpenApiDocument.Text(), "Two-letter country code for numbers written without a country code (default: the app's).")
+            .QueryParameter("addressColumn", OpenApiDocument.Text(), "The header of the column holding the numbers (default: the first header named like phone, mobile, msisdn, number, to or address).")
+            .QueryParameter("channelColumn", OpenApiDocument.Text(), "The header of the column holding each row's channel (default: PHONE for every row).")
+            .QueryParameter("fileName", OpenApiDocument.Text(), "The file's name, as the import shows it.");
+        groups.MapGet("/{id}/Imports/{importId}", GetImportAsync).Produces<ImportDto>().Describes("GetImport", "Get an import and its progress");
+        groups.MapGet("/{id}/Imports/{importId}/Errors", ErrorsCsvAsync).Produces<string>(200, "text/csv").Describes("GetImportErrors", "Download an import's rejected rows as CSV");
+        groups.MapGet("/{id}/Imports/{importId}/Duplicates", DuplicatesCsvAsync).Produces<string>(200, "text/csv").Describes("GetImportDuplicates", "Download an import's merged duplicate rows as CSV");
+        groups.MapGet("/{id}/Recipients", RecipientsAsync).Produces<RecipientList>().Describes("ListRecipients", "List a group's recipients").Paged()
+            .QueryParameter("search", OpenApiDocument.Text(), "The start of a number; with variable, text the variable's value contains.")
+            .QueryParameter("variable", OpenApiDocument.Text(), "The variable search looks in.")
+            .QueryParameter("full", new Microsoft.OpenApi.OpenApiSchema { Type = Microsoft.OpenApi.JsonSchemaType.Boolean }, "true: whole variable values; else long ones are cut, ending with \"…\".");
+        groups.MapGet("/{id}/Export", ExportAsync).Produces<string>(200, "text/csv").Describes("ExportGroup", "Download a group's recipients as CSV");
     }
 
     internal static GroupDto ToDto(GroupView g) =>
@@ -181,7 +194,7 @@ internal static class GroupsApi
             }
             var location = $"/v1/Groups/{import.GroupId}/Imports/{import.Id}";
             http.Response.Headers.Location = location;
-            return Results.Json(new { id = import.Id, status = import.Status }, statusCode: StatusCodes.Status202Accepted);
+            return Results.Json(new ImportStarted(import.Id, import.Status), statusCode: StatusCodes.Status202Accepted);
         }
         catch (UploadTooLargeException ex)
         {

@@ -5,9 +5,11 @@ using BulkCampaigns.Data;
 
 namespace BulkCampaigns.Senders;
 
-public sealed record CreateSenderRequest(string? Address, string? Channel, JsonElement? Mps);
+public sealed record CreateSenderRequest(string? Address, string? Channel,
+    [property: DocumentedAsInteger(1, SenderService.MaxMps, "Messages per second the sender may send.")] JsonElement? Mps);
 
-public sealed record UpdateSenderRequest(JsonElement? Mps);
+public sealed record UpdateSenderRequest(
+    [property: DocumentedAsInteger(1, SenderService.MaxMps, "Messages per second the sender may send.")] JsonElement? Mps);
 
 public sealed record SenderList(IReadOnlyList<SenderView> Senders, Pagination Pagination);
 
@@ -27,11 +29,11 @@ public static class SenderEndpoints
             var rows = await service.PageAsync(page.After, page.PageSize + 1, ct);
             var (items, pagination) = PageLinks.Page(request, page, rows, r => r.Key);
             return Results.Ok(new SenderList(items.Select(r => r.View).ToList(), pagination));
-        }).Produces<SenderList>();
+        }).Produces<SenderList>().Describes("ListSenders", "List senders").Paged();
         senders.MapGet("/{id}", async (string id, SenderService service, CancellationToken ct) =>
             PublicId.TryDecode(PublicId.Sender, id, out var key) && await service.GetAsync(key, ct) is { } s
                 ? Results.Ok(s)
-                : ApiError.NotFound($"No sender {id}.")).Produces<SenderView>();
+                : ApiError.NotFound($"No sender {id}.")).Produces<SenderView>().Describes("GetSender", "Get a sender");
         senders.MapPost("/", async (CreateSenderRequest body, SenderService service, CancellationToken ct) =>
         {
             var result = await service.CreateAsync(body.Address, body.Channel, ReadMps(body.Mps), ct);
@@ -42,7 +44,8 @@ public static class SenderEndpoints
             return result.Conflict
                 ? ApiError.Conflict(result.Errors[0].Message)
                 : ApiError.BadRequest("The sender has problems; each is listed in errors.", result.Errors.Select(e => new ApiFieldError(e.Field, e.Message)));
-        }).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces<SenderView>(201).Produces<ApiError>(409);
+        }).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces<SenderView>(201).Produces<ApiError>(409)
+            .Describes("CreateSender", "Add a sender");
         senders.MapPatch("/{id}", async (string id, UpdateSenderRequest body, SenderService service, CancellationToken ct) =>
         {
             if (!PublicId.TryDecode(PublicId.Sender, id, out var key) || await service.UpdateMpsAsync(key, ReadMps(body.Mps), ct) is not { } result)
@@ -52,7 +55,7 @@ public static class SenderEndpoints
             return result.Sender is { } s
                 ? Results.Ok(s)
                 : ApiError.BadRequest("The sender has problems; each is listed in errors.", result.Errors.Select(e => new ApiFieldError(e.Field, e.Message)));
-        }).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces<SenderView>();
+        }).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces<SenderView>().Describes("UpdateSender", "Change a sender's pace");
         senders.MapDelete("/{id}", async (string id, SenderService service, CancellationToken ct) =>
         {
             if (!PublicId.TryDecode(PublicId.Sender, id, out var key))
@@ -65,7 +68,8 @@ public static class SenderEndpoints
                 false => ApiError.Conflict("An unfinished operation uses this sender; finish or cancel it first."),
                 true => Results.NoContent(),
             };
-        }).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces(204).Produces<ApiError>(409);
+        }).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces(204).Produces<ApiError>(409)
+            .Describes("DeleteSender", "Delete a sender");
         return v1;
     }
 

@@ -42,7 +42,10 @@ public static class SimulatorEndpoints
             var rows = await inbox.ListAsync(Address("to"), Address("from"), sentAfter, page.After, page.PageSize + 1, ct);
             var (items, pagination) = PageLinks.Page(request, page, rows, r => r.Key);
             return Results.Ok(new SimulatorMessageList(items.Select(r => r.View), pagination));
-        }).WithTags("Simulator").Produces<SimulatorMessageList>();
+        }).WithTags("Simulator").Produces<SimulatorMessageList>().Describes("ListSimulatorMessages", "List the messages the simulator received").Paged()
+            .QueryParameter("to", OpenApiDocument.Text(), "Only messages to this address.")
+            .QueryParameter("from", OpenApiDocument.Text(), "Only messages from this address.")
+            .QueryParameter("sentAfter", OpenApiDocument.Text("date-time"), "Only messages sent after this time (ISO-8601).");
         return v1;
     }
 }

@@ -23,12 +23,16 @@ public static class SuppressionsApi
     public static RouteGroupBuilder MapSuppressionsApi(this RouteGroupBuilder v1)
     {
         var group = v1.MapGroup("/Suppressions").WithTags("Suppressions");
-        group.MapGet("/", ListAsync).Produces<SuppressionList>();
-        group.MapPost("/", AddAsync).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces<SuppressionDto>(201).Produces<SuppressionDto>();
+        group.MapGet("/", ListAsync).Produces<SuppressionList>().Describes("ListSuppressions", "List suppressed addresses").Paged()
+            .QueryParameter("search", OpenApiDocument.Text(), "Only addresses that start with these digits.");
+        group.MapPost("/", AddAsync).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces<SuppressionDto>(201).Produces<SuppressionDto>()
+            .Describes("AddSuppression", "Suppress an address");
         group.MapPost("/Imports", ImportAsync).RequireAuthorization(AuthSetup.ApiWritePolicy).DisableAntiforgery()
-            .DocumentsBody<string>("text/csv", "multipart/form-data").Produces<SuppressionImportDto>().Produces<ApiError>(413);
-        group.MapGet("/{address}", GetAsync).Produces<SuppressionDto>();
-        group.MapDelete("/{address}", RemoveAsync).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces(204);
+            .DocumentsCsvBody().Produces<SuppressionImportDto>().Produces<ApiError>(413)
+            .Describes("ImportSuppressions", "Suppress the addresses of a CSV file")
+            .QueryParameter("defaultRegion", OpenApiDocument.Text(), "Two-letter country code for numbers written without a country code (default: the app's).");
+        group.MapGet("/{address}", GetAsync).Produces<SuppressionDto>().Describes("GetSuppression", "Get a suppressed address");
+        group.MapDelete("/{address}", RemoveAsync).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces(204).Describes("RemoveSuppression", "Stop suppressing an address");
         return v1;
     }
 

@@ -4,13 +4,14 @@ using BulkCampaigns.Campaigns;
 using BulkCampaigns.Components;
 using BulkCampaigns.Content;
 using BulkCampaigns.Data;
+using BulkCampaigns.Components.Shared;
 using BulkCampaigns.Dispatch;
-using BulkCampaigns.Operations;
 using BulkCampaigns.Dispatch.Providers;
 using BulkCampaigns.Hosting;
 using BulkCampaigns.Jobs;
 using BulkCampaigns.Live;
 using BulkCampaigns.Operating;
+using BulkCampaigns.Operations;
 using BulkCampaigns.Recipients;
 using BulkCampaigns.Senders;
 using BulkCampaigns.Simulator;
@@ -41,8 +42,8 @@ builder.Services.AddCampaigns();
 builder.Services.AddOperating(builder.Configuration);
 
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
-builder.Services.AddMudServices(config => BulkCampaigns.Components.Shared.Notifications.Configure(config.SnackbarConfiguration));
-builder.Services.AddScoped<BulkCampaigns.Components.Shared.UserClock>();
+builder.Services.AddMudServices(config => Notifications.Configure(config.SnackbarConfiguration));
+builder.Services.AddScoped<UserClock>();
 
 var app = builder.Build();
 

@@ -212,20 +212,15 @@ internal static class GroupsApi
             ? Results.Ok(ToDto(import))
             : ApiError.NotFound("No import with that id in this group.");
 
-    private static async Task<IResult> ErrorsCsvAsync(string id, string importId, HttpContext http, ImportService imports, CancellationToken ct)
-    {
-        if (!PublicId.TryDecode(PublicId.Group, id, out var groupKey) || !PublicId.TryDecode(PublicId.Import, importId, out var importKey) ||
-            await imports.GetAsync(groupKey, importKey, ct) is null)
-        {
-            return ApiError.NotFound("No import with that id in this group.");
-        }
-        http.Response.ContentType = "text/csv; charset=utf-8";
-        http.Response.Headers.ContentDisposition = $"attachment; filename=\"{importId}-rejected-rows.csv\"";
-        await imports.WriteErrorsCsvAsync(importKey, http.Response.Body, ct);
-        return Results.Empty;
-    }
+    private static Task<IResult> ErrorsCsvAsync(string id, string importId, HttpContext http, ImportService imports, CancellationToken ct) =>
+        ImportReportAsync(id, importId, "rejected-rows", http, imports, imports.WriteErrorsCsvAsync, ct);
 
-    private static async Task<IResult> DuplicatesCsvAsync(string id, string importId, HttpContext http, ImportService imports, CancellationToken ct)
+    private static Task<IResult> DuplicatesCsvAsync(string id, string importId, HttpContext http, ImportService imports, CancellationToken ct) =>
+        ImportReportAsync(id, importId, "merged-duplicates", http, imports, imports.WriteDuplicatesCsvAsync, ct);
+
+    /// <summary>Streams one of an import's CSV reports as a download named for the import and the report.</summary>
+    private static async Task<IResult> ImportReportAsync(string id, string importId, string report, HttpContext http, ImportService imports,
+        Func<long, Stream, CancellationToken, Task> write, CancellationToken ct)
     {
         if (!PublicId.TryDecode(PublicId.Group, id, out var groupKey) || !PublicId.TryDecode(PublicId.Import, importId, out var importKey) ||
             await imports.GetAsync(groupKey, importKey, ct) is null)
@@ -233,8 +228,8 @@ internal static class GroupsApi
             return ApiError.NotFound("No import with that id in this group.");
         }
         http.Response.ContentType = "text/csv; charset=utf-8";
-        http.Response.Headers.ContentDisposition = $"attachment; filename=\"{importId}-merged-duplicates.csv\"";
-        await imports.WriteDuplicatesCsvAsync(importKey, http.Response.Body, ct);
+        http.Response.Headers.ContentDisposition = $"attachment; filename=\"{importId}-{report}.csv\"";
+        await write(importKey, http.Response.Body, ct);
         return Results.Empty;
     }
 

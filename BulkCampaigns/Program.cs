@@ -36,8 +36,9 @@ builder.Services.AddApiPlumbing(builder.Configuration);
 builder.Services.AddSingleton<TemplateRenderer>();
 builder.Services.AddContent();
 builder.Services.AddSingleton<SuppressionService>();
-builder.Services.AddRecipients(builder.Configuration);
+builder.Services.AddRecipients();
 builder.Services.AddDispatch(builder.Configuration);
+builder.Services.AddOperations();
 builder.Services.AddCampaigns();
 builder.Services.AddOperating(builder.Configuration);
 

@@ -177,7 +177,7 @@ public sealed class ImportScenario : IScenario
         services.AddSingleton<IConfiguration>(configuration);
         services.AddSingleton(TimeProvider.System);
         services.AddAppData(configuration, folder);
-        services.AddRecipients(configuration);
+        services.AddRecipients();
         // The import job tells the live hub of its progress; nothing listens here, so the publisher is not started.
         services.AddSignalR();
         services.AddSingleton<BulkCampaigns.Live.LivePublisher>();

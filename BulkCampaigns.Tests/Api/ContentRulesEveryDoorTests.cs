@@ -87,7 +87,7 @@ public sealed class ContentRulesEveryDoorTests : IClassFixture<AppFactory>, IAsy
         var template = await _client.PostAsync("/v1/Content", new StringContent($"{{\"name\": \"Refused\", \"content\": {content}}}", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, template.StatusCode);
         Assert.Contains(field, await FieldsAsync(template));
-        var wizard = _app.Services.GetRequiredService<OperationService>();
+        var wizard = _app.Services.GetRequiredService<OperationCreation>();
         var (operationId, validation) = await wizard.CreateAsync(new OperationDraft(From, "SMS", [new AudienceItem("+18015550100")], content));
         Assert.Null(operationId);
         Assert.Contains(field, validation.Errors.Select(e => e.Field));

@@ -40,16 +40,10 @@ public sealed class InFlightSweepTests(ExactSimulatorApp app) : IClassFixture<Ex
         var messageId = await app.ScalarAsync($"SELECT Id FROM Messages WHERE OperationId = {operationId}");
 
         // The carrier's word comes first: the message is still SENDING, so the report is kept.
-        var reports = app.Services.GetRequiredService<DeliveryReports>();
         var report = new DeliveryReport(messageId, MessageStatus.Undelivered, "30005", "Unknown destination handset");
-        using (var writer = await app.Services.GetRequiredService<WriteGate>().EnterAsync())
-        {
-            await using var tx = writer.Connection.BeginTransaction();
-            var (results, _) = await reports.ApplyAsync(writer.Connection, tx, [report]);
-            Assert.Equal(ReportResult.NotYet, results[0]);
-            await reports.KeepEarlyAsync(writer.Connection, tx, report);
-            await tx.CommitAsync();
-        }
+        var applied = await app.Services.GetRequiredService<IEngineStore>().ApplyReportsAsync([report], CancellationToken.None);
+        Assert.Equal(ReportResult.NotYet, applied.Results[0]);
+        Assert.Equal(1, await app.ScalarAsync("SELECT COUNT(*) FROM EarlyReports"));
 
         await app.Services.GetRequiredService<InFlightSweeper>().SweepAsync(CancellationToken.None);
 

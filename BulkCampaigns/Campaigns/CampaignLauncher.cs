@@ -37,10 +37,10 @@ public static class TestSend
 }
 
 /// <summary>
-/// Turns a wizard draft into an operation through the same <see cref="OperationService"/> the API uses:
+/// Turns a wizard draft into an operation through the same <see cref="OperationCreation"/> the API uses:
 /// the wizard only gathers and explains; the engine checks and makes.
 /// </summary>
-public sealed class CampaignLauncher(OperationService operations, ContentService content, SenderService senders, AudienceCounter audience, ChannelPrices prices,
+public sealed class CampaignLauncher(OperationCreation operations, ContentService content, SenderService senders, AudienceCounter audience, ChannelPrices prices,
     IDbContextFactory<AppDbContext> dbFactory, TimeProvider clock)
 {
     private const int SampleSize = 200;

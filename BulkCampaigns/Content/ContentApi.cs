@@ -41,6 +41,7 @@ public static class ContentApi
     public static IServiceCollection AddContent(this IServiceCollection services)
     {
         services.AddSingleton<ContentService>();
+        services.AddSingleton<RequestContent>();
         return services;
     }
 

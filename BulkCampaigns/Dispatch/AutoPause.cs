@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace BulkCampaigns.Dispatch;
 
 /// <summary>Pauses an operation whose recent sends mostly failed (<see cref="DispatchOptions.AutoPauseFailureShare"/>), giving the reason.</summary>
-public sealed class AutoPause(FailureWindows failures, OperationService operations, IOptions<DispatchOptions> options, ILogger<AutoPause> log)
+public sealed class AutoPause(FailureWindows failures, OperationRunner operations, IOptions<DispatchOptions> options, ILogger<AutoPause> log)
 {
     /// <summary>Counts the chunk's outcomes; true when the operation was paused for them (the batch stops).</summary>
     public async Task<bool> CheckAsync(long operationId, List<BatchMessage> chunk, CancellationToken ct)

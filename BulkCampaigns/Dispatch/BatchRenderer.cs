@@ -10,7 +10,7 @@ public sealed class BatchRenderer(TemplateRenderer renderer)
 {
     public void Render(BatchOperation op, List<BatchMessage> work)
     {
-        var content = DispatchContent.Resolve(op.ContentJson, op.FromChannel);
+        var content = ChannelContent.Resolve(op.ContentJson, op.FromChannel);
         IFluidTemplate template;
         IFluidTemplate[] media;
         try

@@ -23,7 +23,7 @@ public sealed class DispatchJobs(
     BatchSender sender,
     BatchRecorder recorder,
     AutoPause autoPause,
-    OperationService operations,
+    OperationRunner operations,
     OperationSignals signals,
     OperationProgress progress,
     IBackgroundJobClient jobs,

@@ -19,7 +19,7 @@ public sealed class DispatchRecovery(IServiceProvider services, ILogger<Dispatch
         var sp = scope.ServiceProvider;
         var dbFactory = sp.GetRequiredService<IDbContextFactory<AppDbContext>>();
         var jobs = sp.GetRequiredService<DispatchJobs>();
-        var operations = sp.GetRequiredService<OperationService>();
+        var operations = sp.GetRequiredService<OperationRunner>();
         var client = sp.GetRequiredService<IBackgroundJobClient>();
         var clock = sp.GetRequiredService<TimeProvider>();
 

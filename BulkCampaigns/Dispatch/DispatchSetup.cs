@@ -1,4 +1,3 @@
-using BulkCampaigns.Operations;
 using BulkCampaigns.Dispatch.Providers;
 using BulkCampaigns.Hosting;
 using BulkCampaigns.Senders;
@@ -17,19 +16,15 @@ public static class DispatchSetup
         services.AddSingleton<OperationSignals>();
         services.AddSingleton<ActiveBatches>();
         services.AddSingleton<OperationProgress>();
-        services.AddSingleton<DeliveryReports>();
         services.AddSingleton<SenderService>();
-        services.AddSingleton<ISenderUsage, OperationSenderUsage>();
-        services.AddSingleton<OperationService>();
         services.AddSingleton<SimulatorInbox>();
         services.AddSingleton<IEngineStore, Sqlite.SqliteEngineStore>();
         services.AddSingleton<BatchRenderer>();
         services.AddSingleton<BatchSender>();
         services.AddSingleton<BatchRecorder>();
         services.AddSingleton<AutoPause>();
+        services.AddSingleton<OperationRunner>();
         services.AddTransient<DispatchJobs>();
-        services.AddSingleton<IStoredContentSource, StoredContentSource>();
-        services.AddSingleton<BulkCampaigns.Recipients.IGroupUsage, OperationGroupUsage>();
 
         if (MessagingOptions.From(configuration).UsesTwilio)
         {

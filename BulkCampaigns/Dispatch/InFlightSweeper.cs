@@ -12,7 +12,7 @@ namespace BulkCampaigns.Dispatch;
 /// (SENT if the provider has them, else QUEUED and sent again).
 /// </summary>
 public sealed class InFlightSweeper(
-    IDbContextFactory<AppDbContext> dbFactory, DispatchJobs jobs, OperationService operations, ActiveBatches active,
+    IDbContextFactory<AppDbContext> dbFactory, DispatchJobs jobs, OperationRunner operations, ActiveBatches active,
     IOptions<DispatchOptions> options, TimeProvider clock, ILogger<InFlightSweeper> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

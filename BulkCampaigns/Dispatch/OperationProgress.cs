@@ -19,6 +19,15 @@ public sealed class OperationProgress
         return new Subscription(() => _subscribers.TryRemove(key, out _));
     }
 
+    /// <summary>Tells about each of the operations (those a committed write touched).</summary>
+    public void Publish(IEnumerable<long> operationIds)
+    {
+        foreach (var operationId in operationIds)
+        {
+            Publish(operationId);
+        }
+    }
+
     public void Publish(long operationId)
     {
         foreach (var subscriber in _subscribers.Values)

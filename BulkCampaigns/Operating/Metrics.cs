@@ -1,11 +1,10 @@
+using System.Data.Common;
 using System.Diagnostics.Metrics;
-using BulkCampaigns.Data;
 using BulkCampaigns.Dispatch;
 using BulkCampaigns.Operations;
 using BulkCampaigns.Dispatch.Providers;
 using BulkCampaigns.Hosting;
 using Microsoft.Extensions.Options;
-using Microsoft.Data.Sqlite;
 
 namespace BulkCampaigns.Operating;
 
@@ -22,15 +21,15 @@ public sealed class Metrics
     private static readonly string[] StatusNames = Enum.GetNames<MessageStatus>().Select(n => n.ToLowerInvariant()).ToArray();
     private static readonly string[] OutcomeNames = Enum.GetNames<SendOutcome>().Select(n => n.ToLowerInvariant()).ToArray();
 
-    private readonly DatabaseConnection _database;
+    private readonly IEngineStore _store;
     private readonly ILogger<Metrics> _log;
     private readonly KeyValuePair<string, object?> _provider;
     private readonly Counter<long> _sends;
     private readonly Histogram<double> _latency;
 
-    public Metrics(IMeterFactory meters, DatabaseConnection database, ActiveBatches batches, IOptions<MessagingOptions> messaging, ILogger<Metrics> log)
+    public Metrics(IMeterFactory meters, IEngineStore store, ActiveBatches batches, IOptions<MessagingOptions> messaging, ILogger<Metrics> log)
     {
-        _database = database;
+        _store = store;
         _log = log;
         _provider = new("provider", messaging.Value.Provider.ToLowerInvariant());
         var meter = meters.Create(MeterName);
@@ -69,40 +68,26 @@ public sealed class Metrics
 
     private IEnumerable<Measurement<long>> ObserveMessages()
     {
-        var row = Query("""
-            SELECT SUM(Scheduled), SUM(Queued), SUM(Sending), SUM(Sent), SUM(Delivered), SUM(Read), SUM(Undelivered),
-                   SUM(Unaddressable), SUM(Failed), SUM(Canceled), SUM(Suppressed) FROM Operations
-            """);
+        var row = Query(_store.SumMessageCounters);
         return row is null ? [] : row.Select((value, i) => new Measurement<long>(value, _provider, new("status", StatusNames[i])));
     }
 
     private IEnumerable<Measurement<long>> ObserveImportRows()
     {
-        var row = Query("SELECT SUM(Imported), SUM(Updated), SUM(Duplicates), SUM(Rejected) FROM Imports");
+        var row = Query(_store.SumImportRows);
         string[] outcomes = ["imported", "updated", "duplicate", "rejected"];
         return row is null ? [] : row.Select((value, i) => new Measurement<long>(value, new KeyValuePair<string, object?>("outcome", outcomes[i])));
     }
 
     /// <summary>One row of sums; null (and nothing reported) when the database can't be read now.</summary>
-    private long[]? Query(string sql)
+    private long[]? Query(Func<long[]> read)
     {
         try
         {
             // Observable instruments are read synchronously by the exporter; these are sums over small tables.
-            using var connection = new SqliteConnection(_database.ConnectionString);
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = sql;
-            using var reader = command.ExecuteReader();
-            reader.Read();
-            var values = new long[reader.FieldCount];
-            for (var i = 0; i < values.Length; i++)
-            {
-                values[i] = reader.IsDBNull(i) ? 0 : reader.GetInt64(i);
-            }
-            return values;
+            return read();
         }
-        catch (SqliteException ex)
+        catch (DbException ex)
         {
             _log.LogWarning(ex, "Could not read the database for the metrics");
             return null;

@@ -6,7 +6,7 @@ public sealed record AudienceItem(string? Address = null, string? Channel = null
 
 /// <summary>
 /// What the wizard or <c>POST /v1/Messages</c> asks for, before it is checked. The API reads its JSON into
-/// this; <see cref="OperationService.CreateAsync"/> checks it and reports every problem by field path.
+/// this; <see cref="OperationCreation.CreateAsync"/> checks it and reports every problem by field path.
 /// </summary>
 public sealed record OperationDraft(
     string? FromAddress,
@@ -21,7 +21,7 @@ public sealed record OperationDraft(
 
 /// <summary>
 /// How fast and when an operation may send, as asked (API: <c>pace</c>, ext): its own MPS (≤ the sender's; null: the
-/// sender's) and optional quiet hours ("HH:mm" texts and an IANA zone), checked by <see cref="OperationService"/>.
+/// sender's) and optional quiet hours ("HH:mm" texts and an IANA zone), checked by <see cref="OperationCreation"/>.
 /// </summary>
 public sealed record PaceDraft(int? Mps = null, QuietHoursDraft? QuietHours = null);
 

@@ -180,7 +180,7 @@ public static class OperationEndpoints
     /// <summary>docs/api.md: a body over 10 MB is refused with 413 before it is read whole.</summary>
     public const long MaxSendBodyBytes = 10 * 1024 * 1024;
 
-    private static async Task<IResult> SendAsync(HttpContext http, OperationService service, CancellationToken ct)
+    private static async Task<IResult> SendAsync(HttpContext http, OperationCreation service, CancellationToken ct)
     {
         if (!http.Request.HasJsonContentType())
         {

@@ -9,7 +9,7 @@ namespace BulkCampaigns.Recipients;
 public static class RecipientsSetup
 {
     /// <summary>Groups, imports and suppressions: their services, the import job and the start-up step that resumes imports.</summary>
-    public static IServiceCollection AddRecipients(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddRecipients(this IServiceCollection services)
     {
         services.AddSingleton(sp => RecipientOptions.From(sp.GetRequiredService<IOptions<LimitsOptions>>().Value,
             sp.GetRequiredService<IOptions<MessagingOptions>>().Value, sp.GetRequiredService<DatabaseConnection>()));

@@ -67,8 +67,7 @@ public static class TwilioWebhooks
         {
             return Results.NoContent();
         }
-        var database = services.GetRequiredService<DatabaseConnection>();
-        await using var connection = await database.OpenAsync(ct);
+        var store = services.GetRequiredService<IEngineStore>();
         long? messageId = null;
         if (PublicId.TryDecode(PublicId.Message, request.Query["messageId"].ToString(), out var fromQuery))
         {
@@ -76,39 +75,21 @@ public static class TwilioWebhooks
         }
         else if (form.GetValueOrDefault("MessageSid") is { Length: > 0 } sid)
         {
-            await using var find = connection.CreateCommand();
-            find.CommandText = "SELECT Id FROM Messages WHERE ProviderMessageId = $sid LIMIT 1";
-            find.Parameters.AddWithValue("$sid", sid);
-            messageId = await find.ExecuteScalarAsync(ct) as long?;
+            messageId = await store.FindMessageByProviderIdAsync(sid, ct);
         }
         if (messageId is not { } id)
         {
             return Results.NoContent();
         }
         var errorCode = form.GetValueOrDefault("ErrorCode");
-        var reports = services.GetRequiredService<DeliveryReports>();
-        var gate = services.GetRequiredService<WriteGate>();
-        ReportResult result;
-        IReadOnlyCollection<long> operations;
-        using (var writer = await gate.EnterAsync(ct))
-        {
-            await using var tx = writer.Connection.BeginTransaction();
-            var message = string.IsNullOrEmpty(errorCode) ? null : $"Twilio error {errorCode}";
-            var report = new DeliveryReport(id, status.Value, string.IsNullOrEmpty(errorCode) ? null : errorCode, message);
-            (var results, operations) = await reports.ApplyAsync(writer.Connection, tx, [report], ct);
-            result = results[0];
-            if (result == ReportResult.NotYet)
-            {
-                await reports.KeepEarlyAsync(writer.Connection, tx, report, ct);
-            }
-            await tx.CommitAsync(ct);
-        }
-        reports.Publish(operations);
+        var message = string.IsNullOrEmpty(errorCode) ? null : $"Twilio error {errorCode}";
+        // A report for a message still being written as SENT is kept by the store and applied when it is written.
+        var applied = await store.ApplyReportsAsync([new DeliveryReport(id, status.Value, string.IsNullOrEmpty(errorCode) ? null : errorCode, message)], ct);
+        services.GetRequiredService<OperationProgress>().Publish(applied.Operations);
         if (errorCode == "21610" && form.GetValueOrDefault("To") is { Length: > 0 } to)
         {
             await services.GetRequiredService<SuppressionService>().AddAsync(to, "Twilio reported the recipient unsubscribed.", "provider", ct);
         }
-        // A report for a message still being written as SENT was kept and is applied when it is written.
         return Results.NoContent();
     }
 
@@ -146,14 +127,8 @@ public static class TwilioWebhooks
     }
 
     /// <summary>Records the inbound message as processed; false when it already was (a replay or Twilio's retry).</summary>
-    private static async Task<bool> ClaimAsync(IServiceProvider services, string messageSid, CancellationToken ct)
-    {
-        var dbFactory = services.GetRequiredService<IDbContextFactory<AppDbContext>>();
-        var now = services.GetRequiredService<TimeProvider>().GetUtcNow().ToUnixTimeMilliseconds();
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await db.Database.ExecuteSqlInterpolatedAsync(
-            $"INSERT INTO ProcessedWebhooks (MessageSid, ReceivedAt) VALUES ({messageSid}, {now}) ON CONFLICT(MessageSid) DO NOTHING", ct) > 0;
-    }
+    private static Task<bool> ClaimAsync(IServiceProvider services, string messageSid, CancellationToken ct) =>
+        services.GetRequiredService<IEngineStore>().ClaimInboundAsync(messageSid, services.GetRequiredService<TimeProvider>().GetUtcNow().ToUnixTimeMilliseconds(), ct);
 
     // With a body, so the status-code pages don't re-run the request as a page.
     private static IResult Forbidden() => Results.Text("The X-Twilio-Signature is missing or wrong.", "text/plain", statusCode: StatusCodes.Status403Forbidden);

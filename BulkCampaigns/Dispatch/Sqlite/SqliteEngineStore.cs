@@ -16,7 +16,7 @@ namespace BulkCampaigns.Dispatch.Sqlite;
 /// as constants (not parameters) so the statements, and their plans, are the ones they always were.
 /// This file is long on purpose: it is the one place a reader (or a PostgreSQL port) finds the engine's SQL.
 /// </summary>
-public sealed class SqliteEngineStore(DatabaseConnection database, WriteGate gate, DeliveryReports reports, TimeProvider clock) : IEngineStore
+public sealed partial class SqliteEngineStore(DatabaseConnection database, WriteGate gate, TimeProvider clock) : IEngineStore
 {
     private const int Scheduled = (int)MessageStatus.Scheduled;
     private const int Queued = (int)MessageStatus.Queued;
@@ -272,7 +272,7 @@ public sealed class SqliteEngineStore(DatabaseConnection database, WriteGate gat
             }
             await delta.ApplyAsync(connection, tx, operationId, now, ct);
             // After the counters: an early report moves a message on from the SENT just counted.
-            await reports.ApplyEarlyAsync(connection, tx, written, ct);
+            await ApplyEarlyReportsAsync(connection, tx, written, ct);
             await using var complete = connection.CreateCommand();
             complete.Transaction = tx;
             complete.CommandText = CompleteIfDoneSql;

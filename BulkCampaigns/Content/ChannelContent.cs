@@ -1,87 +1,13 @@
-using BulkCampaigns.Operations;
 using System.Text.Json;
-using BulkCampaigns.Api;
-using BulkCampaigns.Content;
 
-namespace BulkCampaigns.Dispatch;
+namespace BulkCampaigns.Content;
 
 /// <summary>The text template and media a message is rendered from, for one channel.</summary>
 public sealed record ResolvedContent(string Text, IReadOnlyList<string> Media);
 
-/// <summary>
-/// Where a stored content (<c>{"contentId": "cnt_…"}</c>) is looked up. The content feature registers its
-/// own; until then none is found. It returns the stored content object (text/media or modules) as JSON.
-/// </summary>
-public interface IStoredContentSource
+/// <summary>Which part of a stored content a sender's channel sends.</summary>
+public static class ChannelContent
 {
-    Task<string?> FindContentJsonAsync(string contentId, CancellationToken ct);
-}
-
-/// <summary>
-/// Reads the API's content object into <see cref="MessageContent"/> and checks it with <see cref="ContentRules"/>, the
-/// rules the designer, the preview and <c>/v1/Content</c> use, so every door accepts and refuses the same contents.
-/// </summary>
-public static class DispatchContent
-{
-    /// <summary>
-    /// Checks a content object and returns the JSON to store with the operation (a stored content is
-    /// copied, so later edits don't change an operation already made), or null with problems added.
-    /// </summary>
-    public static async Task<string?> PrepareAsync(JsonElement content, IStoredContentSource stored, TemplateRenderer renderer, ApiValidation validation, CancellationToken ct)
-    {
-        if (Read(content, validation) is not { } model)
-        {
-            return null;
-        }
-        if (!Check(model, renderer, validation))
-        {
-            return null;
-        }
-        if (model.ContentId is null)
-        {
-            return model.ToJson();
-        }
-        var json = await stored.FindContentJsonAsync(model.ContentId, ct);
-        if (json is null)
-        {
-            validation.Add("content.contentId", $"No stored content {model.ContentId}.");
-            return null;
-        }
-        // A template saved before today's rules may break them; it is checked as if it had been sent inline.
-        var template = MessageContent.FromJson(json);
-        return Check(template, renderer, validation, allowContentId: false) ? template.ToJson() : null;
-    }
-
-    /// <summary>The content object as the model every door shares; a value of the wrong type is named by its path.</summary>
-    public static MessageContent? Read(JsonElement content, ApiValidation validation)
-    {
-        if (content.ValueKind != JsonValueKind.Object)
-        {
-            validation.Add("content", "content must be an object with text, modules or contentId.");
-            return null;
-        }
-        try
-        {
-            return content.Deserialize<MessageContent>(ContentJson.Options);
-        }
-        catch (JsonException ex)
-        {
-            var (field, message) = ApiPlumbing.DescribeJsonError(ex);
-            validation.Add(field is null ? "content" : $"content.{field}", field is null ? message : $"content.{field} has a value of the wrong type.");
-            return null;
-        }
-    }
-
-    private static bool Check(MessageContent content, TemplateRenderer renderer, ApiValidation validation, bool allowContentId = true)
-    {
-        var problems = ContentRules.Validate(content, renderer, "content", allowContentId);
-        foreach (var problem in problems)
-        {
-            validation.Add(problem.Field, problem.Message);
-        }
-        return problems.Count == 0;
-    }
-
     /// <summary>Picks what a sender's channel sends: the module for the channel, else the <c>sms</c> one, else inline text.</summary>
     public static ResolvedContent Resolve(string contentJson, string senderChannel)
     {

@@ -1,26 +1,43 @@
+using System.Text.Json;
 using BulkCampaigns.Operations;
 using Microsoft.Data.Sqlite;
 
-namespace BulkCampaigns.Dispatch;
+namespace BulkCampaigns.Dispatch.Sqlite;
 
-/// <summary>A provider's later word on a sent message.</summary>
-public sealed record DeliveryReport(long MessageId, MessageStatus Status, string? ErrorCode = null, string? ErrorMessage = null);
-
-public enum ReportResult
+/// <summary>Delivery reports, early ones (before their send is written) and inbound messages already handled.</summary>
+public sealed partial class SqliteEngineStore
 {
-    Applied,
+    private const string ReportUpdateSql = """
+        UPDATE Messages SET Status = $status, ErrorCode = COALESCE($code, ErrorCode), ErrorMessage = COALESCE($message, ErrorMessage), UpdatedAt = $now
+        WHERE Id = $id AND Status = $old
+        """;
 
-    /// <summary>The message is still being written as sent; offer the report again later.</summary>
-    NotYet,
+    private const string KeepEarlySql = """
+        INSERT INTO EarlyReports (MessageId, Status, ErrorCode, ErrorMessage, ReceivedAt) VALUES ($id, $status, $code, $message, $at)
+        ON CONFLICT(MessageId) DO UPDATE SET Status = excluded.Status, ErrorCode = excluded.ErrorCode, ErrorMessage = excluded.ErrorMessage, ReceivedAt = excluded.ReceivedAt
+        WHERE excluded.Status > EarlyReports.Status
+        """;
 
-    /// <summary>Unknown message, or a move backwards (a late SENT after DELIVERED): nothing to do.</summary>
-    Ignored,
-}
+    public async Task<AppliedReports> ApplyReportsAsync(IReadOnlyList<DeliveryReport> reports, CancellationToken ct)
+    {
+        AppliedReports applied;
+        using (var writer = await gate.EnterAsync(ct))
+        {
+            await using var tx = writer.Connection.BeginTransaction();
+            applied = await ApplyReportsAsync(writer.Connection, tx, reports, ct);
+            for (var i = 0; i < reports.Count; i++)
+            {
+                if (applied.Results[i] == ReportResult.NotYet)
+                {
+                    await KeepEarlyAsync(writer.Connection, tx, reports[i], ct);
+                }
+            }
+            await tx.CommitAsync(ct);
+        }
+        return applied;
+    }
 
-/// <summary>Moves messages on after SENT (DELIVERED, READ, UNDELIVERED, FAILED), with their operation's counters.</summary>
-public sealed class DeliveryReports(OperationProgress progress, TimeProvider clock)
-{
-    public async Task<(ReportResult[] Results, IReadOnlyCollection<long> Operations)> ApplyAsync(SqliteConnection connection, SqliteTransaction tx, IReadOnlyList<DeliveryReport> reports, CancellationToken ct = default)
+    private async Task<AppliedReports> ApplyReportsAsync(SqliteConnection connection, SqliteTransaction tx, IReadOnlyList<DeliveryReport> reports, CancellationToken ct)
     {
         var results = new ReportResult[reports.Count];
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
@@ -31,10 +48,7 @@ public sealed class DeliveryReports(OperationProgress progress, TimeProvider clo
         var readId = read.Parameters.Add("$id", SqliteType.Integer);
         await using var update = connection.CreateCommand();
         update.Transaction = tx;
-        update.CommandText = """
-            UPDATE Messages SET Status = $status, ErrorCode = COALESCE($code, ErrorCode), ErrorMessage = COALESCE($message, ErrorMessage), UpdatedAt = $now
-            WHERE Id = $id AND Status = $old
-            """;
+        update.CommandText = ReportUpdateSql;
         var status = update.Parameters.Add("$status", SqliteType.Integer);
         var code = update.Parameters.Add("$code", SqliteType.Text);
         var message = update.Parameters.Add("$message", SqliteType.Text);
@@ -63,7 +77,7 @@ public sealed class DeliveryReports(OperationProgress progress, TimeProvider clo
                 results[i] = ReportResult.NotYet;
                 continue;
             }
-            if (!Allowed(current, report.Status))
+            if (!DeliveryReport.Allowed(current, report.Status))
             {
                 results[i] = ReportResult.Ignored;
                 continue;
@@ -91,19 +105,14 @@ public sealed class DeliveryReports(OperationProgress progress, TimeProvider clo
         {
             await delta.ApplyAsync(connection, tx, operationId, now, ct);
         }
-        return (results, deltas.Keys);
+        return new AppliedReports(results, deltas.Keys);
     }
 
-    /// <summary>Keeps a report whose message is still being written as SENT (<see cref="ReportResult.NotYet"/>) for <see cref="ApplyEarlyAsync"/>.</summary>
-    public async Task KeepEarlyAsync(SqliteConnection connection, SqliteTransaction tx, DeliveryReport report, CancellationToken ct = default)
+    private async Task KeepEarlyAsync(SqliteConnection connection, SqliteTransaction tx, DeliveryReport report, CancellationToken ct)
     {
         await using var keep = connection.CreateCommand();
         keep.Transaction = tx;
-        keep.CommandText = """
-            INSERT INTO EarlyReports (MessageId, Status, ErrorCode, ErrorMessage, ReceivedAt) VALUES ($id, $status, $code, $message, $at)
-            ON CONFLICT(MessageId) DO UPDATE SET Status = excluded.Status, ErrorCode = excluded.ErrorCode, ErrorMessage = excluded.ErrorMessage, ReceivedAt = excluded.ReceivedAt
-            WHERE excluded.Status > EarlyReports.Status
-            """;
+        keep.CommandText = KeepEarlySql;
         keep.Parameters.AddWithValue("$id", report.MessageId);
         keep.Parameters.AddWithValue("$status", (int)report.Status);
         keep.Parameters.AddWithValue("$code", (object?)report.ErrorCode ?? DBNull.Value);
@@ -113,7 +122,7 @@ public sealed class DeliveryReports(OperationProgress progress, TimeProvider clo
     }
 
     /// <summary>Applies the kept early reports of messages just written (in the same transaction); returns the operations touched.</summary>
-    public async Task<IReadOnlyCollection<long>> ApplyEarlyAsync(SqliteConnection connection, SqliteTransaction tx, IReadOnlyCollection<long> messageIds, CancellationToken ct = default)
+    private async Task<IReadOnlyCollection<long>> ApplyEarlyReportsAsync(SqliteConnection connection, SqliteTransaction tx, HashSet<long> messageIds, CancellationToken ct)
     {
         await using (var any = connection.CreateCommand())
         {
@@ -129,7 +138,7 @@ public sealed class DeliveryReports(OperationProgress progress, TimeProvider clo
         {
             take.Transaction = tx;
             take.CommandText = "DELETE FROM EarlyReports WHERE MessageId IN (SELECT value FROM json_each($ids)) RETURNING MessageId, Status, ErrorCode, ErrorMessage";
-            take.Parameters.AddWithValue("$ids", System.Text.Json.JsonSerializer.Serialize(messageIds));
+            take.Parameters.AddWithValue("$ids", JsonSerializer.Serialize(messageIds));
             await using var reader = await take.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
@@ -137,22 +146,25 @@ public sealed class DeliveryReports(OperationProgress progress, TimeProvider clo
                     reader.IsDBNull(2) ? null : reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3)));
             }
         }
-        return early.Count == 0 ? [] : (await ApplyAsync(connection, tx, early, ct)).Operations;
+        return early.Count == 0 ? [] : (await ApplyReportsAsync(connection, tx, early, ct)).Operations;
     }
 
-    /// <summary>Tells subscribers about the operations a committed batch of reports touched.</summary>
-    public void Publish(IEnumerable<long> operationIds)
+    public async Task<long?> FindMessageByProviderIdAsync(string providerMessageId, CancellationToken ct)
     {
-        foreach (var operationId in operationIds)
-        {
-            progress.Publish(operationId);
-        }
+        await using var connection = await database.OpenAsync(ct);
+        await using var find = connection.CreateCommand();
+        find.CommandText = "SELECT Id FROM Messages WHERE ProviderMessageId = $sid LIMIT 1";
+        find.Parameters.AddWithValue("$sid", providerMessageId);
+        return await find.ExecuteScalarAsync(ct) as long?;
     }
 
-    private static bool Allowed(MessageStatus from, MessageStatus to) => (from, to) switch
+    public async Task<bool> ClaimInboundAsync(string providerMessageId, long now, CancellationToken ct)
     {
-        (MessageStatus.Sent, MessageStatus.Delivered or MessageStatus.Read or MessageStatus.Undelivered or MessageStatus.Failed) => true,
-        (MessageStatus.Delivered, MessageStatus.Read) => true,
-        _ => false,
-    };
+        await using var connection = await database.OpenAsync(ct);
+        await using var claim = connection.CreateCommand();
+        claim.CommandText = "INSERT INTO ProcessedWebhooks (MessageSid, ReceivedAt) VALUES ($sid, $now) ON CONFLICT(MessageSid) DO NOTHING";
+        claim.Parameters.AddWithValue("$sid", providerMessageId);
+        claim.Parameters.AddWithValue("$now", now);
+        return await claim.ExecuteNonQueryAsync(ct) > 0;
+    }
 }

@@ -1,0 +1,20 @@
+namespace BulkCampaigns.Dispatch;
+
+/// <summary>An operation to be written: who sends, what, when and at what pace (checked before it gets here).</summary>
+public sealed record NewOperation(
+    string? Name, bool IsTest, long SenderId, string FromAddress, string FromChannel, string ContentJson, string TagsJson,
+    DateTimeOffset? SendAt, int? Mps, QuietHours? Quiet);
+
+/// <summary>One recipient given inline in the request, its address already normalized.</summary>
+public sealed record NewRecipient(string Address, string Channel, string VariablesJson);
+
+public partial interface IEngineStore
+{
+    /// <summary>
+    /// Writes the operation, its groups and its messages in one transaction: the inline recipients first (their
+    /// variables win), then each group's; an address is written once per operation, a suppressed one as SUPPRESSED.
+    /// The messages are SCHEDULED when there is a <see cref="NewOperation.SendAt"/>, else QUEUED; an operation with
+    /// nothing to send is COMPLETED at once. Answers the operation's ID.
+    /// </summary>
+    Task<long> CreateOperationAsync(NewOperation operation, IReadOnlyList<NewRecipient> inline, IReadOnlyList<long> groupIds, long now, CancellationToken ct);
+}

@@ -1,0 +1,97 @@
+using BulkCampaigns.Data;
+using BulkCampaigns.Operations;
+using Hangfire;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace BulkCampaigns.Dispatch;
+
+/// <summary>
+/// What the engine does to an operation as a whole: start it (now or at its time), queue its batches, complete it
+/// when nothing is left, and move it between statuses, waking its running batches at once on pause or cancel.
+/// The batches, the start-up and the sweep use it, and so do <c>Operations</c>' controls; it knows nothing of them.
+/// </summary>
+public sealed class OperationRunner(
+    IEngineStore store,
+    IDbContextFactory<AppDbContext> dbFactory,
+    IBackgroundJobClient jobs,
+    OperationSignals signals,
+    OperationProgress progress,
+    IOptions<DispatchOptions> options,
+    Operating.OperationLog opLog)
+{
+    /// <summary>A new operation: its batches queued now, or its start scheduled for <paramref name="startAt"/>.</summary>
+    public async Task LaunchAsync(long operationId, DateTimeOffset? startAt, CancellationToken ct)
+    {
+        if (startAt is { } at)
+        {
+            ScheduleStart(operationId, at);
+        }
+        else
+        {
+            await EnqueueBatchesAsync(operationId, ct);
+        }
+        progress.Publish(operationId);
+        await opLog.MadeAsync(operationId, ct);
+    }
+
+    public void ScheduleStart(long operationId, DateTimeOffset at) =>
+        jobs.Schedule<DispatchJobs>(j => j.StartAsync(operationId, CancellationToken.None), at);
+
+    /// <summary>Queues one job per slice of the operation's message IDs. Safe to call again: a job claims only QUEUED messages.</summary>
+    public async Task EnqueueBatchesAsync(long operationId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var op = await db.Set<Operation>().AsNoTracking()
+            .Where(o => o.Id == operationId)
+            .Select(o => new { o.Status, o.FirstMessageId, o.LastMessageId })
+            .FirstOrDefaultAsync(ct);
+        if (op is null || op.Status != OperationStatus.Processing || op.LastMessageId == 0)
+        {
+            return;
+        }
+        var size = Math.Max(1, options.Value.BatchSize);
+        for (var start = op.FirstMessageId; start <= op.LastMessageId; start += size)
+        {
+            var from = start;
+            var to = Math.Min(op.LastMessageId, start + size - 1);
+            jobs.Enqueue<DispatchJobs>(j => j.SendBatchAsync(operationId, from, to, CancellationToken.None));
+        }
+    }
+
+    /// <summary>Marks a PROCESSING operation COMPLETED when nothing is left to send.</summary>
+    public async Task CompleteIfDoneAsync(long operationId, CancellationToken ct)
+    {
+        if (await store.CompleteIfDoneAsync(operationId, ct))
+        {
+            progress.Publish(operationId);
+            await opLog.CompletedAsync(operationId, ct);
+        }
+    }
+
+    /// <summary>Stops new sends within a second; the place is kept (messages stay QUEUED).</summary>
+    public async Task<ControlResult> PauseAsync(long operationId, string? reason, CancellationToken ct)
+    {
+        var result = await TransitionAsync(operationId, [OperationStatus.Processing, OperationStatus.Scheduled], OperationStatus.Paused, reason, ct);
+        if (result == ControlResult.Done)
+        {
+            await opLog.PausedAsync(operationId, reason, ct);
+        }
+        return result;
+    }
+
+    /// <summary>Moves the operation from one of <paramref name="from"/> to <paramref name="to"/>; a pause or cancel wakes its batches in this process.</summary>
+    public async Task<ControlResult> TransitionAsync(long operationId, OperationStatus[] from, OperationStatus to, string? reason, CancellationToken ct)
+    {
+        if (await store.TransitionAsync(operationId, from, to, reason, ct) is { } refused)
+        {
+            return refused;
+        }
+        if (to is OperationStatus.Paused or OperationStatus.Canceled)
+        {
+            signals.Stop(operationId);
+        }
+        progress.Publish(operationId);
+        return ControlResult.Done;
+    }
+}

@@ -1,4 +1,3 @@
-using BulkCampaigns.Operations;
 namespace BulkCampaigns.Dispatch;
 
 /// <summary>The message ID ranges batch jobs of this process are working on now.</summary>

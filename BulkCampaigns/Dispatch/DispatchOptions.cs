@@ -1,4 +1,3 @@
-using BulkCampaigns.Operations;
 namespace BulkCampaigns.Dispatch;
 
 /// <summary>Bound from <c>Dispatch</c>.</summary>

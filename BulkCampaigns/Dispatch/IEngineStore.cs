@@ -7,9 +7,11 @@ namespace BulkCampaigns.Dispatch;
 public sealed record RecordedOutcomes(HashSet<long> Written, bool Completed);
 
 /// <summary>
-/// The engine's hot statements, behind one interface so another database can take them (SQLite now:
-/// <see cref="Sqlite.SqliteEngineStore"/>). A batch reads on its own connection (<see cref="OpenReaderAsync"/>); every
-/// write goes through the single writer.
+/// Every statement of the engine, behind one interface so another database can take them (SQLite now:
+/// <see cref="Sqlite.SqliteEngineStore"/>). Members take and answer plain values, records and lists. A batch reads on
+/// its own connection (<see cref="OpenReaderAsync"/>); every write goes through the single writer. This file holds the
+/// batch and its control; the other areas are in <c>IEngineStore.Creation.cs</c>, <c>.Reports.cs</c>,
+/// <c>.Simulator.cs</c> and <c>.Counters.cs</c>.
 /// </summary>
 public partial interface IEngineStore
 {

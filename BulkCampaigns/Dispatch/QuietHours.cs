@@ -1,4 +1,3 @@
-using BulkCampaigns.Operations;
 using System.Globalization;
 using PhoneNumbers;
 

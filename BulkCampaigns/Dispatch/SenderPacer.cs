@@ -1,4 +1,3 @@
-using BulkCampaigns.Operations;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 

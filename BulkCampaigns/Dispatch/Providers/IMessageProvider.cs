@@ -1,4 +1,3 @@
-using BulkCampaigns.Operations;
 namespace BulkCampaigns.Dispatch.Providers;
 
 /// <param name="MessageId">Our message row: the provider hands it back with delivery reports.</param>

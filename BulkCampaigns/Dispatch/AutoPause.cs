@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace BulkCampaigns.Dispatch;
 
 /// <summary>Pauses an operation whose recent sends mostly failed (<see cref="DispatchOptions.AutoPauseFailureShare"/>), giving the reason.</summary>
-public sealed class AutoPause(FailureWindows failures, OperationRunner operations, IOptions<DispatchOptions> options, ILogger<AutoPause> log)
+public sealed class AutoPause(FailureWindows failures, OperationRunner runner, IOptions<DispatchOptions> options, ILogger<AutoPause> log)
 {
     /// <summary>Counts the chunk's outcomes; true when the operation was paused for them (the batch stops).</summary>
     public async Task<bool> CheckAsync(long operationId, List<BatchMessage> chunk, CancellationToken ct)
@@ -21,7 +21,7 @@ public sealed class AutoPause(FailureWindows failures, OperationRunner operation
         var lastError = chunk.LastOrDefault(c => c.Code is not null);
         var reason = string.Create(CultureInfo.InvariantCulture,
             $"Paused automatically: more than {settings.AutoPauseFailureShare:P0} of the last {settings.FailureWindow} sends failed (last error: {lastError?.Code} {lastError?.Message}).");
-        if (await operations.PauseAsync(operationId, reason, ct) == ControlResult.Done)
+        if (await runner.PauseAsync(operationId, reason, ct) == ControlResult.Done)
         {
             log.LogWarning("Operation {OperationId} paused itself: {Reason}", operationId, reason);
         }

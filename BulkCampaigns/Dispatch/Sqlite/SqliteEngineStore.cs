@@ -14,7 +14,8 @@ namespace BulkCampaigns.Dispatch.Sqlite;
 /// The engine's hot statements on SQLite. Writes go through <see cref="WriteGate"/> (one writer, one long-lived
 /// connection); reads use the batch's own connection. Status values come from the enums, written into the SQL text
 /// as constants (not parameters) so the statements, and their plans, are the ones they always were.
-/// This file is long on purpose: it is the one place a reader (or a PostgreSQL port) finds the engine's SQL.
+/// This file is long on purpose: it is the one place a reader (or a PostgreSQL port) finds a batch's SQL; the other
+/// areas are beside it (<c>SqliteEngineStore.Creation.cs</c>, <c>.Reports.cs</c>, <c>.Simulator.cs</c>, <c>.Counters.cs</c>).
 /// </summary>
 public sealed partial class SqliteEngineStore(DatabaseConnection database, WriteGate gate, TimeProvider clock) : IEngineStore
 {

@@ -44,5 +44,11 @@ public sealed class PostgresAppDbContext(DbContextOptions<PostgresAppDbContext> 
         base.OnModelCreating(builder);
         // ICU, level 2: "Zoë" = "ZOË" but not "Zoe"; what sorting and seeking by name compare with (NOCASE on SQLite).
         builder.HasCollation(PostgresCaseInsensitive, locale: "und-u-ks-level2", provider: "icu", deterministic: false);
+        // Every text column compares byte by byte, as SQLite's BINARY does, whatever the database's own locale: keyset
+        // paging by address ("+1555" up to "+1555:") and the unique keys then mean the same on both providers.
+        foreach (var property in builder.Model.GetEntityTypes().SelectMany(e => e.GetProperties()).Where(p => p.ClrType == typeof(string)))
+        {
+            property.SetCollation("C");
+        }
     }
 }

@@ -167,6 +167,22 @@ public sealed record DatabaseConnection(string ConnectionString)
 
     public bool IsPostgres => Provider == DatabaseProvider.Postgres;
 
+    /// <summary>A closed connection of the provider in use, for the few provider-neutral statements outside EF.</summary>
+    public System.Data.Common.DbConnection CreateConnection() =>
+        IsPostgres ? new NpgsqlConnection(ConnectionString) : new SqliteConnection(ConnectionString);
+
+    /// <summary>An open connection of the provider in use (on SQLite with the app's pragmas), for statements outside EF.</summary>
+    public async Task<System.Data.Common.DbConnection> OpenAnyAsync(CancellationToken ct = default)
+    {
+        if (!IsPostgres)
+        {
+            return await OpenAsync(ct);
+        }
+        var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync(ct);
+        return connection;
+    }
+
     /// <summary>Opens a SQLite connection with the pragmas every connection of this app uses (SQLite only: the engine's SQLite store).</summary>
     public async Task<SqliteConnection> OpenAsync(CancellationToken ct = default)
     {

@@ -5,7 +5,6 @@ using BulkCampaigns.Operations;
 using BulkCampaigns.Dispatch.Providers;
 using BulkCampaigns.Hosting;
 using Microsoft.Extensions.Options;
-using Microsoft.Data.Sqlite;
 
 namespace BulkCampaigns.Operating;
 
@@ -70,15 +69,15 @@ public sealed class Metrics
     private IEnumerable<Measurement<long>> ObserveMessages()
     {
         var row = Query("""
-            SELECT SUM(Scheduled), SUM(Queued), SUM(Sending), SUM(Sent), SUM(Delivered), SUM(Read), SUM(Undelivered),
-                   SUM(Unaddressable), SUM(Failed), SUM(Canceled), SUM(Suppressed) FROM Operations
+            SELECT SUM("Scheduled"), SUM("Queued"), SUM("Sending"), SUM("Sent"), SUM("Delivered"), SUM("Read"), SUM("Undelivered"),
+                   SUM("Unaddressable"), SUM("Failed"), SUM("Canceled"), SUM("Suppressed") FROM "Operations"
             """);
         return row is null ? [] : row.Select((value, i) => new Measurement<long>(value, _provider, new("status", StatusNames[i])));
     }
 
     private IEnumerable<Measurement<long>> ObserveImportRows()
     {
-        var row = Query("SELECT SUM(Imported), SUM(Updated), SUM(Duplicates), SUM(Rejected) FROM Imports");
+        var row = Query("""SELECT SUM("Imported"), SUM("Updated"), SUM("Duplicates"), SUM("Rejected") FROM "Imports" """);
         string[] outcomes = ["imported", "updated", "duplicate", "rejected"];
         return row is null ? [] : row.Select((value, i) => new Measurement<long>(value, new KeyValuePair<string, object?>("outcome", outcomes[i])));
     }
@@ -89,7 +88,8 @@ public sealed class Metrics
         try
         {
             // Observable instruments are read synchronously by the exporter; these are sums over small tables.
-            using var connection = new SqliteConnection(_database.ConnectionString);
+            // Quoted names: the same statement reads SQLite and PostgreSQL (whose sums of bigint are numeric, hence ToInt64).
+            using var connection = _database.CreateConnection();
             connection.Open();
             using var command = connection.CreateCommand();
             command.CommandText = sql;
@@ -98,11 +98,11 @@ public sealed class Metrics
             var values = new long[reader.FieldCount];
             for (var i = 0; i < values.Length; i++)
             {
-                values[i] = reader.IsDBNull(i) ? 0 : reader.GetInt64(i);
+                values[i] = reader.IsDBNull(i) ? 0 : Convert.ToInt64(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture);
             }
             return values;
         }
-        catch (SqliteException ex)
+        catch (System.Data.Common.DbException ex)
         {
             _log.LogWarning(ex, "Could not read the database for the metrics");
             return null;

@@ -21,11 +21,11 @@ namespace BulkCampaigns.Data.PostgresMigrations
                 {
                     Id = table.Column<long>(type: "bigint", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    Sid = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
-                    Role = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
-                    SecretHash = table.Column<string>(type: "text", nullable: false),
-                    OwnerId = table.Column<string>(type: "character varying(450)", maxLength: 450, nullable: true),
+                    Sid = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false, collation: "C"),
+                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false, collation: "C"),
+                    Role = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false, collation: "C"),
+                    SecretHash = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    OwnerId = table.Column<string>(type: "character varying(450)", maxLength: 450, nullable: true, collation: "C"),
                     CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     LastUsedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
                     RevokedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
@@ -39,10 +39,10 @@ namespace BulkCampaigns.Data.PostgresMigrations
                 name: "AspNetRoles",
                 columns: table => new
                 {
-                    Id = table.Column<string>(type: "text", nullable: false),
-                    Name = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
-                    NormalizedName = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
-                    ConcurrencyStamp = table.Column<string>(type: "text", nullable: true)
+                    Id = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Name = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true, collation: "C"),
+                    NormalizedName = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true, collation: "C"),
+                    ConcurrencyStamp = table.Column<string>(type: "text", nullable: true, collation: "C")
                 },
                 constraints: table =>
                 {
@@ -53,18 +53,18 @@ namespace BulkCampaigns.Data.PostgresMigrations
                 name: "AspNetUsers",
                 columns: table => new
                 {
-                    Id = table.Column<string>(type: "text", nullable: false),
+                    Id = table.Column<string>(type: "text", nullable: false, collation: "C"),
                     CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    TimeZoneId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
-                    UserName = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
-                    NormalizedUserName = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
-                    Email = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
-                    NormalizedEmail = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    TimeZoneId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true, collation: "C"),
+                    UserName = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true, collation: "C"),
+                    NormalizedUserName = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true, collation: "C"),
+                    Email = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true, collation: "C"),
+                    NormalizedEmail = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true, collation: "C"),
                     EmailConfirmed = table.Column<bool>(type: "boolean", nullable: false),
-                    PasswordHash = table.Column<string>(type: "text", nullable: true),
-                    SecurityStamp = table.Column<string>(type: "text", nullable: true),
-                    ConcurrencyStamp = table.Column<string>(type: "text", nullable: true),
-                    PhoneNumber = table.Column<string>(type: "text", nullable: true),
+                    PasswordHash = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    SecurityStamp = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    ConcurrencyStamp = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    PhoneNumber = table.Column<string>(type: "text", nullable: true, collation: "C"),
                     PhoneNumberConfirmed = table.Column<bool>(type: "boolean", nullable: false),
                     TwoFactorEnabled = table.Column<bool>(type: "boolean", nullable: false),
                     LockoutEnd = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
@@ -82,8 +82,8 @@ namespace BulkCampaigns.Data.PostgresMigrations
                 {
                     Id = table.Column<long>(type: "bigint", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    Owner = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
-                    DataJson = table.Column<string>(type: "text", nullable: false),
+                    Owner = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false, collation: "C"),
+                    DataJson = table.Column<string>(type: "text", nullable: false, collation: "C"),
                     UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
                 },
                 constraints: table =>
@@ -95,9 +95,9 @@ namespace BulkCampaigns.Data.PostgresMigrations
                 name: "ChannelPrices",
                 columns: table => new
                 {
-                    Channel = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Channel = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false, collation: "C"),
                     PricePerSegment = table.Column<decimal>(type: "numeric", nullable: false),
-                    Currency = table.Column<string>(type: "character varying(3)", maxLength: 3, nullable: false)
+                    Currency = table.Column<string>(type: "character varying(3)", maxLength: 3, nullable: false, collation: "C")
                 },
                 constraints: table =>
                 {
@@ -110,9 +110,9 @@ namespace BulkCampaigns.Data.PostgresMigrations
                 {
                     Id = table.Column<long>(type: "bigint", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
-                    ContentJson = table.Column<string>(type: "text", nullable: false),
-                    Channels = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false, collation: "C"),
+                    ContentJson = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Channels = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false, collation: "C"),
                     CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
                 },
@@ -127,8 +127,8 @@ namespace BulkCampaigns.Data.PostgresMigrations
                 {
                     Id = table.Column<int>(type: "integer", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    FriendlyName = table.Column<string>(type: "text", nullable: true),
-                    Xml = table.Column<string>(type: "text", nullable: true)
+                    FriendlyName = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    Xml = table.Column<string>(type: "text", nullable: true, collation: "C")
                 },
                 constraints: table =>
                 {
@@ -141,8 +141,8 @@ namespace BulkCampaigns.Data.PostgresMigrations
                 {
                     MessageId = table.Column<long>(type: "bigint", nullable: false),
                     Status = table.Column<int>(type: "integer", nullable: false),
-                    ErrorCode = table.Column<string>(type: "text", nullable: true),
-                    ErrorMessage = table.Column<string>(type: "text", nullable: true),
+                    ErrorCode = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    ErrorMessage = table.Column<string>(type: "text", nullable: true, collation: "C"),
                     ReceivedAt = table.Column<long>(type: "bigint", nullable: false)
                 },
                 constraints: table =>
@@ -156,9 +156,9 @@ namespace BulkCampaigns.Data.PostgresMigrations
                 {
                     Id = table.Column<long>(type: "bigint", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false, collation: "C"),
                     RecipientCount = table.Column<long>(type: "bigint", nullable: false),
-                    AttributeKeysJson = table.Column<string>(type: "text", nullable: false),
+                    AttributeKeysJson = table.Column<string>(type: "text", nullable: false, collation: "C"),
                     CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     LastImportAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
@@ -174,20 +174,20 @@ namespace BulkCampaigns.Data.PostgresMigrations
                 {
                     Id = table.Column<long>(type: "bigint", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
+                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true, collation: "C"),
                     Status = table.Column<int>(type: "integer", nullable: false),
                     SenderId = table.Column<long>(type: "bigint", nullable: false),
-                    FromAddress = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    FromChannel = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
-                    ContentJson = table.Column<string>(type: "text", nullable: false),
-                    TagsJson = table.Column<string>(type: "text", nullable: false),
+                    FromAddress = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false, collation: "C"),
+                    FromChannel = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false, collation: "C"),
+                    ContentJson = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    TagsJson = table.Column<string>(type: "text", nullable: false, collation: "C"),
                     SendAt = table.Column<long>(type: "bigint", nullable: true),
                     Mps = table.Column<int>(type: "integer", nullable: true),
                     QuietStart = table.Column<TimeOnly>(type: "time without time zone", nullable: true),
                     QuietEnd = table.Column<TimeOnly>(type: "time without time zone", nullable: true),
-                    QuietTimeZone = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    QuietTimeZone = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true, collation: "C"),
                     IsTest = table.Column<bool>(type: "boolean", nullable: false),
-                    PauseReason = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true),
+                    PauseReason = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true, collation: "C"),
                     FirstMessageId = table.Column<long>(type: "bigint", nullable: false),
                     LastMessageId = table.Column<long>(type: "bigint", nullable: false),
                     Total = table.Column<long>(type: "bigint", nullable: false),
@@ -217,7 +217,7 @@ namespace BulkCampaigns.Data.PostgresMigrations
                 name: "ProcessedWebhooks",
                 columns: table => new
                 {
-                    MessageSid = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    MessageSid = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false, collation: "C"),
                     ReceivedAt = table.Column<long>(type: "bigint", nullable: false)
                 },
                 constraints: table =>
@@ -231,8 +231,8 @@ namespace BulkCampaigns.Data.PostgresMigrations
                 {
                     Id = table.Column<long>(type: "bigint", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    Address = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    Channel = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Address = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false, collation: "C"),
+                    Channel = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false, collation: "C"),
                     Mps = table.Column<int>(type: "integer", nullable: false),
                     CreatedAt = table.Column<long>(type: "bigint", nullable: false),
                     UpdatedAt = table.Column<long>(type: "bigint", nullable: false)
@@ -248,10 +248,10 @@ namespace BulkCampaigns.Data.PostgresMigrations
                 {
                     Id = table.Column<long>(type: "bigint", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    From = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    To = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
-                    Body = table.Column<string>(type: "text", nullable: false),
-                    MediaJson = table.Column<string>(type: "text", nullable: false),
+                    From = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false, collation: "C"),
+                    To = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false, collation: "C"),
+                    Body = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    MediaJson = table.Column<string>(type: "text", nullable: false, collation: "C"),
                     ReceivedAt = table.Column<long>(type: "bigint", nullable: false),
                     CallbackMessageId = table.Column<long>(type: "bigint", nullable: false),
                     WillDeliver = table.Column<bool>(type: "boolean", nullable: false),
@@ -280,9 +280,9 @@ namespace BulkCampaigns.Data.PostgresMigrations
                 {
                     Id = table.Column<long>(type: "bigint", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    Address = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
-                    Reason = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true),
-                    Source = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Address = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false, collation: "C"),
+                    Reason = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true, collation: "C"),
+                    Source = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false, collation: "C"),
                     CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
                 },
                 constraints: table =>
@@ -296,9 +296,9 @@ namespace BulkCampaigns.Data.PostgresMigrations
                 {
                     Id = table.Column<int>(type: "integer", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    RoleId = table.Column<string>(type: "text", nullable: false),
-                    ClaimType = table.Column<string>(type: "text", nullable: true),
-                    ClaimValue = table.Column<string>(type: "text", nullable: true)
+                    RoleId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    ClaimType = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    ClaimValue = table.Column<string>(type: "text", nullable: true, collation: "C")
                 },
                 constraints: table =>
                 {
@@ -317,9 +317,9 @@ namespace BulkCampaigns.Data.PostgresMigrations
                 {
                     Id = table.Column<int>(type: "integer", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    UserId = table.Column<string>(type: "text", nullable: false),
-                    ClaimType = table.Column<string>(type: "text", nullable: true),
-                    ClaimValue = table.Column<string>(type: "text", nullable: true)
+                    UserId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    ClaimType = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    ClaimValue = table.Column<string>(type: "text", nullable: true, collation: "C")
                 },
                 constraints: table =>
                 {
@@ -336,10 +336,10 @@ namespace BulkCampaigns.Data.PostgresMigrations
                 name: "AspNetUserLogins",
                 columns: table => new
                 {
-                    LoginProvider = table.Column<string>(type: "text", nullable: false),
-                    ProviderKey = table.Column<string>(type: "text", nullable: false),
-                    ProviderDisplayName = table.Column<string>(type: "text", nullable: true),
-                    UserId = table.Column<string>(type: "text", nullable: false)
+                    LoginProvider = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    ProviderKey = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    ProviderDisplayName = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    UserId = table.Column<string>(type: "text", nullable: false, collation: "C")
                 },
                 constraints: table =>
                 {
@@ -356,8 +356,8 @@ namespace BulkCampaigns.Data.PostgresMigrations
                 name: "AspNetUserRoles",
                 columns: table => new
                 {
-                    UserId = table.Column<string>(type: "text", nullable: false),
-                    RoleId = table.Column<string>(type: "text", nullable: false)
+                    UserId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    RoleId = table.Column<string>(type: "text", nullable: false, collation: "C")
                 },
                 constraints: table =>
                 {
@@ -380,10 +380,10 @@ namespace BulkCampaigns.Data.PostgresMigrations
                 name: "AspNetUserTokens",
                 columns: table => new
                 {
-                    UserId = table.Column<string>(type: "text", nullable: false),
-                    LoginProvider = table.Column<string>(type: "text", nullable: false),
-                    Name = table.Column<string>(type: "text", nullable: false),
-                    Value = table.Column<string>(type: "text", nullable: true)
+                    UserId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    LoginProvider = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Name = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Value = table.Column<string>(type: "text", nullable: true, collation: "C")
                 },
                 constraints: table =>
                 {
@@ -403,13 +403,13 @@ namespace BulkCampaigns.Data.PostgresMigrations
                     Id = table.Column<long>(type: "bigint", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
                     GroupId = table.Column<long>(type: "bigint", nullable: false),
-                    Status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
-                    Mode = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
-                    DefaultRegion = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
-                    AddressColumn = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
-                    ChannelColumn = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
-                    FileName = table.Column<string>(type: "character varying(260)", maxLength: 260, nullable: false),
-                    StoredFile = table.Column<string>(type: "character varying(260)", maxLength: 260, nullable: false),
+                    Status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false, collation: "C"),
+                    Mode = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false, collation: "C"),
+                    DefaultRegion = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false, collation: "C"),
+                    AddressColumn = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true, collation: "C"),
+                    ChannelColumn = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true, collation: "C"),
+                    FileName = table.Column<string>(type: "character varying(260)", maxLength: 260, nullable: false, collation: "C"),
+                    StoredFile = table.Column<string>(type: "character varying(260)", maxLength: 260, nullable: false, collation: "C"),
                     Bytes = table.Column<long>(type: "bigint", nullable: false),
                     BytesRead = table.Column<long>(type: "bigint", nullable: false),
                     RowsRead = table.Column<long>(type: "bigint", nullable: false),
@@ -417,7 +417,7 @@ namespace BulkCampaigns.Data.PostgresMigrations
                     Updated = table.Column<long>(type: "bigint", nullable: false),
                     Duplicates = table.Column<long>(type: "bigint", nullable: false),
                     Rejected = table.Column<long>(type: "bigint", nullable: false),
-                    Message = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
+                    Message = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true, collation: "C"),
                     Attempts = table.Column<int>(type: "integer", nullable: false),
                     CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     StartedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
@@ -441,9 +441,9 @@ namespace BulkCampaigns.Data.PostgresMigrations
                     Id = table.Column<long>(type: "bigint", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
                     GroupId = table.Column<long>(type: "bigint", nullable: false),
-                    Address = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
-                    Channel = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
-                    VariablesJson = table.Column<string>(type: "text", nullable: false),
+                    Address = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false, collation: "C"),
+                    Channel = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false, collation: "C"),
+                    VariablesJson = table.Column<string>(type: "text", nullable: false, collation: "C"),
                     CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
                 },
                 constraints: table =>
@@ -464,17 +464,17 @@ namespace BulkCampaigns.Data.PostgresMigrations
                     Id = table.Column<long>(type: "bigint", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
                     OperationId = table.Column<long>(type: "bigint", nullable: false),
-                    Address = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
-                    Channel = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
-                    VariablesJson = table.Column<string>(type: "text", nullable: false),
+                    Address = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false, collation: "C"),
+                    Channel = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false, collation: "C"),
+                    VariablesJson = table.Column<string>(type: "text", nullable: false, collation: "C"),
                     Status = table.Column<int>(type: "integer", nullable: false),
-                    Body = table.Column<string>(type: "text", nullable: true),
+                    Body = table.Column<string>(type: "text", nullable: true, collation: "C"),
                     Segments = table.Column<int>(type: "integer", nullable: false),
                     Attempts = table.Column<int>(type: "integer", nullable: false),
-                    ErrorCode = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
-                    ErrorMessage = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true),
+                    ErrorCode = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true, collation: "C"),
+                    ErrorMessage = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true, collation: "C"),
                     Retryable = table.Column<bool>(type: "boolean", nullable: false),
-                    ProviderMessageId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    ProviderMessageId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true, collation: "C"),
                     CreatedAt = table.Column<long>(type: "bigint", nullable: false),
                     UpdatedAt = table.Column<long>(type: "bigint", nullable: false),
                     ClaimedAt = table.Column<long>(type: "bigint", nullable: true),
@@ -524,7 +524,7 @@ namespace BulkCampaigns.Data.PostgresMigrations
                     ImportId = table.Column<long>(type: "bigint", nullable: false),
                     Row = table.Column<long>(type: "bigint", nullable: false),
                     Line = table.Column<long>(type: "bigint", nullable: false),
-                    Address = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Address = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false, collation: "C"),
                     FirstRow = table.Column<long>(type: "bigint", nullable: false)
                 },
                 constraints: table =>
@@ -547,9 +547,9 @@ namespace BulkCampaigns.Data.PostgresMigrations
                     ImportId = table.Column<long>(type: "bigint", nullable: false),
                     Row = table.Column<long>(type: "bigint", nullable: false),
                     Line = table.Column<long>(type: "bigint", nullable: false),
-                    Column = table.Column<string>(type: "text", nullable: true),
-                    Value = table.Column<string>(type: "text", nullable: true),
-                    Reason = table.Column<string>(type: "text", nullable: false)
+                    Column = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    Value = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    Reason = table.Column<string>(type: "text", nullable: false, collation: "C")
                 },
                 constraints: table =>
                 {

@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Npgsql;
 
 namespace BulkCampaigns.Data;
@@ -125,6 +127,8 @@ public static class DataSetup
             await using var pg = await factory.CreateDbContextAsync(ct);
             try
             {
+                // Made first, so a fresh database's first start doesn't log EF's failed read of the missing history table as an error.
+                await pg.Database.ExecuteSqlRawAsync(pg.GetService<IHistoryRepository>().GetCreateIfNotExistsScript(), ct);
                 await pg.Database.MigrateAsync(ct);
             }
             catch (PostgresException ex)

@@ -45,22 +45,22 @@ public static class JobsSetup
     /// timeout has the running server renew that mark, so a long batch is never handed to a second worker while
     /// the first still runs, and a job whose process died becomes visible again after <c>InvisibilityTimeout</c>.
     /// </summary>
-    public static PostgreSqlStorageOptions PostgresOptions() => new()
+    public static PostgreSqlStorageOptions PostgresOptions(TimeSpan? invisibilityTimeout = null) => new()
     {
         SchemaName = PostgresSchema,
         PrepareSchemaIfNecessary = true,
         QueuePollInterval = TimeSpan.FromSeconds(1),
         EnableLongPolling = true,
         UseSlidingInvisibilityTimeout = true,
-        InvisibilityTimeout = TimeSpan.FromMinutes(5),
+        InvisibilityTimeout = invisibilityTimeout ?? TimeSpan.FromMinutes(5),
         // The app checked the server at start (DataSetup.MigrateAsync); failing later is a real failure, not a retry loop.
         StartupConnectionMaxRetries = 0,
         AllowDegradedModeWithoutStorage = false,
     };
 
-    private static PostgreSqlStorage PostgresStorage(string connectionString)
+    private static PostgreSqlStorage PostgresStorage(string connectionString, TimeSpan invisibilityTimeout)
     {
-        var options = PostgresOptions();
+        var options = PostgresOptions(invisibilityTimeout);
         return new PostgreSqlStorage(new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(connectionString, options), options);
     }
 
@@ -81,7 +81,8 @@ public static class JobsSetup
         {
             c.UseLogProvider(new SurvivingLogProvider(new AspNetCoreLogProvider(sp.GetRequiredService<ILoggerFactory>())));
             storage = postgres
-                ? PostgresStorage(sp.GetRequiredService<DatabaseConnection>().ConnectionString)
+                ? PostgresStorage(sp.GetRequiredService<DatabaseConnection>().ConnectionString,
+                    configuration.GetValue("Jobs:InvisibilityTimeout", TimeSpan.FromMinutes(5)))
                 : new InMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) });
             c.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
                 .UseSimpleAssemblyNameTypeSerializer()

@@ -25,6 +25,11 @@ if (DatabaseBackup.IsCommand(args))
 
 var builder = WebApplication.CreateBuilder(args);
 var settingsRoot = builder.AddRepositorySettings();
+if ((DataSetup.ReadProvider(builder.Configuration).Problem ?? JobsSetup.ReadStorage(builder.Configuration).Problem) is { } settingsProblem)
+{
+    await Console.Error.WriteLineAsync(settingsProblem);
+    return 1;
+}
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSettings(builder.Configuration);
@@ -48,7 +53,16 @@ builder.Services.AddScoped<UserClock>();
 
 var app = builder.Build();
 
-await DataSetup.MigrateAsync(app.Services);
+try
+{
+    await DataSetup.MigrateAsync(app.Services);
+}
+catch (DatabaseUnavailableException ex)
+{
+    // One line naming the server and the reason: what an operator needs, with no stack trace to dig through.
+    await Console.Error.WriteLineAsync(ex.Message);
+    return 1;
+}
 await Bootstrap.RunAsync(app.Services, app.Configuration, app.Logger);
 
 app.UseSecurityHeaders();

@@ -9,7 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace BulkCampaigns.Tests.Content;
 
-public sealed class ContentApiTests(AppFactory app) : IClassFixture<AppFactory>
+public class ContentApiTests(AppFactory app) : IClassFixture<AppFactory>
 {
     private readonly HttpClient _api = app.CreateApiClient();
 

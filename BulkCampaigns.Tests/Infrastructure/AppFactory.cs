@@ -6,28 +6,40 @@ using Microsoft.AspNetCore.Mvc.Testing;
 namespace BulkCampaigns.Tests.Infrastructure;
 
 /// <summary>
-/// The real app on a fresh SQLite file of its own, with a bootstrap admin and API key.
+/// The real app on a fresh database of its own (a SQLite file, or a new database on the test PostgreSQL server,
+/// dropped after: see <see cref="TestDatabase"/>), with a bootstrap admin and API key.
 /// <see cref="Settings"/> can override any configuration key before the app starts.
+/// A test class chooses PostgreSQL with <see cref="PostgresAppFactory"/> (or <c>new AppFactory(TestProvider.Postgres)</c>);
+/// otherwise the provider is <see cref="TestDatabase.DefaultProvider"/> (SQLite unless <c>BULKCAMPAIGNS_TEST_PROVIDER</c> says Postgres).
 /// </summary>
-public class AppFactory : WebApplicationFactory<Program>
+public class AppFactory(TestProvider provider) : WebApplicationFactory<Program>
 {
+    public AppFactory() : this(TestDatabase.DefaultProvider)
+    {
+    }
+
     public const string AdminEmail = "admin@example.com";
     public const string AdminPassword = "correct-horse-42";
     public const string ApiKeySid = "SKtest00000000000000000000000000";
     public const string ApiKeySecret = "test-secret-value";
 
-    public string DataFolder { get; } = Path.Combine(Path.GetTempPath(), "bulkcampaigns-tests", Guid.NewGuid().ToString("N"));
-    public string DatabasePath => Path.Combine(DataFolder, "app.db");
+    /// <summary>This app's own database, made when the factory is.</summary>
+    public TestDatabase Database { get; } = TestDatabase.Create(provider);
+
+    public TestProvider Provider => Database.Provider;
+
+    public string DataFolder => Database.Folder;
+
+    /// <summary>The SQLite file (SQLite only).</summary>
+    public string DatabasePath => Database.SqlitePath;
 
     public Dictionary<string, string?> Settings { get; } = new();
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        Directory.CreateDirectory(DataFolder);
         builder.UseEnvironment("Development");
         var settings = new Dictionary<string, string?>
         {
-            ["ConnectionStrings:BulkCampaigns"] = $"Data Source={DatabasePath}",
             ["Bootstrap:AdminEmail"] = AdminEmail,
             ["Bootstrap:AdminPassword"] = AdminPassword,
             ["Bootstrap:ApiKeySid"] = ApiKeySid,
@@ -37,6 +49,10 @@ public class AppFactory : WebApplicationFactory<Program>
             ["Api:RateLimit:PermitsPerSecond"] = "100000",
             ["Api:RateLimit:Burst"] = "100000",
         };
+        foreach (var (key, value) in Database.Settings)
+        {
+            settings[key] = value;
+        }
         foreach (var (key, value) in Settings)
         {
             settings[key] = value;
@@ -63,15 +79,10 @@ public class AppFactory : WebApplicationFactory<Program>
         base.Dispose(disposing);
         if (disposing)
         {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            try
-            {
-                Directory.Delete(DataFolder, recursive: true);
-            }
-            catch (IOException)
-            {
-                // A file still held open only leaves a temp folder behind.
-            }
+            Database.Dispose();
         }
     }
 }
+
+/// <summary>The app on PostgreSQL: a test class takes it as its fixture to run on the test server.</summary>
+public class PostgresAppFactory() : AppFactory(TestProvider.Postgres);

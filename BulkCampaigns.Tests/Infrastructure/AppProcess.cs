@@ -44,7 +44,14 @@ public sealed class AppProcess : IDisposable
     /// Starts the app on <paramref name="databasePath"/> with a simulator that never fails; <paramref name="settings"/>
     /// (configuration keys, <c>:</c> or <c>__</c>) override the defaults.
     /// </summary>
-    public static AppProcess Start(string databasePath, int? port = null, IReadOnlyDictionary<string, string>? settings = null, string logLevel = "Warning")
+    public static AppProcess Start(string databasePath, int? port = null, IReadOnlyDictionary<string, string>? settings = null, string logLevel = "Warning") =>
+        Start(new Dictionary<string, string> { ["ConnectionStrings:BulkCampaigns"] = $"Data Source={databasePath}" }, port, settings, logLevel);
+
+    /// <summary>Starts the app on <paramref name="database"/> (SQLite or PostgreSQL), like <see cref="Start(string, int?, IReadOnlyDictionary{string, string}?, string)"/>.</summary>
+    public static AppProcess Start(TestDatabase database, int? port = null, IReadOnlyDictionary<string, string>? settings = null, string logLevel = "Warning") =>
+        Start(database.Settings, port, settings, logLevel);
+
+    private static AppProcess Start(IReadOnlyDictionary<string, string> databaseSettings, int? port, IReadOnlyDictionary<string, string>? settings, string logLevel)
     {
         var chosenPort = port ?? FreePort();
         var start = new ProcessStartInfo("dotnet", $"\"{Path.Combine(AppContext.BaseDirectory, "BulkCampaigns.dll")}\"")
@@ -57,7 +64,6 @@ public sealed class AppProcess : IDisposable
         var env = start.Environment;
         env["ASPNETCORE_URLS"] = $"http://127.0.0.1:{chosenPort}";
         env["ASPNETCORE_ENVIRONMENT"] = "Development";
-        env["ConnectionStrings__BulkCampaigns"] = $"Data Source={databasePath}";
         env["Bootstrap__AdminEmail"] = AppFactory.AdminEmail;
         env["Bootstrap__AdminPassword"] = AppFactory.AdminPassword;
         env["Bootstrap__ApiKeySid"] = AppFactory.ApiKeySid;
@@ -70,7 +76,7 @@ public sealed class AppProcess : IDisposable
         env["Api__RateLimit__PermitsPerSecond"] = "100000";
         env["Api__RateLimit__Burst"] = "100000";
         env["Logging__LogLevel__Default"] = logLevel;
-        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        foreach (var (key, value) in databaseSettings.Concat(settings ?? new Dictionary<string, string>()))
         {
             env[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }

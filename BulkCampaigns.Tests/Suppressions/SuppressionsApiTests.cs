@@ -6,7 +6,7 @@ using BulkCampaigns.Tests.Infrastructure;
 
 namespace BulkCampaigns.Tests.Suppressions;
 
-public sealed class SuppressionsApiTests(AppFactory app) : IClassFixture<AppFactory>
+public class SuppressionsApiTests(AppFactory app) : IClassFixture<AppFactory>
 {
     private readonly HttpClient _client = app.CreateApiClient();
 

@@ -35,8 +35,11 @@ public sealed class FirstAdminSetup(AppDbContext db, UserManager<AppUser> users)
             await db.Database.OpenConnectionAsync(ct);
             try
             {
-                var connection = (SqliteConnection)db.Database.GetDbConnection();
-                await using var transaction = connection.BeginTransaction(IsolationLevel.Serializable, deferred: false);
+                // SQLite: BEGIN IMMEDIATE takes the write lock before the check, so a second process waits and then sees
+                // the admin. PostgreSQL: serializable, so of two processes that both saw no user one fails to commit.
+                await using var transaction = db.Database.GetDbConnection() is SqliteConnection sqlite
+                    ? sqlite.BeginTransaction(IsolationLevel.Serializable, deferred: false)
+                    : await db.Database.GetDbConnection().BeginTransactionAsync(IsolationLevel.Serializable, ct);
                 await db.Database.UseTransactionAsync(transaction, ct);
                 if (await db.Users.AnyAsync(ct))
                 {

@@ -1,4 +1,7 @@
 using BulkCampaigns.Data;
+using BulkCampaigns.Recipients;
+using BulkCampaigns.Suppressions;
+using Microsoft.EntityFrameworkCore;
 
 namespace BulkCampaigns.Campaigns;
 
@@ -11,7 +14,8 @@ public sealed record AudienceCount(long Recipients, long Duplicates, long Suppre
     public long WillReceive => Recipients - Duplicates - Suppressed;
 }
 
-public sealed class AudienceCounter(DatabaseConnection database)
+/// <summary>Counts through EF, so the same queries run on SQLite and PostgreSQL.</summary>
+public sealed class AudienceCounter(IDbContextFactory<AppDbContext> dbFactory)
 {
     public async Task<AudienceCount> CountAsync(IReadOnlyList<string> groupIds, CancellationToken ct = default)
     {
@@ -20,29 +24,19 @@ public sealed class AudienceCounter(DatabaseConnection database)
         {
             return new AudienceCount(0, 0, 0);
         }
-        await using var connection = await database.OpenAsync(ct);
-        await using var command = connection.CreateCommand();
-        var names = ids.Select((_, i) => "$g" + i).ToList();
-        for (var i = 0; i < ids.Count; i++)
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var recipients = await db.Set<Group>().Where(g => ids.Contains(g.Id)).SumAsync(g => (long?)g.RecipientCount, ct) ?? 0;
+        if (ids.Count == 1)
         {
-            command.Parameters.AddWithValue(names[i], ids[i]);
+            // One group needs no de-duplication: its addresses are unique already (and the count is kept on the group).
+            var only = ids[0];
+            var suppressed = await db.Set<Recipient>().Where(r => r.GroupId == only)
+                .Join(db.Set<Suppression>(), r => r.Address, s => s.Address, (r, _) => r.Id).LongCountAsync(ct);
+            return new AudienceCount(recipients, 0, suppressed);
         }
-        var inGroups = string.Join(", ", names);
-        // One group needs no de-duplication: its addresses are unique already (and the count is kept on the group).
-        command.CommandText = ids.Count == 1
-            ? $"""
-               SELECT (SELECT RecipientCount FROM Groups WHERE Id = $g0),
-                      0,
-                      (SELECT COUNT(*) FROM Recipients r JOIN Suppressions s ON s.Address = r.Address WHERE r.GroupId = $g0)
-               """
-            : $"""
-               WITH addresses AS (SELECT DISTINCT Address FROM Recipients WHERE GroupId IN ({inGroups}))
-               SELECT (SELECT COALESCE(SUM(RecipientCount), 0) FROM Groups WHERE Id IN ({inGroups})),
-                      (SELECT COALESCE(SUM(RecipientCount), 0) FROM Groups WHERE Id IN ({inGroups})) - (SELECT COUNT(*) FROM addresses),
-                      (SELECT COUNT(*) FROM addresses a JOIN Suppressions s ON s.Address = a.Address)
-               """;
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        await reader.ReadAsync(ct);
-        return new AudienceCount(reader.IsDBNull(0) ? 0 : reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+        var addresses = db.Set<Recipient>().Where(r => ids.Contains(r.GroupId)).Select(r => r.Address).Distinct();
+        var distinct = await addresses.LongCountAsync(ct);
+        var optedOut = await addresses.Join(db.Set<Suppression>(), a => a, s => s.Address, (a, _) => a).LongCountAsync(ct);
+        return new AudienceCount(recipients, recipients - distinct, optedOut);
     }
 }

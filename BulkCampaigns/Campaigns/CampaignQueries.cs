@@ -44,9 +44,11 @@ public sealed class CampaignQueries(IDbContextFactory<AppDbContext> dbFactory, T
         }
         if (filter.Search?.Trim() is { Length: > 0 } search)
         {
-            // LIKE ignores case; the user's % and _ are taken as themselves.
+            // SQLite's LIKE ignores case (A-Z); PostgreSQL's ILIKE does (all letters). The user's % and _ are taken as themselves.
             var pattern = "%" + search.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
-            query = query.Where(o => o.Name != null && EF.Functions.Like(o.Name, pattern, "\\"));
+            query = db.Database.IsNpgsql()
+                ? query.Where(o => o.Name != null && EF.Functions.ILike(o.Name, pattern, "\\"))
+                : query.Where(o => o.Name != null && EF.Functions.Like(o.Name, pattern, "\\"));
         }
         if (filter.CreatedFrom is { } from)
         {
@@ -59,7 +61,7 @@ public sealed class CampaignQueries(IDbContextFactory<AppDbContext> dbFactory, T
         var desc = filter.Descending;
         query = filter.Sort switch
         {
-            CampaignSort.Name => SeekByName(query, after, desc),
+            CampaignSort.Name => SeekByName(query, after, desc, db.Database.IsNpgsql() ? AppDbContext.PostgresCaseInsensitive : "NOCASE"),
             CampaignSort.Status => SeekByStatus(query, after, desc),
             CampaignSort.Size => SeekBySize(query, after, desc),
             _ => SeekByCreated(query, after, desc),
@@ -82,23 +84,24 @@ public sealed class CampaignQueries(IDbContextFactory<AppDbContext> dbFactory, T
     }
 
     /// <summary>
-    /// By name regardless of case; unnamed operations sort as an empty name. SQLite does the comparing for the order
-    /// and the seek alike (NOCASE), so a page never starts on a name .NET would have lowered differently.
+    /// By name regardless of case; unnamed operations sort as an empty name. The database does the comparing for the
+    /// order and the seek alike, so a page never starts on a name .NET would have lowered differently: SQLite's NOCASE,
+    /// or on PostgreSQL the ICU collation <see cref="AppDbContext.PostgresCaseInsensitive"/> its migration creates.
     /// </summary>
-    private static IQueryable<Operation> SeekByName(IQueryable<Operation> q, CampaignKey? after, bool desc)
+    private static IQueryable<Operation> SeekByName(IQueryable<Operation> q, CampaignKey? after, bool desc, string collation)
     {
         if (after is { } k)
         {
             var name = k.Text ?? "";
             q = desc
-                ? q.Where(o => string.Compare(EF.Functions.Collate(o.Name ?? "", "NOCASE"), name) < 0 ||
-                               (EF.Functions.Collate(o.Name ?? "", "NOCASE") == name && o.Id < k.Id))
-                : q.Where(o => string.Compare(EF.Functions.Collate(o.Name ?? "", "NOCASE"), name) > 0 ||
-                               (EF.Functions.Collate(o.Name ?? "", "NOCASE") == name && o.Id > k.Id));
+                ? q.Where(o => string.Compare(EF.Functions.Collate(o.Name ?? "", collation), name) < 0 ||
+                               (EF.Functions.Collate(o.Name ?? "", collation) == name && o.Id < k.Id))
+                : q.Where(o => string.Compare(EF.Functions.Collate(o.Name ?? "", collation), name) > 0 ||
+                               (EF.Functions.Collate(o.Name ?? "", collation) == name && o.Id > k.Id));
         }
         return desc
-            ? q.OrderByDescending(o => EF.Functions.Collate(o.Name ?? "", "NOCASE")).ThenByDescending(o => o.Id)
-            : q.OrderBy(o => EF.Functions.Collate(o.Name ?? "", "NOCASE")).ThenBy(o => o.Id);
+            ? q.OrderByDescending(o => EF.Functions.Collate(o.Name ?? "", collation)).ThenByDescending(o => o.Id)
+            : q.OrderBy(o => EF.Functions.Collate(o.Name ?? "", collation)).ThenBy(o => o.Id);
     }
 
     /// <summary>By status in the order a campaign lives them: scheduled, processing, paused, completed, canceled.</summary>

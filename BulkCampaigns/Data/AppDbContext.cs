@@ -1,4 +1,5 @@
 using BulkCampaigns.Auth;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 
@@ -7,12 +8,47 @@ namespace BulkCampaigns.Data;
 /// <summary>
 /// The one database of the app. Each feature keeps its entities and their
 /// <see cref="IEntityTypeConfiguration{TEntity}"/> in its own folder; they are applied from the assembly.
+/// On SQLite the app uses this type itself (its migrations are <c>Data/Migrations</c>); on PostgreSQL it uses
+/// <see cref="PostgresAppDbContext"/>, the same model with its own migrations (see docs/postgres.md).
+/// Code everywhere asks for <c>IDbContextFactory&lt;AppDbContext&gt;</c> and never needs to know which.
 /// </summary>
-public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : IdentityDbContext<AppUser>(options)
+public class AppDbContext : IdentityDbContext<AppUser>, IDataProtectionKeyContext
 {
+    /// <summary>The PostgreSQL collation that compares text regardless of letter case (SQLite's NOCASE there).</summary>
+    public const string PostgresCaseInsensitive = "case_insensitive";
+
+    public AppDbContext(DbContextOptions<AppDbContext> options) : base(options)
+    {
+    }
+
+    protected AppDbContext(DbContextOptions options) : base(options)
+    {
+    }
+
+    /// <summary>The data-protection key ring (sign-in cookies, antiforgery and live-update tokens), shared by every node.</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys { get; set; } = null!;
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);
         builder.ApplyConfigurationsFromAssembly(typeof(AppDbContext).Assembly);
+        builder.Entity<DataProtectionKey>().ToTable("DataProtectionKeys");
+    }
+}
+
+/// <summary>The app's model on PostgreSQL, with migrations of its own in <c>Data/PostgresMigrations</c>.</summary>
+public sealed class PostgresAppDbContext(DbContextOptions<PostgresAppDbContext> options) : AppDbContext(options)
+{
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        base.OnModelCreating(builder);
+        // ICU, level 2: "Zoë" = "ZOË" but not "Zoe"; what sorting and seeking by name compare with (NOCASE on SQLite).
+        builder.HasCollation(PostgresCaseInsensitive, locale: "und-u-ks-level2", provider: "icu", deterministic: false);
+        // Every text column compares byte by byte, as SQLite's BINARY does, whatever the database's own locale: keyset
+        // paging by address ("+1555" up to "+1555:") and the unique keys then mean the same on both providers.
+        foreach (var property in builder.Model.GetEntityTypes().SelectMany(e => e.GetProperties()).Where(p => p.ClrType == typeof(string)))
+        {
+            property.SetCollation("C");
+        }
     }
 }

@@ -11,6 +11,9 @@ namespace BulkCampaigns.Data;
 /// written, so writers taking turns on pooled connections would re-read every page they touch.
 /// Background writers (simulated delivery reports) go after the others, but get a turn at least every
 /// <see cref="DefaultBackgroundTurn"/> so they never starve.
+/// On PostgreSQL there is no gate: the server takes many writers at once (row locks, not a file lock), so queueing
+/// them in one process would only slow them, and could not hold across nodes anyway. It is registered there only so
+/// the SQLite engine's types resolve; entering it on PostgreSQL is a programming error and says so.
 /// </summary>
 public sealed class WriteGate(DatabaseConnection database, TimeSpan? backgroundTurn = null) : IAsyncDisposable
 {
@@ -42,6 +45,10 @@ public sealed class WriteGate(DatabaseConnection database, TimeSpan? backgroundT
 
     private async Task<Lease> EnterAsync(bool background, CancellationToken ct)
     {
+        if (database.IsPostgres)
+        {
+            throw new InvalidOperationException("The single-writer gate is SQLite's; on PostgreSQL writers go straight to the server (through the PostgreSQL engine store).");
+        }
         await AcquireAsync(background, ct);
         try
         {

@@ -3,17 +3,74 @@ using Hangfire;
 using Hangfire.AspNetCore;
 using Hangfire.Dashboard;
 using Hangfire.InMemory;
+using Hangfire.PostgreSql;
+using BulkCampaigns.Data;
 
 namespace BulkCampaigns.Jobs;
 
 public static class JobsSetup
 {
+    /// <summary>The schema Hangfire's tables live in, beside the app's tables in the same PostgreSQL database.</summary>
+    public const string PostgresSchema = "hangfire";
+
+    /// <summary>
+    /// <c>Jobs:Storage</c>: <c>InMemory</c> (the default with SQLite) or <c>Postgres</c> (the default with PostgreSQL,
+    /// where jobs then survive a restart and every node shares one queue). Null and a sentence when the settings can't work.
+    /// </summary>
+    public static (bool Postgres, string? Problem) ReadStorage(IConfiguration configuration)
+    {
+        var database = DataSetup.ReadProvider(configuration).Provider;
+        var name = configuration["Jobs:Storage"];
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            return (database == DatabaseProvider.Postgres, null);
+        }
+        if (name.Equals("InMemory", StringComparison.OrdinalIgnoreCase))
+        {
+            return (false, null);
+        }
+        if (name.Equals("Postgres", StringComparison.OrdinalIgnoreCase) || name.Equals("PostgreSQL", StringComparison.OrdinalIgnoreCase))
+        {
+            return database == DatabaseProvider.Postgres
+                ? (true, null)
+                : (false, "Jobs:Storage is Postgres, which keeps the jobs in the app's PostgreSQL database; set Database:Provider=Postgres too, or Jobs:Storage=InMemory.");
+        }
+        return (false, $"Jobs:Storage is '{name}'; use InMemory or Postgres.");
+    }
+
+    /// <summary>
+    /// Hangfire on PostgreSQL. A worker that finds the queue empty waits on LISTEN/NOTIFY (an enqueue wakes it at
+    /// once) and looks again every second anyway, so a job starts within a second rather than the 15 s default poll.
+    /// Fetching marks a job invisible rather than holding a transaction open for its run; the sliding invisibility
+    /// timeout has the running server renew that mark, so a long batch is never handed to a second worker while
+    /// the first still runs, and a job whose process died becomes visible again after <c>InvisibilityTimeout</c>.
+    /// </summary>
+    public static PostgreSqlStorageOptions PostgresOptions(TimeSpan? invisibilityTimeout = null) => new()
+    {
+        SchemaName = PostgresSchema,
+        PrepareSchemaIfNecessary = true,
+        QueuePollInterval = TimeSpan.FromSeconds(1),
+        EnableLongPolling = true,
+        UseSlidingInvisibilityTimeout = true,
+        InvisibilityTimeout = invisibilityTimeout ?? TimeSpan.FromMinutes(5),
+        // The app checked the server at start (DataSetup.MigrateAsync); failing later is a real failure, not a retry loop.
+        StartupConnectionMaxRetries = 0,
+        AllowDegradedModeWithoutStorage = false,
+    };
+
+    private static PostgreSqlStorage PostgresStorage(string connectionString, TimeSpan invisibilityTimeout)
+    {
+        var options = PostgresOptions(invisibilityTimeout);
+        return new PostgreSqlStorage(new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(connectionString, options), options);
+    }
+
     public static IServiceCollection AddAppJobs(this IServiceCollection services, IConfiguration configuration)
     {
+        var postgres = ReadStorage(configuration).Postgres;
         // Hangfire keeps its storage, activator and log provider in process-wide statics. Each app registers its
         // own storage and activator so that apps hosted side by side (integration tests) never run each other's
         // jobs nor use each other's disposed queue; the storage is made once this app's logging is in place.
-        InMemoryStorage? storage = null;
+        JobStorage? storage = null;
         services.AddSingleton<JobStorage>(sp =>
         {
             _ = sp.GetRequiredService<IGlobalConfiguration>();
@@ -23,7 +80,10 @@ public static class JobsSetup
         services.AddHangfire((sp, c) =>
         {
             c.UseLogProvider(new SurvivingLogProvider(new AspNetCoreLogProvider(sp.GetRequiredService<ILoggerFactory>())));
-            storage = new InMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) });
+            storage = postgres
+                ? PostgresStorage(sp.GetRequiredService<DatabaseConnection>().ConnectionString,
+                    configuration.GetValue("Jobs:InvisibilityTimeout", TimeSpan.FromMinutes(5)))
+                : new InMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) });
             c.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
                 .UseSimpleAssemblyNameTypeSerializer()
                 .UseRecommendedSerializerSettings()

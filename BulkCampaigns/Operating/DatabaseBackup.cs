@@ -50,6 +50,11 @@ public static class DatabaseBackup
         }
         var builder = WebApplication.CreateBuilder(args[2..]);
         var settingsRoot = builder.AddRepositorySettings();
+        if (DataSetup.ReadProvider(builder.Configuration).Provider == DatabaseProvider.Postgres)
+        {
+            await Console.Error.WriteLineAsync("The database is PostgreSQL: back it up with pg_dump, e.g. pg_dump --format=custom --file=bulkcampaigns.dump \"host=… dbname=… user=…\".");
+            return 2;
+        }
         var connectionString = DataSetup.ResolveConnectionString(builder.Configuration.GetConnectionString("BulkCampaigns") ?? DataSetup.DefaultConnectionString, settingsRoot);
         var destination = Path.GetFullPath(args[1]);
         try

@@ -35,6 +35,11 @@ public static class OperatingSetup
         app.MapPrometheusScrapingEndpoint("/metrics", meterProvider: null, configureBranchedPipeline: b => b.Use(MetricsAccess.GuardAsync), optionsName: null);
         app.MapGet("/settings/backup", async (DatabaseConnection database, TimeProvider clock, ILoggerFactory loggers, HttpContext http, CancellationToken ct) =>
         {
+            if (database.IsPostgres)
+            {
+                return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Backups of a PostgreSQL database are made with pg_dump",
+                    detail: "This app keeps its data in PostgreSQL; back it up with pg_dump (see Settings > Backup), not as a file from the app.");
+            }
             var file = Path.Combine(Path.GetTempPath(), $"bulkcampaigns-backup-{Guid.NewGuid():N}.db");
             await DatabaseBackup.WriteAsync(database.ConnectionString, file, ct);
             loggers.CreateLogger(typeof(DatabaseBackup).FullName!).LogInformation("Backup downloaded by {User}", http.User.Identity?.Name);

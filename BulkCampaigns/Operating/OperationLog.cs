@@ -1,6 +1,7 @@
 using BulkCampaigns.Data;
 using BulkCampaigns.Dispatch;
 using BulkCampaigns.Operations;
+using Microsoft.EntityFrameworkCore;
 
 namespace BulkCampaigns.Operating;
 
@@ -9,7 +10,7 @@ namespace BulkCampaigns.Operating;
 /// each with its public ID and name, so an operator can follow a campaign in the logs and search them by either.
 /// Writing a line never fails the work that asked for it.
 /// </summary>
-public sealed partial class OperationLog(DatabaseConnection database, ILogger<OperationLog> log)
+public sealed partial class OperationLog(IDbContextFactory<AppDbContext> dbFactory, ILogger<OperationLog> log)
 {
     public Task MadeAsync(long operationId, CancellationToken ct = default) => WriteAsync(operationId, (id, o) =>
     {
@@ -72,21 +73,16 @@ public sealed partial class OperationLog(DatabaseConnection database, ILogger<Op
         }
         try
         {
-            await using var connection = await database.OpenAsync(ct);
-            await using var command = connection.CreateCommand();
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
             // Sent counts what went out, whatever the carrier said about it since.
-            command.CommandText = """
-                SELECT COALESCE(Name, ''), Status, Total, Sent + Delivered + Read + Undelivered, Failed + Unaddressable, Suppressed, Canceled, Attempts, SendAt
-                FROM Operations WHERE Id = $op
-                """;
-            command.Parameters.AddWithValue("$op", operationId);
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            if (!await reader.ReadAsync(ct))
+            var facts = await db.Set<Operation>().AsNoTracking().Where(o => o.Id == operationId)
+                .Select(o => new Facts(o.Name ?? "", o.Status, o.Total, o.Sent + o.Delivered + o.Read + o.Undelivered, o.Failed + o.Unaddressable,
+                    o.Suppressed, o.Canceled, o.Attempts, o.SendAt))
+                .FirstOrDefaultAsync(ct);
+            if (facts is null)
             {
                 return;
             }
-            var facts = new Facts(reader.GetString(0), (OperationStatus)reader.GetInt32(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4),
-                reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7), reader.IsDBNull(8) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(8)));
             write(PublicId.Encode(PublicId.Operation, operationId), facts);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)

@@ -3,7 +3,7 @@ using System.Text.Json;
 using BulkCampaigns.Api;
 using BulkCampaigns.Data;
 using CsvHelper;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 
 namespace BulkCampaigns.Recipients;
@@ -174,7 +174,7 @@ public sealed class GroupService(IDbContextFactory<AppDbContext> dbFactory, Data
     /// <summary>One page of the recipients <paramref name="filter"/> picks, in address order after <paramref name="afterKey"/>.</summary>
     public async Task<List<RecipientView>> RecipientsAsync(long groupId, long afterKey, int take, RecipientFilter filter, CancellationToken ct = default)
     {
-        await using var connection = await database.OpenAsync(ct);
+        await using var connection = await database.OpenAnyAsync(ct);
         await using var command = connection.CreateCommand();
         var prefix = filter.Prefix;
         // One lower bound only: given two (the prefix and the cursor), SQLite seeks to one and filters the other
@@ -185,30 +185,38 @@ public sealed class GroupService(IDbContextFactory<AppDbContext> dbFactory, Data
         if (filter.Variable is { } name && filter.Text is { } text)
         {
             // Walks the group in address order until a page is found: a search of a million recipients reads them once.
-            // A JSON path can't quote a name holding a double quote; json_each reads any name, more slowly.
-            variable = name.Contains('"', StringComparison.Ordinal)
-                ? " AND EXISTS (SELECT 1 FROM json_each(VariablesJson) j WHERE j.key = $var AND j.value LIKE $like ESCAPE '\\')"
-                : " AND (VariablesJson ->> $path) LIKE $like ESCAPE '\\'";
-            command.Parameters.AddWithValue("$var", name);
-            command.Parameters.AddWithValue("$path", "$.\"" + name + "\"");
-            command.Parameters.AddWithValue("$like", "%" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%");
+            // SQLite: a JSON path can't quote a name holding a double quote; json_each reads any name, more slowly.
+            // PostgreSQL: ->> takes the name as it is; ILIKE ignores the case of every letter (SQLite's LIKE: A-Z).
+            variable = database.IsPostgres
+                ? """ AND ("VariablesJson"::jsonb ->> @var) ILIKE @like ESCAPE '\'"""
+                : name.Contains('"', StringComparison.Ordinal)
+                    ? """ AND EXISTS (SELECT 1 FROM json_each("VariablesJson") j WHERE j.key = @var AND j.value LIKE @like ESCAPE '\')"""
+                    : """ AND ("VariablesJson" ->> @path) LIKE @like ESCAPE '\'""";
+            Add(command, "@var", name);
+            if (!database.IsPostgres)
+            {
+                Add(command, "@path", "$.\"" + name + "\"");
+            }
+            Add(command, "@like", "%" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%");
         }
+        // Quoted names and @parameters: the same statement on SQLite and PostgreSQL (whose Address column compares
+        // byte by byte, collation "C", as SQLite's does).
         command.CommandText = $"""
-            SELECT Id, Address, Channel, VariablesJson, CreatedAt FROM Recipients
-            WHERE GroupId = $g AND Address {(seekAfterCursor ? ">" : ">=")} $from AND Address < $to{variable}
-            ORDER BY Address LIMIT $take
+            SELECT "Id", "Address", "Channel", "VariablesJson", "CreatedAt" FROM "Recipients"
+            WHERE "GroupId" = @g AND "Address" {(seekAfterCursor ? ">" : ">=")} @from AND "Address" < @to{variable}
+            ORDER BY "Address" LIMIT @take
             """;
-        command.Parameters.AddWithValue("$g", groupId);
-        command.Parameters.AddWithValue("$from", seekAfterCursor ? after : prefix);
+        Add(command, "@g", groupId);
+        Add(command, "@from", seekAfterCursor ? after : prefix);
         // Every E.164 string starting with the prefix sorts below prefix + ':' (the character after '9').
-        command.Parameters.AddWithValue("$to", prefix + ":");
-        command.Parameters.AddWithValue("$take", take);
+        Add(command, "@to", prefix + ":");
+        Add(command, "@take", take);
         var list = new List<RecipientView>(take);
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
             list.Add(new RecipientView(PublicId.Encode(PublicId.Recipient, reader.GetInt64(0)), reader.GetString(1), reader.GetString(2),
-                JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(3)) ?? [], reader.GetDateTimeOffset(4)));
+                JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(3)) ?? [], reader.GetFieldValue<DateTimeOffset>(4)));
         }
         return list;
     }
@@ -227,10 +235,10 @@ public sealed class GroupService(IDbContextFactory<AppDbContext> dbFactory, Data
             csv.WriteField(CsvCells.Escape(key));
         }
         await csv.EndRecordAsync(ct);
-        await using var connection = await database.OpenAsync(ct);
+        await using var connection = await database.OpenAnyAsync(ct);
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT Address, Channel, VariablesJson FROM Recipients WHERE GroupId = $g ORDER BY Address";
-        command.Parameters.AddWithValue("$g", groupId);
+        command.CommandText = """SELECT "Address", "Channel", "VariablesJson" FROM "Recipients" WHERE "GroupId" = @g ORDER BY "Address" """;
+        Add(command, "@g", groupId);
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
@@ -248,4 +256,12 @@ public sealed class GroupService(IDbContextFactory<AppDbContext> dbFactory, Data
 
     internal static GroupView ToView(Group g) => new(PublicId.Encode(PublicId.Group, g.Id), g.Id, g.Name, g.RecipientCount,
         JsonSerializer.Deserialize<List<string>>(g.AttributeKeysJson) ?? [], g.CreatedAt, g.UpdatedAt, g.LastImportAt);
+
+    private static void Add(DbCommand command, string name, object value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
+    }
 }

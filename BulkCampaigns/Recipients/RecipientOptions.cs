@@ -1,6 +1,5 @@
 using BulkCampaigns.Data;
 using BulkCampaigns.Hosting;
-using Microsoft.Data.Sqlite;
 
 namespace BulkCampaigns.Recipients;
 
@@ -32,13 +31,12 @@ public sealed class RecipientOptions
     /// <summary>The limits a file's shape is checked against.</summary>
     public CsvLimits CsvLimits => new(MaxColumns, MaxCellChars, MaxHeaderBytes, MaxRecordBytes);
 
-    /// <summary>Where uploads wait for their import: beside the SQLite file, so they survive a restart with it.</summary>
+    /// <summary>Where uploads wait for their import: beside the SQLite file (on PostgreSQL <c>Database:DataFolder</c>), so they survive a restart with it.</summary>
     public required string UploadFolder { get; init; }
 
     public static RecipientOptions From(LimitsOptions limits, MessagingOptions messaging, DatabaseConnection database)
     {
-        var dataSource = new SqliteConnectionStringBuilder(database.ConnectionString).DataSource;
-        var folder = Path.GetDirectoryName(Path.GetFullPath(dataSource)) ?? Path.GetTempPath();
+        var folder = database.DataFolder;
         return new RecipientOptions
         {
             MaxGroupRecipients = limits.MaxGroupRecipients,

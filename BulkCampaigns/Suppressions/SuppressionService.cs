@@ -3,7 +3,8 @@ using System.Text;
 using BulkCampaigns.Components.Shared;
 using BulkCampaigns.Data;
 using BulkCampaigns.Recipients;
-using Microsoft.Data.Sqlite;
+using System.Data;
+using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 
 namespace BulkCampaigns.Suppressions;
@@ -16,7 +17,7 @@ public sealed class SuppressionService(IDbContextFactory<AppDbContext> dbFactory
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var added = await db.Database.ExecuteSqlInterpolatedAsync(
-            $"INSERT INTO Suppressions (Address, Reason, Source, CreatedAt) VALUES ({e164}, {reason}, {source}, {clock.GetUtcNow()}) ON CONFLICT(Address) DO NOTHING", ct);
+            $"""INSERT INTO "Suppressions" ("Address", "Reason", "Source", "CreatedAt") VALUES ({e164}, {reason}, {source}, {clock.GetUtcNow()}) ON CONFLICT ("Address") DO NOTHING""", ct);
         return added > 0;
     }
 
@@ -87,14 +88,15 @@ public sealed class SuppressionService(IDbContextFactory<AppDbContext> dbFactory
             using var reader = new RecipientCsvReader(new MemoryStream(bytes), layout.Delimiter);
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             await db.Database.OpenConnectionAsync(ct); // through EF, so the app's pragmas apply
-            var connection = (SqliteConnection)db.Database.GetDbConnection();
-            await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(ct);
+            var connection = db.Database.GetDbConnection();
+            await using var tx = await connection.BeginTransactionAsync(ct);
             await using var insert = connection.CreateCommand();
             insert.Transaction = tx;
-            insert.CommandText = "INSERT INTO Suppressions (Address, Reason, Source, CreatedAt) VALUES ($a, $r, 'import', $now) ON CONFLICT(Address) DO NOTHING";
-            insert.Parameters.Add(new SqliteParameter("$a", SqliteType.Text));
-            insert.Parameters.Add(new SqliteParameter("$r", SqliteType.Text));
-            insert.Parameters.AddWithValue("$now", now);
+            // Quoted names and @parameters: one statement for SQLite and PostgreSQL.
+            insert.CommandText = """INSERT INTO "Suppressions" ("Address", "Reason", "Source", "CreatedAt") VALUES (@a, @r, 'import', @now) ON CONFLICT ("Address") DO NOTHING""";
+            insert.Parameters.Add(Parameter(insert, "@a", DbType.String, null));
+            insert.Parameters.Add(Parameter(insert, "@r", DbType.String, null));
+            insert.Parameters.Add(Parameter(insert, "@now", DbType.DateTimeOffset, now));
             while (reader.TryRead(out var record))
             {
                 rows++;
@@ -111,8 +113,8 @@ public sealed class SuppressionService(IDbContextFactory<AppDbContext> dbFactory
                     rejected.Add(new RowRejection(record.Row, record.Line, reader.Header[addressIndex], raw, reason));
                     continue;
                 }
-                insert.Parameters["$a"].Value = e164;
-                insert.Parameters["$r"].Value = reasonIndex >= 0 && fields[reasonIndex].Trim() is { Length: > 0 } why ? (why.Length > 500 ? why[..500] : why) : DBNull.Value;
+                insert.Parameters["@a"].Value = e164;
+                insert.Parameters["@r"].Value = reasonIndex >= 0 && fields[reasonIndex].Trim() is { Length: > 0 } why ? (why.Length > 500 ? why[..500] : why) : DBNull.Value;
                 if (await insert.ExecuteNonQueryAsync(ct) > 0)
                 {
                     added++;
@@ -129,6 +131,15 @@ public sealed class SuppressionService(IDbContextFactory<AppDbContext> dbFactory
             return SuppressionImportResult.Failed("This file is not UTF-8 text. In your spreadsheet choose 'Save as CSV UTF-8' and upload that file.");
         }
         return new SuppressionImportResult(null, rows, added, already, rejected.Count, rejected.Take(100).ToList());
+    }
+
+    private static DbParameter Parameter(DbCommand command, string name, DbType type, object? value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.DbType = type;
+        parameter.Value = value ?? DBNull.Value;
+        return parameter;
     }
 }
 

@@ -235,7 +235,21 @@ namespace BulkCampaigns.Data.Migrations
                     b.ToTable("EarlyReports", (string)null);
                 });
 
-            modelBuilder.Entity("BulkCampaigns.Dispatch.Message", b =>
+            modelBuilder.Entity("BulkCampaigns.Dispatch.Providers.ProcessedWebhook", b =>
+                {
+                    b.Property<string>("MessageSid")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ReceivedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("MessageSid");
+
+                    b.ToTable("ProcessedWebhooks", (string)null);
+                });
+
+            modelBuilder.Entity("BulkCampaigns.Operations.Message", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -305,7 +319,7 @@ namespace BulkCampaigns.Data.Migrations
                     b.ToTable("Messages", (string)null);
                 });
 
-            modelBuilder.Entity("BulkCampaigns.Dispatch.Operation", b =>
+            modelBuilder.Entity("BulkCampaigns.Operations.Operation", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -426,7 +440,7 @@ namespace BulkCampaigns.Data.Migrations
                     b.ToTable("Operations", (string)null);
                 });
 
-            modelBuilder.Entity("BulkCampaigns.Dispatch.OperationGroup", b =>
+            modelBuilder.Entity("BulkCampaigns.Operations.OperationGroup", b =>
                 {
                     b.Property<long>("OperationId")
                         .HasColumnType("INTEGER");
@@ -439,20 +453,6 @@ namespace BulkCampaigns.Data.Migrations
                     b.HasIndex("GroupId");
 
                     b.ToTable("OperationGroups", (string)null);
-                });
-
-            modelBuilder.Entity("BulkCampaigns.Dispatch.Providers.ProcessedWebhook", b =>
-                {
-                    b.Property<string>("MessageSid")
-                        .HasMaxLength(64)
-                        .HasColumnType("TEXT");
-
-                    b.Property<long>("ReceivedAt")
-                        .HasColumnType("INTEGER");
-
-                    b.HasKey("MessageSid");
-
-                    b.ToTable("ProcessedWebhooks", (string)null);
                 });
 
             modelBuilder.Entity("BulkCampaigns.Recipients.Group", b =>
@@ -800,6 +800,23 @@ namespace BulkCampaigns.Data.Migrations
                     b.ToTable("Suppressions", (string)null);
                 });
 
+            modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FriendlyName")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Xml")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("DataProtectionKeys", (string)null);
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRole", b =>
                 {
                     b.Property<string>("Id")
@@ -928,16 +945,16 @@ namespace BulkCampaigns.Data.Migrations
                     b.ToTable("AspNetUserTokens", (string)null);
                 });
 
-            modelBuilder.Entity("BulkCampaigns.Dispatch.Message", b =>
+            modelBuilder.Entity("BulkCampaigns.Operations.Message", b =>
                 {
-                    b.HasOne("BulkCampaigns.Dispatch.Operation", null)
+                    b.HasOne("BulkCampaigns.Operations.Operation", null)
                         .WithMany()
                         .HasForeignKey("OperationId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("BulkCampaigns.Dispatch.OperationGroup", b =>
+            modelBuilder.Entity("BulkCampaigns.Operations.OperationGroup", b =>
                 {
                     b.HasOne("BulkCampaigns.Recipients.Group", null)
                         .WithMany()
@@ -945,7 +962,7 @@ namespace BulkCampaigns.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
 
-                    b.HasOne("BulkCampaigns.Dispatch.Operation", null)
+                    b.HasOne("BulkCampaigns.Operations.Operation", null)
                         .WithMany()
                         .HasForeignKey("OperationId")
                         .OnDelete(DeleteBehavior.Cascade)

@@ -42,7 +42,10 @@ public sealed class WriteGate(DatabaseConnection database, TimeSpan? backgroundT
 
     private async Task<Lease> EnterAsync(bool background, CancellationToken ct)
     {
-        await AcquireAsync(background, ct);
+        using (WriterTrace.Step(background ? "gate.wait.background" : "gate.wait"))
+        {
+            await AcquireAsync(background, ct);
+        }
         try
         {
             if (_connection is not { State: ConnectionState.Open })
@@ -57,7 +60,7 @@ public sealed class WriteGate(DatabaseConnection database, TimeSpan? backgroundT
                 pragmas.CommandText = $"PRAGMA cache_size = -{CacheKiB}; PRAGMA wal_autocheckpoint = {BackstopCheckpointPages}; PRAGMA journal_size_limit = {64 * 1024 * 1024};";
                 await pragmas.ExecuteNonQueryAsync(CancellationToken.None);
             }
-            return new Lease(this, _connection);
+            return new Lease(this, _connection, WriterTrace.Step(background ? "gate.held.background" : "gate.held"));
         }
         catch
         {
@@ -134,7 +137,7 @@ public sealed class WriteGate(DatabaseConnection database, TimeSpan? backgroundT
         }
     }
 
-    public sealed class Lease(WriteGate gate, SqliteConnection connection) : IDisposable
+    public sealed class Lease(WriteGate gate, SqliteConnection connection, WriterTrace.Span held = default) : IDisposable
     {
         private int _released;
 
@@ -144,6 +147,7 @@ public sealed class WriteGate(DatabaseConnection database, TimeSpan? backgroundT
         {
             if (Interlocked.Exchange(ref _released, 1) == 0)
             {
+                held.Dispose();
                 gate.Release();
             }
         }

@@ -82,6 +82,7 @@ public sealed class SimulatorDeliveryReporter(
                 window.CommandText = WindowSql;
                 window.Parameters.AddWithValue("$now", now);
                 window.Parameters.AddWithValue("$limit", MaxPerRound);
+                using var step = WriterTrace.Step("reports.window");
                 await using var reader = await window.ExecuteReaderAsync(ct);
                 await reader.ReadAsync(ct);
                 mark = reader.GetInt64(0);
@@ -99,6 +100,8 @@ public sealed class SimulatorDeliveryReporter(
                 apply.Parameters.AddWithValue("$now", now);
                 apply.Parameters.AddWithValue("$mark", mark);
                 apply.Parameters.AddWithValue("$through", through);
+                using var step = WriterTrace.Step("reports.apply");
+                step.Count(through - mark);
                 await using var reader = await apply.ExecuteReaderAsync(ct);
                 while (await reader.ReadAsync(ct))
                 {
@@ -117,11 +120,17 @@ public sealed class SimulatorDeliveryReporter(
                 move.Parameters.AddWithValue("$through", through);
                 await move.ExecuteNonQueryAsync(ct);
             }
-            foreach (var (operationId, delta) in deltas)
+            using (WriterTrace.Step("reports.mark+counters"))
             {
-                await delta.ApplyAsync(connection, tx, operationId, now, ct);
+                foreach (var (operationId, delta) in deltas)
+                {
+                    await delta.ApplyAsync(connection, tx, operationId, now, ct);
+                }
             }
-            await tx.CommitAsync(ct);
+            using (WriterTrace.Step("reports.commit"))
+            {
+                await tx.CommitAsync(ct);
+            }
         }
         reports.Publish(deltas.Keys);
         return (int)Math.Min(MaxPerRound, through - mark);

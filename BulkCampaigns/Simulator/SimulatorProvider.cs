@@ -92,8 +92,10 @@ public sealed class SimulatorProvider(DatabaseConnection database, WriteGate gat
             insert.Parameters.AddWithValue("$due", now + settings.DeliveryDelayMs);
             insert.Parameters.AddWithValue("$rows", Encoding.UTF8.GetString(buffer.WrittenSpan));
             long last, count;
+            using (var step = WriterTrace.Step("simulator.insert"))
             await using (var reader = await insert.ExecuteReaderAsync(ct))
             {
+                step.Count(accepted.Count);
                 await reader.ReadAsync(ct);
                 last = reader.GetInt64(0);
                 count = reader.GetInt64(1);
@@ -102,7 +104,10 @@ public sealed class SimulatorProvider(DatabaseConnection database, WriteGate gat
             {
                 throw new InvalidOperationException($"The simulator recorded {count} of {accepted.Count} messages.");
             }
-            await tx.CommitAsync(ct);
+            using (WriterTrace.Step("simulator.commit"))
+            {
+                await tx.CommitAsync(ct);
+            }
             for (var k = 0; k < accepted.Count; k++)
             {
                 results[accepted[k]] = SendResult.Accepted(ProviderId(last - accepted.Count + 1 + k));

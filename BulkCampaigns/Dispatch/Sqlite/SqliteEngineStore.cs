@@ -177,19 +177,25 @@ public sealed class SqliteEngineStore(DatabaseConnection database, WriteGate gat
                 claim.Parameters.AddWithValue("$from", fromId);
                 claim.Parameters.AddWithValue("$to", toId);
                 claim.Parameters.AddWithValue("$op", operationId);
+                using var step = WriterTrace.Step("claim.update");
                 await using var rows = await claim.ExecuteReaderAsync(ct);
                 while (await rows.ReadAsync(ct))
                 {
                     claimedIds.Add(rows.GetInt64(0));
                 }
+                step.Count(claimedIds.Count);
             }
             if (claimedIds.Count > 0)
             {
                 var delta = new StatsDelta();
                 delta.Move(MessageStatus.Queued, MessageStatus.Sending, claimedIds.Count);
+                using var counters = WriterTrace.Step("claim.counters");
                 await delta.ApplyAsync(connection, tx, operationId, now, ct);
             }
-            await tx.CommitAsync(ct);
+            using (WriterTrace.Step("claim.commit"))
+            {
+                await tx.CommitAsync(ct);
+            }
         }
         var claimed = new HashSet<long>(claimedIds);
         var work = queued.Where(p => claimed.Contains(p.Id)).ToList();
@@ -244,7 +250,11 @@ public sealed class SqliteEngineStore(DatabaseConnection database, WriteGate gat
                     }
                 }
             }
-            await WriteOutcomesAsync(connection, tx, plain, settled, now, written, ct);
+            using (var step = WriterTrace.Step("record.update"))
+            {
+                await WriteOutcomesAsync(connection, tx, plain, settled, now, written, ct);
+                step.Count(written.Count);
+            }
             var delta = new StatsDelta();
             var unsubscribed = new List<string>();
             foreach (var p in settled.Where(p => written.Contains(p.Id)))
@@ -270,16 +280,28 @@ public sealed class SqliteEngineStore(DatabaseConnection database, WriteGate gat
                     await suppress.ExecuteNonQueryAsync(ct);
                 }
             }
-            await delta.ApplyAsync(connection, tx, operationId, now, ct);
+            using (WriterTrace.Step("record.counters"))
+            {
+                await delta.ApplyAsync(connection, tx, operationId, now, ct);
+            }
             // After the counters: an early report moves a message on from the SENT just counted.
-            await reports.ApplyEarlyAsync(connection, tx, written, ct);
+            using (WriterTrace.Step("record.early"))
+            {
+                await reports.ApplyEarlyAsync(connection, tx, written, ct);
+            }
             await using var complete = connection.CreateCommand();
             complete.Transaction = tx;
             complete.CommandText = CompleteIfDoneSql;
             complete.Parameters.AddWithValue("$op", operationId);
             complete.Parameters.AddWithValue("$now", now);
-            completed = await complete.ExecuteNonQueryAsync(ct) > 0;
-            await tx.CommitAsync(ct);
+            using (WriterTrace.Step("record.complete"))
+            {
+                completed = await complete.ExecuteNonQueryAsync(ct) > 0;
+            }
+            using (WriterTrace.Step("record.commit"))
+            {
+                await tx.CommitAsync(ct);
+            }
         }
         return new RecordedOutcomes(written, completed);
     }

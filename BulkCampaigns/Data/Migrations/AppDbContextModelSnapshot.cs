@@ -213,6 +213,37 @@ namespace BulkCampaigns.Data.Migrations
                     b.ToTable("ContentTemplates", (string)null);
                 });
 
+            modelBuilder.Entity("BulkCampaigns.Dispatch.ClaimedBatch", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ClaimedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("FromId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("OperationId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Remaining")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("Requeue")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ToId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OperationId", "FromId");
+
+                    b.ToTable("ClaimedBatches", (string)null);
+                });
+
             modelBuilder.Entity("BulkCampaigns.Dispatch.EarlyReport", b =>
                 {
                     b.Property<long>("MessageId")
@@ -235,7 +266,21 @@ namespace BulkCampaigns.Data.Migrations
                     b.ToTable("EarlyReports", (string)null);
                 });
 
-            modelBuilder.Entity("BulkCampaigns.Dispatch.Message", b =>
+            modelBuilder.Entity("BulkCampaigns.Dispatch.Providers.ProcessedWebhook", b =>
+                {
+                    b.Property<string>("MessageSid")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ReceivedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("MessageSid");
+
+                    b.ToTable("ProcessedWebhooks", (string)null);
+                });
+
+            modelBuilder.Entity("BulkCampaigns.Operations.Message", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -305,7 +350,7 @@ namespace BulkCampaigns.Data.Migrations
                     b.ToTable("Messages", (string)null);
                 });
 
-            modelBuilder.Entity("BulkCampaigns.Dispatch.Operation", b =>
+            modelBuilder.Entity("BulkCampaigns.Operations.Operation", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -426,7 +471,7 @@ namespace BulkCampaigns.Data.Migrations
                     b.ToTable("Operations", (string)null);
                 });
 
-            modelBuilder.Entity("BulkCampaigns.Dispatch.OperationGroup", b =>
+            modelBuilder.Entity("BulkCampaigns.Operations.OperationGroup", b =>
                 {
                     b.Property<long>("OperationId")
                         .HasColumnType("INTEGER");
@@ -439,20 +484,6 @@ namespace BulkCampaigns.Data.Migrations
                     b.HasIndex("GroupId");
 
                     b.ToTable("OperationGroups", (string)null);
-                });
-
-            modelBuilder.Entity("BulkCampaigns.Dispatch.Providers.ProcessedWebhook", b =>
-                {
-                    b.Property<string>("MessageSid")
-                        .HasMaxLength(64)
-                        .HasColumnType("TEXT");
-
-                    b.Property<long>("ReceivedAt")
-                        .HasColumnType("INTEGER");
-
-                    b.HasKey("MessageSid");
-
-                    b.ToTable("ProcessedWebhooks", (string)null);
                 });
 
             modelBuilder.Entity("BulkCampaigns.Recipients.Group", b =>
@@ -928,16 +959,25 @@ namespace BulkCampaigns.Data.Migrations
                     b.ToTable("AspNetUserTokens", (string)null);
                 });
 
-            modelBuilder.Entity("BulkCampaigns.Dispatch.Message", b =>
+            modelBuilder.Entity("BulkCampaigns.Dispatch.ClaimedBatch", b =>
                 {
-                    b.HasOne("BulkCampaigns.Dispatch.Operation", null)
+                    b.HasOne("BulkCampaigns.Operations.Operation", null)
                         .WithMany()
                         .HasForeignKey("OperationId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("BulkCampaigns.Dispatch.OperationGroup", b =>
+            modelBuilder.Entity("BulkCampaigns.Operations.Message", b =>
+                {
+                    b.HasOne("BulkCampaigns.Operations.Operation", null)
+                        .WithMany()
+                        .HasForeignKey("OperationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("BulkCampaigns.Operations.OperationGroup", b =>
                 {
                     b.HasOne("BulkCampaigns.Recipients.Group", null)
                         .WithMany()
@@ -945,7 +985,7 @@ namespace BulkCampaigns.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
 
-                    b.HasOne("BulkCampaigns.Dispatch.Operation", null)
+                    b.HasOne("BulkCampaigns.Operations.Operation", null)
                         .WithMany()
                         .HasForeignKey("OperationId")
                         .OnDelete(DeleteBehavior.Cascade)

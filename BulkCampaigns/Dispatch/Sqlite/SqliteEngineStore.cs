@@ -16,7 +16,7 @@ namespace BulkCampaigns.Dispatch.Sqlite;
 /// as constants (not parameters) so the statements, and their plans, are the ones they always were.
 /// This file is long on purpose: it is the one place a reader (or a PostgreSQL port) finds the engine's SQL.
 /// </summary>
-public sealed class SqliteEngineStore(DatabaseConnection database, WriteGate gate, DeliveryReports reports, TimeProvider clock) : IEngineStore
+public sealed partial class SqliteEngineStore(DatabaseConnection database, WriteGate gate, DeliveryReports reports, TimeProvider clock) : IEngineStore
 {
     private const int Scheduled = (int)MessageStatus.Scheduled;
     private const int Queued = (int)MessageStatus.Queued;
@@ -30,21 +30,26 @@ public sealed class SqliteEngineStore(DatabaseConnection database, WriteGate gat
     private static readonly string StartSql = $"UPDATE Operations SET Status = {Processing}, StartedAt = COALESCE(StartedAt, $now), UpdatedAt = $now WHERE Id = $op AND Status = {OperationScheduled}";
     private static readonly string QueueSql = $"UPDATE Messages SET Status = {Queued}, UpdatedAt = $now WHERE OperationId = $op AND Status = {Scheduled}";
 
-    /// <summary>"+OperationId" keeps SQLite on the rowid range, off the (OperationId, Address) index.</summary>
-    private static readonly string ClaimSql = $"""
-        UPDATE Messages SET Status = {Sending}, ClaimedAt = $now, UpdatedAt = $now
-        WHERE Id BETWEEN $from AND $to AND +OperationId = $op AND Status = {Queued}
-          AND EXISTS (SELECT 1 FROM Operations o WHERE o.Id = $op AND o.Status = {Processing})
-        RETURNING Id
+    /// <summary>A range is claimed while the operation is processing and no live claim overlaps it.</summary>
+    private static readonly string ClaimableSql = $"""
+        SELECT EXISTS (SELECT 1 FROM Operations o WHERE o.Id = $op AND o.Status = {Processing})
+           AND NOT EXISTS (SELECT 1 FROM ClaimedBatches c WHERE c.OperationId = $op AND c.FromId <= $to AND c.ToId >= $from)
         """;
+    private const string RequeueOverlappingSql = "UPDATE ClaimedBatches SET Requeue = 1 WHERE OperationId = $op AND FromId <= $to AND ToId >= $from";
+
+    /// <summary>"+OperationId" keeps SQLite on the rowid range, off the (OperationId, Address) index.</summary>
+    private static readonly string ClaimedIdsSql = $"SELECT Id FROM Messages WHERE Id BETWEEN $from AND $to AND +OperationId = $op AND Status = {Queued}";
+    private const string InsertClaimSql = "INSERT INTO ClaimedBatches (OperationId, FromId, ToId, ClaimedAt, Remaining, Requeue) VALUES ($op, $from, $to, $now, $count, 0) RETURNING Id";
     private static readonly string QueuedOnly = $"Status = {Queued}";
-    private static readonly string SendingOnly = $"Status = {Sending}";
-    private static readonly string InFlightSql = $"SELECT Id, Address, Channel, VariablesJson, COALESCE(ClaimedAt, UpdatedAt) FROM Messages WHERE OperationId = $op AND Status = {Sending} AND COALESCE(ClaimedAt, UpdatedAt) <= $before";
+
+    /// <summary>Messages SENDING on their own row: written by a version before claimed ranges, settled as before.</summary>
+    private static readonly string LegacyInFlightSql = $"SELECT Id, Address, Channel, VariablesJson, COALESCE(ClaimedAt, UpdatedAt) FROM Messages WHERE OperationId = $op AND Status = {Sending} AND COALESCE(ClaimedAt, UpdatedAt) <= $before";
+    private const string InFlightClaimsSql = "SELECT Id, FromId, ToId, ClaimedAt FROM ClaimedBatches WHERE OperationId = $op AND ClaimedAt <= $before ORDER BY FromId";
     private static readonly string WritePlainSql = $"""
         UPDATE Messages SET Status = {Sent}, Body = j.b, Segments = j.g, ProviderMessageId = j.p, SentAt = j.t, UpdatedAt = $now,
             Attempts = Attempts + 1, ErrorCode = NULL, ErrorMessage = NULL, Retryable = 0
         FROM (SELECT value ->> 0 AS id, value ->> 1 AS b, value ->> 2 AS g, value ->> 3 AS p, value ->> 4 AS t FROM json_each($rows)) AS j
-        WHERE Messages.Id = j.id AND Messages.Status = {Sending}
+        WHERE Messages.Id = j.id AND Messages.Status IN ({Queued}, {Sending})
         """;
     private static readonly string PlainWrittenSql = $"""
         SELECT m.Id FROM json_each($rows) j JOIN Messages m ON m.Id = j.value ->> 0
@@ -56,7 +61,7 @@ public sealed class SqliteEngineStore(DatabaseConnection database, WriteGate gat
             ClaimedAt = CASE WHEN j.s = {Queued} THEN NULL ELSE ClaimedAt END
         FROM (SELECT value ->> 0 AS id, value ->> 1 AS s, value ->> 2 AS b, value ->> 3 AS g, value ->> 4 AS p, value ->> 5 AS t,
                      value ->> 6 AS a, value ->> 7 AS c, value ->> 8 AS m, value ->> 9 AS r FROM json_each($rows)) AS j
-        WHERE Messages.Id = j.id AND Messages.Status = {Sending}
+        WHERE Messages.Id = j.id AND Messages.Status IN ({Queued}, {Sending})
         RETURNING Messages.Id
         """;
     private const string SuppressSql = "INSERT INTO Suppressions (Address, Reason, Source, CreatedAt) VALUES ($address, $reason, 'provider', $at) ON CONFLICT(Address) DO NOTHING";
@@ -95,14 +100,43 @@ public sealed class SqliteEngineStore(DatabaseConnection database, WriteGate gat
         return true;
     }
 
-    public async Task<List<(BatchMessage Message, DateTimeOffset ClaimedAt)>> ReadInFlightAsync(DbConnection connection, long operationId, DateTimeOffset? claimedBefore, Func<long, bool>? held, CancellationToken ct)
+    public async Task<List<InFlightClaim>> ReadInFlightAsync(DbConnection connection, long operationId, DateTimeOffset? claimedBefore, Func<long, bool>? held, CancellationToken ct)
     {
-        var inFlight = new List<(BatchMessage Message, DateTimeOffset ClaimedAt)>();
-        await using (var select = ((SqliteConnection)connection).CreateCommand())
+        var sqlite = (SqliteConnection)connection;
+        var before = claimedBefore?.ToUnixTimeMilliseconds() ?? long.MaxValue;
+        var claims = new List<(long Id, long From, long To, long At)>();
+        await using (var select = sqlite.CreateCommand())
         {
-            select.CommandText = InFlightSql;
+            select.CommandText = InFlightClaimsSql;
             select.Parameters.AddWithValue("$op", operationId);
-            select.Parameters.AddWithValue("$before", claimedBefore?.ToUnixTimeMilliseconds() ?? long.MaxValue);
+            select.Parameters.AddWithValue("$before", before);
+            await using var reader = await select.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                if (held?.Invoke(reader.GetInt64(1)) != true)
+                {
+                    claims.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3)));
+                }
+            }
+        }
+        var inFlight = new List<InFlightClaim>();
+        foreach (var (id, from, to, at) in claims)
+        {
+            // The range's QUEUED messages: the claimed ones not written yet, and any queued again into it since (a
+            // retry), which the provider does not have and which stay QUEUED; the counters go by the claim's Remaining.
+            var messages = await ReadMessagesAsync(sqlite, operationId, from, to, QueuedOnly, ct);
+            foreach (var m in messages)
+            {
+                m.ClaimId = id;
+            }
+            inFlight.Add(new InFlightClaim(id, DateTimeOffset.FromUnixTimeMilliseconds(at), messages));
+        }
+        var legacy = new Dictionary<long, List<BatchMessage>>();
+        await using (var select = sqlite.CreateCommand())
+        {
+            select.CommandText = LegacyInFlightSql;
+            select.Parameters.AddWithValue("$op", operationId);
+            select.Parameters.AddWithValue("$before", before);
             await using var reader = await select.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
@@ -110,10 +144,15 @@ public sealed class SqliteEngineStore(DatabaseConnection database, WriteGate gat
                 {
                     continue;
                 }
-                inFlight.Add((new BatchMessage(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)),
-                    DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4))));
+                var at = reader.GetInt64(4);
+                if (!legacy.TryGetValue(at, out var list))
+                {
+                    legacy[at] = list = [];
+                }
+                list.Add(new BatchMessage(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)));
             }
         }
+        inFlight.AddRange(legacy.Select(l => new InFlightClaim(0, DateTimeOffset.FromUnixTimeMilliseconds(l.Key), l.Value)));
         return inFlight;
     }
 
@@ -151,8 +190,9 @@ public sealed class SqliteEngineStore(DatabaseConnection database, WriteGate gat
     }
 
     /// <summary>
-    /// Claims the batch's QUEUED messages (QUEUED → SENDING) in one statement. Their addresses and variables are read
-    /// first, on the job's own connection, so the writer everyone waits for only flips statuses.
+    /// Claims the batch's QUEUED messages by writing one <see cref="ClaimedBatch"/> row for the range: the messages
+    /// themselves are not written until their outcome is. Their addresses and variables are read first, on the job's
+    /// own connection, so the writer everyone waits for only reads their IDs (which of them are QUEUED now) and adds a row.
     /// "+OperationId" keeps SQLite on the rowid range: through the (OperationId, Address) index it would read every
     /// message of the operation for each batch, and a 1M operation took minutes instead of seconds.
     /// </summary>
@@ -165,31 +205,58 @@ public sealed class SqliteEngineStore(DatabaseConnection database, WriteGate gat
         }
         var claimedIds = new List<long>(queued.Count);
         var now = claimedAt.ToUnixTimeMilliseconds();
+        long claimId = 0;
         using (var writer = await gate.EnterAsync(ct))
         {
             var connection = writer.Connection;
             await using var tx = connection.BeginTransaction();
-            await using (var claim = connection.CreateCommand())
+            using (var step = WriterTrace.Step("claim.range"))
             {
-                claim.Transaction = tx;
-                claim.CommandText = ClaimSql;
-                claim.Parameters.AddWithValue("$now", now);
-                claim.Parameters.AddWithValue("$from", fromId);
-                claim.Parameters.AddWithValue("$to", toId);
-                claim.Parameters.AddWithValue("$op", operationId);
-                using var step = WriterTrace.Step("claim.update");
-                await using var rows = await claim.ExecuteReaderAsync(ct);
-                while (await rows.ReadAsync(ct))
+                var claimable = Prepared(connection, tx, ClaimableSql, RangeParameters);
+                claimable.Parameters[0].Value = operationId;
+                claimable.Parameters[1].Value = fromId;
+                claimable.Parameters[2].Value = toId;
+                if ((long)(await claimable.ExecuteScalarAsync(ct))! == 0)
                 {
-                    claimedIds.Add(rows.GetInt64(0));
+                    // Another run of this range is in flight (or the operation stopped): that one sends the range
+                    // again when it ends, in case this run was enqueued for messages queued after its claim.
+                    var requeue = Prepared(connection, tx, RequeueOverlappingSql, RangeParameters);
+                    requeue.Parameters[0].Value = operationId;
+                    requeue.Parameters[1].Value = fromId;
+                    requeue.Parameters[2].Value = toId;
+                    await requeue.ExecuteNonQueryAsync(ct);
+                    await tx.CommitAsync(ct);
+                    return [];
+                }
+                var ids = Prepared(connection, tx, ClaimedIdsSql, RangeParameters);
+                ids.Parameters[0].Value = operationId;
+                ids.Parameters[1].Value = fromId;
+                ids.Parameters[2].Value = toId;
+                await using (var rows = await ids.ExecuteReaderAsync(ct))
+                {
+                    while (await rows.ReadAsync(ct))
+                    {
+                        claimedIds.Add(rows.GetInt64(0));
+                    }
                 }
                 step.Count(claimedIds.Count);
+                if (claimedIds.Count == 0)
+                {
+                    await tx.CommitAsync(ct);
+                    return [];
+                }
+                var insert = Prepared(connection, tx, InsertClaimSql, [.. RangeParameters, "$now", "$count"]);
+                insert.Parameters[0].Value = operationId;
+                insert.Parameters[1].Value = fromId;
+                insert.Parameters[2].Value = toId;
+                insert.Parameters[3].Value = now;
+                insert.Parameters[4].Value = claimedIds.Count;
+                claimId = (long)(await insert.ExecuteScalarAsync(ct))!;
             }
-            if (claimedIds.Count > 0)
+            var delta = new StatsDelta();
+            delta.Move(MessageStatus.Queued, MessageStatus.Sending, claimedIds.Count);
+            using (WriterTrace.Step("claim.counters"))
             {
-                var delta = new StatsDelta();
-                delta.Move(MessageStatus.Queued, MessageStatus.Sending, claimedIds.Count);
-                using var counters = WriterTrace.Step("claim.counters");
                 await delta.ApplyAsync(connection, tx, operationId, now, ct);
             }
             using (WriterTrace.Step("claim.commit"))
@@ -201,13 +268,51 @@ public sealed class SqliteEngineStore(DatabaseConnection database, WriteGate gat
         var work = queued.Where(p => claimed.Contains(p.Id)).ToList();
         if (work.Count < claimed.Count)
         {
-            // Queued after the read (a retry, say): read what was claimed, now SENDING.
+            // Queued after the read (a retry, say): read what was claimed.
             var known = work.Select(p => p.Id).ToHashSet();
-            var late = await ReadMessagesAsync((SqliteConnection)reader, operationId, fromId, toId, SendingOnly, ct);
+            var late = await ReadMessagesAsync((SqliteConnection)reader, operationId, fromId, toId, QueuedOnly, ct);
             work.AddRange(late.Where(p => claimed.Contains(p.Id) && !known.Contains(p.Id)));
             work.Sort((a, b) => a.Id.CompareTo(b.Id));
         }
+        foreach (var p in work)
+        {
+            p.ClaimId = claimId;
+        }
         return work;
+    }
+
+    private static readonly string[] RangeParameters = ["$op", "$from", "$to"];
+
+    /// <summary>
+    /// The writer's statements are prepared once on its long-lived connection and kept (keyed by their text): a statement
+    /// prepared again for every batch was a measurable share of a claim.
+    /// </summary>
+    private readonly Dictionary<string, SqliteCommand> _prepared = new(StringComparer.Ordinal);
+    private SqliteConnection? _preparedOn;
+
+    private SqliteCommand Prepared(SqliteConnection connection, SqliteTransaction tx, string sql, string[] parameters)
+    {
+        if (!ReferenceEquals(_preparedOn, connection))
+        {
+            foreach (var old in _prepared.Values)
+            {
+                old.Dispose();
+            }
+            _prepared.Clear();
+            _preparedOn = connection;
+        }
+        if (!_prepared.TryGetValue(sql, out var command))
+        {
+            command = connection.CreateCommand();
+            command.CommandText = sql;
+            foreach (var name in parameters)
+            {
+                command.Parameters.Add(name, SqliteType.Integer);
+            }
+            _prepared[sql] = command;
+        }
+        command.Transaction = tx;
+        return command;
     }
 
     private static async Task<List<BatchMessage>> ReadMessagesAsync(SqliteConnection connection, long operationId, long fromId, long toId, string where, CancellationToken ct)
@@ -231,6 +336,7 @@ public sealed class SqliteEngineStore(DatabaseConnection database, WriteGate gat
         // Built before waiting for the writer, which everyone waits for.
         var plain = PlainSends(settled);
         bool completed;
+        List<(long FromId, long ToId)> requeue;
         var written = new HashSet<long>(settled.Count);
         using (var writer = await gate.EnterAsync(ct))
         {
@@ -256,6 +362,11 @@ public sealed class SqliteEngineStore(DatabaseConnection database, WriteGate gat
                 step.Count(written.Count);
             }
             var delta = new StatsDelta();
+            requeue = [];
+            using (WriterTrace.Step("record.claims"))
+            {
+                await CountDownClaimsAsync(connection, tx, operationId, settled, written, delta, requeue, now, ct);
+            }
             var unsubscribed = new List<string>();
             foreach (var p in settled.Where(p => written.Contains(p.Id)))
             {
@@ -303,7 +414,135 @@ public sealed class SqliteEngineStore(DatabaseConnection database, WriteGate gat
                 await tx.CommitAsync(ct);
             }
         }
-        return new RecordedOutcomes(written, completed);
+        return new RecordedOutcomes(written, completed, requeue);
+    }
+
+    private const string CountDownClaimSql = "UPDATE ClaimedBatches SET Remaining = Remaining - $n WHERE Id = $claim RETURNING Remaining, Requeue, FromId, ToId";
+    private const string EndClaimSql = "DELETE FROM ClaimedBatches WHERE Id = $claim";
+    private const string TakeClaimSql = "DELETE FROM ClaimedBatches WHERE Id = $claim AND OperationId = $op RETURNING Remaining, FromId, ToId";
+    private static readonly string CancelLeftInRangeSql = $"UPDATE Messages SET Status = {(int)MessageStatus.Canceled}, UpdatedAt = $now WHERE Id BETWEEN $from AND $to AND +OperationId = $op AND Status = {Queued}";
+
+    /// <summary>
+    /// Counts the written messages off their claims; a claim with nothing left ends (its row goes), and after a cancel
+    /// what its range still holds QUEUED (held back in an earlier flush) is CANCELED with it.
+    /// </summary>
+    private async Task CountDownClaimsAsync(SqliteConnection connection, SqliteTransaction tx, long operationId, List<BatchMessage> settled, HashSet<long> written, StatsDelta delta, List<(long FromId, long ToId)> requeue, long now, CancellationToken ct)
+    {
+        Dictionary<long, int>? perClaim = null;
+        foreach (var p in settled)
+        {
+            if (p.ClaimId != 0 && written.Contains(p.Id))
+            {
+                perClaim ??= [];
+                perClaim[p.ClaimId] = perClaim.GetValueOrDefault(p.ClaimId) + 1;
+            }
+        }
+        if (perClaim is null)
+        {
+            return;
+        }
+        var countDown = Prepared(connection, tx, CountDownClaimSql, ["$n", "$claim"]);
+        foreach (var (claim, n) in perClaim)
+        {
+            countDown.Parameters[0].Value = n;
+            countDown.Parameters[1].Value = claim;
+            long remaining, from, to;
+            bool again;
+            await using (var reader = await countDown.ExecuteReaderAsync(ct))
+            {
+                if (!await reader.ReadAsync(ct))
+                {
+                    continue;
+                }
+                remaining = reader.GetInt64(0);
+                again = reader.GetBoolean(1);
+                from = reader.GetInt64(2);
+                to = reader.GetInt64(3);
+            }
+            if (remaining > 0)
+            {
+                continue;
+            }
+            var end = Prepared(connection, tx, EndClaimSql, ["$claim"]);
+            end.Parameters[0].Value = claim;
+            await end.ExecuteNonQueryAsync(ct);
+            if (await CancelLeftInRangeAsync(connection, tx, operationId, from, to, now, ct) is var canceled and > 0)
+            {
+                delta.Move(MessageStatus.Queued, MessageStatus.Canceled, canceled);
+            }
+            else if (again)
+            {
+                requeue.Add((from, to));
+            }
+        }
+    }
+
+    /// <summary>When the operation was canceled, moves the range's QUEUED messages to CANCELED; answers how many.</summary>
+    private static async Task<int> CancelLeftInRangeAsync(SqliteConnection connection, SqliteTransaction tx, long operationId, long from, long to, long now, CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = $"SELECT Status = {Canceled} FROM Operations WHERE Id = $op";
+        command.Parameters.AddWithValue("$op", operationId);
+        if (await command.ExecuteScalarAsync(ct) is not 1L)
+        {
+            return 0;
+        }
+        command.CommandText = CancelLeftInRangeSql;
+        command.Parameters.AddWithValue("$from", from);
+        command.Parameters.AddWithValue("$to", to);
+        command.Parameters.AddWithValue("$now", now);
+        return await command.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task<RecordedOutcomes> SettleClaimAsync(long operationId, long claimId, List<BatchMessage> received, long now, CancellationToken ct)
+    {
+        var plain = PlainSends(received);
+        var written = new HashSet<long>(received.Count);
+        bool completed;
+        using (var writer = await gate.EnterAsync(ct))
+        {
+            var connection = writer.Connection;
+            await using var tx = connection.BeginTransaction();
+            long remaining, from, to;
+            await using (var take = connection.CreateCommand())
+            {
+                take.Transaction = tx;
+                take.CommandText = TakeClaimSql;
+                take.Parameters.AddWithValue("$claim", claimId);
+                take.Parameters.AddWithValue("$op", operationId);
+                await using var reader = await take.ExecuteReaderAsync(ct);
+                if (!await reader.ReadAsync(ct))
+                {
+                    return new RecordedOutcomes(written, false, []); // settled by someone else meanwhile
+                }
+                remaining = reader.GetInt64(0);
+                from = reader.GetInt64(1);
+                to = reader.GetInt64(2);
+            }
+            await WriteOutcomesAsync(connection, tx, plain, received, now, written, ct);
+            // The claim's Remaining were counted SENDING: those the provider has are SENT, the rest QUEUED again (they
+            // are QUEUED already), or CANCELED with whatever else the range holds QUEUED if the operation was canceled.
+            var delta = new StatsDelta();
+            delta.Move(MessageStatus.Sending, MessageStatus.Queued, remaining);
+            foreach (var p in received.Where(p => written.Contains(p.Id)))
+            {
+                delta.Move(MessageStatus.Queued, MessageStatus.Sent);
+                delta.Attempts += p.Attempts;
+            }
+            var canceled = await CancelLeftInRangeAsync(connection, tx, operationId, from, to, now, ct);
+            delta.Move(MessageStatus.Queued, MessageStatus.Canceled, canceled);
+            await delta.ApplyAsync(connection, tx, operationId, now, ct);
+            await reports.ApplyEarlyAsync(connection, tx, written, ct);
+            await using var complete = connection.CreateCommand();
+            complete.Transaction = tx;
+            complete.CommandText = CompleteIfDoneSql;
+            complete.Parameters.AddWithValue("$op", operationId);
+            complete.Parameters.AddWithValue("$now", now);
+            completed = await complete.ExecuteNonQueryAsync(ct) > 0;
+            await tx.CommitAsync(ct);
+        }
+        return new RecordedOutcomes(written, completed, []);
     }
 
     /// <summary>
@@ -448,6 +687,11 @@ public sealed class SqliteEngineStore(DatabaseConnection database, WriteGate gat
     public async Task<int> MoveMessagesAsync(long operationId, MessageStatus from, MessageStatus to, CancellationToken ct, bool onlyRetryable = false, bool reopen = false)
     {
         var where = onlyRetryable ? $"Status = {(int)from} AND Retryable = 1" : $"Status = {(int)from}";
+        if (from == MessageStatus.Queued)
+        {
+            // A QUEUED message inside a claimed range is in flight: its batch (or the settlement) decides it.
+            where += " AND NOT EXISTS (SELECT 1 FROM ClaimedBatches c WHERE c.OperationId = $op AND Messages.Id BETWEEN c.FromId AND c.ToId)";
+        }
         using var writer = await gate.EnterAsync(ct);
         var connection = writer.Connection;
         await using var tx = connection.BeginTransaction();

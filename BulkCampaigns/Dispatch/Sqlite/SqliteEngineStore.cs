@@ -307,7 +307,7 @@ public sealed partial class SqliteEngineStore(DatabaseConnection database, Write
             command.CommandText = sql;
             foreach (var name in parameters)
             {
-                command.Parameters.Add(name, SqliteType.Integer);
+                command.Parameters.Add(new SqliteParameter { ParameterName = name });
             }
             _prepared[sql] = command;
         }
@@ -342,18 +342,13 @@ public sealed partial class SqliteEngineStore(DatabaseConnection database, Write
         {
             var connection = writer.Connection;
             await using var tx = connection.BeginTransaction();
-            await using (var canceled = connection.CreateCommand())
+            // Canceled while these were claimed: what never went out is CANCELED, not QUEUED again.
+            var operationCanceled = await IsCanceledAsync(connection, tx, operationId, ct);
+            if (operationCanceled)
             {
-                // Canceled while these were claimed: what never went out is CANCELED, not QUEUED again.
-                canceled.Transaction = tx;
-                canceled.CommandText = "SELECT Status FROM Operations WHERE Id = $op";
-                canceled.Parameters.AddWithValue("$op", operationId);
-                if (await canceled.ExecuteScalarAsync(ct) is long s && (OperationStatus)s == OperationStatus.Canceled)
+                foreach (var p in settled.Where(p => p.Final == MessageStatus.Queued))
                 {
-                    foreach (var p in settled.Where(p => p.Final == MessageStatus.Queued))
-                    {
-                        p.Final = MessageStatus.Canceled;
-                    }
+                    p.Final = MessageStatus.Canceled;
                 }
             }
             using (var step = WriterTrace.Step("record.update"))
@@ -365,7 +360,7 @@ public sealed partial class SqliteEngineStore(DatabaseConnection database, Write
             requeue = [];
             using (WriterTrace.Step("record.claims"))
             {
-                await CountDownClaimsAsync(connection, tx, operationId, settled, written, delta, requeue, now, ct);
+                await CountDownClaimsAsync(connection, tx, operationId, operationCanceled, settled, written, delta, requeue, now, ct);
             }
             var unsubscribed = new List<string>();
             foreach (var p in settled.Where(p => written.Contains(p.Id)))
@@ -400,14 +395,17 @@ public sealed partial class SqliteEngineStore(DatabaseConnection database, Write
             {
                 await reports.ApplyEarlyAsync(connection, tx, written, ct);
             }
-            await using var complete = connection.CreateCommand();
-            complete.Transaction = tx;
-            complete.CommandText = CompleteIfDoneSql;
-            complete.Parameters.AddWithValue("$op", operationId);
-            complete.Parameters.AddWithValue("$now", now);
+            var complete = Prepared(connection, tx, CompleteIfDoneSql, ["$op", "$now"]);
+            complete.Parameters[0].Value = operationId;
+            complete.Parameters[1].Value = now;
             using (WriterTrace.Step("record.complete"))
             {
                 completed = await complete.ExecuteNonQueryAsync(ct) > 0;
+            }
+            // The JSON of a batch's rows is not kept alive by the prepared statement until the next batch.
+            if (_prepared.TryGetValue(WritePlainSql, out var hot))
+            {
+                hot.Parameters[1].Value = DBNull.Value;
             }
             using (WriterTrace.Step("record.commit"))
             {
@@ -417,8 +415,8 @@ public sealed partial class SqliteEngineStore(DatabaseConnection database, Write
         return new RecordedOutcomes(written, completed, requeue);
     }
 
-    private const string CountDownClaimSql = "UPDATE ClaimedBatches SET Remaining = Remaining - $n WHERE Id = $claim RETURNING Remaining, Requeue, FromId, ToId";
-    private const string EndClaimSql = "DELETE FROM ClaimedBatches WHERE Id = $claim";
+    private const string EndClaimSql = "DELETE FROM ClaimedBatches WHERE Id = $claim AND Remaining <= $n RETURNING Requeue, FromId, ToId";
+    private const string CountDownClaimSql = "UPDATE ClaimedBatches SET Remaining = Remaining - $n WHERE Id = $claim";
     private const string TakeClaimSql = "DELETE FROM ClaimedBatches WHERE Id = $claim AND OperationId = $op RETURNING Remaining, FromId, ToId";
     private static readonly string CancelLeftInRangeSql = $"UPDATE Messages SET Status = {(int)MessageStatus.Canceled}, UpdatedAt = $now WHERE Id BETWEEN $from AND $to AND +OperationId = $op AND Status = {Queued}";
 
@@ -426,7 +424,7 @@ public sealed partial class SqliteEngineStore(DatabaseConnection database, Write
     /// Counts the written messages off their claims; a claim with nothing left ends (its row goes), and after a cancel
     /// what its range still holds QUEUED (held back in an earlier flush) is CANCELED with it.
     /// </summary>
-    private async Task CountDownClaimsAsync(SqliteConnection connection, SqliteTransaction tx, long operationId, List<BatchMessage> settled, HashSet<long> written, StatsDelta delta, List<(long FromId, long ToId)> requeue, long now, CancellationToken ct)
+    private async Task CountDownClaimsAsync(SqliteConnection connection, SqliteTransaction tx, long operationId, bool operationCanceled, List<BatchMessage> settled, HashSet<long> written, StatsDelta delta, List<(long FromId, long ToId)> requeue, long now, CancellationToken ct)
     {
         Dictionary<long, int>? perClaim = null;
         foreach (var p in settled)
@@ -441,32 +439,33 @@ public sealed partial class SqliteEngineStore(DatabaseConnection database, Write
         {
             return;
         }
-        var countDown = Prepared(connection, tx, CountDownClaimSql, ["$n", "$claim"]);
+        // Nearly always a batch's outcomes are written at once: the claim ends in one statement.
+        var end = Prepared(connection, tx, EndClaimSql, ["$n", "$claim"]);
         foreach (var (claim, n) in perClaim)
         {
-            countDown.Parameters[0].Value = n;
-            countDown.Parameters[1].Value = claim;
-            long remaining, from, to;
-            bool again;
-            await using (var reader = await countDown.ExecuteReaderAsync(ct))
+            end.Parameters[0].Value = n;
+            end.Parameters[1].Value = claim;
+            bool again = false, ended = false;
+            long from = 0, to = 0;
+            await using (var reader = await end.ExecuteReaderAsync(ct))
             {
-                if (!await reader.ReadAsync(ct))
+                if (await reader.ReadAsync(ct))
                 {
-                    continue;
+                    ended = true;
+                    again = reader.GetBoolean(0);
+                    from = reader.GetInt64(1);
+                    to = reader.GetInt64(2);
                 }
-                remaining = reader.GetInt64(0);
-                again = reader.GetBoolean(1);
-                from = reader.GetInt64(2);
-                to = reader.GetInt64(3);
             }
-            if (remaining > 0)
+            if (!ended)
             {
+                var countDown = Prepared(connection, tx, CountDownClaimSql, ["$n", "$claim"]);
+                countDown.Parameters[0].Value = n;
+                countDown.Parameters[1].Value = claim;
+                await countDown.ExecuteNonQueryAsync(ct);
                 continue;
             }
-            var end = Prepared(connection, tx, EndClaimSql, ["$claim"]);
-            end.Parameters[0].Value = claim;
-            await end.ExecuteNonQueryAsync(ct);
-            if (await CancelLeftInRangeAsync(connection, tx, operationId, from, to, now, ct) is var canceled and > 0)
+            if (operationCanceled && await CancelLeftInRangeAsync(connection, tx, operationId, from, to, now, ct) is var canceled and > 0)
             {
                 delta.Move(MessageStatus.Queued, MessageStatus.Canceled, canceled);
             }
@@ -477,18 +476,20 @@ public sealed partial class SqliteEngineStore(DatabaseConnection database, Write
         }
     }
 
-    /// <summary>When the operation was canceled, moves the range's QUEUED messages to CANCELED; answers how many.</summary>
+    private async Task<bool> IsCanceledAsync(SqliteConnection connection, SqliteTransaction tx, long operationId, CancellationToken ct)
+    {
+        var status = Prepared(connection, tx, "SELECT Status FROM Operations WHERE Id = $op", ["$op"]);
+        status.Parameters[0].Value = operationId;
+        return await status.ExecuteScalarAsync(ct) is long s && (OperationStatus)s == OperationStatus.Canceled;
+    }
+
+    /// <summary>Moves the range's QUEUED messages (of a canceled operation) to CANCELED; answers how many.</summary>
     private static async Task<int> CancelLeftInRangeAsync(SqliteConnection connection, SqliteTransaction tx, long operationId, long from, long to, long now, CancellationToken ct)
     {
         await using var command = connection.CreateCommand();
         command.Transaction = tx;
-        command.CommandText = $"SELECT Status = {Canceled} FROM Operations WHERE Id = $op";
-        command.Parameters.AddWithValue("$op", operationId);
-        if (await command.ExecuteScalarAsync(ct) is not 1L)
-        {
-            return 0;
-        }
         command.CommandText = CancelLeftInRangeSql;
+        command.Parameters.AddWithValue("$op", operationId);
         command.Parameters.AddWithValue("$from", from);
         command.Parameters.AddWithValue("$to", to);
         command.Parameters.AddWithValue("$now", now);
@@ -530,7 +531,7 @@ public sealed partial class SqliteEngineStore(DatabaseConnection database, Write
                 delta.Move(MessageStatus.Queued, MessageStatus.Sent);
                 delta.Attempts += p.Attempts;
             }
-            var canceled = await CancelLeftInRangeAsync(connection, tx, operationId, from, to, now, ct);
+            var canceled = await IsCanceledAsync(connection, tx, operationId, ct) ? await CancelLeftInRangeAsync(connection, tx, operationId, from, to, now, ct) : 0;
             delta.Move(MessageStatus.Queued, MessageStatus.Canceled, canceled);
             await delta.ApplyAsync(connection, tx, operationId, now, ct);
             await reports.ApplyEarlyAsync(connection, tx, written, ct);
@@ -567,17 +568,15 @@ public sealed partial class SqliteEngineStore(DatabaseConnection database, Write
     }
 
     /// <summary>Writes outcomes set-based, the rows going in as one JSON array parameter per statement.</summary>
-    private static async Task WriteOutcomesAsync(SqliteConnection connection, SqliteTransaction tx, PlainRows? plain, List<BatchMessage> settled, long now, HashSet<long> written, CancellationToken ct)
+    private async Task WriteOutcomesAsync(SqliteConnection connection, SqliteTransaction tx, PlainRows? plain, List<BatchMessage> settled, long now, HashSet<long> written, CancellationToken ct)
     {
         if (plain is not null)
         {
-            // No RETURNING on the hot statement: when it wrote every row (always, unless a row stopped being SENDING
+            // No RETURNING on the hot statement: when it wrote every row (always, unless a row stopped being in flight
             // under it), the IDs are known; otherwise the rows it wrote are the ones holding exactly what it wrote.
-            await using var update = connection.CreateCommand();
-            update.Transaction = tx;
-            update.CommandText = WritePlainSql;
-            update.Parameters.AddWithValue("$now", now);
-            update.Parameters.AddWithValue("$rows", plain.Json);
+            var update = Prepared(connection, tx, WritePlainSql, ["$now", "$rows"]);
+            update.Parameters[0].Value = now;
+            update.Parameters[1].Value = plain.Json;
             if (await update.ExecuteNonQueryAsync(ct) == plain.Ids.Count)
             {
                 written.UnionWith(plain.Ids);

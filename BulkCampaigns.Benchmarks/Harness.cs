@@ -78,6 +78,8 @@ public static class Harness
         process.Refresh();
         var before = process.WorkingSet64;
         long peak = before;
+        long peakCommitted = GC.GetGCMemoryInfo().TotalCommittedBytes;
+        var committedBefore = peakCommitted;
         using var sampling = new CancellationTokenSource();
         var sampler = Task.Run(async () =>
         {
@@ -86,6 +88,7 @@ public static class Harness
             {
                 self.Refresh();
                 peak = Math.Max(peak, self.WorkingSet64);
+                peakCommitted = Math.Max(peakCommitted, GC.GetGCMemoryInfo().TotalCommittedBytes);
                 try
                 {
                     await Task.Delay(20, sampling.Token);
@@ -100,6 +103,7 @@ public static class Harness
         watch.Stop();
         await sampling.CancelAsync();
         await sampler;
+        Console.WriteLine($"GC committed: {committedBefore / 1048576.0:0} MB before, peak {peakCommitted / 1048576.0:0} MB; working set {before / 1048576.0:0} MB before, peak {peak / 1048576.0:0} MB");
         return (watch.Elapsed, (peak - before) / (1024.0 * 1024.0));
     }
 

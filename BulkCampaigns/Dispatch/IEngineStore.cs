@@ -11,7 +11,7 @@ public sealed record RecordedOutcomes(HashSet<long> Written, bool Completed);
 /// <see cref="Sqlite.SqliteEngineStore"/>). A batch reads on its own connection (<see cref="OpenReaderAsync"/>); every
 /// write goes through the single writer.
 /// </summary>
-public interface IEngineStore
+public partial interface IEngineStore
 {
     /// <summary>A connection of the batch's own for its reads (the operation's status, its messages).</summary>
     Task<DbConnection> OpenReaderAsync(CancellationToken ct);

@@ -16,7 +16,7 @@ namespace BulkCampaigns.Dispatch.Sqlite;
 /// as constants (not parameters) so the statements, and their plans, are the ones they always were.
 /// This file is long on purpose: it is the one place a reader (or a PostgreSQL port) finds the engine's SQL.
 /// </summary>
-public sealed class SqliteEngineStore(DatabaseConnection database, WriteGate gate, DeliveryReports reports, TimeProvider clock) : IEngineStore
+public sealed partial class SqliteEngineStore(DatabaseConnection database, WriteGate gate, DeliveryReports reports, TimeProvider clock) : IEngineStore
 {
     private const int Scheduled = (int)MessageStatus.Scheduled;
     private const int Queued = (int)MessageStatus.Queued;

@@ -105,6 +105,83 @@ public sealed class AppProcess : IDisposable
         return client;
     }
 
+    /// <summary>
+    /// Runs <paramref name="work"/> and answers the app's memory growth during it: its peak working set minus its
+    /// working set at the start. The peak is the kernel's high-water mark (VmHWM, reset at the start through
+    /// clear_refs so start-up does not count) and, where that can't be reset, samples taken every 20 ms.
+    /// </summary>
+    public async Task<(T Result, double GrowthMb)> MeasureMemoryAsync<T>(Func<Task<T>> work)
+    {
+        var before = StatusKiB("VmRSS") ?? Process.WorkingSet64 / 1024;
+        var highWaterReset = TryResetHighWater();
+        long peak = before;
+        using var sampling = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            while (!sampling.IsCancellationRequested)
+            {
+                if (StatusKiB("VmRSS") is { } rss)
+                {
+                    peak = Math.Max(peak, rss);
+                }
+                try
+                {
+                    await Task.Delay(20, sampling.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+        });
+        T result;
+        try
+        {
+            result = await work();
+        }
+        finally
+        {
+            await sampling.CancelAsync();
+            await sampler;
+        }
+        if (highWaterReset && StatusKiB("VmHWM") is { } hwm)
+        {
+            peak = Math.Max(peak, hwm);
+        }
+        return (result, (peak - before) / 1024.0);
+    }
+
+    /// <summary>A figure of /proc/&lt;pid&gt;/status in KiB, or null when there is none (not Linux, or the app exited).</summary>
+    private long? StatusKiB(string name)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{Process.Id}/status"))
+            {
+                if (line.StartsWith(name + ":", StringComparison.Ordinal))
+                {
+                    return long.Parse(line.AsSpan(name.Length + 1).Trim().TrimEnd("kB").Trim(), System.Globalization.CultureInfo.InvariantCulture);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+        }
+        return null;
+    }
+
+    private bool TryResetHighWater()
+    {
+        try
+        {
+            File.WriteAllText($"/proc/{Process.Id}/clear_refs", "5");
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     public async Task WaitHealthyAsync(HttpClient client, CancellationToken ct)
     {
         for (var i = 0; i < 600; i++)

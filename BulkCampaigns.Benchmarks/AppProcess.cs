@@ -15,6 +15,7 @@ public sealed class AppProcess : IDisposable
 {
     public const string Sid = "SKbench0000000000000000000000000";
     public const string Secret = "bench-secret";
+    private const string ScrapeToken = "bench-metrics-token-0123456789";
 
     private AppProcess(Process process, Uri baseAddress)
     {
@@ -50,6 +51,7 @@ public sealed class AppProcess : IDisposable
         env["Messaging__Simulated__FailureRate"] = "0";
         env["Messaging__Simulated__UndeliveredRate"] = "0";
         env["Logging__LogLevel__Default"] = "Warning";
+        env["Metrics__ScrapeToken"] = ScrapeToken;
         foreach (var (key, value) in settings)
         {
             env[key] = value;
@@ -148,6 +150,52 @@ public sealed class AppProcess : IDisposable
             peak = Math.Max(peak, hwm);
         }
         return (result, (peak - before) / 1024.0);
+    }
+
+    /// <summary>Extra app settings from <c>--env KEY=VALUE,KEY=VALUE</c> (e.g. <c>DOTNET_gcServer=0</c>), for experiments.</summary>
+    public static Dictionary<string, string> ParseEnv(IReadOnlyDictionary<string, string> options)
+    {
+        var settings = new Dictionary<string, string>();
+        if (options.TryGetValue("env", out var extra))
+        {
+            foreach (var pair in extra.Split(',', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var parts = pair.Split('=', 2);
+                settings[parts[0]] = parts[1];
+            }
+        }
+        return settings;
+    }
+
+    /// <summary>
+    /// Prints the runtime's GC figures from the app's <c>/metrics</c> (heap by generation after the last collection,
+    /// committed memory, collections), to see where the memory growth went.
+    /// </summary>
+    public async Task PrintGcFiguresAsync(HttpClient client, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", ScrapeToken);
+        using var response = await client.SendAsync(request, ct);
+        if (!response.IsSuccessStatusCode)
+        {
+            Console.WriteLine($"GC figures: /metrics answered {(int)response.StatusCode}");
+            return;
+        }
+        var lines = (await response.Content.ReadAsStringAsync(ct)).Split('\n')
+            .Where(l => l.StartsWith("dotnet_gc_", StringComparison.Ordinal) || l.StartsWith("dotnet_process_memory", StringComparison.Ordinal))
+            .Select(l => l.Replace("otel_scope_name=\"System.Runtime\",", "", StringComparison.Ordinal));
+        Console.WriteLine("GC figures of the app: " + string.Join("; ", lines));
+    }
+
+    /// <summary>The app's working set now, in MB (from /proc, or the runtime's figure elsewhere).</summary>
+    public double WorkingSetMb()
+    {
+        if (StatusKiB("VmRSS") is { } rss)
+        {
+            return rss / 1024.0;
+        }
+        Process.Refresh();
+        return Process.WorkingSet64 / (1024.0 * 1024.0);
     }
 
     /// <summary>A figure of /proc/&lt;pid&gt;/status in KiB, or null when there is none (not Linux, or the app exited).</summary>

@@ -33,6 +33,10 @@ public sealed class ImportScenario : IScenario
     {
         var rows = options.TryGetValue("rows", out var r) ? int.Parse(r, CultureInfo.InvariantCulture) : 1_000_000;
         var runCount = options.TryGetValue("runs", out var n) ? int.Parse(n, CultureInfo.InvariantCulture) : 3;
+        var phases = options.TryGetValue("phases", out var p) ? p.Split(',') : ["cold", "warm"];
+        var withFloor = !(options.TryGetValue("floor", out var f) && f == "off");
+        var settings = AppProcess.ParseEnv(options);
+        settings["Limits__MaxGroupRecipients"] = Math.Max(1_000_000, rows).ToString(CultureInfo.InvariantCulture);
         var folder = Path.Combine(Path.GetTempPath(), "bulkcampaigns-bench-import-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(folder);
         try
@@ -48,13 +52,13 @@ public sealed class ImportScenario : IScenario
             long imported = 0;
             for (var run = 1; run <= runCount; run++)
             {
-                foreach (var phase in new[] { "cold", "warm" })
+                foreach (var phase in phases)
                 {
                     var runFolder = Path.Combine(folder, $"{phase}-{run}");
                     Directory.CreateDirectory(runFolder);
                     var database = Path.Combine(runFolder, "app.db");
                     var loadAtStart = Harness.LoadAverage();
-                    var (seconds, growth, import) = await ImportInFreshAppAsync(database, csvPath, phase == "warm" ? warmUpPath : null, rows, ct);
+                    var (seconds, growth, import) = await ImportInFreshAppAsync(database, csvPath, rows, phase == "warm" ? warmUpPath : null, settings, ct);
                     var loadAtEnd = Harness.LoadAverage();
                     var rejected = import.GetProperty("rejected").GetInt64();
                     var duplicates = import.GetProperty("duplicates").GetInt64();
@@ -63,7 +67,7 @@ public sealed class ImportScenario : IScenario
                     {
                         throw new InvalidOperationException($"the import counted {rejected} rejected and {duplicates} duplicates; the file holds {file.Invalid} and {file.Duplicates}");
                     }
-                    var floor = await FloorAsync(database, runFolder, csvPath, ct);
+                    var floor = withFloor ? await FloorAsync(database, runFolder, csvPath, ct) : null;
                     var result = new Run(phase, run, seconds, floor, growth, loadAtStart, loadAtEnd, import.GetProperty("message").GetString() ?? "");
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"{phase} run {run}: {seconds:0.00} s, floor {floor:0.00} s, ratio {result.Ratio:0.00}, memory growth {growth:0} MB, load {loadAtStart} → {loadAtEnd}"));
@@ -87,6 +91,7 @@ public sealed class ImportScenario : IScenario
                 ["runs"] = runCount.ToString(CultureInfo.InvariantCulture),
                 ["file"] = $"{file.Bytes / (1024.0 * 1024.0):0.0} MB, {file.Invalid} invalid, {file.Duplicates} duplicates, seeded",
                 ["imported"] = imported.ToString(CultureInfo.InvariantCulture),
+                ["env"] = string.Join(',', settings.Select(e => $"{e.Key}={e.Value}")),
                 ["floor"] = "sqlite3 CLI: .import of the file + INSERT OR IGNORE … SELECT into a table shaped like Recipients",
             }) with { Runs = runs };
         }
@@ -101,12 +106,9 @@ public sealed class ImportScenario : IScenario
     /// Starts the app on a new database, creates a group, imports <paramref name="warmUpPath"/> into another group first
     /// when given, then measures the import of <paramref name="csvPath"/>: upload → COMPLETED, and the app's memory growth.
     /// </summary>
-    private static async Task<(double Seconds, double GrowthMb, JsonElement Import)> ImportInFreshAppAsync(string database, string csvPath, string? warmUpPath, int rows, CancellationToken ct)
+    private static async Task<(double Seconds, double GrowthMb, JsonElement Import)> ImportInFreshAppAsync(string database, string csvPath, int rows, string? warmUpPath, Dictionary<string, string> settings, CancellationToken ct)
     {
-        using var app = AppProcess.Start(database, new Dictionary<string, string>
-        {
-            ["Limits__MaxGroupRecipients"] = Math.Max(1_000_000, rows).ToString(CultureInfo.InvariantCulture),
-        });
+        using var app = AppProcess.Start(database, settings);
         using var client = app.ApiClient(TimeSpan.FromMinutes(10));
         await app.WaitHealthyAsync(client, ct);
         if (warmUpPath is not null)
@@ -116,21 +118,37 @@ public sealed class ImportScenario : IScenario
         }
         var group = await CreateGroupAsync(client, "Benchmark", ct);
         var watch = new Stopwatch();
+        // Where the peak falls: while rows are read and staged, or in the move into the group (all rows read).
+        var before = app.WorkingSetMb();
+        double stagingPeak = before, movePeak = before;
         var (import, growth) = await app.MeasureMemoryAsync(async () =>
         {
             watch.Start();
-            var result = await ImportAsync(client, group, csvPath, ct);
+            var result = await ImportAsync(client, group, csvPath, ct, poll =>
+            {
+                var workingSet = app.WorkingSetMb();
+                if (poll.GetProperty("rowsRead").GetInt64() < rows)
+                {
+                    stagingPeak = Math.Max(stagingPeak, workingSet);
+                }
+                else
+                {
+                    movePeak = Math.Max(movePeak, workingSet);
+                }
+            });
             watch.Stop();
             return result;
         });
+        Console.WriteLine($"working set growth seen while staging {stagingPeak - before:0} MB, while moving into the group {movePeak - before:0} MB (sampled at each poll)");
         if (import.GetProperty("status").GetString() != "COMPLETED")
         {
             throw new InvalidOperationException($"The import did not complete: {import}");
         }
+        await app.PrintGcFiguresAsync(client, ct);
         return (watch.Elapsed.TotalSeconds, growth, import);
     }
 
-    private static async Task<string> CreateGroupAsync(HttpClient client, string name, CancellationToken ct)
+    internal static async Task<string> CreateGroupAsync(HttpClient client, string name, CancellationToken ct)
     {
         var response = await client.PostAsJsonAsync("/v1/Groups", new { name }, ct);
         response.EnsureSuccessStatusCode();
@@ -138,7 +156,7 @@ public sealed class ImportScenario : IScenario
     }
 
     /// <summary>Uploads the file as a user's client would and polls the import until it is no longer PROCESSING.</summary>
-    private static async Task<JsonElement> ImportAsync(HttpClient client, string group, string csvPath, CancellationToken ct)
+    internal static async Task<JsonElement> ImportAsync(HttpClient client, string group, string csvPath, CancellationToken ct, Action<JsonElement>? onPoll = null)
     {
         await using var file = File.OpenRead(csvPath);
         using var content = new StreamContent(file, 1 << 16);
@@ -152,6 +170,7 @@ public sealed class ImportScenario : IScenario
         while (true)
         {
             var import = await client.GetFromJsonAsync<JsonElement>(location, ct);
+            onPoll?.Invoke(import);
             if (import.GetProperty("status").GetString() != "PROCESSING")
             {
                 return import;

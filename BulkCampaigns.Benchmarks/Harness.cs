@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 
@@ -129,40 +128,6 @@ public static class Harness
         var path = Path.Combine(folder, result.Scenario + ".json");
         await File.WriteAllTextAsync(path, JsonSerializer.Serialize(result, JsonOptions));
         Console.WriteLine($"written: {path}");
-    }
-
-    /// <summary>Times an action and reports the growth of the process's peak working set during it.</summary>
-    public static async Task<(TimeSpan Elapsed, double PeakGrowthMb)> MeasureAsync(Func<Task> action)
-    {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        using var process = Process.GetCurrentProcess();
-        process.Refresh();
-        var before = process.WorkingSet64;
-        long peak = before;
-        using var sampling = new CancellationTokenSource();
-        var sampler = Task.Run(async () =>
-        {
-            using var self = Process.GetCurrentProcess();
-            while (!sampling.IsCancellationRequested)
-            {
-                self.Refresh();
-                peak = Math.Max(peak, self.WorkingSet64);
-                try
-                {
-                    await Task.Delay(20, sampling.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                }
-            }
-        });
-        var watch = Stopwatch.StartNew();
-        await action();
-        watch.Stop();
-        await sampling.CancelAsync();
-        await sampler;
-        return (watch.Elapsed, (peak - before) / (1024.0 * 1024.0));
     }
 
     private static string Format(double value) => value switch

@@ -114,6 +114,8 @@ public sealed class AppProcess : IDisposable
     /// </summary>
     public async Task<(T Result, double GrowthMb)> MeasureMemoryAsync<T>(Func<Task<T>> work)
     {
+        Process.Refresh();
+        var cpuBefore = Process.TotalProcessorTime;
         var before = StatusKiB("VmRSS") ?? Process.WorkingSet64 / 1024;
         var highWaterReset = TryResetHighWater();
         long peak = before;
@@ -149,6 +151,8 @@ public sealed class AppProcess : IDisposable
         {
             peak = Math.Max(peak, hwm);
         }
+        Process.Refresh();
+        CpuSecondsOfLastMeasure = (Process.TotalProcessorTime - cpuBefore).TotalSeconds;
         return (result, (peak - before) / 1024.0);
     }
 
@@ -186,6 +190,12 @@ public sealed class AppProcess : IDisposable
             .Select(l => l.Replace("otel_scope_name=\"System.Runtime\",", "", StringComparison.Ordinal));
         Console.WriteLine("GC figures of the app: " + string.Join("; ", lines));
     }
+
+    /// <summary>
+    /// The app's CPU time (all threads) during the last <see cref="MeasureMemoryAsync"/>: on a shared machine the wall
+    /// time moves with the load, the CPU time much less.
+    /// </summary>
+    public double CpuSecondsOfLastMeasure { get; private set; }
 
     /// <summary>The app's working set now, in MB (from /proc, or the runtime's figure elsewhere).</summary>
     public double WorkingSetMb()

@@ -147,7 +147,7 @@ public sealed class DispatchScenario : IScenario
             throw new InvalidOperationException($"the operation did not complete cleanly: {op}");
         }
         var seconds = watch.Elapsed.TotalSeconds;
-        return (seconds, growth, string.Create(CultureInfo.InvariantCulture, $"{sent:N0} sent ({sent / seconds:N0} msg/s), launch request {accepted.TotalSeconds:0.00} s"));
+        return (seconds, growth, string.Create(CultureInfo.InvariantCulture, $"{sent:N0} sent ({sent / seconds:N0} msg/s), launch request {accepted.TotalSeconds:0.00} s, app CPU {app.CpuSecondsOfLastMeasure:0.00} s"));
     }
 
     /// <summary>Launches an operation to the group and polls it until it is no longer running; answers it and how long the launch request took.</summary>

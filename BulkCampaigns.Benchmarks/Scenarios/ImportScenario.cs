@@ -58,7 +58,7 @@ public sealed class ImportScenario : IScenario
                     Directory.CreateDirectory(runFolder);
                     var database = Path.Combine(runFolder, "app.db");
                     var loadAtStart = Harness.LoadAverage();
-                    var (seconds, growth, import) = await ImportInFreshAppAsync(database, csvPath, rows, phase == "warm" ? warmUpPath : null, settings, ct);
+                    var (seconds, growth, cpu, import) = await ImportInFreshAppAsync(database, csvPath, rows, phase == "warm" ? warmUpPath : null, settings, ct);
                     var loadAtEnd = Harness.LoadAverage();
                     var rejected = import.GetProperty("rejected").GetInt64();
                     var duplicates = import.GetProperty("duplicates").GetInt64();
@@ -68,7 +68,8 @@ public sealed class ImportScenario : IScenario
                         throw new InvalidOperationException($"the import counted {rejected} rejected and {duplicates} duplicates; the file holds {file.Invalid} and {file.Duplicates}");
                     }
                     var floor = withFloor ? await FloorAsync(database, runFolder, csvPath, ct) : null;
-                    var result = new Run(phase, run, seconds, floor, growth, loadAtStart, loadAtEnd, import.GetProperty("message").GetString() ?? "");
+                    var result = new Run(phase, run, seconds, floor, growth, loadAtStart, loadAtEnd,
+                        string.Create(CultureInfo.InvariantCulture, $"{import.GetProperty("message").GetString()} App CPU {cpu:0.00} s."));
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"{phase} run {run}: {seconds:0.00} s, floor {floor:0.00} s, ratio {result.Ratio:0.00}, memory growth {growth:0} MB, load {loadAtStart} → {loadAtEnd}"));
                     runs.Add(result);
@@ -106,7 +107,7 @@ public sealed class ImportScenario : IScenario
     /// Starts the app on a new database, creates a group, imports <paramref name="warmUpPath"/> into another group first
     /// when given, then measures the import of <paramref name="csvPath"/>: upload → COMPLETED, and the app's memory growth.
     /// </summary>
-    private static async Task<(double Seconds, double GrowthMb, JsonElement Import)> ImportInFreshAppAsync(string database, string csvPath, int rows, string? warmUpPath, Dictionary<string, string> settings, CancellationToken ct)
+    private static async Task<(double Seconds, double GrowthMb, double CpuSeconds, JsonElement Import)> ImportInFreshAppAsync(string database, string csvPath, int rows, string? warmUpPath, Dictionary<string, string> settings, CancellationToken ct)
     {
         using var app = AppProcess.Start(database, settings);
         using var client = app.ApiClient(TimeSpan.FromMinutes(10));
@@ -139,13 +140,13 @@ public sealed class ImportScenario : IScenario
             watch.Stop();
             return result;
         });
-        Console.WriteLine($"working set growth seen while staging {stagingPeak - before:0} MB, while moving into the group {movePeak - before:0} MB (sampled at each poll)");
+        Console.WriteLine($"working set growth seen while staging {stagingPeak - before:0} MB, while moving into the group {movePeak - before:0} MB (sampled at each poll); app CPU {app.CpuSecondsOfLastMeasure:0.00} s");
         if (import.GetProperty("status").GetString() != "COMPLETED")
         {
             throw new InvalidOperationException($"The import did not complete: {import}");
         }
         await app.PrintGcFiguresAsync(client, ct);
-        return (watch.Elapsed.TotalSeconds, growth, import);
+        return (watch.Elapsed.TotalSeconds, growth, app.CpuSecondsOfLastMeasure, import);
     }
 
     internal static async Task<string> CreateGroupAsync(HttpClient client, string name, CancellationToken ct)

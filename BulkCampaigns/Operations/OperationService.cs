@@ -42,7 +42,8 @@ public sealed partial class OperationService(
     IOptions<MessagingOptions> messaging,
     IOptions<LimitsOptions> limits,
     TimeProvider clock,
-    Operating.OperationLog opLog)
+    Operating.OperationLog opLog,
+    Recipients.Segments.SegmentService segments)
 {
     [GeneratedRegex("^[a-zA-Z0-9._~-]+$")]
     private static partial Regex TagText();
@@ -72,6 +73,7 @@ public sealed partial class OperationService(
         var region = messaging.Value.Region;
         var inline = new List<(string Address, string Channel, string VariablesJson)>();
         var groupIds = new List<long>();
+        var segmentSources = new List<Recipients.Segments.SegmentSource>();
         if (draft.To.Count == 0)
         {
             validation.Add("to", "to needs at least one recipient or group.");
@@ -86,6 +88,18 @@ public sealed partial class OperationService(
             for (var i = 0; i < draft.To.Count; i++)
             {
                 var item = draft.To[i];
+                if (item.SegmentId is not null)
+                {
+                    if (await segments.ResolveAsync(item.SegmentId, ct) is not { } source)
+                    {
+                        validation.Add($"to[{i}].segmentId", $"No segment {item.SegmentId}.");
+                    }
+                    else if (!segmentSources.Any(s => s.SegmentId == source.SegmentId))
+                    {
+                        segmentSources.Add(source);
+                    }
+                    continue;
+                }
                 if (item.GroupId is not null)
                 {
                     if (!PublicId.TryDecode(PublicId.Group, item.GroupId, out var groupId) || !await db.Set<BulkCampaigns.Recipients.Group>().AnyAsync(g => g.Id == groupId, ct))
@@ -160,7 +174,7 @@ public sealed partial class OperationService(
         }
 
         var scheduled = draft.SendAt is { } at && at > now;
-        var operationId = await InsertAsync(sender, inline, groupIds, contentJson, scheduled ? draft.SendAt : null,
+        var operationId = await InsertAsync(sender, inline, groupIds, segmentSources, contentJson, scheduled ? draft.SendAt : null,
             JsonSerializer.Serialize(tags), draft.Name, mps, quiet, draft.IsTest, ct);
         if (scheduled)
         {
@@ -214,7 +228,7 @@ public sealed partial class OperationService(
     }
 
     private async Task<long> InsertAsync(Sender sender, List<(string Address, string Channel, string VariablesJson)> inline, List<long> groupIds,
-        string contentJson, DateTimeOffset? sendAt, string tagsJson, string? name, int? mps, QuietHours? quiet, bool isTest, CancellationToken ct)
+        List<Recipients.Segments.SegmentSource> segmentSources, string contentJson, DateTimeOffset? sendAt, string tagsJson, string? name, int? mps, QuietHours? quiet, bool isTest, CancellationToken ct)
     {
         var nowMs = UnixMs.Now(clock);
         var initial = sendAt is null ? MessageStatus.Queued : MessageStatus.Scheduled;
@@ -313,6 +327,11 @@ public sealed partial class OperationService(
             insert.Parameters.AddWithValue("$now", nowMs);
             insert.Parameters.AddWithValue("$group", groupId);
             inserted += await insert.ExecuteNonQueryAsync(ct);
+        }
+        // A segment is evaluated here, once, inside this transaction: later imports don't change the operation.
+        foreach (var source in segmentSources)
+        {
+            inserted += await Recipients.Segments.SqliteSegmentStore.InsertMessagesAsync(connection, tx, operationId, source.SegmentId, source.GroupIds, source.Filter, initial, nowMs, ct);
         }
 
         // The counters without reading the million rows again: the inserts said how many went in, one writer means

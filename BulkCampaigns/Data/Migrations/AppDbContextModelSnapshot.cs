@@ -235,7 +235,21 @@ namespace BulkCampaigns.Data.Migrations
                     b.ToTable("EarlyReports", (string)null);
                 });
 
-            modelBuilder.Entity("BulkCampaigns.Dispatch.Message", b =>
+            modelBuilder.Entity("BulkCampaigns.Dispatch.Providers.ProcessedWebhook", b =>
+                {
+                    b.Property<string>("MessageSid")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ReceivedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("MessageSid");
+
+                    b.ToTable("ProcessedWebhooks", (string)null);
+                });
+
+            modelBuilder.Entity("BulkCampaigns.Operations.Message", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -305,7 +319,7 @@ namespace BulkCampaigns.Data.Migrations
                     b.ToTable("Messages", (string)null);
                 });
 
-            modelBuilder.Entity("BulkCampaigns.Dispatch.Operation", b =>
+            modelBuilder.Entity("BulkCampaigns.Operations.Operation", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -426,7 +440,7 @@ namespace BulkCampaigns.Data.Migrations
                     b.ToTable("Operations", (string)null);
                 });
 
-            modelBuilder.Entity("BulkCampaigns.Dispatch.OperationGroup", b =>
+            modelBuilder.Entity("BulkCampaigns.Operations.OperationGroup", b =>
                 {
                     b.Property<long>("OperationId")
                         .HasColumnType("INTEGER");
@@ -439,20 +453,6 @@ namespace BulkCampaigns.Data.Migrations
                     b.HasIndex("GroupId");
 
                     b.ToTable("OperationGroups", (string)null);
-                });
-
-            modelBuilder.Entity("BulkCampaigns.Dispatch.Providers.ProcessedWebhook", b =>
-                {
-                    b.Property<string>("MessageSid")
-                        .HasMaxLength(64)
-                        .HasColumnType("TEXT");
-
-                    b.Property<long>("ReceivedAt")
-                        .HasColumnType("INTEGER");
-
-                    b.HasKey("MessageSid");
-
-                    b.ToTable("ProcessedWebhooks", (string)null);
                 });
 
             modelBuilder.Entity("BulkCampaigns.Recipients.Group", b =>
@@ -671,6 +671,97 @@ namespace BulkCampaigns.Data.Migrations
                         .IsUnique();
 
                     b.ToTable("Recipients", (string)null);
+                });
+
+            modelBuilder.Entity("BulkCampaigns.Recipients.Segments.OperationSegment", b =>
+                {
+                    b.Property<long>("OperationId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("SegmentId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("OperationId", "SegmentId");
+
+                    b.HasIndex("SegmentId");
+
+                    b.ToTable("OperationSegments", (string)null);
+                });
+
+            modelBuilder.Entity("BulkCampaigns.Recipients.Segments.Segment", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("CountedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FilterJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("GroupIdsJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("RecipientCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Suppressed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("Segments", (string)null);
+                });
+
+            modelBuilder.Entity("BulkCampaigns.Recipients.Segments.SegmentStamp", b =>
+                {
+                    b.Property<long>("GroupId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Stamp")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("GroupId");
+
+                    b.ToTable("SegmentStamps", (string)null);
+                });
+
+            modelBuilder.Entity("BulkCampaigns.Recipients.Segments.SegmentValue", b =>
+                {
+                    b.Property<long>("RecipientId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Address")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Folded")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<long>("GroupId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("RecipientId");
+
+                    b.HasIndex("GroupId");
+
+                    b.ToTable("SegmentValues", (string)null);
                 });
 
             modelBuilder.Entity("BulkCampaigns.Senders.Sender", b =>
@@ -928,16 +1019,16 @@ namespace BulkCampaigns.Data.Migrations
                     b.ToTable("AspNetUserTokens", (string)null);
                 });
 
-            modelBuilder.Entity("BulkCampaigns.Dispatch.Message", b =>
+            modelBuilder.Entity("BulkCampaigns.Operations.Message", b =>
                 {
-                    b.HasOne("BulkCampaigns.Dispatch.Operation", null)
+                    b.HasOne("BulkCampaigns.Operations.Operation", null)
                         .WithMany()
                         .HasForeignKey("OperationId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("BulkCampaigns.Dispatch.OperationGroup", b =>
+            modelBuilder.Entity("BulkCampaigns.Operations.OperationGroup", b =>
                 {
                     b.HasOne("BulkCampaigns.Recipients.Group", null)
                         .WithMany()
@@ -945,7 +1036,7 @@ namespace BulkCampaigns.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
 
-                    b.HasOne("BulkCampaigns.Dispatch.Operation", null)
+                    b.HasOne("BulkCampaigns.Operations.Operation", null)
                         .WithMany()
                         .HasForeignKey("OperationId")
                         .OnDelete(DeleteBehavior.Cascade)
@@ -980,6 +1071,39 @@ namespace BulkCampaigns.Data.Migrations
                 });
 
             modelBuilder.Entity("BulkCampaigns.Recipients.Recipient", b =>
+                {
+                    b.HasOne("BulkCampaigns.Recipients.Group", null)
+                        .WithMany()
+                        .HasForeignKey("GroupId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("BulkCampaigns.Recipients.Segments.OperationSegment", b =>
+                {
+                    b.HasOne("BulkCampaigns.Operations.Operation", null)
+                        .WithMany()
+                        .HasForeignKey("OperationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("BulkCampaigns.Recipients.Segments.Segment", null)
+                        .WithMany()
+                        .HasForeignKey("SegmentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("BulkCampaigns.Recipients.Segments.SegmentStamp", b =>
+                {
+                    b.HasOne("BulkCampaigns.Recipients.Group", null)
+                        .WithMany()
+                        .HasForeignKey("GroupId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("BulkCampaigns.Recipients.Segments.SegmentValue", b =>
                 {
                     b.HasOne("BulkCampaigns.Recipients.Group", null)
                         .WithMany()

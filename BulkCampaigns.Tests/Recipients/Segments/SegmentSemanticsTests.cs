@@ -126,7 +126,7 @@ public sealed partial class SegmentSemanticsTests(AppFactory app) : IClassFixtur
         return list.ToList();
     }
 
-    private static JsonNode RandomFilter(Random random, string[] variables, DateOnly today, int depth)
+    private static JsonObject RandomFilter(Random random, string[] variables, DateOnly today, int depth)
     {
         var kind = random.Next(depth >= 2 ? 4 : 8);
         if (kind >= 5)

@@ -34,8 +34,8 @@ public sealed class SegmentsApiTests(ExactSimulatorApp app) : IClassFixture<Exac
     public async Task A_segment_is_saved_with_its_count_read_back_listed_replaced_and_deleted()
     {
         var group = await PlansGroupAsync("Api segments");
-        var body = $$"""
-            {"name": "Pro or Ålesund, 30 to 60", "groupIds": ["{{group}}"],
+        var body = $$$"""
+            {"name": "Pro or Ålesund, 30 to 60", "groupIds": ["{{{group}}}"],
              "filter": {"all": [{"variable": "plan", "op": "in", "value": ["pro", "ålesund"]},
                                 {"variable": "age", "op": "between", "value": [30, 60]}]}}
             """;
@@ -58,7 +58,7 @@ public sealed class SegmentsApiTests(ExactSimulatorApp app) : IClassFixture<Exac
         var members = await _client.GetFromJsonAsync<JsonElement>($"/v1/Segments/{id}/Recipients");
         Assert.Equal(["+12015550201", "+12015550202"], members.GetProperty("recipients").EnumerateArray().Select(r => r.GetProperty("address").GetString()).Order());
 
-        var replaced = await _client.PutAsync($"/v1/Segments/{id}", Json($$"""{"name": "Dated", "groupIds": ["{{group}}"], "filter": {"variable": "signup", "op": "after", "value": "2026-01-01"}}"""));
+        var replaced = await _client.PutAsync($"/v1/Segments/{id}", Json($$$"""{"name": "Dated", "groupIds": ["{{{group}}}"], "filter": {"variable": "signup", "op": "after", "value": "2026-01-01"}}"""));
         Assert.Equal(HttpStatusCode.OK, replaced.StatusCode);
         Assert.Equal(3, (await replaced.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("recipientCount").GetInt64());
 
@@ -73,7 +73,7 @@ public sealed class SegmentsApiTests(ExactSimulatorApp app) : IClassFixture<Exac
         var b = await PlansGroupAsync("Count B");
         await _client.PostAsJsonAsync("/v1/Suppressions", new { address = "+12015550201", reason = "STOP" });
 
-        var response = await _client.PostAsync("/v1/Segments/Count", Json($$"""{"groupIds": ["{{a}}", "{{b}}"], "filter": {"variable": "plan", "op": "eq", "value": "pro"}}"""));
+        var response = await _client.PostAsync("/v1/Segments/Count", Json($$$"""{"groupIds": ["{{{a}}}", "{{{b}}}"], "filter": {"variable": "plan", "op": "eq", "value": "pro"}}"""));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var count = await response.Content.ReadFromJsonAsync<JsonElement>();
@@ -87,8 +87,8 @@ public sealed class SegmentsApiTests(ExactSimulatorApp app) : IClassFixture<Exac
     {
         var group = await PlansGroupAsync("Bad filters");
         var before = (await _client.GetFromJsonAsync<JsonElement>("/v1/Segments?pageSize=1000")).GetProperty("segments").GetArrayLength();
-        var body = $$"""
-            {"name": "Broken", "groupIds": ["{{group}}", "grp_nope"],
+        var body = $$$"""
+            {"name": "Broken", "groupIds": ["{{{group}}}", "grp_nope"],
              "filter": {"any": [{"variable": "plan", "op": "eq", "value": "pro"},
                                 {"variable": "plan", "op": "like", "value": "p%"},
                                 {"variable": "age", "op": "gt", "value": "thirty"},
@@ -116,7 +116,7 @@ public sealed class SegmentsApiTests(ExactSimulatorApp app) : IClassFixture<Exac
         Assert.Equal(before, after);
 
         // A variable no chosen group has is named too (once the filter's shape is right), with the likely one.
-        var typo = await _client.PostAsync("/v1/Segments/Count", Json($$"""{"groupIds": ["{{group}}"], "filter": {"all": [{"variable": "Plan", "op": "exists"}]}}"""));
+        var typo = await _client.PostAsync("/v1/Segments/Count", Json($$$"""{"groupIds": ["{{{group}}}"], "filter": {"all": [{"variable": "Plan", "op": "exists"}]}}"""));
         Assert.Equal(HttpStatusCode.BadRequest, typo.StatusCode);
         var typoError = (await typo.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors")[0];
         Assert.Equal("filter.all[0].variable", typoError.GetProperty("field").GetString());
@@ -128,7 +128,7 @@ public sealed class SegmentsApiTests(ExactSimulatorApp app) : IClassFixture<Exac
     {
         await CreateSenderAsync(_client, "+15551230018", 1000);
         var group = await PlansGroupAsync("Launch segment");
-        var created = await _client.PostAsync("/v1/Segments", Json($$"""{"name": "Pros", "groupIds": ["{{group}}"], "filter": {"variable": "plan", "op": "eq", "value": "PRO"}}"""));
+        var created = await _client.PostAsync("/v1/Segments", Json($$$"""{"name": "Pros", "groupIds": ["{{{group}}}"], "filter": {"variable": "plan", "op": "eq", "value": "PRO"}}"""));
         var segment = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
         var sendAt = DateTimeOffset.UtcNow.AddHours(1).ToString("yyyy-MM-ddTHH:mm:ssZ");
 
@@ -157,7 +157,7 @@ public sealed class SegmentsApiTests(ExactSimulatorApp app) : IClassFixture<Exac
     {
         await CreateSenderAsync(_client, "+15551230019", 1000);
         var group = await PlansGroupAsync("Send segment");
-        var created = await _client.PostAsync("/v1/Segments", Json($$"""{"name": "Dated", "groupIds": ["{{group}}"], "filter": {"variable": "signup", "op": "before", "value": "2026-01-31"}}"""));
+        var created = await _client.PostAsync("/v1/Segments", Json($$$"""{"name": "Dated", "groupIds": ["{{{group}}}"], "filter": {"variable": "signup", "op": "before", "value": "2026-01-31"}}"""));
         var segment = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
 
         // An unknown segment refuses the whole request, naming its item.
@@ -170,7 +170,7 @@ public sealed class SegmentsApiTests(ExactSimulatorApp app) : IClassFixture<Exac
         var received = (await SimulatorMessagesAsync(_client, "&from=%2B15551230019")).Select(m => m.GetProperty("to").GetString()).Order();
         Assert.Equal(["+12015550202", "+12015550205"], received);
 
-        var engaged = await _client.PostAsync("/v1/Segments/Count", Json($$"""{"groupIds": ["{{group}}"], "filter": {"not": {"engagement": {"operationId": "{{id}}", "event": "delivered"}}}}"""));
+        var engaged = await _client.PostAsync("/v1/Segments/Count", Json($$$"""{"groupIds": ["{{{group}}}"], "filter": {"not": {"engagement": {"operationId": "{{{id}}}", "event": "delivered"} } } }"""));
         Assert.Equal(3, (await engaged.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("recipientCount").GetInt64());
     }
 }

@@ -84,8 +84,9 @@ public sealed partial class SegmentSemanticsTests(AppFactory app) : IClassFixtur
         var variables = new[] { "plan", "age", "signup", "city", "say \"hi\"" };
         for (var round = 0; round < 250; round++)
         {
-            var filter = RandomFilter(random, variables, today, depth: 0);
             var groups = (round % 3) switch { 0 => new[] { a }, 1 => new[] { b }, _ => new[] { a, b } };
+            // Group B alone has only plan and age: a filter on another variable is a 400 there (tested in the API tests).
+            var filter = RandomFilter(random, round % 3 == 1 ? variables[..2] : variables, today, depth: 0);
             var body = new JsonObject { ["groupIds"] = new JsonArray(groups.Select(g => (JsonNode)g!).ToArray()), ["filter"] = filter };
             var response = await _client.PostAsync("/v1/Segments/Count", new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"));
             var text = await response.Content.ReadAsStringAsync();

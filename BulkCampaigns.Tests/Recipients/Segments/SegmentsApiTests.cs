@@ -168,7 +168,7 @@ public sealed class SegmentsApiTests(ExactSimulatorApp app) : IClassFixture<Exac
         var id = await SendAsync(_client, new { from = new { address = "+15551230019", channel = "SMS" }, to = new object[] { new { segmentId = segment } }, content = new { text = "Hi" } });
         await WaitForAsync(_client, id, op => op.GetProperty("status").GetString() == "COMPLETED" && Stat(op, "delivered") == 2);
         var received = (await SimulatorMessagesAsync(_client, "&from=%2B15551230019")).Select(m => m.GetProperty("to").GetString()).Order();
-        Assert.Equal(["+12015550202", "+12015550205"], received);
+        Assert.Equal(["+12015550201", "+12015550202"], received); // 2026-01-31T08:00 is that day, not before it
 
         var engaged = await _client.PostAsync("/v1/Segments/Count", Json($$$"""{"groupIds": ["{{{group}}}"], "filter": {"not": {"engagement": {"operationId": "{{{id}}}", "event": "delivered"} } } }"""));
         Assert.Equal(3, (await engaged.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("recipientCount").GetInt64());

@@ -13,7 +13,7 @@ public sealed class SegmentBrowserTests(BrowserApp browser)
     public async Task A_marketer_builds_a_segment_sees_the_count_change_and_a_campaign_to_it_reaches_exactly_its_recipients()
     {
         using var api = browser.App.CreateApiClient();
-        await DispatchTestKit.CreateSenderAsync(api, "+13125550180", 1000);
+        await DispatchTestKit.CreateSenderAsync(api, "+13125550180", 100);
         var group = await api.CreateGroupAsync("Loyalty list");
         var csv = new StringBuilder("Mobile,Tier,Age\n");
         var gold = new List<string>();
@@ -65,7 +65,7 @@ public sealed class SegmentBrowserTests(BrowserApp browser)
         await page.GetByRole(AriaRole.Button, new() { Name = "Next" }).ClickAsync();
         await page.GetByLabel("Message", new() { Exact = true }).FillAsync("Your gold offer is here");
         await page.GetByRole(AriaRole.Button, new() { Name = "Next" }).ClickAsync();
-        await page.GetByText("+13125550180 · SMS · 1,000 MPS").ClickAsync();
+        await page.GetByText("+13125550180 · SMS · 100 MPS").ClickAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Next" }).ClickAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Next" }).ClickAsync();
         await page.GetByTestId("campaign-name").Locator("input").FillAsync("Gold offer");

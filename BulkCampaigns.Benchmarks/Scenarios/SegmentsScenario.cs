@@ -32,6 +32,8 @@ public sealed class SegmentsScenario : IScenario
           AND substr(VariablesJson ->> '$.signup_date', 1, 10) > '2025-06-01';
         """;
 
+    private static readonly JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public async Task<ScenarioResult> RunAsync(IReadOnlyDictionary<string, string> options, CancellationToken ct)
     {
         var rows = options.TryGetValue("rows", out var r) ? int.Parse(r, CultureInfo.InvariantCulture) : 1_000_000;
@@ -116,7 +118,7 @@ public sealed class SegmentsScenario : IScenario
             {
                 ["first_name"] = names[random.Next(names.Length)], ["plan"] = plans[random.Next(plans.Length)], ["age"] = age,
                 ["signup_date"] = $"2025-{random.Next(1, 13):00}-{random.Next(1, 29):00}", ["city"] = "City " + random.Next(500), ["code"] = "X" + i,
-            }, new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+            }, Relaxed);
             await insert.ExecuteNonQueryAsync(ct);
         }
         await using (var group = connection.CreateCommand())

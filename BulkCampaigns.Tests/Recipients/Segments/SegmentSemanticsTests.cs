@@ -82,11 +82,38 @@ public sealed partial class SegmentSemanticsTests(AppFactory app) : IClassFixtur
 
         var service = (BulkCampaigns.Recipients.Segments.SegmentService)app.Services.GetService(typeof(BulkCampaigns.Recipients.Segments.SegmentService))!;
         var variables = new[] { "plan", "age", "signup", "city", "say \"hi\"" };
-        for (var round = 0; round < 250; round++)
+        // First every op on its own, over both groups (B's recipients lack signup and city: "missing" is exercised),
+        // and its negation; then random nestings.
+        var fixedFilters = new List<JsonObject>();
+        foreach (var (variable, op, value) in new (string, string, JsonNode?)[]
         {
-            var groups = (round % 3) switch { 0 => new[] { a }, 1 => new[] { b }, _ => new[] { a, b } };
+            ("city", "eq", "paris"), ("city", "neq", "PARIS"), ("city", "in", new JsonArray("zoë", "hà nội")), ("city", "notIn", new JsonArray("lyon")),
+            ("city", "contains", "Ö"), ("city", "startsWith", "hà"), ("city", "exists", null), ("city", "notExists", null),
+            ("plan", "eq", "ålesund"), ("plan", "eq", "strasse"), ("plan", "neq", "pro"), ("say \"hi\"", "eq", "gold "),
+            ("age", "gt", 30.0), ("age", "gte", 18.0), ("age", "lt", 10.0), ("age", "lte", 0.0), ("age", "between", new JsonArray(1.0, 99.0)),
+            ("signup", "before", today.AddDays(-100).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)),
+            ("signup", "after", today.AddDays(-100).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)),
+            ("signup", "between", new JsonArray(today.AddDays(-300).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), today.AddDays(-30).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture))),
+            ("signup", "withinLastDays", 60),
+        })
+        {
+            var condition = new JsonObject { ["variable"] = variable, ["op"] = op };
+            if (value is not null)
+            {
+                condition["value"] = value;
+            }
+            fixedFilters.Add(condition);
+            fixedFilters.Add(new JsonObject { ["not"] = condition.DeepClone() });
+        }
+        foreach (var country in Regions)
+        {
+            fixedFilters.Add(new JsonObject { ["country"] = new JsonArray(country) });
+        }
+        for (var round = 0; round < fixedFilters.Count + 250; round++)
+        {
+            var groups = round < fixedFilters.Count ? new[] { a, b } : (round % 3) switch { 0 => new[] { a }, 1 => new[] { b }, _ => new[] { a, b } };
             // Group B alone has only plan and age: a filter on another variable is a 400 there (tested in the API tests).
-            var filter = RandomFilter(random, round % 3 == 1 ? variables[..2] : variables, today, depth: 0);
+            var filter = round < fixedFilters.Count ? fixedFilters[round] : RandomFilter(random, round % 3 == 1 ? variables[..2] : variables, today, depth: 0);
             var body = new JsonObject { ["groupIds"] = new JsonArray(groups.Select(g => (JsonNode)g!).ToArray()), ["filter"] = filter };
             var response = await _client.PostAsync("/v1/Segments/Count", new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"));
             var text = await response.Content.ReadAsStringAsync();

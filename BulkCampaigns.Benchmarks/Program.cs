@@ -9,6 +9,7 @@ IScenario[] scenarios =
     new ImportScenario(),
     new DispatchScenario(),
     new DashboardsScenario(),
+    new SegmentsScenario(),
 ];
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "list")

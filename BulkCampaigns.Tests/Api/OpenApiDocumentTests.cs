@@ -85,7 +85,7 @@ public sealed partial class OpenApiDocumentTests(AppFactory app) : IClassFixture
             Assert.True(query.TryGetValue("pageToken", out var pageToken), $"{method} {path} does not declare pageToken");
             Assert.Equal("string", pageToken.GetProperty("type").GetString());
         }
-        Assert.Equal(8, lists); // content, groups, recipients, suppressions, senders, messages, operations, simulator
+        Assert.Equal(10, lists); // content, groups, recipients, suppressions, senders, messages, operations, simulator, segments, segment recipients
 
         var messages = QueryParameters(Operation(doc, "/v1/Messages", "get"));
         Assert.Subset(messages.Keys.ToHashSet(), new HashSet<string> { "operationId", "status", "address" });

@@ -76,6 +76,7 @@ public static class OpenApiDocument
     [
         ("Content", "Reusable content templates and previews of what a recipient will see."),
         ("Groups", "Recipient groups, CSV imports into them, their recipients and export."),
+        ("Segments", "Audiences filtered from groups by what is known of each recipient, counted live."),
         ("Suppressions", "Addresses that never receive messages (opt-outs)."),
         ("Senders", "The numbers messages are sent from, each with its messages-per-second pace."),
         ("Messages", "Send requests (operations), their messages and their control."),

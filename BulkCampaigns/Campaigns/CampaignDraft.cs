@@ -11,6 +11,9 @@ public sealed record DraftData
     public string Name { get; init; } = "";
     public IReadOnlyList<string> GroupIds { get; init; } = [];
 
+    /// <summary>A saved segment (<c>seg_…</c>) to send to instead of <see cref="GroupIds"/>; evaluated at launch.</summary>
+    public string? SegmentId { get; init; }
+
     /// <summary>A saved template (<c>cnt_…</c>), or null to send <see cref="ContentJson"/> written in the wizard.</summary>
     public string? ContentId { get; init; }
 

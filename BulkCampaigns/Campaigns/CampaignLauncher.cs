@@ -41,7 +41,7 @@ public static class TestSend
 /// the wizard only gathers and explains; the engine checks and makes.
 /// </summary>
 public sealed class CampaignLauncher(OperationCreation operations, ContentService content, SenderService senders, AudienceCounter audience, ChannelPrices prices,
-    IDbContextFactory<AppDbContext> dbFactory, TimeProvider clock)
+    IDbContextFactory<AppDbContext> dbFactory, TimeProvider clock, Recipients.Segments.SegmentService segments)
 {
     private const int SampleSize = 200;
 
@@ -49,9 +49,16 @@ public sealed class CampaignLauncher(OperationCreation operations, ContentServic
     public async Task<IReadOnlyList<StepProblem>> CheckAsync(DraftData draft, CancellationToken ct = default)
     {
         var problems = new List<StepProblem>();
-        if (draft.GroupIds.Count == 0)
+        if (draft.SegmentId is { } segmentId)
         {
-            problems.Add(new(WizardStep.Audience, "Choose at least one group to send to."));
+            if (await segments.ResolveAsync(segmentId, ct) is null)
+            {
+                problems.Add(new(WizardStep.Audience, "The chosen segment no longer exists; choose another, or groups."));
+            }
+        }
+        else if (draft.GroupIds.Count == 0)
+        {
+            problems.Add(new(WizardStep.Audience, "Choose at least one group or a segment to send to."));
         }
         var messageContent = ContentOf(draft);
         if (messageContent is null)
@@ -122,14 +129,14 @@ public sealed class CampaignLauncher(OperationCreation operations, ContentServic
     /// <summary>Renders the content for a sample of the audience to estimate segments and the time it takes.</summary>
     public async Task<LaunchEstimate> EstimateAsync(DraftData draft, CancellationToken ct = default)
     {
-        var count = await audience.CountAsync(draft.GroupIds, ct);
+        var (count, groupIds) = await AudienceOfAsync(draft, ct);
         var sender = draft.SenderId is not null && PublicId.TryDecode(PublicId.Sender, draft.SenderId, out var senderId) ? await senders.GetAsync(senderId, ct) : null;
         var mps = sender is not null ? SenderPacer.EffectiveMps(sender.Mps, draft.Mps) : 1;
         var price = sender is not null ? await prices.GetAsync(sender.Channel, ct) : null;
         var resolved = ContentOf(draft) is { } c ? (await content.ResolveAsync(c, ct: ct)).Content : null;
         var keys = new HashSet<string>(StringComparer.Ordinal);
         var segments = new List<int>();
-        foreach (var groupId in draft.GroupIds)
+        foreach (var groupId in groupIds)
         {
             if (!PublicId.TryDecode(PublicId.Group, groupId, out var id) || await content.GroupAsync(id, ct) is not { } group)
             {
@@ -167,8 +174,27 @@ public sealed class CampaignLauncher(OperationCreation operations, ContentServic
         {
             return (null, [new(WizardStep.Review, $"The start changed since the review showed it: it is now {StartText(draft)}. Check the review and confirm again.")]);
         }
-        var to = draft.GroupIds.Select(g => new AudienceItem(GroupId: g)).ToList();
+        var to = draft.SegmentId is { } segment ? [new AudienceItem(SegmentId: segment)] : draft.GroupIds.Select(g => new AudienceItem(GroupId: g)).ToList();
         return await CreateAsync(draft, to, draft.Name.Trim(), sendAt, draft.Pace(), false, ct);
+    }
+
+    /// <summary>
+    /// The audience's figures and the groups to sample: a segment's live count (its addresses are distinct already)
+    /// and its groups (every group when it names none), or the chosen groups.
+    /// </summary>
+    private async Task<(AudienceCount Count, IReadOnlyList<string> GroupIds)> AudienceOfAsync(DraftData draft, CancellationToken ct)
+    {
+        if (draft.SegmentId is not { } segmentId)
+        {
+            return (await audience.CountAsync(draft.GroupIds, ct), draft.GroupIds);
+        }
+        if (!PublicId.TryDecode(PublicId.Segment, segmentId, out var id) || await segments.LoadAsync(id, ct) is not { } loaded)
+        {
+            return (new AudienceCount(0, 0, 0), []);
+        }
+        var (count, suppressed) = await segments.CountAsync(loaded, ct);
+        var groupIds = loaded.GroupIds.Count > 0 ? loaded.GroupIds : (await content.GroupsAsync(ct)).Select(g => g.Id).ToList();
+        return (new AudienceCount(count, 0, suppressed), groupIds.Select(g => PublicId.Encode(PublicId.Group, g)).ToList());
     }
 
     /// <summary>When the campaign starts, in words and in its zone: "now, at launch" or "2027-06-15 14:30 America/Chicago".</summary>
@@ -190,6 +216,12 @@ public sealed class CampaignLauncher(OperationCreation operations, ContentServic
     public async Task<IReadOnlyList<SampleRecipient>> SamplesAsync(DraftData draft, int take = 20, CancellationToken ct = default)
     {
         var samples = new List<SampleRecipient>();
+        if (draft.SegmentId is { } segmentId)
+        {
+            return PublicId.TryDecode(PublicId.Segment, segmentId, out var key) && await segments.LoadAsync(key, ct) is { } loaded
+                ? (await segments.SampleAsync(loaded, take, ct)).Select(m => new SampleRecipient(m.Key, m.Address, m.Channel, m.Variables)).ToList()
+                : samples;
+        }
         foreach (var groupId in draft.GroupIds)
         {
             if (!PublicId.TryDecode(PublicId.Group, groupId, out var id))

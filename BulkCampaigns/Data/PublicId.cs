@@ -14,6 +14,7 @@ public static class PublicId
     public const string Content = "cnt_";
     public const string Operation = "comms_operation_";
     public const string Message = "comms_message_";
+    public const string Segment = "seg_";
 
     private const string Alphabet = "0123456789abcdefghjkmnpqrstvwxyz"; // Crockford base32, lower case
     private static readonly uint[] Keys = [0x9E3779B9u, 0x7F4A7C15u, 0x94D049BBu, 0xBF58476Du];

@@ -14,7 +14,9 @@ public partial interface IEngineStore
     /// Writes the operation, its groups and its messages in one transaction: the inline recipients first (their
     /// variables win), then each group's; an address is written once per operation, a suppressed one as SUPPRESSED.
     /// The messages are SCHEDULED when there is a <see cref="NewOperation.SendAt"/>, else QUEUED; an operation with
-    /// nothing to send is COMPLETED at once. Answers the operation's ID.
+    /// nothing to send is COMPLETED at once. A segment is evaluated here, once, after the groups: later imports don't
+    /// change the operation. Answers the operation's ID.
     /// </summary>
-    Task<long> CreateOperationAsync(NewOperation operation, IReadOnlyList<NewRecipient> inline, IReadOnlyList<long> groupIds, long now, CancellationToken ct);
+    Task<long> CreateOperationAsync(NewOperation operation, IReadOnlyList<NewRecipient> inline, IReadOnlyList<long> groupIds,
+        IReadOnlyList<Recipients.Segments.SegmentSource> segments, long now, CancellationToken ct);
 }

@@ -15,7 +15,8 @@ namespace BulkCampaigns.Operations;
 /// <summary>
 /// Makes an operation, for both doors (the wizard and <c>POST /v1/Messages</c>): checks the draft and lists every
 /// problem by field path; only when all is well writes it (<see cref="IEngineStore.CreateOperationAsync"/>) and
-/// starts it, now or at its time.
+/// starts it, now or at its time. Nine dependencies: the sender, the content, the groups and the segments each check
+/// their own part of the draft.
 /// </summary>
 public sealed partial class OperationCreation(
     IDbContextFactory<AppDbContext> dbFactory,
@@ -25,7 +26,8 @@ public sealed partial class OperationCreation(
     OperationRunner runner,
     IOptions<MessagingOptions> messaging,
     IOptions<LimitsOptions> limits,
-    TimeProvider clock)
+    TimeProvider clock,
+    Recipients.Segments.SegmentService segments)
 {
     [GeneratedRegex("^[a-zA-Z0-9._~-]+$")]
     private static partial Regex TagText();
@@ -55,6 +57,7 @@ public sealed partial class OperationCreation(
         var region = messaging.Value.Region;
         var inline = new List<NewRecipient>();
         var groupIds = new List<long>();
+        var segmentSources = new List<Recipients.Segments.SegmentSource>();
         if (draft.To.Count == 0)
         {
             validation.Add("to", "to needs at least one recipient or group.");
@@ -69,6 +72,18 @@ public sealed partial class OperationCreation(
             for (var i = 0; i < draft.To.Count; i++)
             {
                 var item = draft.To[i];
+                if (item.SegmentId is not null)
+                {
+                    if (await segments.ResolveAsync(item.SegmentId, ct) is not { } source)
+                    {
+                        validation.Add($"to[{i}].segmentId", $"No segment {item.SegmentId}.");
+                    }
+                    else if (!segmentSources.Any(s => s.SegmentId == source.SegmentId))
+                    {
+                        segmentSources.Add(source);
+                    }
+                    continue;
+                }
                 if (item.GroupId is not null)
                 {
                     if (!PublicId.TryDecode(PublicId.Group, item.GroupId, out var groupId) || !await db.Set<BulkCampaigns.Recipients.Group>().AnyAsync(g => g.Id == groupId, ct))
@@ -145,7 +160,7 @@ public sealed partial class OperationCreation(
         var startAt = draft.SendAt is { } at && at > now ? at : (DateTimeOffset?)null;
         var operation = new NewOperation(draft.Name, draft.IsTest, sender.Id, sender.Address, sender.Channel, contentJson,
             JsonSerializer.Serialize(tags), startAt, mps, quiet);
-        var operationId = await store.CreateOperationAsync(operation, inline, groupIds, UnixMs.Now(clock), ct);
+        var operationId = await store.CreateOperationAsync(operation, inline, groupIds, segmentSources, UnixMs.Now(clock), ct);
         await runner.LaunchAsync(operationId, startAt, ct);
         return (operationId, validation);
     }

@@ -1,8 +1,8 @@
 using BulkCampaigns.Dispatch;
 namespace BulkCampaigns.Operations;
 
-/// <summary>One <c>to</c> item: an inline recipient or a stored group.</summary>
-public sealed record AudienceItem(string? Address = null, string? Channel = null, IReadOnlyDictionary<string, string>? Variables = null, string? GroupId = null);
+/// <summary>One <c>to</c> item: an inline recipient, a stored group or a saved segment.</summary>
+public sealed record AudienceItem(string? Address = null, string? Channel = null, IReadOnlyDictionary<string, string>? Variables = null, string? GroupId = null, string? SegmentId = null);
 
 /// <summary>
 /// What the wizard or <c>POST /v1/Messages</c> asks for, before it is checked. The API reads its JSON into

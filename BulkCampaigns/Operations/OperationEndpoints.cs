@@ -32,9 +32,9 @@ public sealed record SendQuietHours(string Start, string End, string TimeZone);
 
 public sealed record SendFrom(string Address, string? Channel = null);
 
-/// <summary>An inline recipient (<c>address</c>, <c>channel</c>, <c>variables</c>) or a stored group (<c>groupId</c>).</summary>
-/// <remarks>Each item has either <c>address</c> or <c>groupId</c>, so neither is required on its own.</remarks>
-public sealed record SendTo(string? Address = null, string? Channel = null, IReadOnlyDictionary<string, string>? Variables = null, string? GroupId = null);
+/// <summary>An inline recipient (<c>address</c>, <c>channel</c>, <c>variables</c>), a stored group (<c>groupId</c>) or a saved segment (<c>segmentId</c>).</summary>
+/// <remarks>Each item has one of <c>address</c>, <c>groupId</c> or <c>segmentId</c>, so none is required on its own.</remarks>
+public sealed record SendTo(string? Address = null, string? Channel = null, IReadOnlyDictionary<string, string>? Variables = null, string? GroupId = null, string? SegmentId = null);
 
 public sealed record SendSchedule(IReadOnlyList<DateTimeOffset> SendAt);
 
@@ -280,8 +280,13 @@ public static class OperationEndpoints
                 var path = $"to[{i++}]";
                 if (item.ValueKind != JsonValueKind.Object)
                 {
-                    validation.Add(path, "each to item is {\"address\", \"channel\", \"variables\"} or {\"groupId\"}.");
+                    validation.Add(path, "each to item is {\"address\", \"channel\", \"variables\"}, {\"groupId\"} or {\"segmentId\"}.");
                     to.Add(new AudienceItem());
+                    continue;
+                }
+                if (item.TryGetProperty("segmentId", out _))
+                {
+                    to.Add(new AudienceItem(SegmentId: Text(item, "segmentId", $"{path}.segmentId", validation) ?? ""));
                     continue;
                 }
                 if (item.TryGetProperty("groupId", out _))

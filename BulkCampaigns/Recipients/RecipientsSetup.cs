@@ -14,6 +14,8 @@ public static class RecipientsSetup
         services.AddSingleton(sp => RecipientOptions.From(sp.GetRequiredService<IOptions<LimitsOptions>>().Value,
             sp.GetRequiredService<IOptions<MessagingOptions>>().Value, sp.GetRequiredService<DatabaseConnection>()));
         services.AddSingleton<GroupService>();
+        services.AddSingleton<Segments.SqliteSegmentStore>();
+        services.AddSingleton<Segments.SegmentService>();
         services.AddSingleton<ImportService>();
         services.AddTransient<CsvImportJob>();
         services.TryAddSingleton<SuppressionService>();
@@ -26,6 +28,7 @@ public static class RecipientsSetup
     public static RouteGroupBuilder MapRecipientsApi(this RouteGroupBuilder v1)
     {
         GroupsApi.Map(v1);
+        Segments.SegmentsApi.Map(v1);
         return v1;
     }
 }

@@ -704,6 +704,97 @@ namespace BulkCampaigns.Data.Migrations
                     b.ToTable("Recipients", (string)null);
                 });
 
+            modelBuilder.Entity("BulkCampaigns.Recipients.Segments.OperationSegment", b =>
+                {
+                    b.Property<long>("OperationId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("SegmentId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("OperationId", "SegmentId");
+
+                    b.HasIndex("SegmentId");
+
+                    b.ToTable("OperationSegments", (string)null);
+                });
+
+            modelBuilder.Entity("BulkCampaigns.Recipients.Segments.Segment", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("CountedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FilterJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("GroupIdsJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("RecipientCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Suppressed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("Segments", (string)null);
+                });
+
+            modelBuilder.Entity("BulkCampaigns.Recipients.Segments.SegmentStamp", b =>
+                {
+                    b.Property<long>("GroupId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Stamp")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("GroupId");
+
+                    b.ToTable("SegmentStamps", (string)null);
+                });
+
+            modelBuilder.Entity("BulkCampaigns.Recipients.Segments.SegmentValue", b =>
+                {
+                    b.Property<long>("RecipientId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Address")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Folded")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<long>("GroupId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("RecipientId");
+
+                    b.HasIndex("GroupId");
+
+                    b.ToTable("SegmentValues", (string)null);
+                });
+
             modelBuilder.Entity("BulkCampaigns.Senders.Sender", b =>
                 {
                     b.Property<long>("Id")
@@ -1037,6 +1128,39 @@ namespace BulkCampaigns.Data.Migrations
                 });
 
             modelBuilder.Entity("BulkCampaigns.Recipients.Recipient", b =>
+                {
+                    b.HasOne("BulkCampaigns.Recipients.Group", null)
+                        .WithMany()
+                        .HasForeignKey("GroupId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("BulkCampaigns.Recipients.Segments.OperationSegment", b =>
+                {
+                    b.HasOne("BulkCampaigns.Operations.Operation", null)
+                        .WithMany()
+                        .HasForeignKey("OperationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("BulkCampaigns.Recipients.Segments.Segment", null)
+                        .WithMany()
+                        .HasForeignKey("SegmentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("BulkCampaigns.Recipients.Segments.SegmentStamp", b =>
+                {
+                    b.HasOne("BulkCampaigns.Recipients.Group", null)
+                        .WithMany()
+                        .HasForeignKey("GroupId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("BulkCampaigns.Recipients.Segments.SegmentValue", b =>
                 {
                     b.HasOne("BulkCampaigns.Recipients.Group", null)
                         .WithMany()

@@ -54,7 +54,8 @@ public sealed partial class SqliteEngineStore
         WHERE Id = $op
         """;
 
-    public async Task<long> CreateOperationAsync(NewOperation operation, IReadOnlyList<NewRecipient> inline, IReadOnlyList<long> groupIds, long now, CancellationToken ct)
+    public async Task<long> CreateOperationAsync(NewOperation operation, IReadOnlyList<NewRecipient> inline, IReadOnlyList<long> groupIds,
+        IReadOnlyList<Recipients.Segments.SegmentSource> segments, long now, CancellationToken ct)
     {
         var initial = operation.SendAt is null ? MessageStatus.Queued : MessageStatus.Scheduled;
         using var writer = await gate.EnterAsync(ct);
@@ -113,6 +114,10 @@ public sealed partial class SqliteEngineStore
             insert.Parameters.AddWithValue("$now", now);
             insert.Parameters.AddWithValue("$group", groupId);
             inserted += await insert.ExecuteNonQueryAsync(ct);
+        }
+        foreach (var segment in segments)
+        {
+            inserted += await Recipients.Segments.SqliteSegmentStore.InsertMessagesAsync(connection, tx, operationId, segment.SegmentId, segment.GroupIds, segment.Filter, initial, now, ct);
         }
 
         long first = 0, last = 0, suppressed = 0;

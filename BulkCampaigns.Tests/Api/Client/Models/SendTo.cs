@@ -38,6 +38,14 @@ namespace BulkCampaigns.Tests.Api.Client.Models
 #else
         public string GroupId { get; set; }
 #endif
+        /// <summary>The segmentId property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? SegmentId { get; set; }
+#nullable restore
+#else
+        public string SegmentId { get; set; }
+#endif
         /// <summary>The variables property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -74,6 +82,7 @@ namespace BulkCampaigns.Tests.Api.Client.Models
                 { "address", n => { Address = n.GetStringValue(); } },
                 { "channel", n => { Channel = n.GetStringValue(); } },
                 { "groupId", n => { GroupId = n.GetStringValue(); } },
+                { "segmentId", n => { SegmentId = n.GetStringValue(); } },
                 { "variables", n => { Variables = n.GetObjectValue<global::BulkCampaigns.Tests.Api.Client.Models.SendTo_variables>(global::BulkCampaigns.Tests.Api.Client.Models.SendTo_variables.CreateFromDiscriminatorValue); } },
             };
         }
@@ -87,6 +96,7 @@ namespace BulkCampaigns.Tests.Api.Client.Models
             writer.WriteStringValue("address", Address);
             writer.WriteStringValue("channel", Channel);
             writer.WriteStringValue("groupId", GroupId);
+            writer.WriteStringValue("segmentId", SegmentId);
             writer.WriteObjectValue<global::BulkCampaigns.Tests.Api.Client.Models.SendTo_variables>("variables", Variables);
             writer.WriteAdditionalData(AdditionalData);
         }

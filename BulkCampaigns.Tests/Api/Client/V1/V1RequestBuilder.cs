@@ -3,6 +3,7 @@
 using BulkCampaigns.Tests.Api.Client.V1.Content;
 using BulkCampaigns.Tests.Api.Client.V1.Groups;
 using BulkCampaigns.Tests.Api.Client.V1.Messages;
+using BulkCampaigns.Tests.Api.Client.V1.Segments;
 using BulkCampaigns.Tests.Api.Client.V1.Senders;
 using BulkCampaigns.Tests.Api.Client.V1.Simulator;
 using BulkCampaigns.Tests.Api.Client.V1.Suppressions;
@@ -34,6 +35,11 @@ namespace BulkCampaigns.Tests.Api.Client.V1
         public global::BulkCampaigns.Tests.Api.Client.V1.Messages.MessagesRequestBuilder Messages
         {
             get => new global::BulkCampaigns.Tests.Api.Client.V1.Messages.MessagesRequestBuilder(PathParameters, RequestAdapter);
+        }
+        /// <summary>The Segments property</summary>
+        public global::BulkCampaigns.Tests.Api.Client.V1.Segments.SegmentsRequestBuilder Segments
+        {
+            get => new global::BulkCampaigns.Tests.Api.Client.V1.Segments.SegmentsRequestBuilder(PathParameters, RequestAdapter);
         }
         /// <summary>The Senders property</summary>
         public global::BulkCampaigns.Tests.Api.Client.V1.Senders.SendersRequestBuilder Senders

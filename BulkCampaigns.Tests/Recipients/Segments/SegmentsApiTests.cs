@@ -1,0 +1,176 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using BulkCampaigns.Tests.Dispatch;
+using BulkCampaigns.Tests.Infrastructure;
+using BulkCampaigns.Tests.Recipients;
+using static BulkCampaigns.Tests.Dispatch.DispatchTestKit;
+
+namespace BulkCampaigns.Tests.Recipients.Segments;
+
+/// <summary><c>/v1/Segments</c> as docs/api.md shapes it, and segments as the audience of <c>POST /v1/Messages</c>.</summary>
+[Collection(DispatchAppsCollection.Name)]
+public sealed class SegmentsApiTests(ExactSimulatorApp app) : IClassFixture<ExactSimulatorApp>
+{
+    private readonly HttpClient _client = app.CreateApiClient();
+
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    private async Task<string> PlansGroupAsync(string name)
+    {
+        var group = await _client.CreateGroupAsync(name);
+        var import = await _client.ImportAsync(group, "phone,plan,age,signup\n" +
+            "2015550201,Pro,34,2026-01-10\n" +
+            "2015550202,ÅLESUND,51,2025-05-01\n" +
+            "2015550203,free,n/a,2026-02-01\n" +
+            "2015550204,PRO,29,not a date\n" +
+            "2015550205,gold,40,2026-01-31T08:00:00Z\n");
+        Assert.Equal(5, import.GetProperty("imported").GetInt64());
+        return group;
+    }
+
+    [Fact]
+    public async Task A_segment_is_saved_with_its_count_read_back_listed_replaced_and_deleted()
+    {
+        var group = await PlansGroupAsync("Api segments");
+        var body = $$$"""
+            {"name": "Pro or Ålesund, 30 to 60", "groupIds": ["{{{group}}}"],
+             "filter": {"all": [{"variable": "plan", "op": "in", "value": ["pro", "ålesund"]},
+                                {"variable": "age", "op": "between", "value": [30, 60]}]}}
+            """;
+
+        var created = await _client.PostAsync("/v1/Segments", Json(body));
+
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var segment = await created.Content.ReadFromJsonAsync<JsonElement>();
+        var id = segment.GetProperty("id").GetString()!;
+        Assert.StartsWith("seg_", id, StringComparison.Ordinal);
+        Assert.Equal($"/v1/Segments/{id}", created.Headers.Location!.ToString());
+        Assert.Equal(2, segment.GetProperty("recipientCount").GetInt64());
+        Assert.Equal([group], segment.GetProperty("groupIds").EnumerateArray().Select(g => g.GetString()));
+        Assert.Equal("ålesund", segment.GetProperty("filter").GetProperty("all")[0].GetProperty("value")[1].GetString());
+
+        var read = await _client.GetFromJsonAsync<JsonElement>($"/v1/Segments/{id}");
+        Assert.Equal("Pro or Ålesund, 30 to 60", read.GetProperty("name").GetString());
+        var list = await _client.GetFromJsonAsync<JsonElement>("/v1/Segments?pageSize=1000");
+        Assert.Contains(list.GetProperty("segments").EnumerateArray(), s => s.GetProperty("id").GetString() == id);
+        var members = await _client.GetFromJsonAsync<JsonElement>($"/v1/Segments/{id}/Recipients");
+        Assert.Equal(["+12015550201", "+12015550202"], members.GetProperty("recipients").EnumerateArray().Select(r => r.GetProperty("address").GetString()).Order());
+
+        var replaced = await _client.PutAsync($"/v1/Segments/{id}", Json($$$"""{"name": "Dated", "groupIds": ["{{{group}}}"], "filter": {"variable": "signup", "op": "after", "value": "2026-01-01"}}"""));
+        Assert.Equal(HttpStatusCode.OK, replaced.StatusCode);
+        Assert.Equal(3, (await replaced.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("recipientCount").GetInt64());
+
+        Assert.Equal(HttpStatusCode.NoContent, (await _client.DeleteAsync($"/v1/Segments/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _client.GetAsync($"/v1/Segments/{id}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Count_gives_distinct_addresses_with_the_suppressed_ones_counted_apart()
+    {
+        var a = await PlansGroupAsync("Count A");
+        var b = await PlansGroupAsync("Count B");
+        await _client.PostAsJsonAsync("/v1/Suppressions", new { address = "+12015550201", reason = "STOP" });
+
+        var response = await _client.PostAsync("/v1/Segments/Count", Json($$$"""{"groupIds": ["{{{a}}}", "{{{b}}}"], "filter": {"variable": "plan", "op": "eq", "value": "pro"}}"""));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var count = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(2, count.GetProperty("recipientCount").GetInt64());
+        Assert.Equal(1, count.GetProperty("suppressed").GetInt64());
+        await _client.DeleteAsync("/v1/Suppressions/%2B12015550201");
+    }
+
+    [Fact]
+    public async Task Every_bad_part_of_a_filter_is_a_400_naming_its_path_and_nothing_is_saved()
+    {
+        var group = await PlansGroupAsync("Bad filters");
+        var before = (await _client.GetFromJsonAsync<JsonElement>("/v1/Segments?pageSize=1000")).GetProperty("segments").GetArrayLength();
+        var body = $$$"""
+            {"name": "Broken", "groupIds": ["{{{group}}}", "grp_nope"],
+             "filter": {"any": [{"variable": "plan", "op": "eq", "value": "pro"},
+                                {"variable": "plan", "op": "like", "value": "p%"},
+                                {"variable": "age", "op": "gt", "value": "thirty"},
+                                {"variable": "Plan", "op": "exists"},
+                                {"country": ["XX"]},
+                                {"engagement": {"operationId": "comms_operation_nope", "event": "clicked"}},
+                                {"not": {"variable": "signup", "op": "between", "value": ["2026-02-01", "2026-01-01"]}}]}}
+            """;
+
+        var response = await _client.PostAsync("/v1/Segments", Json(body));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(400, error.GetProperty("status").GetInt32());
+        Assert.Equal(20001, error.GetProperty("code").GetInt32());
+        var fields = error.GetProperty("errors").EnumerateArray().ToDictionary(e => e.GetProperty("field").GetString()!, e => e.GetProperty("message").GetString()!);
+        Assert.Contains("groupIds[1]", fields.Keys);
+        Assert.Contains("filter.any[1].op", fields.Keys);
+        Assert.Contains("filter.any[2].value", fields.Keys);
+        Assert.Contains("filter.any[4].country[0]", fields.Keys);
+        Assert.Contains("filter.any[5].engagement.operationId", fields.Keys);
+        Assert.Contains("not available yet", fields["filter.any[5].engagement.event"], StringComparison.Ordinal);
+        Assert.Contains("filter.any[6].not.value", fields.Keys);
+        var after = (await _client.GetFromJsonAsync<JsonElement>("/v1/Segments?pageSize=1000")).GetProperty("segments").GetArrayLength();
+        Assert.Equal(before, after);
+
+        // A variable no chosen group has is named too (once the filter's shape is right), with the likely one.
+        var typo = await _client.PostAsync("/v1/Segments/Count", Json($$$"""{"groupIds": ["{{{group}}}"], "filter": {"all": [{"variable": "Plan", "op": "exists"}]}}"""));
+        Assert.Equal(HttpStatusCode.BadRequest, typo.StatusCode);
+        var typoError = (await typo.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors")[0];
+        Assert.Equal("filter.all[0].variable", typoError.GetProperty("field").GetString());
+        Assert.Contains("'plan'", typoError.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_segment_is_evaluated_once_at_launch_and_cannot_be_deleted_while_its_operation_is_unfinished()
+    {
+        await CreateSenderAsync(_client, "+15551230018", 1000);
+        var group = await PlansGroupAsync("Launch segment");
+        var created = await _client.PostAsync("/v1/Segments", Json($$$"""{"name": "Pros", "groupIds": ["{{{group}}}"], "filter": {"variable": "plan", "op": "eq", "value": "PRO"}}"""));
+        var segment = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        var sendAt = DateTimeOffset.UtcNow.AddHours(1).ToString("yyyy-MM-ddTHH:mm:ssZ");
+
+        var id = await SendAsync(_client, new
+        {
+            from = new { address = "+15551230018", channel = "SMS" },
+            to = new object[] { new { segmentId = segment } },
+            content = new { text = "Hi {{plan}}" },
+            schedule = new { sendAt = new[] { sendAt } },
+        });
+
+        // Later imports change the group, not the scheduled operation made from it.
+        await _client.ImportAsync(group, "phone,plan\n2015550209,pro\n");
+        var op = await GetOperationAsync(_client, id);
+        Assert.Equal(2, Stat(op, "total"));
+        var conflict = await _client.DeleteAsync($"/v1/Segments/{segment}");
+        Assert.Equal(HttpStatusCode.Conflict, conflict.StatusCode);
+        Assert.Equal(20409, (await conflict.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetInt32());
+
+        Assert.Equal(HttpStatusCode.OK, (await _client.PostAsync($"/v1/Messages/Operations/{id}/Cancel", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await _client.DeleteAsync($"/v1/Segments/{segment}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_segment_launched_now_sends_exactly_its_recipients_and_engagement_finds_them_afterwards()
+    {
+        await CreateSenderAsync(_client, "+15551230019", 1000);
+        var group = await PlansGroupAsync("Send segment");
+        var created = await _client.PostAsync("/v1/Segments", Json($$$"""{"name": "Dated", "groupIds": ["{{{group}}}"], "filter": {"variable": "signup", "op": "before", "value": "2026-01-31"}}"""));
+        var segment = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+
+        // An unknown segment refuses the whole request, naming its item.
+        var bad = await _client.PostAsJsonAsync("/v1/Messages", new { from = new { address = "+15551230019", channel = "SMS" }, to = new object[] { new { segmentId = segment }, new { segmentId = "seg_nope" } }, content = new { text = "Hi" } });
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Equal("to[1].segmentId", (await bad.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors")[0].GetProperty("field").GetString());
+
+        var id = await SendAsync(_client, new { from = new { address = "+15551230019", channel = "SMS" }, to = new object[] { new { segmentId = segment } }, content = new { text = "Hi" } });
+        await WaitForAsync(_client, id, op => op.GetProperty("status").GetString() == "COMPLETED" && Stat(op, "delivered") == 2);
+        var received = (await SimulatorMessagesAsync(_client, "&from=%2B15551230019")).Select(m => m.GetProperty("to").GetString()).Order();
+        Assert.Equal(["+12015550201", "+12015550202"], received); // 2026-01-31T08:00 is that day, not before it
+
+        var engaged = await _client.PostAsync("/v1/Segments/Count", Json($$$"""{"groupIds": ["{{{group}}}"], "filter": {"not": {"engagement": {"operationId": "{{{id}}}", "event": "delivered"} } } }"""));
+        Assert.Equal(3, (await engaged.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("recipientCount").GetInt64());
+    }
+}

@@ -1,0 +1,144 @@
+using System.Globalization;
+using System.Text;
+using BulkCampaigns.Operations;
+
+namespace BulkCampaigns.Recipients.Segments;
+
+/// <summary>A filter compiled to a WHERE clause over the alias <c>d</c> of the segment table, with its parameters.</summary>
+public sealed record CompiledFilter(string Where, IReadOnlyList<KeyValuePair<string, object>> Parameters);
+
+/// <summary>
+/// Compiles a <see cref="SegmentFilter"/> to SQL. The shape of the conditions (NULL-safe, every leaf 0 or 1, so
+/// <c>not</c> is exact) is shared; how a database reads a variable, tests a number or a date is the dialect's.
+/// The table it filters, <c>SegmentValues d</c>, holds per recipient its group, address and variables with folded
+/// values (see Recipients/README.md). <see cref="SqliteSegmentSql"/> is SQLite's; PostgreSQL gets its own.
+/// </summary>
+public abstract class SegmentSql
+{
+    /// <summary>The parameter marker for a name, e.g. <c>$p1</c> (SQLite) or <c>@p1</c> (Npgsql).</summary>
+    protected abstract string Parameter(string name);
+
+    /// <summary>The folded text of a variable, NULL when the recipient has none.</summary>
+    protected abstract string VariableText(string variable, Func<object, string> bind);
+
+    /// <summary>The variable's value as a number, NULL when it is not written as a number.</summary>
+    protected abstract string AsNumber(string text);
+
+    /// <summary>The variable's ISO date (<c>yyyy-MM-dd</c> text), NULL when it does not start with a valid one.</summary>
+    protected abstract string AsDate(string text);
+
+    protected abstract string Contains(string text, string part);
+
+    protected abstract string StartsWith(string text, string prefix);
+
+    public CompiledFilter Compile(SegmentFilter filter, DateOnly today)
+    {
+        var parameters = new List<KeyValuePair<string, object>>();
+        string Bind(object value)
+        {
+            var name = "p" + parameters.Count.ToString(CultureInfo.InvariantCulture);
+            parameters.Add(new(name, value));
+            return Parameter(name);
+        }
+        return new CompiledFilter(Node(filter, Bind, today), parameters);
+    }
+
+    private string Node(SegmentFilter filter, Func<object, string> bind, DateOnly today) => filter switch
+    {
+        AllOf { Filters.Count: 0 } => "1 = 1",
+        AnyOf { Filters.Count: 0 } => "1 = 0",
+        AllOf all => "(" + string.Join(" AND ", all.Filters.Select(f => Node(f, bind, today))) + ")",
+        AnyOf any => "(" + string.Join(" OR ", any.Filters.Select(f => Node(f, bind, today))) + ")",
+        NotOf not => "NOT " + Node(not.Filter, bind, today),
+        CountryCondition c => Country(c),
+        EngagementCondition e => Engagement(e, bind),
+        VariableCondition v => "COALESCE(" + Variable(v, bind, today) + ", 0) = 1",
+        _ => throw new ArgumentOutOfRangeException(nameof(filter)),
+    };
+
+    private string Variable(VariableCondition c, Func<object, string> bind, DateOnly today)
+    {
+        var v = VariableText(c.Variable, bind);
+        string Folded(int i) => bind(TextFold.Fold(c.Texts[i]));
+        string List() => string.Join(", ", c.Texts.Select(t => bind(TextFold.Fold(t))));
+        var n = AsNumber(v);
+        var d = AsDate(v);
+        return c.Op switch
+        {
+            ValueOp.Eq => $"({v} = {Folded(0)})",
+            ValueOp.Neq => $"({v} IS NULL OR {v} <> {Folded(0)})",
+            ValueOp.In => $"({v} IN ({List()}))",
+            ValueOp.NotIn => $"({v} IS NULL OR {v} NOT IN ({List()}))",
+            ValueOp.Contains => $"({Contains(v, Folded(0))})",
+            ValueOp.StartsWith => $"({StartsWith(v, Folded(0))})",
+            ValueOp.Exists => $"({v} <> '')",
+            ValueOp.NotExists => $"({v} IS NULL OR {v} = '')",
+            ValueOp.Gt => $"({n} > {bind(c.Low)})",
+            ValueOp.Gte => $"({n} >= {bind(c.Low)})",
+            ValueOp.Lt => $"({n} < {bind(c.Low)})",
+            ValueOp.Lte => $"({n} <= {bind(c.Low)})",
+            ValueOp.Between => $"({n} BETWEEN {bind(c.Low)} AND {bind(c.High)})",
+            ValueOp.Before => $"({d} < {bind(c.Texts[0])})",
+            ValueOp.After => $"({d} > {bind(c.Texts[0])})",
+            ValueOp.DateBetween => $"({d} BETWEEN {bind(c.Texts[0])} AND {bind(c.Texts[1])})",
+            ValueOp.WithinLastDays => $"({d} BETWEEN {bind(Iso(today.AddDays(-c.Days)))} AND {bind(Iso(today))})",
+            _ => throw new ArgumentOutOfRangeException(nameof(c)),
+        };
+    }
+
+    private static string Iso(DateOnly d) => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    /// <summary>Address ranges; their bounds are digits and '+', safe to write inline.</summary>
+    private static string Country(CountryCondition c)
+    {
+        var ranges = c.Countries.SelectMany(PhoneCountries.Ranges).ToList();
+        if (ranges.Count == 0)
+        {
+            return "1 = 0";
+        }
+        var sql = new StringBuilder("(");
+        for (var i = 0; i < ranges.Count; i++)
+        {
+            sql.Append(i == 0 ? "" : " OR ").Append("(d.Address >= '").Append(ranges[i].From).Append("' AND d.Address < '").Append(ranges[i].To).Append("')");
+        }
+        return sql.Append(')').ToString();
+    }
+
+    /// <summary>Which message statuses count as the event (docs/api.md: Segments).</summary>
+    public static IReadOnlyList<MessageStatus> StatusesOf(EngagementEvent e) => e switch
+    {
+        EngagementEvent.Sent => [MessageStatus.Sent, MessageStatus.Delivered, MessageStatus.Read, MessageStatus.Undelivered],
+        EngagementEvent.Delivered => [MessageStatus.Delivered, MessageStatus.Read],
+        EngagementEvent.Failed => [MessageStatus.Failed, MessageStatus.Undelivered, MessageStatus.Unaddressable],
+        _ => throw new ArgumentOutOfRangeException(nameof(e), "clicks need link tracking"),
+    };
+
+    private static string Engagement(EngagementCondition e, Func<object, string> bind) =>
+        $"EXISTS (SELECT 1 FROM Messages m WHERE m.OperationId = {bind(e.OperationId)} AND m.Address = d.Address AND m.Status IN ({string.Join(", ", StatusesOf(e.Event).Select(s => ((int)s).ToString(CultureInfo.InvariantCulture)))}))";
+}
+
+/// <summary>SQLite: variables are a JSONB blob (<c>d.Folded</c>) read with <c>-&gt;&gt;</c>; numbers are JSON numbers.</summary>
+public sealed class SqliteSegmentSql : SegmentSql
+{
+    public static readonly SqliteSegmentSql Instance = new();
+
+    protected override string Parameter(string name) => "$" + name;
+
+    protected override string VariableText(string variable, Func<object, string> bind) =>
+        // A JSON path can't quote a name holding a double quote; json_each reads any name, more slowly.
+        variable.Contains('"', StringComparison.Ordinal)
+            ? $"(SELECT j.value FROM json_each(d.Folded) j WHERE j.key = {bind(variable)})"
+            : $"(d.Folded ->> {bind("$.\"" + variable + "\"")})";
+
+    // Written as a JSON number (json_valid also takes "\"3\"", "true" and "[1]", hence the type).
+    protected override string AsNumber(string text) =>
+        $"(CASE WHEN json_valid({text}) AND json_type({text}) IN ('integer', 'real') THEN CAST({text} AS REAL) END)";
+
+    // date() normalises impossible days ('2026-02-30' becomes '2026-03-02'), so equality checks the date is real.
+    protected override string AsDate(string text) =>
+        $"(CASE WHEN date(substr({text}, 1, 10)) = substr({text}, 1, 10) AND (length({text}) = 10 OR substr({text}, 11, 1) IN ('t', ' ')) THEN substr({text}, 1, 10) END)";
+
+    protected override string Contains(string text, string part) => $"instr({text}, {part}) > 0";
+
+    protected override string StartsWith(string text, string prefix) => $"substr({text}, 1, length({prefix})) = {prefix}";
+}

@@ -1,0 +1,205 @@
+using System.Globalization;
+using System.Text.Json;
+using BulkCampaigns.Data;
+using BulkCampaigns.Operations;
+using Microsoft.Data.Sqlite;
+
+namespace BulkCampaigns.Recipients.Segments;
+
+/// <summary>One matching recipient, as the segment's list and the builder's sample show it.</summary>
+public sealed record SegmentMember(long Key, string Id, string Address, string Channel, IReadOnlyDictionary<string, string> Variables, DateTimeOffset CreatedAt);
+
+/// <summary>
+/// Every SQL statement of segments on SQLite: keeping <c>SegmentValues</c> in step with the groups, counting, listing,
+/// and the rows an operation's messages are made from. PostgreSQL gets a store of its own beside it.
+/// </summary>
+public sealed class SqliteSegmentStore(DatabaseConnection database, WriteGate gate)
+{
+    public const string FoldFunction = "bc_fold_values";
+
+    public SegmentSql Sql => SqliteSegmentSql.Instance;
+
+    /// <summary>Groups in the list (all groups when empty) whose <c>SegmentValues</c> are older than their last import.</summary>
+    private static string StaleSql(IReadOnlyCollection<long> groupIds) => $"""
+        SELECT g.Id FROM Groups g LEFT JOIN SegmentStamps s ON s.GroupId = g.Id
+        WHERE {GroupList("g.Id", groupIds)} AND (s.GroupId IS NULL OR s.Stamp IS NOT g.LastImportAt)
+        """;
+
+    internal static string GroupList(string column, IReadOnlyCollection<long> groupIds) =>
+        groupIds.Count == 0 ? "1 = 1" : $"{column} IN ({string.Join(", ", groupIds.Select(g => g.ToString(CultureInfo.InvariantCulture)))})";
+
+    /// <summary>Makes sure the groups' folded values match their last import, rebuilding (under the writer) those that don't.</summary>
+    public async Task EnsureFreshAsync(IReadOnlyCollection<long> groupIds, CancellationToken ct)
+    {
+        await using (var connection = await database.OpenAsync(ct))
+        {
+            if ((await StaleAsync(connection, null, groupIds, ct)).Count == 0)
+            {
+                return;
+            }
+        }
+        using var writer = await gate.EnterAsync(ct);
+        await using var tx = writer.Connection.BeginTransaction();
+        await RefreshAsync(writer.Connection, tx, groupIds, ct);
+        await tx.CommitAsync(ct);
+    }
+
+    private static async Task<List<long>> StaleAsync(SqliteConnection connection, SqliteTransaction? tx, IReadOnlyCollection<long> groupIds, CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = StaleSql(groupIds);
+        var stale = new List<long>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            stale.Add(reader.GetInt64(0));
+        }
+        return stale;
+    }
+
+    /// <summary>
+    /// Rebuilds the stale groups' rows inside the caller's write transaction (the operation insert calls it so a
+    /// launch reads exactly what its groups hold at that moment). Costs one pass over each rebuilt group.
+    /// </summary>
+    public static async Task RefreshAsync(SqliteConnection connection, SqliteTransaction tx, IReadOnlyCollection<long> groupIds, CancellationToken ct)
+    {
+        var stale = await StaleAsync(connection, tx, groupIds, ct);
+        if (stale.Count == 0)
+        {
+            return;
+        }
+        connection.CreateFunction<string, string>(FoldFunction, TextFold.FoldValues, isDeterministic: true);
+        foreach (var groupId in stale)
+        {
+            await using var command = connection.CreateCommand();
+            command.Transaction = tx;
+            command.CommandText = $"""
+                DELETE FROM SegmentValues WHERE GroupId = $g;
+                INSERT INTO SegmentValues (RecipientId, GroupId, Address, Folded)
+                SELECT Id, GroupId, Address, jsonb({FoldFunction}(VariablesJson)) FROM Recipients WHERE GroupId = $g ORDER BY Id;
+                INSERT OR REPLACE INTO SegmentStamps (GroupId, Stamp) SELECT Id, LastImportAt FROM Groups WHERE Id = $g;
+                """;
+            command.Parameters.AddWithValue("$g", groupId);
+            command.CommandTimeout = 600;
+            await command.ExecuteNonQueryAsync(ct);
+        }
+    }
+
+    /// <summary>Distinct matching addresses, and how many of them are suppressed.</summary>
+    public async Task<(long Count, long Suppressed)> CountAsync(IReadOnlyCollection<long> groupIds, CompiledFilter filter, CancellationToken ct)
+    {
+        await EnsureFreshAsync(groupIds, ct);
+        await using var connection = await database.OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        // An address is once per group, so one group needs no DISTINCT (which would sort a million addresses).
+        command.CommandText = groupIds.Count == 1
+            ? $"""
+              SELECT COUNT(*), COALESCE(SUM(d.Address IN (SELECT Address FROM Suppressions)), 0)
+              FROM SegmentValues d WHERE {GroupList("d.GroupId", groupIds)} AND {filter.Where}
+              """
+            : $"""
+              SELECT COUNT(DISTINCT d.Address), COUNT(DISTINCT CASE WHEN d.Address IN (SELECT Address FROM Suppressions) THEN d.Address END)
+              FROM SegmentValues d WHERE {GroupList("d.GroupId", groupIds)} AND {filter.Where}
+              """;
+        Bind(command, filter);
+        command.CommandTimeout = 120;
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
+    /// <summary>A page of matching recipients in recipient order after <paramref name="afterKey"/> (an address in two groups shows once per group).</summary>
+    public async Task<List<SegmentMember>> PageAsync(IReadOnlyCollection<long> groupIds, CompiledFilter filter, long afterKey, int take, CancellationToken ct)
+    {
+        await EnsureFreshAsync(groupIds, ct);
+        await using var connection = await database.OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT r.Id, r.Address, r.Channel, r.VariablesJson, r.CreatedAt
+            FROM SegmentValues d JOIN Recipients r ON r.Id = d.RecipientId
+            WHERE d.RecipientId > $after AND {GroupList("d.GroupId", groupIds)} AND {filter.Where}
+            ORDER BY d.RecipientId LIMIT $take
+            """;
+        Bind(command, filter);
+        command.Parameters.AddWithValue("$after", afterKey);
+        command.Parameters.AddWithValue("$take", take);
+        var list = new List<SegmentMember>(take);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            list.Add(new SegmentMember(reader.GetInt64(0), PublicId.Encode(PublicId.Recipient, reader.GetInt64(0)), reader.GetString(1), reader.GetString(2),
+                JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(3)) ?? [], reader.GetDateTimeOffset(4)));
+        }
+        return list;
+    }
+
+    /// <summary>The most common values of a variable (as written, up to <paramref name="take"/>), from a sample of the groups' recipients.</summary>
+    public async Task<List<(string Value, long Count)>> TopValuesAsync(IReadOnlyCollection<long> groupIds, string variable, int take, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        var value = variable.Contains('"', StringComparison.Ordinal)
+            ? "(SELECT j.value FROM json_each(r.VariablesJson) j WHERE j.key = $var)"
+            : "(r.VariablesJson ->> $path)";
+        // A sample keeps the suggestion instant on a million rows; the common values are common in it too.
+        command.CommandText = $"""
+            SELECT v, COUNT(*) FROM (SELECT {value} AS v FROM Recipients r WHERE {GroupList("r.GroupId", groupIds)} LIMIT 20000)
+            WHERE v IS NOT NULL AND v <> '' GROUP BY v ORDER BY COUNT(*) DESC, v LIMIT $take
+            """;
+        command.Parameters.AddWithValue("$var", variable);
+        command.Parameters.AddWithValue("$path", "$.\"" + variable + "\"");
+        command.Parameters.AddWithValue("$take", take);
+        var list = new List<(string, long)>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            list.Add((reader.GetValue(0).ToString() ?? "", reader.GetInt64(1)));
+        }
+        return list;
+    }
+
+    /// <summary>
+    /// The operation hook: inserts the segment's recipients as the operation's messages, inside the operation's
+    /// insert transaction (so it is evaluated once, at launch). The caller's <paramref name="status"/> is the
+    /// messages' first status; suppressed addresses get SUPPRESSED. Returns the rows inserted.
+    /// </summary>
+    public static async Task<long> InsertMessagesAsync(SqliteConnection connection, SqliteTransaction tx, long operationId, long segmentId,
+        IReadOnlyCollection<long> groupIds, CompiledFilter filter, MessageStatus status, long nowMs, CancellationToken ct)
+    {
+        await RefreshAsync(connection, tx, groupIds, ct);
+        await using (var link = connection.CreateCommand())
+        {
+            link.Transaction = tx;
+            link.CommandText = "INSERT OR IGNORE INTO OperationSegments (OperationId, SegmentId) VALUES ($op, $seg)";
+            link.Parameters.AddWithValue("$op", operationId);
+            link.Parameters.AddWithValue("$seg", segmentId);
+            await link.ExecuteNonQueryAsync(ct);
+        }
+        await using var insert = connection.CreateCommand();
+        insert.Transaction = tx;
+        insert.CommandText = $"""
+            INSERT OR IGNORE INTO Messages (OperationId, Address, Channel, VariablesJson, Status, Segments, Attempts, Retryable, CreatedAt, UpdatedAt)
+            SELECT $op, r.Address, r.Channel, r.VariablesJson,
+                   CASE WHEN EXISTS (SELECT 1 FROM Suppressions s WHERE s.Address = r.Address) THEN {(int)MessageStatus.Suppressed} ELSE $status END,
+                   0, 0, 0, $now, $now
+            FROM SegmentValues d JOIN Recipients r ON r.Id = d.RecipientId
+            WHERE {GroupList("d.GroupId", groupIds)} AND {filter.Where}
+            ORDER BY d.RecipientId
+            """;
+        Bind(insert, filter);
+        insert.Parameters.AddWithValue("$op", operationId);
+        insert.Parameters.AddWithValue("$status", (int)status);
+        insert.Parameters.AddWithValue("$now", nowMs);
+        insert.CommandTimeout = 600;
+        return await insert.ExecuteNonQueryAsync(ct);
+    }
+
+    private static void Bind(SqliteCommand command, CompiledFilter filter)
+    {
+        foreach (var (name, value) in filter.Parameters)
+        {
+            command.Parameters.AddWithValue("$" + name, value);
+        }
+    }
+}

@@ -5,8 +5,11 @@ using BulkCampaigns.Content;
 
 namespace BulkCampaigns.Dispatch;
 
-/// <summary>The text template and media a message is rendered from, for one channel.</summary>
-public sealed record ResolvedContent(string Text, IReadOnlyList<string> Media);
+/// <summary>
+/// The text template and media a message is rendered from, for one channel. For a Twilio template, <see cref="Text"/> is the
+/// template's text (what the phone shows once its placeholders are filled) and <see cref="ContentVariables"/> the Liquid of each variable.
+/// </summary>
+public sealed record ResolvedContent(string Text, IReadOnlyList<string> Media, string? ContentSid = null, IReadOnlyDictionary<string, string>? ContentVariables = null);
 
 /// <summary>
 /// Where a stored content (<c>{"contentId": "cnt_…"}</c>) is looked up. The content feature registers its
@@ -15,6 +18,12 @@ public sealed record ResolvedContent(string Text, IReadOnlyList<string> Media);
 public interface IStoredContentSource
 {
     Task<string?> FindContentJsonAsync(string contentId, CancellationToken ct);
+
+    /// <summary>
+    /// Checks a Twilio template content against the provider's catalogue (on a WhatsApp <paramref name="senderChannel"/>, its
+    /// approval too) and returns it with the template's text taken in, or null with the problems.
+    /// </summary>
+    Task<(MessageContent? Content, IReadOnlyList<ContentProblem> Problems)> ResolveTwilioTemplateAsync(MessageContent content, string? senderChannel, CancellationToken ct);
 }
 
 /// <summary>
@@ -27,7 +36,8 @@ public static class DispatchContent
     /// Checks a content object and returns the JSON to store with the operation (a stored content is
     /// copied, so later edits don't change an operation already made), or null with problems added.
     /// </summary>
-    public static async Task<string?> PrepareAsync(JsonElement content, IStoredContentSource stored, TemplateRenderer renderer, ApiValidation validation, CancellationToken ct)
+    /// <remarks>A Twilio template is checked against the catalogue and stored with its text (see <see cref="MessageContent.TemplateText"/>).</remarks>
+    public static async Task<string?> PrepareAsync(JsonElement content, IStoredContentSource stored, TemplateRenderer renderer, ApiValidation validation, CancellationToken ct, string? senderChannel = null)
     {
         if (Read(content, validation) is not { } model)
         {
@@ -39,7 +49,7 @@ public static class DispatchContent
         }
         if (model.ContentId is null)
         {
-            return model.ToJson();
+            return await WithTemplateAsync(model, stored, validation, senderChannel, ct);
         }
         var json = await stored.FindContentJsonAsync(model.ContentId, ct);
         if (json is null)
@@ -49,7 +59,21 @@ public static class DispatchContent
         }
         // A template saved before today's rules may break them; it is checked as if it had been sent inline.
         var template = MessageContent.FromJson(json);
-        return Check(template, renderer, validation, allowContentId: false) ? template.ToJson() : null;
+        return Check(template, renderer, validation, allowContentId: false) ? await WithTemplateAsync(template, stored, validation, senderChannel, ct) : null;
+    }
+
+    private static async Task<string?> WithTemplateAsync(MessageContent model, IStoredContentSource stored, ApiValidation validation, string? senderChannel, CancellationToken ct)
+    {
+        if (!model.IsTwilioTemplate)
+        {
+            return model.ToJson();
+        }
+        var (resolved, problems) = await stored.ResolveTwilioTemplateAsync(model, senderChannel, ct);
+        foreach (var problem in problems)
+        {
+            validation.Add(problem.Field, problem.Message);
+        }
+        return problems.Count == 0 ? resolved?.ToJson() : null;
     }
 
     /// <summary>The content object as the model every door shares; a value of the wrong type is named by its path.</summary>
@@ -62,7 +86,10 @@ public static class DispatchContent
         }
         try
         {
-            return content.Deserialize<MessageContent>(ContentJson.Options);
+            var model = content.Deserialize<MessageContent>(ContentJson.Options);
+            // The server takes the template's text from the catalogue; a request does not get to say what the phone shows.
+            model?.TemplateText = null;
+            return model;
         }
         catch (JsonException ex)
         {
@@ -87,6 +114,20 @@ public static class DispatchContent
     {
         using var doc = JsonDocument.Parse(contentJson);
         var root = doc.RootElement;
+        if (root.TryGetProperty("contentSid", out var sid) && sid.ValueKind == JsonValueKind.String)
+        {
+            // A Twilio template: Twilio picks each channel's form of it, so every channel sends the same.
+            var variables = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (root.TryGetProperty("contentVariables", out var vars) && vars.ValueKind == JsonValueKind.Object)
+            {
+                foreach (var v in vars.EnumerateObject().Where(v => v.Value.ValueKind == JsonValueKind.String))
+                {
+                    variables[v.Name] = v.Value.GetString()!;
+                }
+            }
+            var templateText = root.TryGetProperty("templateText", out var tt) && tt.ValueKind == JsonValueKind.String ? tt.GetString()! : "";
+            return new ResolvedContent(templateText, [], sid.GetString(), variables);
+        }
         if (root.TryGetProperty("modules", out var modules) && modules.ValueKind == JsonValueKind.Array)
         {
             var wanted = senderChannel switch

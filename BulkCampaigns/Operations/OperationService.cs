@@ -121,7 +121,7 @@ public sealed partial class OperationService(
         else
         {
             using var doc = JsonDocument.Parse(draft.ContentJson);
-            contentJson = await DispatchContent.PrepareAsync(doc.RootElement, storedContent, renderer, validation, ct);
+            contentJson = await DispatchContent.PrepareAsync(doc.RootElement, storedContent, renderer, validation, ct, sender?.Channel);
         }
 
         var now = clock.GetUtcNow();

@@ -19,6 +19,7 @@ public sealed class ContentDesignerTests : MudTestContext
         Services.AddDbContextFactory<AppDbContext>(o => o.UseSqlite($"Data Source={_databasePath}"));
         Services.AddSingleton(TimeProvider.System);
         Services.AddSingleton<TemplateRenderer>();
+        Services.AddSingleton<BulkCampaigns.Content.TwilioTemplates.ITwilioTemplateSource, BulkCampaigns.Content.TwilioTemplates.SimulatorTemplates>();
         Services.AddSingleton<ContentService>();
         using var db = Services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContext();
         db.Database.Migrate();

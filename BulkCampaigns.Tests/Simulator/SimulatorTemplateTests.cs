@@ -32,4 +32,26 @@ public sealed class SimulatorTemplateTests(ExactSimulatorApp app) : IClassFixtur
         Assert.Equal("Hi Élodie, your order B-7 has shipped. Track it in the app.", received.Single(m => m.GetProperty("to").GetString() == Number(9400)).GetProperty("body").GetString());
         Assert.Equal("Hi Sam, your order B-8 has shipped. Track it in the app.", received.Single(m => m.GetProperty("to").GetString() == Number(9401)).GetProperty("body").GetString());
     }
+
+    [Fact]
+    public async Task A_template_previews_filled_for_the_recipient_and_an_unmapped_variable_is_named()
+    {
+        using var client = app.CreateApiClient();
+        var preview = await client.PostAsJsonAsync("/v1/Content/Preview", new
+        {
+            content = new { contentSid = SimulatorTemplates.OrderUpdate, contentVariables = new Dictionary<string, string> { ["1"] = "{{name | upcase}}", ["2"] = "{{order}}" } },
+            variables = new { name = "Ann", order = "Q-1" },
+        });
+        var body = await preview.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(preview.IsSuccessStatusCode, body.ToString());
+        Assert.Equal("Hi ANN, your order Q-1 has shipped. Track it in the app.", body.GetProperty("text").GetString());
+
+        var missing = await client.PostAsJsonAsync("/v1/Content/Preview", new
+        {
+            content = new { contentSid = SimulatorTemplates.OrderUpdate, contentVariables = new Dictionary<string, string> { ["1"] = "{{name}}" } },
+        });
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, missing.StatusCode);
+        var error = Assert.Single((await missing.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").EnumerateArray());
+        Assert.Equal("content.contentVariables.2", error.GetProperty("field").GetString());
+    }
 }

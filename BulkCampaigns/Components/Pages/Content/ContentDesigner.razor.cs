@@ -132,7 +132,7 @@ public partial class ContentDesigner : IDisposable
         if (content.IsTwilioTemplate)
         {
             _mode = DesignMode.TwilioTemplate;
-            _templateSid = content.ContentSid;
+            _templateSid = string.IsNullOrEmpty(content.ContentSid) ? null : content.ContentSid;
             _templateValues = new Dictionary<string, string>(content.ContentVariables ?? [], StringComparer.Ordinal);
             return;
         }

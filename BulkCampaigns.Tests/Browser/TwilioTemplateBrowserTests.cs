@@ -29,6 +29,7 @@ public sealed class TwilioTemplateBrowserTests(BrowserApp browser)
         await page.GetByText("Twilio template", new() { Exact = true }).ClickAsync();
         await page.GetByTestId("template-search").Locator("input").FillAsync("login");
         await Assertions.Expect(page.GetByTestId("template-option")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.GetByTestId("template-catalogue-error")).ToHaveCountAsync(0);
         await page.GetByTestId("template-option").Filter(new() { HasText = "login_code" }).ClickAsync();
         await Assertions.Expect(page.GetByTestId("template-picked")).ToContainTextAsync("login_code");
         await page.GetByTestId("template-variable-1").Locator("textarea").First.FillAsync("{{ code }}");

@@ -18,7 +18,16 @@ using static BulkCampaigns.Tests.Dispatch.DispatchTestKit;
 
 namespace BulkCampaigns.Tests.Dispatch;
 
-/// <summary>A stand-in for api.twilio.com on loopback: answers the first send 429, an unsubscribed number 21610, the rest 201.</summary>
+/// <summary>A template the fake's Content API lists; <see cref="Approval"/> null: its ApprovalRequests answer 404.</summary>
+public sealed record FakeTemplate(string Sid, string Name, Dictionary<string, string> Variables, string Body, string? Approval, string Type = "twilio/text");
+
+/// <summary>A message the fake accepted, as its Messages list shows it.</summary>
+public sealed record FakeMessage(string Sid, string To, string? From, string? MessagingServiceSid, string Body, DateTimeOffset DateCreated);
+
+/// <summary>
+/// A stand-in for api.twilio.com and content.twilio.com on loopback: answers the first send 429, an unsubscribed number 21610,
+/// the rest 201; lists what it accepted (Messages list) and its templates (Content API, <see cref="ContentPageSize"/> a page).
+/// </summary>
 public sealed class FakeTwilio : IAsyncDisposable
 {
     public const string Unsubscribed = "+12025550999";
@@ -31,6 +40,23 @@ public sealed class FakeTwilio : IAsyncDisposable
 
     public string BaseUrl { get; private set; } = "";
     public ConcurrentQueue<(string Path, string? Authorization, Dictionary<string, string> Form, int Answer)> Sends { get; } = new();
+    public ConcurrentQueue<FakeMessage> Accepted { get; } = new();
+    public List<FakeTemplate> Templates { get; } = [];
+    public int ContentPageSize { get; set; } = 2;
+
+    /// <summary>When set, the Content API answers this status with a Twilio error body.</summary>
+    public int? ContentFailure { get; set; }
+    public int ContentListRequests => _contentListRequests;
+    public ConcurrentQueue<string> ContentAuthorizations { get; } = new();
+    private int _contentListRequests;
+
+    /// <summary>What Twilio shows for a template send: the template's text with the variables filled in.</summary>
+    public string Render(string contentSid, string variablesJson)
+    {
+        var template = Templates.Single(t => t.Sid == contentSid);
+        var values = JsonSerializer.Deserialize<Dictionary<string, string>>(variablesJson)!;
+        return System.Text.RegularExpressions.Regex.Replace(template.Body, @"\{\{(\w+)\}\}", m => values.GetValueOrDefault(m.Groups[1].Value, m.Value));
+    }
 
     public async Task StartAsync()
     {
@@ -53,16 +79,62 @@ public sealed class FakeTwilio : IAsyncDisposable
                 case 400:
                     return Results.Json(new { code = 21610, message = "Attempt to send to unsubscribed recipient", more_info = "https://www.twilio.com/docs/errors/21610", status = 400 }, statusCode: 400);
                 default:
-                    return Results.Json(new
-                    {
-                        sid = $"SM{n:D32}", account_sid = sid, to = form["To"], from = form.GetValueOrDefault("From"), body = form["Body"],
-                        status = "queued", num_segments = "1", direction = "outbound-api", api_version = "2010-04-01",
-                    }, statusCode: 201);
+                    var body = form.TryGetValue("ContentSid", out var contentSid) ? Render(contentSid, form.GetValueOrDefault("ContentVariables", "{}")) : form["Body"];
+                    var accepted = new FakeMessage($"SM{n:D32}", form["To"], form.GetValueOrDefault("From"), form.GetValueOrDefault("MessagingServiceSid"), body, DateTimeOffset.UtcNow);
+                    Accepted.Enqueue(accepted);
+                    return Results.Json(Json(accepted, sid), statusCode: 201);
             }
         });
+        // The Messages list, filtered as Twilio filters it (To, From, DateSent>): what recovery reads.
+        _app.MapGet("/2010-04-01/Accounts/{sid}/Messages.json", (HttpContext http, string sid) =>
+        {
+            var query = http.Request.Query;
+            var after = query.TryGetValue("DateSent>", out var a) ? DateTimeOffset.Parse(a.ToString(), System.Globalization.CultureInfo.InvariantCulture) : DateTimeOffset.MinValue;
+            var rows = Accepted.Where(m => (!query.ContainsKey("To") || m.To == query["To"]) && (!query.ContainsKey("From") || m.From == query["From"]) && m.DateCreated >= after)
+                .Select(m => Json(m, sid)).ToList();
+            return Results.Json(new Dictionary<string, object?>
+            {
+                ["messages"] = rows, ["page"] = 0, ["page_size"] = 50, ["start"] = 0, ["end"] = rows.Count, ["next_page_uri"] = null,
+                ["first_page_uri"] = $"/2010-04-01/Accounts/{sid}/Messages.json?PageSize=50&Page=0", ["previous_page_uri"] = null,
+                ["uri"] = $"/2010-04-01/Accounts/{sid}/Messages.json?PageSize=50&Page=0",
+            });
+        });
+        _app.MapGet("/v1/Content", (HttpContext http) =>
+        {
+            Interlocked.Increment(ref _contentListRequests);
+            ContentAuthorizations.Enqueue(http.Request.Headers.Authorization.ToString());
+            if (ContentFailure is { } failure)
+            {
+                return Results.Json(new { code = 20003, message = "Authenticate", more_info = "https://www.twilio.com/docs/errors/20003", status = failure }, statusCode: failure);
+            }
+            var page = int.Parse(http.Request.Query["Page"].FirstOrDefault() ?? "0", System.Globalization.CultureInfo.InvariantCulture);
+            var rows = Templates.Skip(page * ContentPageSize).Take(ContentPageSize).Select(t => new Dictionary<string, object?>
+            {
+                ["sid"] = t.Sid, ["account_sid"] = "AC00000000000000000000000000000001", ["friendly_name"] = t.Name, ["language"] = "en",
+                ["variables"] = t.Variables, ["types"] = new Dictionary<string, object> { [t.Type] = t.Type == "twilio/card" ? new { title = "Offer", body = t.Body } : new { body = t.Body } },
+            }).ToList();
+            var more = (page + 1) * ContentPageSize < Templates.Count;
+            return Results.Json(new
+            {
+                contents = rows,
+                // Twilio's own host, as the real API writes it: the client must keep to the host it was given.
+                meta = new { page, page_size = ContentPageSize, key = "contents", next_page_url = more ? $"https://content.twilio.com/v1/Content?PageSize={ContentPageSize}&Page={page + 1}&PageToken=PT{page + 1}" : null },
+            });
+        });
+        _app.MapGet("/v1/Content/{sid}/ApprovalRequests", (string sid) =>
+            Templates.FirstOrDefault(t => t.Sid == sid) is { Approval: { } approval }
+                ? Results.Json(new { sid, whatsapp = new { type = "whatsapp", status = approval, name = "t", category = "UTILITY" } })
+                : Results.Json(new { code = 20404, message = "The requested resource was not found", status = 404 }, statusCode: 404));
         await _app.StartAsync();
         BaseUrl = _app.Urls.First();
     }
+
+    private static Dictionary<string, object?> Json(FakeMessage m, string accountSid) => new()
+    {
+        ["sid"] = m.Sid, ["account_sid"] = accountSid, ["to"] = m.To, ["from"] = m.From, ["messaging_service_sid"] = m.MessagingServiceSid, ["body"] = m.Body,
+        ["status"] = "queued", ["num_segments"] = "1", ["direction"] = "outbound-api", ["api_version"] = "2010-04-01",
+        ["date_created"] = m.DateCreated.UtcDateTime.ToString("ddd, dd MMM yyyy HH:mm:ss '+0000'", System.Globalization.CultureInfo.InvariantCulture),
+    };
 
     public async ValueTask DisposeAsync()
     {
@@ -90,6 +162,7 @@ public sealed class TwilioProviderTests : IClassFixture<TwilioProviderTests.App>
             Settings["Messaging:Twilio:AccountSid"] = AccountSid;
             Settings["Messaging:Twilio:AuthToken"] = AuthToken;
             Settings["Messaging:Twilio:BaseUrl"] = Twilio.BaseUrl;
+            Settings["Messaging:Twilio:ContentBaseUrl"] = Twilio.BaseUrl;
             Settings["Messaging:Twilio:PublicBaseUrl"] = "http://localhost";
             Settings["Dispatch:RetryBaseDelayMs"] = "50";
         }

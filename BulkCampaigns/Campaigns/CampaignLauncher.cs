@@ -60,6 +60,7 @@ public sealed class CampaignLauncher(OperationCreation operations, ContentServic
         {
             problems.Add(new(WizardStep.Audience, "Choose at least one group or a segment to send to."));
         }
+        var sender = draft.SenderId is not null && PublicId.TryDecode(PublicId.Sender, draft.SenderId, out var senderId) ? await senders.GetAsync(senderId, ct) : null;
         var messageContent = ContentOf(draft);
         if (messageContent is null)
         {
@@ -67,9 +68,13 @@ public sealed class CampaignLauncher(OperationCreation operations, ContentServic
         }
         else
         {
-            problems.AddRange(content.Validate(messageContent).Select(p => new StepProblem(WizardStep.Content, p.Message)));
+            var contentProblems = content.Validate(messageContent);
+            problems.AddRange(contentProblems.Select(p => new StepProblem(WizardStep.Content, p.Message)));
+            if (contentProblems.Count == 0)
+            {
+                problems.AddRange((await TwilioTemplateProblemsAsync(messageContent, sender?.Channel, ct)).Select(p => new StepProblem(WizardStep.Content, p)));
+            }
         }
-        var sender = draft.SenderId is not null && PublicId.TryDecode(PublicId.Sender, draft.SenderId, out var senderId) ? await senders.GetAsync(senderId, ct) : null;
         if (sender is null)
         {
             problems.Add(new(WizardStep.Sender, "Choose the sender the messages come from."));
@@ -111,6 +116,25 @@ public sealed class CampaignLauncher(OperationCreation operations, ContentServic
             problems.Add(new(WizardStep.Review, "Keep the name under 200 characters."));
         }
         return problems;
+    }
+
+    /// <summary>
+    /// A Twilio template's problems against the provider's catalogue, as the API finds them: an unknown template, a variable left
+    /// unmapped, and on a WhatsApp sender a template WhatsApp has not approved (named). None for other contents.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> TwilioTemplateProblemsAsync(MessageContent messageContent, string? senderChannel, CancellationToken ct = default)
+    {
+        var (resolved, problem) = await content.ResolveAsync(messageContent, ct: ct);
+        if (resolved is null)
+        {
+            return problem is null ? [] : [problem.Message];
+        }
+        if (!resolved.IsTwilioTemplate)
+        {
+            return [];
+        }
+        var (_, problems) = await content.ResolveTwilioTemplateAsync(resolved, senderChannel: senderChannel, ct: ct);
+        return problems.Select(p => p.Message).ToList();
     }
 
     /// <summary>What is wrong with a chosen MPS, in plain words; null when it is fine (null: the sender's).</summary>

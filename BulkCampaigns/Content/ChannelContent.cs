@@ -2,8 +2,11 @@ using System.Text.Json;
 
 namespace BulkCampaigns.Content;
 
-/// <summary>The text template and media a message is rendered from, for one channel.</summary>
-public sealed record ResolvedContent(string Text, IReadOnlyList<string> Media);
+/// <summary>
+/// The text template and media a message is rendered from, for one channel. For a Twilio template, <see cref="Text"/> is the
+/// template's text (what the phone shows once its placeholders are filled) and <see cref="ContentVariables"/> the Liquid of each variable.
+/// </summary>
+public sealed record ResolvedContent(string Text, IReadOnlyList<string> Media, string? ContentSid = null, IReadOnlyDictionary<string, string>? ContentVariables = null);
 
 /// <summary>Which part of a stored content a sender's channel sends.</summary>
 public static class ChannelContent
@@ -13,6 +16,20 @@ public static class ChannelContent
     {
         using var doc = JsonDocument.Parse(contentJson);
         var root = doc.RootElement;
+        if (root.TryGetProperty("contentSid", out var sid) && sid.ValueKind == JsonValueKind.String)
+        {
+            // A Twilio template: Twilio picks each channel's form of it, so every channel sends the same.
+            var variables = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (root.TryGetProperty("contentVariables", out var vars) && vars.ValueKind == JsonValueKind.Object)
+            {
+                foreach (var v in vars.EnumerateObject().Where(v => v.Value.ValueKind == JsonValueKind.String))
+                {
+                    variables[v.Name] = v.Value.GetString()!;
+                }
+            }
+            var templateText = root.TryGetProperty("templateText", out var tt) && tt.ValueKind == JsonValueKind.String ? tt.GetString()! : "";
+            return new ResolvedContent(templateText, [], sid.GetString(), variables);
+        }
         if (root.TryGetProperty("modules", out var modules) && modules.ValueKind == JsonValueKind.Array)
         {
             var wanted = senderChannel switch

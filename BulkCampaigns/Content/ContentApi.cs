@@ -168,6 +168,13 @@ public static class ContentApi
         {
             var checks = service.Validate(content);
             problems.AddRange(checks);
+            if (checks.Count == 0 && content.IsTwilioTemplate)
+            {
+                // The template's text comes from the provider's catalogue, which also says what the mapping lacks.
+                var (resolved, templateProblems) = await service.ResolveTwilioTemplateAsync(content, ct: ct);
+                problems.AddRange(templateProblems);
+                content = resolved;
+            }
         }
         if (problems.Count > 0 || content is null)
         {

@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+using BulkCampaigns.Content.TwilioTemplates;
 using Fluid;
 
 namespace BulkCampaigns.Content;
@@ -12,7 +14,7 @@ public sealed record ContentProblem(string Field, string Message, int Line = 0, 
 /// What a valid content is. The API, the designer and the campaign wizard all check content here, so
 /// they accept and refuse the same things.
 /// </summary>
-public static class ContentRules
+public static partial class ContentRules
 {
     public const int MaxNameLength = 200;
 
@@ -26,6 +28,20 @@ public static class ContentRules
     public const int MaxSuggestions = 4;
     public const int MaxSuggestionTitleLength = 25;
 
+    /// <summary>Most variables one Twilio template mapping may hold.</summary>
+    public const int MaxTemplateVariables = 100;
+
+    /// <summary>Twilio's limit for one <c>ContentVariables</c> value, as for a body: checked on the Liquid and on each rendered value.</summary>
+    public const int MaxTemplateValueLength = 1600;
+
+    [GeneratedRegex("^HX[0-9a-fA-F]{32}$")]
+    private static partial Regex ContentSidForm();
+
+    [GeneratedRegex("^[A-Za-z0-9_]{1,64}$")]
+    private static partial Regex VariableNameForm();
+
+    public static bool LooksLikeContentSid(string? sid) => sid is not null && ContentSidForm().IsMatch(sid);
+
     /// <summary>Every Liquid text of a content with the API field it comes from.</summary>
     public static IEnumerable<(string Field, string Text)> TextFields(MessageContent content, string prefix = "content")
     {
@@ -36,6 +52,13 @@ public static class ContentRules
         foreach (var media in MediaFields(content.Media, $"{prefix}.media"))
         {
             yield return media;
+        }
+        foreach (var (name, value) in content.ContentVariables ?? [])
+        {
+            if (value is not null)
+            {
+                yield return ($"{prefix}.contentVariables.{name}", value);
+            }
         }
         for (var i = 0; i < (content.Modules?.Count ?? 0); i++)
         {
@@ -115,18 +138,24 @@ public static class ContentRules
         var problems = new List<ContentProblem>();
         if (content is null)
         {
-            problems.Add(new(prefix, "content is required: give text (with optional media), a contentId, or modules."));
+            problems.Add(new(prefix, "content is required: give text (with optional media), a contentId, modules, or a contentSid."));
             return problems;
         }
-        var forms = (content.Text is not null || content.Media is { Count: > 0 } ? 1 : 0) + (content.ContentId is not null ? 1 : 0) + (content.Modules is not null ? 1 : 0);
+        var forms = (content.Text is not null || content.Media is { Count: > 0 } ? 1 : 0) + (content.ContentId is not null ? 1 : 0) + (content.Modules is not null ? 1 : 0)
+            + (content.ContentSid is not null ? 1 : 0);
         if (forms == 0)
         {
-            problems.Add(new(prefix, "content needs text (with optional media), a contentId, or modules."));
+            problems.Add(new(content.ContentVariables is null ? prefix : $"{prefix}.contentSid",
+                content.ContentVariables is null ? "content needs text (with optional media), a contentId, modules, or a contentSid." : "contentVariables needs the contentSid of its Twilio template."));
             return problems;
         }
         if (forms > 1)
         {
-            problems.Add(new(prefix, "content takes only one of: text with media, contentId, modules."));
+            problems.Add(new(prefix, "content takes only one of: text with media, contentId, modules, contentSid."));
+        }
+        if (content.ContentSid is not null || content.ContentVariables is not null)
+        {
+            CheckTemplateForm(problems, prefix, content);
         }
 
         if (content.ContentId is not null)
@@ -159,6 +188,82 @@ public static class ContentRules
         }
         return problems;
     }
+
+    private static void CheckTemplateForm(List<ContentProblem> problems, string prefix, MessageContent content)
+    {
+        if (content.ContentSid is null)
+        {
+            problems.Add(new($"{prefix}.contentSid", "contentVariables needs the contentSid of its Twilio template."));
+        }
+        else if (!LooksLikeContentSid(content.ContentSid))
+        {
+            problems.Add(new($"{prefix}.contentSid", "contentSid must be a Twilio template SID: HX followed by 32 hexadecimal characters."));
+        }
+        var variables = content.ContentVariables ?? [];
+        if (variables.Count > MaxTemplateVariables)
+        {
+            problems.Add(new($"{prefix}.contentVariables", $"contentVariables holds at most {MaxTemplateVariables} variables; this has {variables.Count}."));
+        }
+        foreach (var (name, value) in variables)
+        {
+            var at = $"{prefix}.contentVariables.{name}";
+            if (!VariableNameForm().IsMatch(name))
+            {
+                problems.Add(new(at, "A template variable's name is letters, digits or _ (Twilio numbers them: \"1\", \"2\"…)."));
+            }
+            if (string.IsNullOrWhiteSpace(value))
+            {
+                problems.Add(new(at, $"Give {{{{{name}}}}} a value or a recipient field; Twilio refuses an empty variable."));
+            }
+            else if (value.Length > MaxTemplateValueLength)
+            {
+                problems.Add(new(at, $"At most {MaxTemplateValueLength} characters, Twilio's limit for a variable; this has {value.Length}."));
+            }
+        }
+    }
+
+    /// <summary>
+    /// The checks that need the provider's catalogue: the template exists, every one of its variables is mapped and no other,
+    /// and on a WhatsApp sender (<paramref name="senderChannel"/>) WhatsApp approved it. Null <paramref name="template"/>: unknown SID.
+    /// </summary>
+    public static List<ContentProblem> CheckTemplate(MessageContent content, TwilioTemplate? template, string prefix = "content", string? senderChannel = null)
+    {
+        var problems = new List<ContentProblem>();
+        if (content.ContentSid is null)
+        {
+            return problems;
+        }
+        if (template is null)
+        {
+            problems.Add(new($"{prefix}.contentSid", $"No Twilio template {content.ContentSid}; pick one of GET /v1/ContentTemplates."));
+            return problems;
+        }
+        var mapped = content.ContentVariables ?? [];
+        foreach (var (name, sample) in template.Variables)
+        {
+            if (!mapped.ContainsKey(name))
+            {
+                var example = string.IsNullOrEmpty(sample) ? "" : $" (Twilio's sample: \"{sample}\")";
+                problems.Add(new($"{prefix}.contentVariables.{name}", $"Template \"{template.FriendlyName}\" has the variable {{{{{name}}}}}{example}; map it to a value or a recipient field."));
+            }
+        }
+        foreach (var name in mapped.Keys.Where(n => !template.Variables.ContainsKey(n)))
+        {
+            problems.Add(new($"{prefix}.contentVariables.{name}", $"Template \"{template.FriendlyName}\" has no variable {{{{{name}}}}}; its variables are {string.Join(", ", template.Variables.Keys)}."));
+        }
+        if (senderChannel == ChannelNames.WhatsApp && !template.ApprovedForWhatsApp)
+        {
+            problems.Add(new($"{prefix}.contentSid",
+                $"Template \"{template.FriendlyName}\" is not approved for WhatsApp (its status: {template.Approval.Whatsapp}); WhatsApp refuses it from a WhatsApp sender. Pick an approved template or another sender."));
+        }
+        return problems;
+    }
+
+    /// <summary>The warning a WhatsApp sender with free text gets (null otherwise): WhatsApp delivers it only inside a 24-hour session.</summary>
+    public static string? WhatsAppWarning(MessageContent content, string? senderChannel) =>
+        senderChannel == ChannelNames.WhatsApp && !content.IsTwilioTemplate && content.ContentId is null
+            ? "Outside a 24-hour session WhatsApp needs an approved template: free text reaches only recipients who wrote to you in the last 24 hours. Pick a Twilio template to reach everyone."
+            : null;
 
     private static void CheckModules(List<ContentProblem> problems, string path, List<ContentModule> modules)
     {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using BulkCampaigns.Content.TwilioTemplates;
 using BulkCampaigns.Data;
 using BulkCampaigns.Recipients;
 using Microsoft.EntityFrameworkCore;
@@ -46,9 +47,44 @@ public sealed record SampleRecipient(long Id, string Address, string Channel, IR
 /// Content templates and their rendering: the one place the API, the designer and the send engine turn
 /// a content and a recipient's variables into what the recipient gets, with the SMS count.
 /// </summary>
-public sealed class ContentService(IDbContextFactory<AppDbContext> dbFactory, TemplateRenderer renderer, TimeProvider clock)
+public sealed class ContentService(IDbContextFactory<AppDbContext> dbFactory, TemplateRenderer renderer, ITwilioTemplateSource twilioTemplates, TimeProvider clock)
 {
     public TemplateRenderer Renderer => renderer;
+
+    /// <summary>The provider's Twilio templates (cached by the source; <paramref name="refresh"/> reads them again). Throws <see cref="TwilioTemplateCatalogueException"/>.</summary>
+    public Task<TwilioTemplateCatalogue> TwilioTemplatesAsync(bool refresh = false, CancellationToken ct = default) => twilioTemplates.ListAsync(refresh, ct);
+
+    /// <summary>
+    /// Checks a Twilio template content against the catalogue (<see cref="ContentRules.CheckTemplate"/>) and returns it with
+    /// the template's text taken in (<see cref="MessageContent.TemplateText"/>), which preview and send fill. Other contents
+    /// come back as they are. The content is returned whenever the template is known, problems or not, so a preview can show it.
+    /// </summary>
+    public async Task<(MessageContent? Content, List<ContentProblem> Problems)> ResolveTwilioTemplateAsync(
+        MessageContent content, string prefix = "content", string? senderChannel = null, CancellationToken ct = default)
+    {
+        if (!content.IsTwilioTemplate)
+        {
+            return (content, []);
+        }
+        TwilioTemplateCatalogue catalogue;
+        try
+        {
+            catalogue = await twilioTemplates.ListAsync(false, ct);
+        }
+        catch (TwilioTemplateCatalogueException ex)
+        {
+            return (null, [new ContentProblem($"{prefix}.contentSid", ex.Message)]);
+        }
+        var template = catalogue.Find(content.ContentSid);
+        var problems = ContentRules.CheckTemplate(content, template, prefix, senderChannel);
+        if (template is null)
+        {
+            return (null, problems);
+        }
+        var resolved = content.Clone();
+        resolved.TemplateText = template.Text;
+        return (resolved, problems);
+    }
 
     public List<ContentProblem> Validate(MessageContent? content, string prefix = "content", bool allowContentId = true) =>
         ContentRules.Validate(content, renderer, prefix, allowContentId);
@@ -83,6 +119,11 @@ public sealed class ContentService(IDbContextFactory<AppDbContext> dbFactory, Te
         IReadOnlyList<string> Media(List<string>? media) =>
             media is null ? [] : media.Where(m => !string.IsNullOrWhiteSpace(m)).Select(m => R(m)!.Trim()).ToList();
 
+        if (content.IsTwilioTemplate)
+        {
+            var values = (content.ContentVariables ?? []).ToDictionary(v => v.Key, v => R(v.Value) ?? "", StringComparer.Ordinal);
+            return [new RenderedChannel(ChannelNames.Sms, TwilioTemplateText.Fill(content.TemplateText ?? "", values), null, null, [], [])];
+        }
         if (content.Modules is not { Count: > 0 } modules)
         {
             var media = Media(content.Media);
@@ -119,6 +160,10 @@ public sealed class ContentService(IDbContextFactory<AppDbContext> dbFactory, Te
         {
             problems.Add(new("content.contentId", "Resolve the stored template before previewing it."));
         }
+        if (content.IsTwilioTemplate && content.TemplateText is null && problems.Count == 0)
+        {
+            problems.Add(new("content.contentSid", "Resolve the Twilio template before previewing it."));
+        }
         if (problems.Count > 0)
         {
             return new PreviewResult(null, problems);
@@ -142,6 +187,16 @@ public sealed class ContentService(IDbContextFactory<AppDbContext> dbFactory, Te
         foreach (var name in unknown)
         {
             warnings.Add($"{{{{ {name} }}}} is not a variable of these recipients and has no default: they would see nothing there. Add | default: '…' or pick another placeholder.");
+        }
+        if (content.IsTwilioTemplate)
+        {
+            foreach (var (name, value) in content.ContentVariables ?? [])
+            {
+                if (renderer.Render(value, variables, address) is { Length: > ContentRules.MaxTemplateValueLength } long_)
+                {
+                    warnings.Add($"{{{{{name}}}}} comes out {long_.Length} characters long for this recipient; Twilio refuses a variable over {ContentRules.MaxTemplateValueLength}, so the message would fail.");
+                }
+            }
         }
         if (content.Modules is { Count: > 0 } && smsChannel is null)
         {
@@ -190,22 +245,28 @@ public sealed class ContentService(IDbContextFactory<AppDbContext> dbFactory, Te
     }
 
     /// <summary>Turns <c>{"contentId": "cnt_…"}</c> into the stored content; other contents come back as they are.</summary>
+    /// <remarks>A Twilio template (inline or saved) comes back with its text taken in, or with the problem that it is unknown.</remarks>
     public async Task<(MessageContent? Content, ContentProblem? Problem)> ResolveAsync(MessageContent content, string field = "content.contentId", CancellationToken ct = default)
     {
-        if (content.ContentId is null)
+        if (content.ContentId is not null)
+        {
+            if (!PublicId.TryDecode(PublicId.Content, content.ContentId, out var id) || await GetAsync(id, ct) is not { } stored)
+            {
+                return (null, new ContentProblem(field, $"No content template {content.ContentId}."));
+            }
+            content = stored.Content;
+        }
+        if (!content.IsTwilioTemplate)
         {
             return (content, null);
         }
-        if (!PublicId.TryDecode(PublicId.Content, content.ContentId, out var id) || await GetAsync(id, ct) is not { } stored)
-        {
-            return (null, new ContentProblem(field, $"No content template {content.ContentId}."));
-        }
-        return (stored.Content, null);
+        var (resolved, problems) = await ResolveTwilioTemplateAsync(content, ct: ct);
+        return resolved is null ? (null, problems.FirstOrDefault()) : (resolved, null);
     }
 
     public async Task<SaveResult> CreateAsync(string? name, MessageContent? content, CancellationToken ct = default)
     {
-        var problems = ValidateForSave(name, content);
+        var problems = await ValidateForSaveAsync(name, content, ct);
         if (problems.Count > 0)
         {
             return new SaveResult(null, problems);
@@ -220,7 +281,7 @@ public sealed class ContentService(IDbContextFactory<AppDbContext> dbFactory, Te
 
     public async Task<SaveResult> UpdateAsync(long id, string? name, MessageContent? content, CancellationToken ct = default)
     {
-        var problems = ValidateForSave(name, content);
+        var problems = await ValidateForSaveAsync(name, content, ct);
         if (problems.Count > 0)
         {
             return new SaveResult(null, problems);
@@ -256,7 +317,7 @@ public sealed class ContentService(IDbContextFactory<AppDbContext> dbFactory, Te
         return await db.Set<ContentTemplate>().Where(t => t.Id == id).ExecuteDeleteAsync(ct) > 0;
     }
 
-    private List<ContentProblem> ValidateForSave(string? name, MessageContent? content)
+    private async Task<List<ContentProblem>> ValidateForSaveAsync(string? name, MessageContent? content, CancellationToken ct)
     {
         var problems = new List<ContentProblem>();
         if (string.IsNullOrWhiteSpace(name))
@@ -267,7 +328,14 @@ public sealed class ContentService(IDbContextFactory<AppDbContext> dbFactory, Te
         {
             problems.Add(new("name", $"name has at most {ContentRules.MaxNameLength} characters."));
         }
-        problems.AddRange(Validate(content, allowContentId: false));
+        var contentProblems = Validate(content, allowContentId: false);
+        problems.AddRange(contentProblems);
+        if (contentProblems.Count == 0 && content!.IsTwilioTemplate)
+        {
+            problems.AddRange((await ResolveTwilioTemplateAsync(content, ct: ct)).Problems);
+        }
+        // The template's text is taken in when the content is used, so a saved content follows the template's edits.
+        content?.TemplateText = null;
         return problems;
     }
 

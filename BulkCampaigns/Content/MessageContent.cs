@@ -5,8 +5,9 @@ namespace BulkCampaigns.Content;
 
 /// <summary>
 /// A message's content (docs/api.md: Content). One of: <see cref="Text"/> (with optional <see cref="Media"/>),
-/// <see cref="ContentId"/> (a stored template), or <see cref="Modules"/> (per-channel content with fallback,
-/// as Twilio's channel modules). Every text field may hold Liquid.
+/// <see cref="ContentId"/> (a saved content), <see cref="Modules"/> (per-channel content with fallback,
+/// as Twilio's channel modules), or <see cref="ContentSid"/> (a Twilio template, <c>HX…</c>, with
+/// <see cref="ContentVariables"/>). Every text field and every template variable's value may hold Liquid.
 /// </summary>
 /// <remarks>Mutable so the designer can bind to it; the API reads and writes the same shape.</remarks>
 public sealed class MessageContent
@@ -15,6 +16,22 @@ public sealed class MessageContent
     public List<string>? Media { get; set; }
     public string? ContentId { get; set; }
     public List<ContentModule>? Modules { get; set; }
+
+    /// <summary>A Twilio template (<c>HX</c> + 32 hex), sent as <c>ContentSid</c> instead of a body.</summary>
+    public string? ContentSid { get; set; }
+
+    /// <summary>The template's variables (<c>"1"</c>, <c>"2"</c>…) mapped to Liquid, rendered per recipient into <c>ContentVariables</c>.</summary>
+    public Dictionary<string, string>? ContentVariables { get; set; }
+
+    /// <summary>
+    /// The Twilio template's text (with its <c>{{1}}</c> placeholders) as it was when the content was checked against the
+    /// catalogue: an operation keeps it, so what the phone shows can be rendered, stored and found again after a crash
+    /// without asking Twilio. Set by the server; whatever a request gives here is dropped.
+    /// </summary>
+    public string? TemplateText { get; set; }
+
+    [JsonIgnore]
+    public bool IsTwilioTemplate => ContentSid is not null;
 
     public static MessageContent FromText(string text, params string[] media) =>
         new() { Text = text, Media = media.Length > 0 ? [.. media] : null };
@@ -36,6 +53,11 @@ public sealed class MessageContent
         if (ContentId is not null)
         {
             return [];
+        }
+        if (ContentSid is not null)
+        {
+            // Twilio picks the channel's form of the template: one content for every channel.
+            return [ChannelNames.Sms, ChannelNames.Rcs, ChannelNames.WhatsApp];
         }
         return Media is { Count: > 0 } ? ["MMS"] : ["SMS"];
     }

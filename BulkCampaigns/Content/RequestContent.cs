@@ -15,7 +15,9 @@ public sealed class RequestContent(ContentService templates, TemplateRenderer re
     /// Checks a content object and returns the JSON to store with the operation (a stored content is
     /// copied, so later edits don't change an operation already made), or null with problems added.
     /// </summary>
-    public async Task<string?> PrepareAsync(JsonElement content, ApiValidation validation, CancellationToken ct)
+    /// <remarks>A Twilio template is checked against the catalogue (on a WhatsApp <paramref name="senderChannel"/>, its
+    /// approval too) and stored with its text (see <see cref="MessageContent.TemplateText"/>).</remarks>
+    public async Task<string?> PrepareAsync(JsonElement content, ApiValidation validation, CancellationToken ct, string? senderChannel = null)
     {
         if (Read(content, validation) is not { } model)
         {
@@ -27,7 +29,7 @@ public sealed class RequestContent(ContentService templates, TemplateRenderer re
         }
         if (model.ContentId is null)
         {
-            return model.ToJson();
+            return await WithTemplateAsync(model, validation, senderChannel, ct);
         }
         if (!PublicId.TryDecode(PublicId.Content, model.ContentId, out var id) || await templates.GetAsync(id, ct) is not { } stored)
         {
@@ -36,7 +38,21 @@ public sealed class RequestContent(ContentService templates, TemplateRenderer re
         }
         // A template saved before today's rules may break them; it is checked as if it had been sent inline.
         var template = stored.Content;
-        return Check(template, validation, allowContentId: false) ? template.ToJson() : null;
+        return Check(template, validation, allowContentId: false) ? await WithTemplateAsync(template, validation, senderChannel, ct) : null;
+    }
+
+    private async Task<string?> WithTemplateAsync(MessageContent model, ApiValidation validation, string? senderChannel, CancellationToken ct)
+    {
+        if (!model.IsTwilioTemplate)
+        {
+            return model.ToJson();
+        }
+        var (resolved, problems) = await templates.ResolveTwilioTemplateAsync(model, "content", senderChannel, ct);
+        foreach (var problem in problems)
+        {
+            validation.Add(problem.Field, problem.Message);
+        }
+        return problems.Count == 0 ? resolved?.ToJson() : null;
     }
 
     /// <summary>The content object as the model every door shares; a value of the wrong type is named by its path.</summary>
@@ -49,7 +65,10 @@ public sealed class RequestContent(ContentService templates, TemplateRenderer re
         }
         try
         {
-            return content.Deserialize<MessageContent>(ContentJson.Options);
+            var model = content.Deserialize<MessageContent>(ContentJson.Options);
+            // The server takes the template's text from the catalogue; a request does not get to say what the phone shows.
+            model?.TemplateText = null;
+            return model;
         }
         catch (JsonException ex)
         {

@@ -16,6 +16,10 @@ public sealed class BatchMessage(long id, string address, string channel, string
     public string Body { get; set; } = "";
     public string[] Media { get; set; } = [];
     public int Segments { get; set; } = 1;
+
+    /// <summary>A Twilio template and its rendered variables (a JSON object); null for text.</summary>
+    public string? ContentSid { get; set; }
+    public string? ContentVariables { get; set; }
     public int Attempts { get; set; }
 
     /// <summary>SENDING while undecided.</summary>
@@ -37,5 +41,5 @@ public sealed class BatchMessage(long id, string address, string channel, string
         Retryable = retryable;
     }
 
-    public OutgoingMessage ToOutgoing(string from) => new(Id, from, Address, Channel, Body, Media);
+    public OutgoingMessage ToOutgoing(string from) => new(Id, from, Address, Channel, Body, Media, ContentSid, ContentVariables);
 }

@@ -33,6 +33,7 @@ public static class DispatchSetup
         else
         {
             services.AddSingleton<IMessageProvider, SimulatorProvider>();
+            services.AddSingleton<Content.TwilioTemplates.ITwilioTemplateSource, Content.TwilioTemplates.SimulatorTemplates>();
             services.AddHostedService<SimulatorDeliveryReporter>();
         }
         services.AddHostedService<DispatchRecovery>();

@@ -12,4 +12,7 @@ public sealed class TwilioOptions
 
     /// <summary>Optional: send through a Messaging Service instead of the sender's number.</summary>
     public string MessagingServiceSid { get; set; } = "";
+
+    /// <summary>Twilio's Content API, where the account's templates are listed (a local fake in tests).</summary>
+    public string ContentBaseUrl { get; set; } = "https://content.twilio.com";
 }

@@ -119,7 +119,7 @@ public sealed partial class OperationCreation(
         else
         {
             using var doc = JsonDocument.Parse(draft.ContentJson);
-            contentJson = await content.PrepareAsync(doc.RootElement, validation, ct);
+            contentJson = await content.PrepareAsync(doc.RootElement, validation, ct, sender?.Channel);
         }
 
         var now = clock.GetUtcNow();

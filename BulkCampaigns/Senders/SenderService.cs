@@ -122,8 +122,11 @@ public sealed partial class SenderService(IDbContextFactory<AppDbContext> dbFact
         return true;
     }
 
+    /// <summary>A Twilio Messaging Service SID: <c>MG</c> and 32 hexadecimal characters, a pool of numbers behind one sender.</summary>
+    public static bool IsMessagingServiceSid(string? address) => address is not null && MessagingServiceSid().IsMatch(address);
+
     /// <summary>
-    /// A sender is an address the tenant owns, which the carrier checks: a phone number (normalized to E.164 when
+    /// A sender is an address the tenant owns, which the carrier checks: a Twilio Messaging Service SID (<c>MG…</c>), a phone number (normalized to E.164 when
     /// libphonenumber knows it, kept as written when it is well-formed E.164 it doesn't know, such as +1 555 numbers),
     /// a short code (3–8 digits) or an alphanumeric sender ID (up to 11 letters, digits and spaces).
     /// </summary>
@@ -134,17 +137,25 @@ public sealed partial class SenderService(IDbContextFactory<AppDbContext> dbFact
             return e164;
         }
         var text = address?.Trim() ?? "";
+        if (IsMessagingServiceSid(text))
+        {
+            error = "";
+            return text;
+        }
         if (WellFormedE164().IsMatch(text) || ShortCode().IsMatch(text) || (AlphanumericId().IsMatch(text) && text.Any(char.IsLetter)))
         {
             error = "";
             return text;
         }
-        error = $"address: {error}; a sender is a phone number in E.164 (+15551230000), a short code (12345) or an alphanumeric sender ID of up to 11 characters.";
+        error = $"address: {error}; a sender is a phone number in E.164 (+15551230000), a short code (12345), an alphanumeric sender ID of up to 11 characters or a Twilio Messaging Service SID (MG and 32 hexadecimal characters).";
         return null;
     }
 
     [System.Text.RegularExpressions.GeneratedRegex(@"^\+[1-9]\d{6,14}$")]
     private static partial System.Text.RegularExpressions.Regex WellFormedE164();
+
+    [System.Text.RegularExpressions.GeneratedRegex("^MG[0-9a-fA-F]{32}$")]
+    private static partial System.Text.RegularExpressions.Regex MessagingServiceSid();
 
     [System.Text.RegularExpressions.GeneratedRegex(@"^\d{3,8}$")]
     private static partial System.Text.RegularExpressions.Regex ShortCode();

@@ -25,6 +25,7 @@ public sealed class ContentDefectsTests : MudTestContext
         Services.AddDbContextFactory<AppDbContext>(o => o.UseSqlite($"Data Source={_databasePath}"));
         Services.AddSingleton(TimeProvider.System);
         Services.AddSingleton<TemplateRenderer>();
+        Services.AddSingleton<BulkCampaigns.Content.TwilioTemplates.ITwilioTemplateSource, BulkCampaigns.Content.TwilioTemplates.SimulatorTemplates>();
         Services.AddSingleton<ContentService>();
         var auth = AddAuthorization();
         auth.SetAuthorized("marketer@example.com");

@@ -19,6 +19,7 @@ public sealed class ContentDesignerTests : MudTestContext
         Services.AddDbContextFactory<AppDbContext>(o => o.UseSqlite($"Data Source={_databasePath}"));
         Services.AddSingleton(TimeProvider.System);
         Services.AddSingleton<TemplateRenderer>();
+        Services.AddSingleton<BulkCampaigns.Content.TwilioTemplates.ITwilioTemplateSource, BulkCampaigns.Content.TwilioTemplates.SimulatorTemplates>();
         Services.AddSingleton<ContentService>();
         using var db = Services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContext();
         db.Database.Migrate();
@@ -51,6 +52,35 @@ public sealed class ContentDesignerTests : MudTestContext
         Type(cut, "Hi {{ first_name }}! " + new string('x', 160));
 
         Assert.Equal("2", cut.Find("[data-testid=sms-segments]").TextContent);
+    }
+
+    [Fact]
+    public void A_Twilio_template_is_found_by_name_its_variable_mapped_to_a_field_and_previewed_for_the_sample_recipient()
+    {
+        var cut = RenderDesigner(new MessageContent { ContentSid = "", ContentVariables = [] });
+        cut.WaitForElement("[data-testid=template-list]");
+
+        cut.Find("[data-testid=template-search] input").Input("ORDER");
+        var option = Assert.Single(cut.FindAll("[data-testid=template-option]"));
+        Assert.Contains("WhatsApp: approved", option.TextContent, StringComparison.Ordinal);
+        option.Click();
+        cut.Find("[data-testid=template-variable-1] textarea").Input("{{ first_name }}");
+        cut.Find("[data-testid=template-variable-2] textarea").Input("A-{{ address }}");
+
+        cut.WaitForAssertion(() => Assert.StartsWith("Hi Ana, your order A-", PhoneText(cut), StringComparison.Ordinal));
+        Assert.Empty(cut.FindAll("[data-testid=preview-problems]"));
+    }
+
+    [Fact]
+    public void A_Twilio_template_with_a_variable_left_empty_names_it_under_its_field()
+    {
+        var cut = RenderDesigner(new MessageContent
+        {
+            ContentSid = BulkCampaigns.Content.TwilioTemplates.SimulatorTemplates.OrderUpdate,
+            ContentVariables = new() { ["1"] = "{{ first_name }}", ["2"] = "" },
+        });
+
+        cut.WaitForAssertion(() => Assert.Contains("Give {{2}} a value", cut.Find("[data-testid=template-variable-2]").TextContent, StringComparison.Ordinal));
     }
 
     [Fact]

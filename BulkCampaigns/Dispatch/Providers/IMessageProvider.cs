@@ -1,7 +1,12 @@
 namespace BulkCampaigns.Dispatch.Providers;
 
 /// <param name="MessageId">Our message row: the provider hands it back with delivery reports.</param>
-public sealed record OutgoingMessage(long MessageId, string From, string To, string Channel, string Body, IReadOnlyList<string> Media);
+/// <param name="From">The sender's address, or a Twilio Messaging Service SID (<c>MG…</c>).</param>
+/// <param name="Body">What the phone shows; for a Twilio template, its text filled with <paramref name="ContentVariables"/>.</param>
+/// <param name="ContentSid">A Twilio template (<c>HX…</c>): sent instead of the body.</param>
+/// <param name="ContentVariables">The template's rendered variables, a JSON object, as Twilio's <c>ContentVariables</c>.</param>
+public sealed record OutgoingMessage(long MessageId, string From, string To, string Channel, string Body, IReadOnlyList<string> Media,
+    string? ContentSid = null, string? ContentVariables = null);
 
 public enum SendOutcome
 {

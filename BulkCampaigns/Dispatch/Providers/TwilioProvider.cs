@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using BulkCampaigns.Content;
+using BulkCampaigns.Content.TwilioTemplates;
 using BulkCampaigns.Data;
 using BulkCampaigns.Hosting;
 using Microsoft.Extensions.Options;
@@ -33,8 +34,22 @@ public sealed class TwilioProvider(IOptions<TwilioOptions> options, IOptions<Dis
     private async Task<SendResult> SendOneAsync(OutgoingMessage message)
     {
         var settings = options.Value;
-        var create = new CreateMessageOptions(new PhoneNumber(Address(message.To, message.Channel))) { Body = message.Body };
-        if (!string.IsNullOrEmpty(settings.MessagingServiceSid))
+        var create = new CreateMessageOptions(new PhoneNumber(Address(message.To, message.Channel)));
+        if (message.ContentSid is not null)
+        {
+            // Twilio renders the template for the channel; the body would be refused beside it.
+            create.ContentSid = message.ContentSid;
+            create.ContentVariables = message.ContentVariables;
+        }
+        else
+        {
+            create.Body = message.Body;
+        }
+        if (IsMessagingService(message.From))
+        {
+            create.MessagingServiceSid = message.From;
+        }
+        else if (!string.IsNullOrEmpty(settings.MessagingServiceSid))
         {
             create.MessagingServiceSid = settings.MessagingServiceSid;
         }
@@ -78,12 +93,25 @@ public sealed class TwilioProvider(IOptions<TwilioOptions> options, IOptions<Dis
         }
     }
 
+    /// <remarks>
+    /// A Messaging Service sender has no one <c>From</c> (Twilio picks a number of its pool), so the list is read by recipient and
+    /// time and kept to the messages of that service. A template's message lists the text Twilio rendered, which is the body.
+    /// </remarks>
     public async Task<ProviderRecord?> FindAsync(string from, string to, DateTimeOffset after, string body, CancellationToken ct)
     {
-        var read = new ReadMessageOptions { To = new PhoneNumber(to), From = new PhoneNumber(from), DateSentAfter = after.UtcDateTime.AddMinutes(-1), PageSize = 50 };
+        var service = IsMessagingService(from);
+        var read = new ReadMessageOptions { To = new PhoneNumber(to), DateSentAfter = after.UtcDateTime.AddMinutes(-1), PageSize = 50 };
+        if (!service)
+        {
+            read.From = new PhoneNumber(from);
+        }
         var page = await MessageResource.ReadAsync(read, _client);
         foreach (var m in page)
         {
+            if (service && m.MessagingServiceSid != from)
+            {
+                continue;
+            }
             if (m.Body == body && m.Status != MessageResource.StatusEnum.Failed)
             {
                 return new ProviderRecord(m.Sid, m.DateCreated is { } d ? new DateTimeOffset(d, TimeSpan.Zero) : after);
@@ -91,6 +119,9 @@ public sealed class TwilioProvider(IOptions<TwilioOptions> options, IOptions<Dis
         }
         return null;
     }
+
+    /// <summary>A Messaging Service SID (<c>MG</c> + 32 hex), which a sender may be.</summary>
+    public static bool IsMessagingService(string from) => Senders.SenderService.IsMessagingServiceSid(from);
 
     private static string Address(string address, string channel) =>
         channel.Equals(ChannelNames.WhatsApp, StringComparison.OrdinalIgnoreCase) && !address.StartsWith("whatsapp:", StringComparison.Ordinal) ? "whatsapp:" + address : address;
@@ -166,6 +197,8 @@ public static class TwilioSetup
         services.AddHttpClient(TwilioHttp.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(30));
         services.AddSingleton<TwilioHttp>();
         services.AddSingleton<IMessageProvider, TwilioProvider>();
+        services.AddHttpClient(TwilioContentApi.HttpClientName, TwilioContentApi.Configure);
+        services.AddSingleton<ITwilioTemplateSource, TwilioContentApi>();
         return services;
     }
 }

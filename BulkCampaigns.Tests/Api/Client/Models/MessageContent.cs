@@ -22,6 +22,22 @@ namespace BulkCampaigns.Tests.Api.Client.Models
 #else
         public string ContentId { get; set; }
 #endif
+        /// <summary>The contentSid property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? ContentSid { get; set; }
+#nullable restore
+#else
+        public string ContentSid { get; set; }
+#endif
+        /// <summary>The contentVariables property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::BulkCampaigns.Tests.Api.Client.Models.MessageContent_contentVariables? ContentVariables { get; set; }
+#nullable restore
+#else
+        public global::BulkCampaigns.Tests.Api.Client.Models.MessageContent_contentVariables ContentVariables { get; set; }
+#endif
         /// <summary>The media property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -37,6 +53,14 @@ namespace BulkCampaigns.Tests.Api.Client.Models
 #nullable restore
 #else
         public List<global::BulkCampaigns.Tests.Api.Client.Models.ContentModule> Modules { get; set; }
+#endif
+        /// <summary>The templateText property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? TemplateText { get; set; }
+#nullable restore
+#else
+        public string TemplateText { get; set; }
 #endif
         /// <summary>The text property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -72,8 +96,11 @@ namespace BulkCampaigns.Tests.Api.Client.Models
             return new Dictionary<string, Action<IParseNode>>
             {
                 { "contentId", n => { ContentId = n.GetStringValue(); } },
+                { "contentSid", n => { ContentSid = n.GetStringValue(); } },
+                { "contentVariables", n => { ContentVariables = n.GetObjectValue<global::BulkCampaigns.Tests.Api.Client.Models.MessageContent_contentVariables>(global::BulkCampaigns.Tests.Api.Client.Models.MessageContent_contentVariables.CreateFromDiscriminatorValue); } },
                 { "media", n => { Media = n.GetCollectionOfPrimitiveValues<string>()?.AsList(); } },
                 { "modules", n => { Modules = n.GetCollectionOfObjectValues<global::BulkCampaigns.Tests.Api.Client.Models.ContentModule>(global::BulkCampaigns.Tests.Api.Client.Models.ContentModule.CreateFromDiscriminatorValue)?.AsList(); } },
+                { "templateText", n => { TemplateText = n.GetStringValue(); } },
                 { "text", n => { Text = n.GetStringValue(); } },
             };
         }
@@ -85,8 +112,11 @@ namespace BulkCampaigns.Tests.Api.Client.Models
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
             writer.WriteStringValue("contentId", ContentId);
+            writer.WriteStringValue("contentSid", ContentSid);
+            writer.WriteObjectValue<global::BulkCampaigns.Tests.Api.Client.Models.MessageContent_contentVariables>("contentVariables", ContentVariables);
             writer.WriteCollectionOfPrimitiveValues<string>("media", Media);
             writer.WriteCollectionOfObjectValues<global::BulkCampaigns.Tests.Api.Client.Models.ContentModule>("modules", Modules);
+            writer.WriteStringValue("templateText", TemplateText);
             writer.WriteStringValue("text", Text);
             writer.WriteAdditionalData(AdditionalData);
         }

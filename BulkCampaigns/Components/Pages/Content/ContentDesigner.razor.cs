@@ -1,4 +1,5 @@
 using BulkCampaigns.Content;
+using BulkCampaigns.Content.TwilioTemplates;
 using Microsoft.AspNetCore.Components;
 
 namespace BulkCampaigns.Components.Pages.Content;
@@ -7,6 +8,7 @@ public enum DesignMode
 {
     Text,
     Rich,
+    TwilioTemplate,
 }
 
 /// <summary>
@@ -27,6 +29,11 @@ public partial class ContentDesigner : IDisposable
     private string _richText = "";
     private RichCard _card = new();
     private string _fallback = "";
+    private string? _templateSid;
+    private Dictionary<string, string> _templateValues = new(StringComparer.Ordinal);
+    private TwilioTemplateCatalogue? _catalogue;
+    private string? _catalogueError;
+    private bool _catalogueLoading;
 
     private PreviewSample _sample = PreviewSample.Default;
     private ContentPreview? _preview;
@@ -63,7 +70,49 @@ public partial class ContentDesigner : IDisposable
     /// <summary>The content as the editors hold it now, in the API's shape.</summary>
     public MessageContent Current => Build();
 
-    protected override void OnParametersSet()
+    protected override async Task OnParametersSetAsync()
+    {
+        OnParametersChanged();
+        if (_mode == DesignMode.TwilioTemplate && _catalogue is null && !_catalogueLoading && _catalogueError is null)
+        {
+            await LoadCatalogueAsync(refresh: false);
+        }
+    }
+
+    /// <summary>Reads the provider's templates (again, with <paramref name="refresh"/>); a failure is shown as Twilio's reason.</summary>
+    private async Task LoadCatalogueAsync(bool refresh)
+    {
+        _catalogueLoading = true;
+        _catalogueError = null;
+        StateHasChanged();
+        try
+        {
+            _catalogue = await Service.TwilioTemplatesAsync(refresh);
+        }
+        catch (TwilioTemplateCatalogueException ex)
+        {
+            _catalogueError = ex.Message;
+        }
+        finally
+        {
+            _catalogueLoading = false;
+        }
+        UpdatePreview();
+    }
+
+    private void PickTemplate(string sid)
+    {
+        if (sid == _templateSid)
+        {
+            return;
+        }
+        _templateSid = sid;
+        // Keep what was mapped for the variables the new template shares with the old one.
+        var variables = _catalogue?.Find(sid)?.Variables.Keys ?? [];
+        _templateValues = variables.ToDictionary(v => v, v => _templateValues.GetValueOrDefault(v) ?? "", StringComparer.Ordinal);
+    }
+
+    private void OnParametersChanged()
     {
         if (GroupId is not null && ReferenceEquals(_sample, PreviewSample.Default))
         {
@@ -80,6 +129,13 @@ public partial class ContentDesigner : IDisposable
 
     private void Load(MessageContent content)
     {
+        if (content.IsTwilioTemplate)
+        {
+            _mode = DesignMode.TwilioTemplate;
+            _templateSid = string.IsNullOrEmpty(content.ContentSid) ? null : content.ContentSid;
+            _templateValues = new Dictionary<string, string>(content.ContentVariables ?? [], StringComparer.Ordinal);
+            return;
+        }
         if (content.Modules is { Count: > 0 } modules)
         {
             _mode = DesignMode.Rich;
@@ -109,6 +165,10 @@ public partial class ContentDesigner : IDisposable
 
     private MessageContent Build()
     {
+        if (_mode == DesignMode.TwilioTemplate)
+        {
+            return new MessageContent { ContentSid = _templateSid ?? "", ContentVariables = new Dictionary<string, string>(_templateValues, StringComparer.Ordinal) };
+        }
         if (_mode == DesignMode.Text)
         {
             var media = _media.Where(m => !string.IsNullOrWhiteSpace(m)).Select(m => m.Trim()).ToList();
@@ -143,15 +203,19 @@ public partial class ContentDesigner : IDisposable
             return;
         }
         // Carry the text across: the SMS text becomes the fallback and back.
-        if (mode == DesignMode.Rich)
+        if (mode == DesignMode.Rich && _mode == DesignMode.Text)
         {
             _fallback = _text;
         }
-        else
+        else if (mode == DesignMode.Text && _mode == DesignMode.Rich)
         {
             _text = _fallback;
         }
         await EditAsync(() => _mode = mode);
+        if (mode == DesignMode.TwilioTemplate && _catalogue is null)
+        {
+            await LoadCatalogueAsync(refresh: false);
+        }
     }
 
     private async Task EditAsync(Action change)
@@ -211,8 +275,22 @@ public partial class ContentDesigner : IDisposable
             _preview = null; // nothing to preview yet
             return;
         }
+        List<ContentProblem> templateProblems = [];
+        if (_mode == DesignMode.TwilioTemplate)
+        {
+            if (_templateSid is null || _catalogue is null)
+            {
+                _problems = [];
+                _preview = null; // no template picked, or the catalogue is not read yet
+                return;
+            }
+            // The checks the API makes against the catalogue, with the template's text taken in as ContentService.ResolveTwilioTemplateAsync does.
+            var template = _catalogue.Find(_templateSid);
+            templateProblems = ContentRules.CheckTemplate(content, template);
+            content.TemplateText = template?.Text;
+        }
         var result = Service.Preview(content, _sample.Variables, _sample.Address, _sample.AttributeKeys);
-        _problems = [.. result.Problems];
+        _problems = [.. result.Problems.Concat(templateProblems).DistinctBy(p => (p.Field, p.Message))];
         if (result.Preview is { } preview)
         {
             _preview = preview;
@@ -223,7 +301,7 @@ public partial class ContentDesigner : IDisposable
 
     /// <summary>The problems shown: all of them for text; in a rich card only those of fields edited so far, until a save reveals all.</summary>
     private List<ContentProblem> VisibleProblems =>
-        _revealAll || _mode == DesignMode.Text
+        _revealAll || _mode != DesignMode.Rich
             ? _problems
             : _problems.Where(p => p.IsSyntaxError || !p.Field.StartsWith("content.modules", StringComparison.Ordinal) || _touched.Any(t => p.Field.StartsWith(t, StringComparison.Ordinal))).ToList();
 

@@ -12,10 +12,16 @@ namespace BulkCampaigns.Tests.Infrastructure;
 /// A test class chooses PostgreSQL with <see cref="PostgresAppFactory"/> (or <c>new AppFactory(TestProvider.Postgres)</c>);
 /// otherwise the provider is <see cref="TestDatabase.DefaultProvider"/> (SQLite unless <c>BULKCAMPAIGNS_TEST_PROVIDER</c> says Postgres).
 /// </summary>
-public class AppFactory(TestProvider provider) : WebApplicationFactory<Program>
+public class AppFactory : WebApplicationFactory<Program>
 {
+    // One public constructor: xunit builds class fixtures through it.
     public AppFactory() : this(TestDatabase.DefaultProvider)
     {
+    }
+
+    protected AppFactory(TestProvider provider)
+    {
+        Database = TestDatabase.Create(provider);
     }
 
     public const string AdminEmail = "admin@example.com";
@@ -24,7 +30,7 @@ public class AppFactory(TestProvider provider) : WebApplicationFactory<Program>
     public const string ApiKeySecret = "test-secret-value";
 
     /// <summary>This app's own database, made when the factory is.</summary>
-    public TestDatabase Database { get; } = TestDatabase.Create(provider);
+    public TestDatabase Database { get; }
 
     public TestProvider Provider => Database.Provider;
 
@@ -86,3 +92,6 @@ public class AppFactory(TestProvider provider) : WebApplicationFactory<Program>
 
 /// <summary>The app on PostgreSQL: a test class takes it as its fixture to run on the test server.</summary>
 public class PostgresAppFactory() : AppFactory(TestProvider.Postgres);
+
+/// <summary>The app on SQLite whatever <c>BULKCAMPAIGNS_TEST_PROVIDER</c> says: for what only SQLite has (its file, its upgrades).</summary>
+public class SqliteAppFactory() : AppFactory(TestProvider.Sqlite);

@@ -42,7 +42,7 @@ public sealed class MigrationsTests
     [Fact]
     public async Task A_SQLite_database_made_before_PostgreSQL_support_upgrades_and_keeps_its_data()
     {
-        using var app = new AppFactory(TestProvider.Sqlite);
+        using var app = new SqliteAppFactory();
         var options = new DbContextOptionsBuilder<AppDbContext>().UseSqlite($"Data Source={app.DatabasePath}").Options;
         await using (var old = new AppDbContext(options))
         {

@@ -36,15 +36,14 @@ public sealed class PostgresPagesTests(PostgresAppFactory app) : IClassFixture<P
     }
 
     [Fact]
-    public async Task The_backup_panel_points_to_pg_dump_instead_of_a_file_download()
+    public async Task The_backup_download_points_to_pg_dump_instead_of_failing()
     {
         var client = await app.SignedInClientAsync(AppFactory.AdminEmail, AppFactory.AdminPassword);
 
-        var settings = await client.GetStringAsync("/settings");
         var download = await client.GetAsync("/settings/backup");
 
-        Assert.Contains("pg_dump", settings, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.Conflict, download.StatusCode);
+        Assert.Contains("pg_dump", await download.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -57,7 +56,7 @@ public sealed class PostgresPagesTests(PostgresAppFactory app) : IClassFixture<P
         Assert.True(PublicId.TryDecode(PublicId.Group, groupId, out var id));
         await AddRecipientsAsync(id, ("+12015550101", "Zoë"), ("+12015550102", "ANNA"), ("+13125550103", "Ben"), ("+12015550104", "joanna"));
 
-        var byNumber = await api.GetFromJsonAsync<JsonElement>($"/v1/Groups/{groupId}/Recipients?search=201555");
+        var byNumber = await api.GetFromJsonAsync<JsonElement>($"/v1/Groups/{groupId}/Recipients?search=1201555");
         var byName = await api.GetFromJsonAsync<JsonElement>($"/v1/Groups/{groupId}/Recipients?variable=First%20Name&search=ann");
         var firstPage = await api.GetFromJsonAsync<JsonElement>($"/v1/Groups/{groupId}/Recipients?pageSize=2");
         var secondPage = await api.GetFromJsonAsync<JsonElement>(firstPage.GetProperty("pagination").GetProperty("next").GetString()!);

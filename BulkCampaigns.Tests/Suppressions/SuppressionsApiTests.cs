@@ -19,7 +19,8 @@ public class SuppressionsApiTests(AppFactory app) : IClassFixture<AppFactory>
         Assert.Equal(HttpStatusCode.Created, added.StatusCode);
         Assert.Equal("+12015550171", (await added.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("address").GetString());
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
-        var found = await _client.GetFromJsonAsync<JsonElement>("/v1/Suppressions?search=%2B120155501");
+        // Not +120155501: the class shares its app, and the CSV test suppresses +12015550181 (test order varies by class).
+        var found = await _client.GetFromJsonAsync<JsonElement>("/v1/Suppressions?search=%2B1201555017");
         var item = Assert.Single(found.GetProperty("suppressions").EnumerateArray());
         Assert.Equal("asked by phone", item.GetProperty("reason").GetString());
 

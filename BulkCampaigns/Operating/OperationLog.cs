@@ -1,7 +1,6 @@
 using BulkCampaigns.Data;
 using BulkCampaigns.Dispatch;
 using BulkCampaigns.Operations;
-using Microsoft.EntityFrameworkCore;
 
 namespace BulkCampaigns.Operating;
 
@@ -10,7 +9,7 @@ namespace BulkCampaigns.Operating;
 /// each with its public ID and name, so an operator can follow a campaign in the logs and search them by either.
 /// Writing a line never fails the work that asked for it.
 /// </summary>
-public sealed partial class OperationLog(IDbContextFactory<AppDbContext> dbFactory, ILogger<OperationLog> log)
+public sealed partial class OperationLog(DatabaseConnection database, ILogger<OperationLog> log)
 {
     public Task MadeAsync(long operationId, CancellationToken ct = default) => WriteAsync(operationId, (id, o) =>
     {
@@ -73,16 +72,28 @@ public sealed partial class OperationLog(IDbContextFactory<AppDbContext> dbFacto
         }
         try
         {
-            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            // Quoted names and @op: the same statement on SQLite and PostgreSQL. Plain SQL rather than EF on purpose:
+            // the line at creation is written right after the batches are enqueued, and a first EF query's compile
+            // time let a small operation finish first (its completion then logged twice).
+            await using var connection = await database.OpenAnyAsync(ct);
+            await using var command = connection.CreateCommand();
             // Sent counts what went out, whatever the carrier said about it since.
-            var facts = await db.Set<Operation>().AsNoTracking().Where(o => o.Id == operationId)
-                .Select(o => new Facts(o.Name ?? "", o.Status, o.Total, o.Sent + o.Delivered + o.Read + o.Undelivered, o.Failed + o.Unaddressable,
-                    o.Suppressed, o.Canceled, o.Attempts, o.SendAt))
-                .FirstOrDefaultAsync(ct);
-            if (facts is null)
+            command.CommandText = """
+                SELECT COALESCE("Name", ''), "Status", "Total", "Sent" + "Delivered" + "Read" + "Undelivered", "Failed" + "Unaddressable",
+                       "Suppressed", "Canceled", "Attempts", "SendAt"
+                FROM "Operations" WHERE "Id" = @op
+                """;
+            var op = command.CreateParameter();
+            op.ParameterName = "@op";
+            op.Value = operationId;
+            command.Parameters.Add(op);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            if (!await reader.ReadAsync(ct))
             {
                 return;
             }
+            var facts = new Facts(reader.GetString(0), (OperationStatus)reader.GetInt32(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4),
+                reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7), reader.IsDBNull(8) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(8)));
             write(PublicId.Encode(PublicId.Operation, operationId), facts);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)

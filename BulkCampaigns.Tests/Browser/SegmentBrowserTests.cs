@@ -7,7 +7,7 @@ using Microsoft.Playwright;
 namespace BulkCampaigns.Tests.Browser;
 
 [Collection(BrowserCollection.Name)]
-public sealed class SegmentBrowserTests(BrowserApp browser)
+public sealed class SegmentBrowserTests(ReliableCarrierBrowserApp browser) : IClassFixture<ReliableCarrierBrowserApp>
 {
     [Fact]
     public async Task A_marketer_builds_a_segment_sees_the_count_change_and_a_campaign_to_it_reaches_exactly_its_recipients()

@@ -43,6 +43,7 @@ builder.Services.AddSingleton<TemplateRenderer>();
 builder.Services.AddContent();
 builder.Services.AddSingleton<SuppressionService>();
 builder.Services.AddRecipients();
+builder.Services.AddSenders();
 builder.Services.AddDispatch(builder.Configuration);
 builder.Services.AddOperations();
 builder.Services.AddCampaigns();

@@ -1,13 +1,12 @@
 using BulkCampaigns.Dispatch.Providers;
 using BulkCampaigns.Hosting;
-using BulkCampaigns.Senders;
 using BulkCampaigns.Simulator;
 
 namespace BulkCampaigns.Dispatch;
 
 public static class DispatchSetup
 {
-    /// <summary>Senders, the dispatch engine, its provider (<c>Messaging:Provider</c>: Simulated or Twilio) and the start-up resume.</summary>
+    /// <summary>The dispatch engine, its provider (<c>Messaging:Provider</c>: Simulated or Twilio) and the start-up resume.</summary>
     public static IServiceCollection AddDispatch(this IServiceCollection services, IConfiguration configuration)
     {
         services.Configure<DispatchOptions>(configuration.GetSection("Dispatch"));
@@ -16,7 +15,6 @@ public static class DispatchSetup
         services.AddSingleton<OperationSignals>();
         services.AddSingleton<ActiveBatches>();
         services.AddSingleton<OperationProgress>();
-        services.AddSingleton<SenderService>();
         services.AddSingleton<SimulatorInbox>();
         services.AddSingleton<IEngineStore, Sqlite.SqliteEngineStore>();
         services.AddSingleton<BatchRenderer>();

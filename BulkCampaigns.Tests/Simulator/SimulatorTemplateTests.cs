@@ -54,4 +54,42 @@ public sealed class SimulatorTemplateTests(ExactSimulatorApp app) : IClassFixtur
         var error = Assert.Single((await missing.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").EnumerateArray());
         Assert.Equal("content.contentVariables.2", error.GetProperty("field").GetString());
     }
+
+    [Fact]
+    public async Task A_preview_for_a_WhatsApp_sender_warns_about_free_text_and_refuses_a_template_WhatsApp_rejected_by_name()
+    {
+        using var client = app.CreateApiClient();
+        var free = await client.PostAsJsonAsync("/v1/Content/Preview", new { content = new { text = "Hi {{name}}" }, variables = new { name = "Ann" }, channel = "WHATSAPP" });
+        var freeBody = await free.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(free.IsSuccessStatusCode, freeBody.ToString());
+        Assert.Contains(freeBody.GetProperty("warnings").EnumerateArray(), w => w.GetString()!.StartsWith("Outside a 24-hour session WhatsApp needs an approved template", StringComparison.Ordinal));
+
+        // The same text for an SMS sender, and an approved template for WhatsApp, carry no such warning.
+        var sms = await (await client.PostAsJsonAsync("/v1/Content/Preview", new { content = new { text = "Hi {{name}}" }, variables = new { name = "Ann" }, channel = "SMS" })).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.DoesNotContain(sms.GetProperty("warnings").EnumerateArray(), w => w.GetString()!.Contains("WhatsApp", StringComparison.Ordinal));
+        var approved = await client.PostAsJsonAsync("/v1/Content/Preview", new
+        {
+            content = new { contentSid = SimulatorTemplates.OrderUpdate, contentVariables = new Dictionary<string, string> { ["1"] = "{{name}}", ["2"] = "{{order}}" } },
+            variables = new { name = "Ann", order = "Q-1" },
+            channel = "WHATSAPP",
+        });
+        var approvedBody = await approved.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(approved.IsSuccessStatusCode, approvedBody.ToString());
+        Assert.DoesNotContain(approvedBody.GetProperty("warnings").EnumerateArray(), w => w.GetString()!.Contains("WhatsApp", StringComparison.Ordinal));
+
+        var rejected = await client.PostAsJsonAsync("/v1/Content/Preview", new
+        {
+            content = new { contentSid = SimulatorTemplates.LoginCode, contentVariables = new Dictionary<string, string> { ["1"] = "{{code}}" } },
+            variables = new { code = "K-1" },
+            channel = "WHATSAPP",
+        });
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, rejected.StatusCode);
+        var problem = Assert.Single((await rejected.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").EnumerateArray());
+        Assert.Equal("content.contentSid", problem.GetProperty("field").GetString());
+        Assert.Contains("\"login_code\" is not approved for WhatsApp", problem.GetProperty("message").GetString(), StringComparison.Ordinal);
+
+        var unknown = await client.PostAsJsonAsync("/v1/Content/Preview", new { content = new { text = "Hi" }, channel = "PIGEON" });
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, unknown.StatusCode);
+        Assert.Equal("channel", Assert.Single((await unknown.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").EnumerateArray()).GetProperty("field").GetString());
+    }
 }

@@ -7,7 +7,9 @@ namespace BulkCampaigns.Content;
 
 public sealed record ContentTemplateRequest(string? Name, MessageContent? Content);
 
-public sealed record ContentPreviewRequest(MessageContent? Content, Dictionary<string, string>? Variables, string? GroupId, string? RecipientId, string? Address);
+/// <summary>What to preview, for whom; <see cref="Channel"/> is the sender's channel (SMS, RCS, WHATSAPP) when known: on
+/// WHATSAPP free text gets a warning and a Twilio template must be approved for WhatsApp.</summary>
+public sealed record ContentPreviewRequest(MessageContent? Content, Dictionary<string, string>? Variables, string? GroupId, string? RecipientId, string? Address, string? Channel = null);
 
 public sealed record ContentTemplateResponse(string Id, string Name, JsonElement Content, IReadOnlyList<string> Channels, DateTime CreatedAt, DateTime UpdatedAt)
 {
@@ -154,6 +156,12 @@ public static class ContentApi
             variables[name] = value ?? "";
         }
 
+        var channel = ChannelNames.ForSender(body?.Channel);
+        if (body?.Channel is not null && channel is null)
+        {
+            problems.Add(new("channel", "channel must be SMS, RCS or WHATSAPP: the channel of the sender it will go out on."));
+        }
+
         MessageContent? content = body?.Content;
         if (content?.ContentId is not null && content.Modules is null && content.Text is null && content.Media is null)
         {
@@ -171,7 +179,7 @@ public static class ContentApi
             if (checks.Count == 0 && content.IsTwilioTemplate)
             {
                 // The template's text comes from the provider's catalogue, which also says what the mapping lacks.
-                var (resolved, templateProblems) = await service.ResolveTwilioTemplateAsync(content, ct: ct);
+                var (resolved, templateProblems) = await service.ResolveTwilioTemplateAsync(content, senderChannel: channel, ct: ct);
                 problems.AddRange(templateProblems);
                 content = resolved;
             }
@@ -181,7 +189,14 @@ public static class ContentApi
             return Problems(problems);
         }
         var result = service.Preview(content, variables, address, attributeKeys);
-        return result.Preview is { } preview ? Results.Ok(ContentPreviewResponse.From(preview)) : Problems(result.Problems);
+        if (result.Preview is not { } preview)
+        {
+            return Problems(result.Problems);
+        }
+        var response = ContentPreviewResponse.From(preview);
+        return ContentRules.WhatsAppWarning(content, channel) is { } warning
+            ? Results.Ok(response with { Warnings = [.. response.Warnings, warning] })
+            : Results.Ok(response);
     }
 
     /// <summary>One 400 listing every problem; when there is a Liquid syntax error, the message names its line and column.</summary>

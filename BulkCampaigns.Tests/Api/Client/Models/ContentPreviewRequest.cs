@@ -22,6 +22,14 @@ namespace BulkCampaigns.Tests.Api.Client.Models
 #else
         public string Address { get; set; }
 #endif
+        /// <summary>The channel property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? Channel { get; set; }
+#nullable restore
+#else
+        public string Channel { get; set; }
+#endif
         /// <summary>The content property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -80,6 +88,7 @@ namespace BulkCampaigns.Tests.Api.Client.Models
             return new Dictionary<string, Action<IParseNode>>
             {
                 { "address", n => { Address = n.GetStringValue(); } },
+                { "channel", n => { Channel = n.GetStringValue(); } },
                 { "content", n => { Content = n.GetObjectValue<global::BulkCampaigns.Tests.Api.Client.Models.MessageContent>(global::BulkCampaigns.Tests.Api.Client.Models.MessageContent.CreateFromDiscriminatorValue); } },
                 { "groupId", n => { GroupId = n.GetStringValue(); } },
                 { "recipientId", n => { RecipientId = n.GetStringValue(); } },
@@ -94,6 +103,7 @@ namespace BulkCampaigns.Tests.Api.Client.Models
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
             writer.WriteStringValue("address", Address);
+            writer.WriteStringValue("channel", Channel);
             writer.WriteObjectValue<global::BulkCampaigns.Tests.Api.Client.Models.MessageContent>("content", Content);
             writer.WriteStringValue("groupId", GroupId);
             writer.WriteStringValue("recipientId", RecipientId);

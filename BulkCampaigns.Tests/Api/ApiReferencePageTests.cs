@@ -18,6 +18,11 @@ public sealed partial class ApiReferencePageTests(AppFactory app) : IClassFixtur
         var html = await page.Content.ReadAsStringAsync();
         // The page resolves this against the app's base path: /openapi/v1.json, the document the app serves.
         Assert.Contains("\"url\":\"openapi/v1.json\"", html, StringComparison.Ordinal);
+        // Only this API's reference: Scalar's AI chat, MCP, client and developer-tools buttons are off, and it reports nothing.
+        foreach (var setting in new[] { "\"agent\":{\"disabled\":true}", "\"mcp\":{\"disabled\":true}", "\"hideClientButton\":true", "\"showDeveloperTools\":\"never\"", "\"telemetry\":false" })
+        {
+            Assert.Contains(setting, html, StringComparison.Ordinal);
+        }
         var scripts = ScriptSource().Matches(html).Select(m => m.Groups[1].Value).ToList();
         Assert.NotEmpty(scripts);
         foreach (var src in scripts)

@@ -43,7 +43,13 @@ public static class ApiPlumbing
         app.MapScalarApiReference("/docs/api", o => o
             .WithTitle("BulkCampaigns API reference")
             .WithOpenApiRoutePattern("/openapi/{documentName}.json")
-            .AddDocument("v1"))
+            .AddDocument("v1")
+            // A reference of this API only: no AI chat, MCP, hosted-client or deploy buttons, and nothing sent to Scalar.
+            .DisableAgent()
+            .DisableMcp()
+            .DisableTelemetry()
+            .HideClientButton()
+            .HideDeveloperTools())
             .AllowAnonymous();
         return app;
     }

@@ -37,13 +37,13 @@ public sealed class InFlightSweepTests(ExactSimulatorApp app) : IClassFixture<Ex
         var address = Number(8100);
         // The simulator's own report is far off: the early one is the only one in play.
         var (id, operationId) = await app.StrandedOperationAsync(client, "+14155550189", [address], "Early", [address], DateTimeOffset.UtcNow.AddHours(2));
-        var messageId = await app.ScalarAsync($"SELECT Id FROM Messages WHERE OperationId = {operationId}");
+        var messageId = await app.ScalarAsync($"""SELECT "Id" FROM "Messages" WHERE "OperationId" = {operationId}""");
 
         // The carrier's word comes first: the message is still SENDING, so the report is kept.
         var report = new DeliveryReport(messageId, MessageStatus.Undelivered, "30005", "Unknown destination handset");
         var applied = await app.Services.GetRequiredService<IEngineStore>().ApplyReportsAsync([report], CancellationToken.None);
         Assert.Equal(ReportResult.NotYet, applied.Results[0]);
-        Assert.Equal(1, await app.ScalarAsync("SELECT COUNT(*) FROM EarlyReports"));
+        Assert.Equal(1, await app.ScalarAsync("""SELECT COUNT(*) FROM "EarlyReports" """));
 
         await app.Services.GetRequiredService<InFlightSweeper>().SweepAsync(CancellationToken.None);
 
@@ -53,6 +53,6 @@ public sealed class InFlightSweepTests(ExactSimulatorApp app) : IClassFixture<Ex
         var message = await client.GetFromJsonAsync<System.Text.Json.JsonElement>($"/v1/Messages/{PublicId.Encode(PublicId.Message, messageId)}");
         Assert.Equal("UNDELIVERED", message.GetProperty("status").GetString());
         Assert.Equal("30005", message.GetProperty("errorCode").GetString());
-        Assert.Equal(0, await app.ScalarAsync("SELECT COUNT(*) FROM EarlyReports"));
+        Assert.Equal(0, await app.ScalarAsync("""SELECT COUNT(*) FROM "EarlyReports" """));
     }
 }

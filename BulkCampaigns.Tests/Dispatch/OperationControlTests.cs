@@ -163,7 +163,7 @@ public sealed class OperationControlTests : IClassFixture<ExactSimulatorApp>, ID
         BulkCampaigns.Data.PublicId.TryDecode(BulkCampaigns.Data.PublicId.Operation, id, out var key);
         var until = DateTime.UtcNow.AddSeconds(60);
         long sending;
-        while ((sending = await _app.ScalarAsync($"SELECT Sending FROM Operations WHERE Id = {key}")) > 0)
+        while ((sending = await _app.ScalarAsync($"""SELECT "Sending" FROM "Operations" WHERE "Id" = {key}""")) > 0)
         {
             Assert.True(DateTime.UtcNow < until, $"operation {id} still has {sending} messages in flight");
             await Task.Delay(50);

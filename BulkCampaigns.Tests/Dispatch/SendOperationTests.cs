@@ -188,5 +188,6 @@ public sealed class SendOperationTests : IClassFixture<ExactSimulatorApp>, IDisp
 
 internal static class SettingsExtensions
 {
-    public static string ConnectionString(this Dictionary<string, string?> _, AppFactory app) => $"Data Source={app.DatabasePath}";
+    public static string ConnectionString(this Dictionary<string, string?> _, AppFactory app) =>
+        app.Provider == TestProvider.Sqlite ? $"Data Source={app.DatabasePath}" : app.Database.ConnectionString;
 }

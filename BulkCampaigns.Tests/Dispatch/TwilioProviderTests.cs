@@ -183,14 +183,14 @@ public sealed class TwilioProviderTests : IClassFixture<TwilioProviderTests.App>
         await WaitForStatusAsync(_client, id, "COMPLETED");
         var sent = (await _client.GetFromJsonAsync<JsonElement>($"/v1/Messages?operationId={id}&status=SENT")).GetProperty("messages")[0];
         Assert.True(PublicId.TryDecode(PublicId.Message, sent.GetProperty("id").GetString()!, out var messageId));
-        await _app.ExecuteSqlAsync($"UPDATE Messages SET Status = 2 WHERE Id = {messageId}");
+        await _app.ExecuteSqlAsync($"""UPDATE "Messages" SET "Status" = 2 WHERE "Id" = {messageId}""");
         var callback = _app.Twilio.Sends.Last(s => s.Form["To"] == FakeTwilio.NeverThrottled && s.Answer == 201).Form["StatusCallback"];
         var fields = new Dictionary<string, string> { ["MessageSid"] = sent.GetProperty("providerMessageId").GetString()!, ["MessageStatus"] = "delivered", ["AccountSid"] = AccountSid };
 
         var answer = await PostSignedAsync(_app.CreateClient(), callback, fields, Sign(callback, fields));
 
         Assert.Equal(HttpStatusCode.NoContent, answer.StatusCode);
-        Assert.Equal((long)MessageStatus.Delivered, await _app.ScalarAsync($"SELECT Status FROM EarlyReports WHERE MessageId = {messageId}"));
+        Assert.Equal((long)MessageStatus.Delivered, await _app.ScalarAsync($"""SELECT "Status" FROM "EarlyReports" WHERE "MessageId" = {messageId}"""));
     }
 
     [Fact]

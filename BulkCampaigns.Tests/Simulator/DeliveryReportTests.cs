@@ -1,7 +1,6 @@
 using BulkCampaigns.Simulator;
 using BulkCampaigns.Tests.Dispatch;
 using BulkCampaigns.Tests.Infrastructure;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using static BulkCampaigns.Tests.Dispatch.DispatchTestKit;
@@ -37,8 +36,8 @@ public sealed class DeliveryReportTests(SlowReportsApp app) : IClassFixture<Slow
         Assert.Equal(3, messageIds.Count);
 
         // The second message is still being written as SENT by its job when all three reports come due.
-        await app.ExecuteSqlAsync($"UPDATE Messages SET Status = 2 WHERE Id = {messageIds[1]}");
-        await app.ExecuteSqlAsync("UPDATE SimulatorMessages SET ReportDueAt = 0");
+        await app.ExecuteSqlAsync($"""UPDATE "Messages" SET "Status" = 2 WHERE "Id" = {messageIds[1]}""");
+        await app.ExecuteSqlAsync("""UPDATE "SimulatorMessages" SET "ReportDueAt" = 0""");
         var reporter = app.Services.GetServices<IHostedService>().OfType<SimulatorDeliveryReporter>().Single();
 
         // The app's own reporter may run a round too: either way the outcome is the same.
@@ -47,7 +46,7 @@ public sealed class DeliveryReportTests(SlowReportsApp app) : IClassFixture<Slow
         var inbox = await SimulatorMessagesAsync(client, "&from=%2B14155550177");
         Assert.Equal(["DELIVERED", "SENT", "SENT"], inbox.Select(m => m.GetProperty("status").GetString()!).ToArray());
 
-        await app.ExecuteSqlAsync($"UPDATE Messages SET Status = 3 WHERE Id = {messageIds[1]}");
+        await app.ExecuteSqlAsync($"""UPDATE "Messages" SET "Status" = 3 WHERE "Id" = {messageIds[1]}""");
         await reporter.ReportDueAsync(CancellationToken.None);
         Assert.Equal(new[] { 4, 4, 4 }, await StatusesAsync(messageIds));
         Assert.Equal(0, await reporter.ReportDueAsync(CancellationToken.None));
@@ -61,7 +60,7 @@ public sealed class DeliveryReportTests(SlowReportsApp app) : IClassFixture<Slow
     {
         await using var connection = await OpenAsync();
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT CallbackMessageId FROM SimulatorMessages WHERE \"From\" = '+14155550177' ORDER BY Id";
+        command.CommandText = """SELECT "CallbackMessageId" FROM "SimulatorMessages" WHERE "From" = '+14155550177' ORDER BY "Id" """;
         var ids = new List<long>();
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())
@@ -78,15 +77,15 @@ public sealed class DeliveryReportTests(SlowReportsApp app) : IClassFixture<Slow
         foreach (var messageId in messageIds)
         {
             await using var command = connection.CreateCommand();
-            command.CommandText = $"SELECT Status FROM Messages WHERE Id = {messageId}";
+            command.CommandText = $"""SELECT "Status" FROM "Messages" WHERE "Id" = {messageId}""";
             statuses.Add(Convert.ToInt32(await command.ExecuteScalarAsync()));
         }
         return statuses.ToArray();
     }
 
-    private async Task<SqliteConnection> OpenAsync()
+    private async Task<System.Data.Common.DbConnection> OpenAsync()
     {
-        var connection = new SqliteConnection(app.Settings.ConnectionString(app));
+        var connection = Open(app.Settings.ConnectionString(app));
         await connection.OpenAsync();
         return connection;
     }

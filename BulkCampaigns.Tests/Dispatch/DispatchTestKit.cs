@@ -14,6 +14,12 @@ public sealed class ExactSimulatorApp : Infrastructure.AppFactory
     public ExactSimulatorApp() => DispatchTestKit.UseExactSimulator(Settings);
 }
 
+/// <summary>The same app on PostgreSQL, for the engine's tests that run on both providers.</summary>
+public sealed class PostgresExactSimulatorApp : Infrastructure.AppFactory
+{
+    public PostgresExactSimulatorApp() : base(Infrastructure.TestProvider.Postgres) => DispatchTestKit.UseExactSimulator(Settings);
+}
+
 /// <summary>Steps the dispatch tests share: senders, groups inserted directly, sends and waiting on operations.</summary>
 public static class DispatchTestKit
 {

@@ -7,8 +7,16 @@ using static BulkCampaigns.Tests.Dispatch.DispatchTestKit;
 
 namespace BulkCampaigns.Tests.Dispatch;
 
+/// <summary>On the default provider (SQLite unless BULKCAMPAIGNS_TEST_PROVIDER says otherwise).</summary>
 [Collection(DispatchAppsCollection.Name)]
-public sealed class InFlightSweepTests(ExactSimulatorApp app) : IClassFixture<ExactSimulatorApp>
+public sealed class InFlightSweepTests(ExactSimulatorApp app) : InFlightSweepTests<ExactSimulatorApp>(app);
+
+/// <summary>On PostgreSQL, through the PostgreSQL engine store.</summary>
+[Collection(DispatchAppsCollection.Name)]
+public sealed class InFlightSweepTestsOnPostgres(PostgresExactSimulatorApp app) : InFlightSweepTests<PostgresExactSimulatorApp>(app);
+
+public abstract class InFlightSweepTests<TApp>(TApp app) : IClassFixture<TApp>
+    where TApp : Infrastructure.AppFactory
 {
     [Fact]
     public async Task Messages_left_in_flight_by_a_stopped_batch_are_settled_without_a_restart_and_none_goes_twice()

@@ -10,15 +10,30 @@ namespace BulkCampaigns.Tests.Simulator;
 /// <summary>The app with delivery reports that never come due by themselves: the test makes them due.</summary>
 public sealed class SlowReportsApp : AppFactory
 {
-    public SlowReportsApp()
+    public SlowReportsApp() => Configure(Settings);
+
+    public static void Configure(Dictionary<string, string?> settings)
     {
-        UseExactSimulator(Settings);
-        Settings["Messaging:Simulated:DeliveryDelayMs"] = "3600000";
+        UseExactSimulator(settings);
+        settings["Messaging:Simulated:DeliveryDelayMs"] = "3600000";
     }
 }
 
+public sealed class PostgresSlowReportsApp : AppFactory
+{
+    public PostgresSlowReportsApp() : base(TestProvider.Postgres) => SlowReportsApp.Configure(Settings);
+}
+
+/// <summary>On the default provider (SQLite unless BULKCAMPAIGNS_TEST_PROVIDER says otherwise).</summary>
 [Collection(DispatchAppsCollection.Name)]
-public sealed class DeliveryReportTests(SlowReportsApp app) : IClassFixture<SlowReportsApp>
+public sealed class DeliveryReportTests(SlowReportsApp app) : DeliveryReportTests<SlowReportsApp>(app);
+
+/// <summary>On PostgreSQL, through the PostgreSQL engine store.</summary>
+[Collection(DispatchAppsCollection.Name)]
+public sealed class DeliveryReportTestsOnPostgres(PostgresSlowReportsApp app) : DeliveryReportTests<PostgresSlowReportsApp>(app);
+
+public abstract class DeliveryReportTests<TApp>(TApp app) : IClassFixture<TApp>
+    where TApp : AppFactory
 {
     [Fact]
     public async Task Reports_go_in_order_and_wait_for_a_message_still_being_recorded_as_sent()

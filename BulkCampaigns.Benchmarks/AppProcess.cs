@@ -15,6 +15,7 @@ public sealed class AppProcess : IDisposable
 {
     public const string Sid = "SKbench0000000000000000000000000";
     public const string Secret = "bench-secret";
+    private const string ScrapeToken = "bench-metrics-token-0123456789";
 
     private AppProcess(Process process, Uri baseAddress)
     {
@@ -50,6 +51,7 @@ public sealed class AppProcess : IDisposable
         env["Messaging__Simulated__FailureRate"] = "0";
         env["Messaging__Simulated__UndeliveredRate"] = "0";
         env["Logging__LogLevel__Default"] = "Warning";
+        env["Metrics__ScrapeToken"] = ScrapeToken;
         foreach (var (key, value) in settings)
         {
             env[key] = value;
@@ -103,6 +105,139 @@ public sealed class AppProcess : IDisposable
         var client = new HttpClient { BaseAddress = BaseAddress, Timeout = timeout };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Sid}:{Secret}")));
         return client;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> and answers the app's memory growth during it: its peak working set minus its
+    /// working set at the start. The peak is the kernel's high-water mark (VmHWM, reset at the start through
+    /// clear_refs so start-up does not count) and, where that can't be reset, samples taken every 20 ms.
+    /// </summary>
+    public async Task<(T Result, double GrowthMb)> MeasureMemoryAsync<T>(Func<Task<T>> work)
+    {
+        Process.Refresh();
+        var cpuBefore = Process.TotalProcessorTime;
+        var before = StatusKiB("VmRSS") ?? Process.WorkingSet64 / 1024;
+        var highWaterReset = TryResetHighWater();
+        long peak = before;
+        using var sampling = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            while (!sampling.IsCancellationRequested)
+            {
+                if (StatusKiB("VmRSS") is { } rss)
+                {
+                    peak = Math.Max(peak, rss);
+                }
+                try
+                {
+                    await Task.Delay(20, sampling.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+        });
+        T result;
+        try
+        {
+            result = await work();
+        }
+        finally
+        {
+            await sampling.CancelAsync();
+            await sampler;
+        }
+        if (highWaterReset && StatusKiB("VmHWM") is { } hwm)
+        {
+            peak = Math.Max(peak, hwm);
+        }
+        Process.Refresh();
+        CpuSecondsOfLastMeasure = (Process.TotalProcessorTime - cpuBefore).TotalSeconds;
+        return (result, (peak - before) / 1024.0);
+    }
+
+    /// <summary>Extra app settings from <c>--env KEY=VALUE,KEY=VALUE</c> (e.g. <c>DOTNET_gcServer=0</c>), for experiments.</summary>
+    public static Dictionary<string, string> ParseEnv(IReadOnlyDictionary<string, string> options)
+    {
+        var settings = new Dictionary<string, string>();
+        if (options.TryGetValue("env", out var extra))
+        {
+            foreach (var pair in extra.Split(',', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var parts = pair.Split('=', 2);
+                settings[parts[0]] = parts[1];
+            }
+        }
+        return settings;
+    }
+
+    /// <summary>
+    /// Prints the runtime's GC figures from the app's <c>/metrics</c> (heap by generation after the last collection,
+    /// committed memory, collections), to see where the memory growth went.
+    /// </summary>
+    public async Task PrintGcFiguresAsync(HttpClient client, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", ScrapeToken);
+        using var response = await client.SendAsync(request, ct);
+        if (!response.IsSuccessStatusCode)
+        {
+            Console.WriteLine($"GC figures: /metrics answered {(int)response.StatusCode}");
+            return;
+        }
+        var lines = (await response.Content.ReadAsStringAsync(ct)).Split('\n')
+            .Where(l => l.StartsWith("dotnet_gc_", StringComparison.Ordinal) || l.StartsWith("dotnet_process_memory", StringComparison.Ordinal))
+            .Select(l => l.Replace("otel_scope_name=\"System.Runtime\",", "", StringComparison.Ordinal));
+        Console.WriteLine("GC figures of the app: " + string.Join("; ", lines));
+    }
+
+    /// <summary>
+    /// The app's CPU time (all threads) during the last <see cref="MeasureMemoryAsync"/>: on a shared machine the wall
+    /// time moves with the load, the CPU time much less.
+    /// </summary>
+    public double CpuSecondsOfLastMeasure { get; private set; }
+
+    /// <summary>The app's working set now, in MB (from /proc, or the runtime's figure elsewhere).</summary>
+    public double WorkingSetMb()
+    {
+        if (StatusKiB("VmRSS") is { } rss)
+        {
+            return rss / 1024.0;
+        }
+        Process.Refresh();
+        return Process.WorkingSet64 / (1024.0 * 1024.0);
+    }
+
+    /// <summary>A figure of /proc/&lt;pid&gt;/status in KiB, or null when there is none (not Linux, or the app exited).</summary>
+    private long? StatusKiB(string name)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{Process.Id}/status"))
+            {
+                if (line.StartsWith(name + ":", StringComparison.Ordinal))
+                {
+                    return long.Parse(line.AsSpan(name.Length + 1).Trim().TrimEnd("kB").Trim(), System.Globalization.CultureInfo.InvariantCulture);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+        }
+        return null;
+    }
+
+    private bool TryResetHighWater()
+    {
+        try
+        {
+            File.WriteAllText($"/proc/{Process.Id}/clear_refs", "5");
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     public async Task WaitHealthyAsync(HttpClient client, CancellationToken ct)

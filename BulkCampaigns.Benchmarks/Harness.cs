@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 
@@ -17,7 +16,21 @@ public sealed record Figure(string Name, double Value, string Unit, double? Floo
     public double? Ratio => Floor is > 0 ? Value / Floor : null;
 }
 
-public sealed record ScenarioResult(string Scenario, string Machine, DateTimeOffset RanAt, IReadOnlyList<Figure> Figures, IReadOnlyDictionary<string, string> Parameters);
+public sealed record ScenarioResult(string Scenario, string Machine, DateTimeOffset RanAt, IReadOnlyList<Figure> Figures, IReadOnlyDictionary<string, string> Parameters)
+{
+    /// <summary>Every measured run, when the scenario measures runs (cold and warm).</summary>
+    public IReadOnlyList<Run>? Runs { get; init; }
+}
+
+/// <summary>
+/// One measured run. <paramref name="Phase"/> is <c>cold</c> (the first work of a freshly started app process) or
+/// <c>warm</c> (the same work after a small warm-up in that process). The load average (1, 5, 15 minutes, from
+/// /proc/loadavg) is read at the start and at the end of the run; the floor is run right after it.
+/// </summary>
+public sealed record Run(string Phase, int Number, double Seconds, double? FloorSeconds, double MemoryGrowthMb, string LoadAtStart, string LoadAtEnd, string Outcome)
+{
+    public double? Ratio => FloorSeconds is > 0 ? Seconds / FloorSeconds : null;
+}
 
 public interface IScenario
 {
@@ -61,46 +74,60 @@ public static class Harness
         rows.ForEach(Line);
     }
 
+    /// <summary>Prints every run and, per phase, the range of its figures.</summary>
+    public static void PrintRuns(IReadOnlyList<Run> runs, TextWriter output)
+    {
+        output.WriteLine("| phase | run | ours | floor | ours/floor | memory growth | load at start → end | outcome |");
+        output.WriteLine("|---|---|---|---|---|---|---|---|");
+        foreach (var r in runs)
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {r.Phase} | {r.Number} | {r.Seconds:0.00} s | {(r.FloorSeconds is { } f ? f.ToString("0.00", CultureInfo.InvariantCulture) + " s" : "–")} | {(r.Ratio is { } q ? q.ToString("0.00", CultureInfo.InvariantCulture) : "–")} | {r.MemoryGrowthMb:0} MB | {r.LoadAtStart} → {r.LoadAtEnd} | {r.Outcome} |"));
+        }
+    }
+
+    /// <summary>The summary figures of the runs of one phase: time (beside the floor of the same runs), ratio and memory, as ranges.</summary>
+    public static IEnumerable<Figure> PhaseFigures(IReadOnlyList<Run> runs, string phase, string what, double? targetSeconds, double? maxRatio, double targetMb)
+    {
+        var these = runs.Where(r => r.Phase == phase).ToList();
+        if (these.Count == 0)
+        {
+            yield break;
+        }
+        var worst = these.Max(r => r.Seconds);
+        var floors = these.Where(r => r.FloorSeconds is not null).Select(r => r.FloorSeconds!.Value).ToList();
+        var ratios = these.Where(r => r.Ratio is not null).Select(r => r.Ratio!.Value).ToList();
+        var memory = these.Max(r => r.MemoryGrowthMb);
+        var target = string.Join(", ", new[] { targetSeconds is { } t ? $"≤ {t:0} s" : null, maxRatio is { } m ? $"ratio ≤ {m:0.0}" : null }.Where(x => x is not null));
+        yield return new Figure($"{what}, {phase}, worst of {these.Count}", worst, "s", floors.Count > 0 ? floors.Max() : null, target.Length > 0 ? target : null,
+            (targetSeconds is null || worst <= targetSeconds) && (maxRatio is null || ratios.Count == 0 || ratios.Max() <= maxRatio));
+        yield return new Figure($"{what}, {phase}, best of {these.Count}", these.Min(r => r.Seconds), "s", floors.Count > 0 ? floors.Min() : null);
+        if (ratios.Count > 0)
+        {
+            yield return new Figure($"{what}, {phase}, ours/floor per run (worst)", ratios.Max(), "×", null, maxRatio is { } mr ? $"≤ {mr:0.0}" : null, maxRatio is null ? null : ratios.Max() <= maxRatio);
+        }
+        yield return new Figure($"{what}, {phase}, app memory growth (worst)", memory, "MB", null, $"≤ {targetMb:0} MB", memory <= targetMb);
+    }
+
+    /// <summary>The 1, 5 and 15 minute load averages, as /proc/loadavg gives them ("–" where there is none).</summary>
+    public static string LoadAverage()
+    {
+        try
+        {
+            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "–";
+        }
+    }
+
     public static async Task SaveAsync(ScenarioResult result, string folder)
     {
         Directory.CreateDirectory(folder);
         var path = Path.Combine(folder, result.Scenario + ".json");
         await File.WriteAllTextAsync(path, JsonSerializer.Serialize(result, JsonOptions));
         Console.WriteLine($"written: {path}");
-    }
-
-    /// <summary>Times an action and reports the growth of the process's peak working set during it.</summary>
-    public static async Task<(TimeSpan Elapsed, double PeakGrowthMb)> MeasureAsync(Func<Task> action)
-    {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        using var process = Process.GetCurrentProcess();
-        process.Refresh();
-        var before = process.WorkingSet64;
-        long peak = before;
-        using var sampling = new CancellationTokenSource();
-        var sampler = Task.Run(async () =>
-        {
-            using var self = Process.GetCurrentProcess();
-            while (!sampling.IsCancellationRequested)
-            {
-                self.Refresh();
-                peak = Math.Max(peak, self.WorkingSet64);
-                try
-                {
-                    await Task.Delay(20, sampling.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                }
-            }
-        });
-        var watch = Stopwatch.StartNew();
-        await action();
-        watch.Stop();
-        await sampling.CancelAsync();
-        await sampler;
-        return (watch.Elapsed, (peak - before) / (1024.0 * 1024.0));
     }
 
     private static string Format(double value) => value switch

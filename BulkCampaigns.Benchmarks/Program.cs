@@ -18,7 +18,8 @@ if (args.Length == 0 || args[0] is "-h" or "--help" or "list")
     {
         Console.WriteLine($"  {s.Name,-10} {s.Description}");
     }
-    Console.WriteLine("Run: dotnet run -c Release --project BulkCampaigns.Benchmarks -- <scenario|all> [--rows N] [--pages N] [--out folder]");
+    Console.WriteLine("Run: dotnet run -c Release --project BulkCampaigns.Benchmarks -- <scenario|all> [--rows N] [--runs N] [--pages N] [--out folder]");
+    Console.WriteLine("import and dispatch measure each of --runs runs (default 3) cold (the first work of a freshly started app) and warm (after a warm-up).");
     return 0;
 }
 
@@ -37,6 +38,11 @@ if (chosen.Length == 0)
 foreach (var scenario in chosen)
 {
     var result = await scenario.RunAsync(options, CancellationToken.None);
+    if (result.Runs is { Count: > 0 } runs)
+    {
+        Harness.PrintRuns(runs, Console.Out);
+        Console.WriteLine();
+    }
     Harness.Print(result, Console.Out);
     await Harness.SaveAsync(result, outFolder);
     Console.WriteLine();

@@ -137,9 +137,11 @@ public static class DispatchTestKit
 
     /// <summary>
     /// An operation whose batch handed every message to the provider ten minutes ago and then stopped (as after a
-    /// SIGKILL): PROCESSING, all SENDING, and the simulator holding the messages sent to <paramref name="received"/>.
+    /// SIGKILL): PROCESSING, all in flight, and the simulator holding the messages sent to <paramref name="received"/>.
+    /// In flight as this version leaves them (<paramref name="claimedRange"/>: QUEUED inside one ClaimedBatches row) or
+    /// as a version before claimed ranges did (SENDING on each message's row).
     /// </summary>
-    public static async Task<(string Id, long OperationId)> StrandedOperationAsync(this Infrastructure.AppFactory app, HttpClient client, string from, string[] addresses, string text, string[] received, DateTimeOffset reportDue)
+    public static async Task<(string Id, long OperationId)> StrandedOperationAsync(this Infrastructure.AppFactory app, HttpClient client, string from, string[] addresses, string text, string[] received, DateTimeOffset reportDue, bool claimedRange = true)
     {
         await CreateSenderAsync(client, from, 1000);
         // Scheduled far ahead so no job touches it until the test has made it look stranded.
@@ -154,7 +156,13 @@ public static class DispatchTestKit
         var claimedAt = DateTimeOffset.UtcNow.AddMinutes(-10).ToUnixTimeMilliseconds();
         await app.ExecuteSqlAsync($"""
             UPDATE "Operations" SET "Status" = 1, "Scheduled" = 0, "Sending" = {addresses.Length}, "StartedAt" = {claimedAt} WHERE "Id" = {operationId};
-            UPDATE "Messages" SET "Status" = 2, "ClaimedAt" = {claimedAt}, "UpdatedAt" = {claimedAt} WHERE "OperationId" = {operationId};
+            {(claimedRange
+                ? $"""
+                  UPDATE "Messages" SET "Status" = 1 WHERE "OperationId" = {operationId};
+                  INSERT INTO "ClaimedBatches" ("OperationId", "FromId", "ToId", "ClaimedAt", "Remaining", "Requeue")
+                  SELECT {operationId}, MIN("Id"), MAX("Id"), {claimedAt}, COUNT(*), FALSE FROM "Messages" WHERE "OperationId" = {operationId};
+                  """
+                : $"""UPDATE "Messages" SET "Status" = 2, "ClaimedAt" = {claimedAt}, "UpdatedAt" = {claimedAt} WHERE "OperationId" = {operationId};""")}
             INSERT INTO "SimulatorMessages" ("From", "To", "Body", "MediaJson", "ReceivedAt", "CallbackMessageId", "WillDeliver", "ReportDueAt")
             SELECT '{from}', "Address", '{text}', '[]', {claimedAt + 500}, "Id", TRUE, {reportDue.ToUnixTimeMilliseconds()} FROM "Messages"
             WHERE "OperationId" = {operationId} AND "Address" IN ({string.Join(", ", received.Select(a => $"'{a}'"))});

@@ -18,12 +18,15 @@ public sealed class InFlightSweepTestsOnPostgres(PostgresExactSimulatorApp app) 
 public abstract class InFlightSweepTests<TApp>(TApp app) : IClassFixture<TApp>
     where TApp : Infrastructure.AppFactory
 {
-    [Fact]
-    public async Task Messages_left_in_flight_by_a_stopped_batch_are_settled_without_a_restart_and_none_goes_twice()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Messages_left_in_flight_by_a_stopped_batch_are_settled_without_a_restart_and_none_goes_twice(bool claimedRange)
     {
+        var shift = claimedRange ? 50 : 0; // each form its own recipients and sender, in the one app
         using var client = app.CreateApiClient();
-        string[] addresses = [Number(8000), Number(8001), Number(8002)];
-        var (id, operationId) = await app.StrandedOperationAsync(client, "+14155550188", addresses, "Swept", [addresses[0]], DateTimeOffset.UtcNow.AddMinutes(-9));
+        string[] addresses = [Number(8000 + shift), Number(8001 + shift), Number(8002 + shift)];
+        var (id, operationId) = await app.StrandedOperationAsync(client, claimedRange ? "+14155550288" : "+14155550188", addresses, "Swept", [addresses[0]], DateTimeOffset.UtcNow.AddMinutes(-9), claimedRange);
 
         var jobs = app.Services.GetRequiredService<DispatchJobs>();
         Assert.Equal(0, await jobs.SettleInFlightAsync(operationId, CancellationToken.None, DateTimeOffset.UtcNow, held: _ => true));
@@ -34,20 +37,27 @@ public abstract class InFlightSweepTests<TApp>(TApp app) : IClassFixture<TApp>
         var op = await WaitForStatusAsync(client, id, "COMPLETED");
         Assert.Equal(3, Stat(op, "sent") + Stat(op, "delivered"));
         AssertStatsAddUp(op);
-        var received = await SimulatorMessagesAsync(client, "&from=%2B14155550188");
+        var received = await SimulatorMessagesAsync(client, claimedRange ? "&from=%2B14155550288" : "&from=%2B14155550188");
         Assert.Equal(addresses.Order(), received.Select(m => m.GetProperty("to").GetString()!).Order());
     }
 
-    [Fact]
-    public async Task A_delivery_report_that_comes_while_its_message_is_being_written_as_sent_is_applied_when_it_is()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_delivery_report_that_comes_while_its_message_is_being_written_as_sent_is_applied_when_it_is(bool claimedRange)
     {
+        var shift = claimedRange ? 50 : 0; // each form its own recipients and sender, in the one app
         using var client = app.CreateApiClient();
-        var address = Number(8100);
+        var address = Number(8100 + shift);
         // The simulator's own report is far off: the early one is the only one in play.
-        var (id, operationId) = await app.StrandedOperationAsync(client, "+14155550189", [address], "Early", [address], DateTimeOffset.UtcNow.AddHours(2));
+        var (id, operationId) = await app.StrandedOperationAsync(client, claimedRange ? "+14155550289" : "+14155550189", [address], "Early", [address], DateTimeOffset.UtcNow.AddHours(2), claimedRange);
         var messageId = await app.ScalarAsync($"""SELECT "Id" FROM "Messages" WHERE "OperationId" = {operationId}""");
 
-        // The carrier's word comes first: the message is still SENDING, so the report is kept.
+        // In flight, it reads as QUEUED (as a SENDING message always has) until its outcome is written.
+        var inFlight = await client.GetFromJsonAsync<System.Text.Json.JsonElement>($"/v1/Messages/{PublicId.Encode(PublicId.Message, messageId)}");
+        Assert.Equal("QUEUED", inFlight.GetProperty("status").GetString());
+
+        // The carrier's word comes first: the message is still in flight, so the report is kept.
         var report = new DeliveryReport(messageId, MessageStatus.Undelivered, "30005", "Unknown destination handset");
         var applied = await app.Services.GetRequiredService<IEngineStore>().ApplyReportsAsync([report], CancellationToken.None);
         Assert.Equal(ReportResult.NotYet, applied.Results[0]);
@@ -62,5 +72,28 @@ public abstract class InFlightSweepTests<TApp>(TApp app) : IClassFixture<TApp>
         Assert.Equal("UNDELIVERED", message.GetProperty("status").GetString());
         Assert.Equal("30005", message.GetProperty("errorCode").GetString());
         Assert.Equal(0, await app.ScalarAsync("""SELECT COUNT(*) FROM "EarlyReports" """));
+    }
+
+    [Fact]
+    public async Task A_cancel_while_a_range_is_in_flight_leaves_its_messages_to_the_settlement_which_sends_none_twice()
+    {
+        using var client = app.CreateApiClient();
+        string[] addresses = [Number(8400), Number(8401), Number(8402)];
+        var (id, operationId) = await app.StrandedOperationAsync(client, "+14155550290", addresses, "Canceled mid-flight", [addresses[1]], DateTimeOffset.UtcNow.AddMinutes(-9));
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await client.PostAsync($"/v1/Messages/Operations/{id}/Cancel", null)).StatusCode);
+        // The cancel does not decide messages in flight: one of them is with the carrier already.
+        Assert.Equal(3, await app.ScalarAsync($"""SELECT COUNT(*) FROM "Messages" WHERE "OperationId" = {operationId} AND "Status" = 1"""));
+
+        Assert.Equal(3, await app.Services.GetRequiredService<InFlightSweeper>().SweepAsync(CancellationToken.None));
+
+        var op = await WaitForAsync(client, id, o => Stat(o, "queued") == 0);
+        Assert.Equal("CANCELED", op.GetProperty("status").GetString());
+        AssertStatsAddUp(op);
+        Assert.Equal(1, Stat(op, "sent") + Stat(op, "delivered"));
+        Assert.Equal(2, Stat(op, "canceled"));
+        Assert.Equal(0, await app.ScalarAsync($"""SELECT COUNT(*) FROM "ClaimedBatches" WHERE "OperationId" = {operationId}"""));
+        var received = await SimulatorMessagesAsync(client, "&from=%2B14155550290");
+        Assert.Equal([addresses[1]], received.Select(m => m.GetProperty("to").GetString()!));
     }
 }

@@ -59,10 +59,11 @@ public sealed class GracefulStopTests(ITestOutputHelper output) : IDisposable
             _ = pending.ContinueWith(_ => { }, TaskScheduler.Default);
         }
         var received = await CountAsync("SELECT COUNT(*) FROM SimulatorMessages");
-        output.WriteLine($"at stop: {received} received, {await CountAsync("SELECT COUNT(*) FROM Messages WHERE Status = 2")} left in flight");
+        output.WriteLine($"at stop: {received} received, {await CountAsync("SELECT COUNT(*) FROM ClaimedBatches")} claimed ranges left in flight");
         Assert.True(received < Recipients, "the stop should land in the middle of the campaign");
         // The batches wrote what they had sent before the process ended: nothing is left for the next start to settle.
         Assert.Equal(0, await CountAsync("SELECT COUNT(*) FROM Messages WHERE Status = 2"));
+        Assert.Equal(0, await CountAsync("SELECT COUNT(*) FROM ClaimedBatches"));
         Assert.Equal(received, await CountAsync("SELECT COUNT(*) FROM Messages WHERE Status IN (3, 4, 5)"));
 
         using var second = AppProcess.Start(DatabasePath, port);

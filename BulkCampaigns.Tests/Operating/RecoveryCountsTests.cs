@@ -14,24 +14,30 @@ namespace BulkCampaigns.Tests.Operating;
 [Collection(DispatchAppsCollection.Name)]
 public sealed class RecoveryCountsTests(ExactSimulatorApp app) : IClassFixture<ExactSimulatorApp>
 {
-    [Fact]
-    public async Task Start_up_recovery_counts_the_attempt_of_every_message_it_finds_sent()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Start_up_recovery_counts_the_attempt_of_every_message_it_finds_sent(bool claimedRange)
     {
+        var shift = claimedRange ? 50 : 0; // each form its own recipients and sender, in the one app
         using var client = app.CreateApiClient();
-        string[] addresses = [Number(8200), Number(8201), Number(8202), Number(8203)];
-        var (id, operationId) = await app.StrandedOperationAsync(client, "+14155550177", addresses, "Recovered", [addresses[0], addresses[1]], DateTimeOffset.UtcNow.AddMinutes(-9));
+        string[] addresses = [Number(8200 + shift), Number(8201 + shift), Number(8202 + shift), Number(8203 + shift)];
+        var (id, operationId) = await app.StrandedOperationAsync(client, claimedRange ? "+14155550277" : "+14155550177", addresses, "Recovered", [addresses[0], addresses[1]], DateTimeOffset.UtcNow.AddMinutes(-9), claimedRange);
 
         await new DispatchRecovery(app.Services, NullLogger<DispatchRecovery>.Instance).StartAsync(CancellationToken.None);
 
         await AssertEachAttemptedOnceAsync(client, id, operationId, addresses.Length);
     }
 
-    [Fact]
-    public async Task The_in_flight_sweep_counts_the_attempt_of_every_message_it_finds_sent()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task The_in_flight_sweep_counts_the_attempt_of_every_message_it_finds_sent(bool claimedRange)
     {
+        var shift = claimedRange ? 50 : 0; // each form its own recipients and sender, in the one app
         using var client = app.CreateApiClient();
-        string[] addresses = [Number(8300), Number(8301), Number(8302)];
-        var (id, operationId) = await app.StrandedOperationAsync(client, "+14155550176", addresses, "Swept and counted", [addresses[0], addresses[2]], DateTimeOffset.UtcNow.AddMinutes(-9));
+        string[] addresses = [Number(8300 + shift), Number(8301 + shift), Number(8302 + shift)];
+        var (id, operationId) = await app.StrandedOperationAsync(client, claimedRange ? "+14155550276" : "+14155550176", addresses, "Swept and counted", [addresses[0], addresses[2]], DateTimeOffset.UtcNow.AddMinutes(-9), claimedRange);
 
         Assert.Equal(3, await app.Services.GetRequiredService<InFlightSweeper>().SweepAsync(CancellationToken.None));
 

@@ -71,4 +71,24 @@ public sealed class ImportRecoveryTests(AppFactory app) : IClassFixture<AppFacto
         Assert.Contains("Upload it again", import.GetProperty("message").GetString(), StringComparison.Ordinal);
         Assert.Empty(await _client.AllRecipientsAsync(groupId, 10));
     }
+
+    [Fact]
+    public async Task A_resumed_import_lists_each_merged_row_once_not_again_beside_what_the_cut_off_attempt_stored()
+    {
+        var (groupId, importKey) = await LeftProcessingAsync("phone,name\n2015550301,Ann\n+1 201 555 0301,Ann B\n");
+        // The cut-off attempt had stored its progress, the merged row among it, before the crash.
+        var factory = app.Services.GetRequiredService<IDbContextFactory<AppDbContext>>();
+        await using (var db = await factory.CreateDbContextAsync())
+        {
+            db.Add(new ImportDuplicate { ImportId = importKey, Row = 2, Line = 3, Address = "+12015550301", FirstRow = 1 });
+            await db.SaveChangesAsync();
+        }
+
+        var import = await RestartAndWaitAsync(groupId, importKey);
+
+        Assert.Equal("COMPLETED", import.GetProperty("status").GetString());
+        Assert.Equal(1, import.GetProperty("duplicates").GetInt64());
+        var report = await _client.GetStringAsync($"/v1/Groups/{groupId}/Imports/{PublicId.Encode(PublicId.Import, importKey)}/Duplicates");
+        Assert.Equal(["address,row,line,merged_with_row", "'+12015550301,2,3,1"], report.Trim('\uFEFF').Split(["\r\n", "\n"], StringSplitOptions.RemoveEmptyEntries));
+    }
 }

@@ -49,7 +49,10 @@ public sealed class WriteGate(DatabaseConnection database, TimeSpan? backgroundT
         {
             throw new InvalidOperationException("The single-writer gate is SQLite's; on PostgreSQL writers go straight to the server (through the PostgreSQL engine store).");
         }
-        await AcquireAsync(background, ct);
+        using (WriterTrace.Step(background ? "gate.wait.background" : "gate.wait"))
+        {
+            await AcquireAsync(background, ct);
+        }
         try
         {
             if (_connection is not { State: ConnectionState.Open })
@@ -64,7 +67,7 @@ public sealed class WriteGate(DatabaseConnection database, TimeSpan? backgroundT
                 pragmas.CommandText = $"PRAGMA cache_size = -{CacheKiB}; PRAGMA wal_autocheckpoint = {BackstopCheckpointPages}; PRAGMA journal_size_limit = {64 * 1024 * 1024};";
                 await pragmas.ExecuteNonQueryAsync(CancellationToken.None);
             }
-            return new Lease(this, _connection);
+            return new Lease(this, _connection, WriterTrace.Step(background ? "gate.held.background" : "gate.held"));
         }
         catch
         {
@@ -141,7 +144,7 @@ public sealed class WriteGate(DatabaseConnection database, TimeSpan? backgroundT
         }
     }
 
-    public sealed class Lease(WriteGate gate, SqliteConnection connection) : IDisposable
+    public sealed class Lease(WriteGate gate, SqliteConnection connection, WriterTrace.Span held = default) : IDisposable
     {
         private int _released;
 
@@ -151,6 +154,7 @@ public sealed class WriteGate(DatabaseConnection database, TimeSpan? backgroundT
         {
             if (Interlocked.Exchange(ref _released, 1) == 0)
             {
+                held.Dispose();
                 gate.Release();
             }
         }

@@ -10,6 +10,9 @@ public sealed class BatchMessage(long id, string address, string channel, string
     public string Address { get; } = address;
     public string Channel { get; } = channel;
     public string VariablesJson { get; } = variablesJson;
+
+    /// <summary>The <see cref="ClaimedBatch"/> it was claimed in; 0 for a message SENDING on its own row (claimed before claimed ranges).</summary>
+    public long ClaimId { get; set; }
     public string Body { get; set; } = "";
     public string[] Media { get; set; } = [];
     public int Segments { get; set; } = 1;

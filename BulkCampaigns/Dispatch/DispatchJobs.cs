@@ -232,16 +232,47 @@ public sealed class DispatchJobs(
         {
             return 0;
         }
-        var inFlight = await store.ReadInFlightAsync(connection, operationId, claimedBefore, held, ct);
-        if (inFlight.Count == 0)
+        var claims = await store.ReadInFlightAsync(connection, operationId, claimedBefore, held, ct);
+        if (claims.Count == 0)
         {
             return 0;
         }
-        renderer.Render(op, inFlight.Select(i => i.Message).ToList());
-        foreach (var group in inFlight.GroupBy(i => i.ClaimedAt))
+        renderer.Render(op, claims.SelectMany(c => c.Messages).ToList());
+        var count = 0;
+        foreach (var claim in claims)
         {
-            await SettleAsync(op, group.Select(g => g.Message).ToList(), group.Key, ct);
+            if (claim.Id == 0)
+            {
+                await SettleAsync(op, claim.Messages, claim.ClaimedAt, ct);
+                count += claim.Messages.Count;
+                continue;
+            }
+            var received = new List<BatchMessage>();
+            var unknown = false;
+            foreach (var p in claim.Messages)
+            {
+                p.Final = MessageStatus.Sending;
+                p.Ambiguous = true;
+                await sender.SettleOneAsync(op, p, claim.ClaimedAt, ct);
+                if (p.Final == MessageStatus.Sent)
+                {
+                    // The provider has it, so it was attempted: a message settled after a crash was never counted.
+                    p.Attempts = Math.Max(p.Attempts, 1);
+                    received.Add(p);
+                }
+                else if (p.Ambiguous)
+                {
+                    unknown = true; // the provider could not be asked: the range waits for the next settlement
+                    break;
+                }
+            }
+            if (unknown)
+            {
+                continue;
+            }
+            await recorder.SettleClaimAsync(op.Id, claim.Id, received, ct);
+            count += Math.Max(1, claim.Messages.Count);
         }
-        return inFlight.Count;
+        return count;
     }
 }

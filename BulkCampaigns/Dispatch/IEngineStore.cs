@@ -3,8 +3,17 @@ using BulkCampaigns.Operations;
 
 namespace BulkCampaigns.Dispatch;
 
-/// <summary>The result of writing a stretch of outcomes: the messages written, and whether that finished the operation.</summary>
-public sealed record RecordedOutcomes(HashSet<long> Written, bool Completed);
+/// <summary>
+/// The result of writing a stretch of outcomes: the messages written, whether that finished the operation, and the
+/// ranges whose claim ended while another run of them was refused (to be sent again).
+/// </summary>
+public sealed record RecordedOutcomes(HashSet<long> Written, bool Completed, List<(long FromId, long ToId)> Requeue);
+
+/// <summary>
+/// Messages claimed and not written, to settle with the provider: a claimed range (<see cref="Id"/> of its
+/// <see cref="ClaimedBatch"/>), or, with <see cref="Id"/> 0, messages SENDING on their own rows claimed at one time.
+/// </summary>
+public sealed record InFlightClaim(long Id, DateTimeOffset ClaimedAt, List<BatchMessage> Messages);
 
 /// <summary>
 /// Every statement of the engine, behind one interface so another database can take them (SQLite now:
@@ -23,11 +32,23 @@ public partial interface IEngineStore
 
     Task<BatchOperation?> LoadOperationAsync(DbConnection connection, long operationId, CancellationToken ct);
 
-    /// <summary>Claims the QUEUED messages of the batch's ID range (QUEUED → SENDING) while the operation is processing.</summary>
+    /// <summary>
+    /// Claims the QUEUED messages of the batch's ID range while the operation is processing and no other claim of the
+    /// range is in flight (one <see cref="ClaimedBatch"/> row; counted as SENDING). Each message carries its claim.
+    /// </summary>
     Task<List<BatchMessage>> ClaimAsync(DbConnection reader, long operationId, long fromId, long toId, DateTimeOffset claimedAt, CancellationToken ct);
 
-    /// <summary>The operation's SENDING messages claimed at or before <paramref name="claimedBefore"/>, with their claim time.</summary>
-    Task<List<(BatchMessage Message, DateTimeOffset ClaimedAt)>> ReadInFlightAsync(DbConnection connection, long operationId, DateTimeOffset? claimedBefore, Func<long, bool>? held, CancellationToken ct);
+    /// <summary>
+    /// The operation's claims made at or before <paramref name="claimedBefore"/> and not <paramref name="held"/> (asked
+    /// with a message ID: the first of a range), with their messages not written yet.
+    /// </summary>
+    Task<List<InFlightClaim>> ReadInFlightAsync(DbConnection connection, long operationId, DateTimeOffset? claimedBefore, Func<long, bool>? held, CancellationToken ct);
+
+    /// <summary>
+    /// Ends a claimed range after asking the provider: <paramref name="received"/> (the ones it has) are written SENT,
+    /// the rest of the claim goes back to QUEUED (CANCELED if the operation was canceled), with the counters, in one transaction.
+    /// </summary>
+    Task<RecordedOutcomes> SettleClaimAsync(long operationId, long claimId, List<BatchMessage> received, long now, CancellationToken ct);
 
     /// <summary>Writes settled messages, their counters, provider unsubscribes and early reports, and completes a finished operation, in one transaction.</summary>
     Task<RecordedOutcomes> RecordAsync(long operationId, List<BatchMessage> settled, long now, CancellationToken ct);

@@ -213,6 +213,37 @@ namespace BulkCampaigns.Data.Migrations
                     b.ToTable("ContentTemplates", (string)null);
                 });
 
+            modelBuilder.Entity("BulkCampaigns.Dispatch.ClaimedBatch", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ClaimedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("FromId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("OperationId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Remaining")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("Requeue")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ToId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OperationId", "FromId");
+
+                    b.ToTable("ClaimedBatches", (string)null);
+                });
+
             modelBuilder.Entity("BulkCampaigns.Dispatch.EarlyReport", b =>
                 {
                     b.Property<long>("MessageId")
@@ -943,6 +974,15 @@ namespace BulkCampaigns.Data.Migrations
                     b.HasKey("UserId", "LoginProvider", "Name");
 
                     b.ToTable("AspNetUserTokens", (string)null);
+                });
+
+            modelBuilder.Entity("BulkCampaigns.Dispatch.ClaimedBatch", b =>
+                {
+                    b.HasOne("BulkCampaigns.Operations.Operation", null)
+                        .WithMany()
+                        .HasForeignKey("OperationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("BulkCampaigns.Operations.Message", b =>

@@ -44,7 +44,11 @@ public sealed partial class SqliteEngineStore
         var deltas = new Dictionary<long, StatsDelta>();
         await using var read = connection.CreateCommand();
         read.Transaction = tx;
-        read.CommandText = "SELECT Status, OperationId FROM Messages WHERE Id = $id";
+        // A QUEUED message inside a claimed range is in flight (see ClaimedBatch): like SENDING, its report waits.
+        read.CommandText = $"""
+            SELECT Status, OperationId, Status = {(int)MessageStatus.Queued} AND EXISTS (SELECT 1 FROM ClaimedBatches c WHERE c.OperationId = m.OperationId AND m.Id BETWEEN c.FromId AND c.ToId)
+            FROM Messages m WHERE Id = $id
+            """;
         var readId = read.Parameters.Add("$id", SqliteType.Integer);
         await using var update = connection.CreateCommand();
         update.Transaction = tx;
@@ -62,6 +66,7 @@ public sealed partial class SqliteEngineStore
             readId.Value = report.MessageId;
             MessageStatus current;
             long operationId;
+            bool claimed;
             await using (var reader = await read.ExecuteReaderAsync(ct))
             {
                 if (!await reader.ReadAsync(ct))
@@ -71,8 +76,9 @@ public sealed partial class SqliteEngineStore
                 }
                 current = (MessageStatus)reader.GetInt32(0);
                 operationId = reader.GetInt64(1);
+                claimed = reader.GetBoolean(2);
             }
-            if (current is MessageStatus.Sending)
+            if (current is MessageStatus.Sending || claimed)
             {
                 results[i] = ReportResult.NotYet;
                 continue;

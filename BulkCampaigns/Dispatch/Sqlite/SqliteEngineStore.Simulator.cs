@@ -20,7 +20,9 @@ public sealed partial class SqliteEngineStore
             WHERE s.Id > (SELECT ReportedThroughId FROM SimulatorReportMarks WHERE Id = 1) ORDER BY s.Id LIMIT $limit)
         SELECT (SELECT ReportedThroughId FROM SimulatorReportMarks WHERE Id = 1),
                COALESCE((SELECT MIN(w.Id) - 1 FROM w LEFT JOIN Messages m ON m.Id = w.CallbackMessageId
-                         WHERE w.ReportDueAt > $now OR m.Status = {Sending}), (SELECT MAX(Id) FROM w))
+                         WHERE w.ReportDueAt > $now OR m.Status = {Sending}
+                            OR (m.Status = {(int)MessageStatus.Queued} AND EXISTS (SELECT 1 FROM ClaimedBatches c WHERE c.OperationId = m.OperationId AND m.Id BETWEEN c.FromId AND c.ToId))),
+                         (SELECT MAX(Id) FROM w))
         """;
 
     private static readonly string SimulatedApplySql = $"""

@@ -31,21 +31,26 @@ public sealed partial class SqliteEngineStore(DatabaseConnection database, Write
     private static readonly string StartSql = $"UPDATE Operations SET Status = {Processing}, StartedAt = COALESCE(StartedAt, $now), UpdatedAt = $now WHERE Id = $op AND Status = {OperationScheduled}";
     private static readonly string QueueSql = $"UPDATE Messages SET Status = {Queued}, UpdatedAt = $now WHERE OperationId = $op AND Status = {Scheduled}";
 
-    /// <summary>"+OperationId" keeps SQLite on the rowid range, off the (OperationId, Address) index.</summary>
-    private static readonly string ClaimSql = $"""
-        UPDATE Messages SET Status = {Sending}, ClaimedAt = $now, UpdatedAt = $now
-        WHERE Id BETWEEN $from AND $to AND +OperationId = $op AND Status = {Queued}
-          AND EXISTS (SELECT 1 FROM Operations o WHERE o.Id = $op AND o.Status = {Processing})
-        RETURNING Id
+    /// <summary>A range is claimed while the operation is processing and no live claim overlaps it.</summary>
+    private static readonly string ClaimableSql = $"""
+        SELECT EXISTS (SELECT 1 FROM Operations o WHERE o.Id = $op AND o.Status = {Processing})
+           AND NOT EXISTS (SELECT 1 FROM ClaimedBatches c WHERE c.OperationId = $op AND c.FromId <= $to AND c.ToId >= $from)
         """;
+    private const string RequeueOverlappingSql = "UPDATE ClaimedBatches SET Requeue = 1 WHERE OperationId = $op AND FromId <= $to AND ToId >= $from";
+
+    /// <summary>"+OperationId" keeps SQLite on the rowid range, off the (OperationId, Address) index.</summary>
+    private static readonly string ClaimedIdsSql = $"SELECT Id FROM Messages WHERE Id BETWEEN $from AND $to AND +OperationId = $op AND Status = {Queued}";
+    private const string InsertClaimSql = "INSERT INTO ClaimedBatches (OperationId, FromId, ToId, ClaimedAt, Remaining, Requeue) VALUES ($op, $from, $to, $now, $count, 0) RETURNING Id";
     private static readonly string QueuedOnly = $"Status = {Queued}";
-    private static readonly string SendingOnly = $"Status = {Sending}";
-    private static readonly string InFlightSql = $"SELECT Id, Address, Channel, VariablesJson, COALESCE(ClaimedAt, UpdatedAt) FROM Messages WHERE OperationId = $op AND Status = {Sending} AND COALESCE(ClaimedAt, UpdatedAt) <= $before";
+
+    /// <summary>Messages SENDING on their own row: written by a version before claimed ranges, settled as before.</summary>
+    private static readonly string LegacyInFlightSql = $"SELECT Id, Address, Channel, VariablesJson, COALESCE(ClaimedAt, UpdatedAt) FROM Messages WHERE OperationId = $op AND Status = {Sending} AND COALESCE(ClaimedAt, UpdatedAt) <= $before";
+    private const string InFlightClaimsSql = "SELECT Id, FromId, ToId, ClaimedAt FROM ClaimedBatches WHERE OperationId = $op AND ClaimedAt <= $before ORDER BY FromId";
     private static readonly string WritePlainSql = $"""
         UPDATE Messages SET Status = {Sent}, Body = j.b, Segments = j.g, ProviderMessageId = j.p, SentAt = j.t, UpdatedAt = $now,
             Attempts = Attempts + 1, ErrorCode = NULL, ErrorMessage = NULL, Retryable = 0
         FROM (SELECT value ->> 0 AS id, value ->> 1 AS b, value ->> 2 AS g, value ->> 3 AS p, value ->> 4 AS t FROM json_each($rows)) AS j
-        WHERE Messages.Id = j.id AND Messages.Status = {Sending}
+        WHERE Messages.Id = j.id AND Messages.Status IN ({Queued}, {Sending})
         """;
     private static readonly string PlainWrittenSql = $"""
         SELECT m.Id FROM json_each($rows) j JOIN Messages m ON m.Id = j.value ->> 0
@@ -57,7 +62,7 @@ public sealed partial class SqliteEngineStore(DatabaseConnection database, Write
             ClaimedAt = CASE WHEN j.s = {Queued} THEN NULL ELSE ClaimedAt END
         FROM (SELECT value ->> 0 AS id, value ->> 1 AS s, value ->> 2 AS b, value ->> 3 AS g, value ->> 4 AS p, value ->> 5 AS t,
                      value ->> 6 AS a, value ->> 7 AS c, value ->> 8 AS m, value ->> 9 AS r FROM json_each($rows)) AS j
-        WHERE Messages.Id = j.id AND Messages.Status = {Sending}
+        WHERE Messages.Id = j.id AND Messages.Status IN ({Queued}, {Sending})
         RETURNING Messages.Id
         """;
     private const string SuppressSql = "INSERT INTO Suppressions (Address, Reason, Source, CreatedAt) VALUES ($address, $reason, 'provider', $at) ON CONFLICT(Address) DO NOTHING";
@@ -96,14 +101,43 @@ public sealed partial class SqliteEngineStore(DatabaseConnection database, Write
         return true;
     }
 
-    public async Task<List<(BatchMessage Message, DateTimeOffset ClaimedAt)>> ReadInFlightAsync(DbConnection connection, long operationId, DateTimeOffset? claimedBefore, Func<long, bool>? held, CancellationToken ct)
+    public async Task<List<InFlightClaim>> ReadInFlightAsync(DbConnection connection, long operationId, DateTimeOffset? claimedBefore, Func<long, bool>? held, CancellationToken ct)
     {
-        var inFlight = new List<(BatchMessage Message, DateTimeOffset ClaimedAt)>();
-        await using (var select = ((SqliteConnection)connection).CreateCommand())
+        var sqlite = (SqliteConnection)connection;
+        var before = claimedBefore?.ToUnixTimeMilliseconds() ?? long.MaxValue;
+        var claims = new List<(long Id, long From, long To, long At)>();
+        await using (var select = sqlite.CreateCommand())
         {
-            select.CommandText = InFlightSql;
+            select.CommandText = InFlightClaimsSql;
             select.Parameters.AddWithValue("$op", operationId);
-            select.Parameters.AddWithValue("$before", claimedBefore?.ToUnixTimeMilliseconds() ?? long.MaxValue);
+            select.Parameters.AddWithValue("$before", before);
+            await using var reader = await select.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                if (held?.Invoke(reader.GetInt64(1)) != true)
+                {
+                    claims.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3)));
+                }
+            }
+        }
+        var inFlight = new List<InFlightClaim>();
+        foreach (var (id, from, to, at) in claims)
+        {
+            // The range's QUEUED messages: the claimed ones not written yet, and any queued again into it since (a
+            // retry), which the provider does not have and which stay QUEUED; the counters go by the claim's Remaining.
+            var messages = await ReadMessagesAsync(sqlite, operationId, from, to, QueuedOnly, ct);
+            foreach (var m in messages)
+            {
+                m.ClaimId = id;
+            }
+            inFlight.Add(new InFlightClaim(id, DateTimeOffset.FromUnixTimeMilliseconds(at), messages));
+        }
+        var legacy = new Dictionary<long, List<BatchMessage>>();
+        await using (var select = sqlite.CreateCommand())
+        {
+            select.CommandText = LegacyInFlightSql;
+            select.Parameters.AddWithValue("$op", operationId);
+            select.Parameters.AddWithValue("$before", before);
             await using var reader = await select.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
@@ -111,10 +145,15 @@ public sealed partial class SqliteEngineStore(DatabaseConnection database, Write
                 {
                     continue;
                 }
-                inFlight.Add((new BatchMessage(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)),
-                    DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4))));
+                var at = reader.GetInt64(4);
+                if (!legacy.TryGetValue(at, out var list))
+                {
+                    legacy[at] = list = [];
+                }
+                list.Add(new BatchMessage(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)));
             }
         }
+        inFlight.AddRange(legacy.Select(l => new InFlightClaim(0, DateTimeOffset.FromUnixTimeMilliseconds(l.Key), l.Value)));
         return inFlight;
     }
 
@@ -152,8 +191,9 @@ public sealed partial class SqliteEngineStore(DatabaseConnection database, Write
     }
 
     /// <summary>
-    /// Claims the batch's QUEUED messages (QUEUED → SENDING) in one statement. Their addresses and variables are read
-    /// first, on the job's own connection, so the writer everyone waits for only flips statuses.
+    /// Claims the batch's QUEUED messages by writing one <see cref="ClaimedBatch"/> row for the range: the messages
+    /// themselves are not written until their outcome is. Their addresses and variables are read first, on the job's
+    /// own connection, so the writer everyone waits for only reads their IDs (which of them are QUEUED now) and adds a row.
     /// "+OperationId" keeps SQLite on the rowid range: through the (OperationId, Address) index it would read every
     /// message of the operation for each batch, and a 1M operation took minutes instead of seconds.
     /// </summary>
@@ -166,43 +206,114 @@ public sealed partial class SqliteEngineStore(DatabaseConnection database, Write
         }
         var claimedIds = new List<long>(queued.Count);
         var now = claimedAt.ToUnixTimeMilliseconds();
+        long claimId = 0;
         using (var writer = await gate.EnterAsync(ct))
         {
             var connection = writer.Connection;
             await using var tx = connection.BeginTransaction();
-            await using (var claim = connection.CreateCommand())
+            using (var step = WriterTrace.Step("claim.range"))
             {
-                claim.Transaction = tx;
-                claim.CommandText = ClaimSql;
-                claim.Parameters.AddWithValue("$now", now);
-                claim.Parameters.AddWithValue("$from", fromId);
-                claim.Parameters.AddWithValue("$to", toId);
-                claim.Parameters.AddWithValue("$op", operationId);
-                await using var rows = await claim.ExecuteReaderAsync(ct);
-                while (await rows.ReadAsync(ct))
+                var claimable = Prepared(connection, tx, ClaimableSql, RangeParameters);
+                claimable.Parameters[0].Value = operationId;
+                claimable.Parameters[1].Value = fromId;
+                claimable.Parameters[2].Value = toId;
+                if ((long)(await claimable.ExecuteScalarAsync(ct))! == 0)
                 {
-                    claimedIds.Add(rows.GetInt64(0));
+                    // Another run of this range is in flight (or the operation stopped): that one sends the range
+                    // again when it ends, in case this run was enqueued for messages queued after its claim.
+                    var requeue = Prepared(connection, tx, RequeueOverlappingSql, RangeParameters);
+                    requeue.Parameters[0].Value = operationId;
+                    requeue.Parameters[1].Value = fromId;
+                    requeue.Parameters[2].Value = toId;
+                    await requeue.ExecuteNonQueryAsync(ct);
+                    await tx.CommitAsync(ct);
+                    return [];
                 }
+                var ids = Prepared(connection, tx, ClaimedIdsSql, RangeParameters);
+                ids.Parameters[0].Value = operationId;
+                ids.Parameters[1].Value = fromId;
+                ids.Parameters[2].Value = toId;
+                await using (var rows = await ids.ExecuteReaderAsync(ct))
+                {
+                    while (await rows.ReadAsync(ct))
+                    {
+                        claimedIds.Add(rows.GetInt64(0));
+                    }
+                }
+                step.Count(claimedIds.Count);
+                if (claimedIds.Count == 0)
+                {
+                    await tx.CommitAsync(ct);
+                    return [];
+                }
+                var insert = Prepared(connection, tx, InsertClaimSql, [.. RangeParameters, "$now", "$count"]);
+                insert.Parameters[0].Value = operationId;
+                insert.Parameters[1].Value = fromId;
+                insert.Parameters[2].Value = toId;
+                insert.Parameters[3].Value = now;
+                insert.Parameters[4].Value = claimedIds.Count;
+                claimId = (long)(await insert.ExecuteScalarAsync(ct))!;
             }
-            if (claimedIds.Count > 0)
+            var delta = new StatsDelta();
+            delta.Move(MessageStatus.Queued, MessageStatus.Sending, claimedIds.Count);
+            using (WriterTrace.Step("claim.counters"))
             {
-                var delta = new StatsDelta();
-                delta.Move(MessageStatus.Queued, MessageStatus.Sending, claimedIds.Count);
                 await delta.ApplyAsync(connection, tx, operationId, now, ct);
             }
-            await tx.CommitAsync(ct);
+            using (WriterTrace.Step("claim.commit"))
+            {
+                await tx.CommitAsync(ct);
+            }
         }
         var claimed = new HashSet<long>(claimedIds);
         var work = queued.Where(p => claimed.Contains(p.Id)).ToList();
         if (work.Count < claimed.Count)
         {
-            // Queued after the read (a retry, say): read what was claimed, now SENDING.
+            // Queued after the read (a retry, say): read what was claimed.
             var known = work.Select(p => p.Id).ToHashSet();
-            var late = await ReadMessagesAsync((SqliteConnection)reader, operationId, fromId, toId, SendingOnly, ct);
+            var late = await ReadMessagesAsync((SqliteConnection)reader, operationId, fromId, toId, QueuedOnly, ct);
             work.AddRange(late.Where(p => claimed.Contains(p.Id) && !known.Contains(p.Id)));
             work.Sort((a, b) => a.Id.CompareTo(b.Id));
         }
+        foreach (var p in work)
+        {
+            p.ClaimId = claimId;
+        }
         return work;
+    }
+
+    private static readonly string[] RangeParameters = ["$op", "$from", "$to"];
+
+    /// <summary>
+    /// The writer's statements are prepared once on its long-lived connection and kept (keyed by their text): a statement
+    /// prepared again for every batch was a measurable share of a claim.
+    /// </summary>
+    private readonly Dictionary<string, SqliteCommand> _prepared = new(StringComparer.Ordinal);
+    private SqliteConnection? _preparedOn;
+
+    private SqliteCommand Prepared(SqliteConnection connection, SqliteTransaction tx, string sql, string[] parameters)
+    {
+        if (!ReferenceEquals(_preparedOn, connection))
+        {
+            foreach (var old in _prepared.Values)
+            {
+                old.Dispose();
+            }
+            _prepared.Clear();
+            _preparedOn = connection;
+        }
+        if (!_prepared.TryGetValue(sql, out var command))
+        {
+            command = connection.CreateCommand();
+            command.CommandText = sql;
+            foreach (var name in parameters)
+            {
+                command.Parameters.Add(new SqliteParameter { ParameterName = name });
+            }
+            _prepared[sql] = command;
+        }
+        command.Transaction = tx;
+        return command;
     }
 
     private static async Task<List<BatchMessage>> ReadMessagesAsync(SqliteConnection connection, long operationId, long fromId, long toId, string where, CancellationToken ct)
@@ -226,27 +337,32 @@ public sealed partial class SqliteEngineStore(DatabaseConnection database, Write
         // Built before waiting for the writer, which everyone waits for.
         var plain = PlainSends(settled);
         bool completed;
+        List<(long FromId, long ToId)> requeue;
         var written = new HashSet<long>(settled.Count);
         using (var writer = await gate.EnterAsync(ct))
         {
             var connection = writer.Connection;
             await using var tx = connection.BeginTransaction();
-            await using (var canceled = connection.CreateCommand())
+            // Canceled while these were claimed: what never went out is CANCELED, not QUEUED again.
+            var operationCanceled = await IsCanceledAsync(connection, tx, operationId, ct);
+            if (operationCanceled)
             {
-                // Canceled while these were claimed: what never went out is CANCELED, not QUEUED again.
-                canceled.Transaction = tx;
-                canceled.CommandText = "SELECT Status FROM Operations WHERE Id = $op";
-                canceled.Parameters.AddWithValue("$op", operationId);
-                if (await canceled.ExecuteScalarAsync(ct) is long s && (OperationStatus)s == OperationStatus.Canceled)
+                foreach (var p in settled.Where(p => p.Final == MessageStatus.Queued))
                 {
-                    foreach (var p in settled.Where(p => p.Final == MessageStatus.Queued))
-                    {
-                        p.Final = MessageStatus.Canceled;
-                    }
+                    p.Final = MessageStatus.Canceled;
                 }
             }
-            await WriteOutcomesAsync(connection, tx, plain, settled, now, written, ct);
+            using (var step = WriterTrace.Step("record.update"))
+            {
+                await WriteOutcomesAsync(connection, tx, plain, settled, now, written, ct);
+                step.Count(written.Count);
+            }
             var delta = new StatsDelta();
+            requeue = [];
+            using (WriterTrace.Step("record.claims"))
+            {
+                await CountDownClaimsAsync(connection, tx, operationId, operationCanceled, settled, written, delta, requeue, now, ct);
+            }
             var unsubscribed = new List<string>();
             foreach (var p in settled.Where(p => written.Contains(p.Id)))
             {
@@ -271,8 +387,154 @@ public sealed partial class SqliteEngineStore(DatabaseConnection database, Write
                     await suppress.ExecuteNonQueryAsync(ct);
                 }
             }
-            await delta.ApplyAsync(connection, tx, operationId, now, ct);
+            using (WriterTrace.Step("record.counters"))
+            {
+                await delta.ApplyAsync(connection, tx, operationId, now, ct);
+            }
             // After the counters: an early report moves a message on from the SENT just counted.
+            using (WriterTrace.Step("record.early"))
+            {
+                await ApplyEarlyReportsAsync(connection, tx, written, ct);
+            }
+            var complete = Prepared(connection, tx, CompleteIfDoneSql, ["$op", "$now"]);
+            complete.Parameters[0].Value = operationId;
+            complete.Parameters[1].Value = now;
+            using (WriterTrace.Step("record.complete"))
+            {
+                completed = await complete.ExecuteNonQueryAsync(ct) > 0;
+            }
+            // The JSON of a batch's rows is not kept alive by the prepared statement until the next batch.
+            if (_prepared.TryGetValue(WritePlainSql, out var hot))
+            {
+                hot.Parameters[1].Value = DBNull.Value;
+            }
+            using (WriterTrace.Step("record.commit"))
+            {
+                await tx.CommitAsync(ct);
+            }
+        }
+        return new RecordedOutcomes(written, completed, requeue);
+    }
+
+    private const string EndClaimSql = "DELETE FROM ClaimedBatches WHERE Id = $claim AND Remaining <= $n RETURNING Requeue, FromId, ToId";
+    private const string CountDownClaimSql = "UPDATE ClaimedBatches SET Remaining = Remaining - $n WHERE Id = $claim";
+    private const string TakeClaimSql = "DELETE FROM ClaimedBatches WHERE Id = $claim AND OperationId = $op RETURNING Remaining, FromId, ToId";
+    private static readonly string CancelLeftInRangeSql = $"UPDATE Messages SET Status = {(int)MessageStatus.Canceled}, UpdatedAt = $now WHERE Id BETWEEN $from AND $to AND +OperationId = $op AND Status = {Queued}";
+
+    /// <summary>
+    /// Counts the written messages off their claims; a claim with nothing left ends (its row goes), and after a cancel
+    /// what its range still holds QUEUED (held back in an earlier flush) is CANCELED with it.
+    /// </summary>
+    private async Task CountDownClaimsAsync(SqliteConnection connection, SqliteTransaction tx, long operationId, bool operationCanceled, List<BatchMessage> settled, HashSet<long> written, StatsDelta delta, List<(long FromId, long ToId)> requeue, long now, CancellationToken ct)
+    {
+        Dictionary<long, int>? perClaim = null;
+        foreach (var p in settled)
+        {
+            if (p.ClaimId != 0 && written.Contains(p.Id))
+            {
+                perClaim ??= [];
+                perClaim[p.ClaimId] = perClaim.GetValueOrDefault(p.ClaimId) + 1;
+            }
+        }
+        if (perClaim is null)
+        {
+            return;
+        }
+        // Nearly always a batch's outcomes are written at once: the claim ends in one statement.
+        var end = Prepared(connection, tx, EndClaimSql, ["$n", "$claim"]);
+        foreach (var (claim, n) in perClaim)
+        {
+            end.Parameters[0].Value = n;
+            end.Parameters[1].Value = claim;
+            bool again = false, ended = false;
+            long from = 0, to = 0;
+            await using (var reader = await end.ExecuteReaderAsync(ct))
+            {
+                if (await reader.ReadAsync(ct))
+                {
+                    ended = true;
+                    again = reader.GetBoolean(0);
+                    from = reader.GetInt64(1);
+                    to = reader.GetInt64(2);
+                }
+            }
+            if (!ended)
+            {
+                var countDown = Prepared(connection, tx, CountDownClaimSql, ["$n", "$claim"]);
+                countDown.Parameters[0].Value = n;
+                countDown.Parameters[1].Value = claim;
+                await countDown.ExecuteNonQueryAsync(ct);
+                continue;
+            }
+            if (operationCanceled && await CancelLeftInRangeAsync(connection, tx, operationId, from, to, now, ct) is var canceled and > 0)
+            {
+                delta.Move(MessageStatus.Queued, MessageStatus.Canceled, canceled);
+            }
+            else if (again)
+            {
+                requeue.Add((from, to));
+            }
+        }
+    }
+
+    private async Task<bool> IsCanceledAsync(SqliteConnection connection, SqliteTransaction tx, long operationId, CancellationToken ct)
+    {
+        var status = Prepared(connection, tx, "SELECT Status FROM Operations WHERE Id = $op", ["$op"]);
+        status.Parameters[0].Value = operationId;
+        return await status.ExecuteScalarAsync(ct) is long s && (OperationStatus)s == OperationStatus.Canceled;
+    }
+
+    /// <summary>Moves the range's QUEUED messages (of a canceled operation) to CANCELED; answers how many.</summary>
+    private static async Task<int> CancelLeftInRangeAsync(SqliteConnection connection, SqliteTransaction tx, long operationId, long from, long to, long now, CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = CancelLeftInRangeSql;
+        command.Parameters.AddWithValue("$op", operationId);
+        command.Parameters.AddWithValue("$from", from);
+        command.Parameters.AddWithValue("$to", to);
+        command.Parameters.AddWithValue("$now", now);
+        return await command.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task<RecordedOutcomes> SettleClaimAsync(long operationId, long claimId, List<BatchMessage> received, long now, CancellationToken ct)
+    {
+        var plain = PlainSends(received);
+        var written = new HashSet<long>(received.Count);
+        bool completed;
+        using (var writer = await gate.EnterAsync(ct))
+        {
+            var connection = writer.Connection;
+            await using var tx = connection.BeginTransaction();
+            long remaining, from, to;
+            await using (var take = connection.CreateCommand())
+            {
+                take.Transaction = tx;
+                take.CommandText = TakeClaimSql;
+                take.Parameters.AddWithValue("$claim", claimId);
+                take.Parameters.AddWithValue("$op", operationId);
+                await using var reader = await take.ExecuteReaderAsync(ct);
+                if (!await reader.ReadAsync(ct))
+                {
+                    return new RecordedOutcomes(written, false, []); // settled by someone else meanwhile
+                }
+                remaining = reader.GetInt64(0);
+                from = reader.GetInt64(1);
+                to = reader.GetInt64(2);
+            }
+            await WriteOutcomesAsync(connection, tx, plain, received, now, written, ct);
+            // The claim's Remaining were counted SENDING: those the provider has are SENT, the rest QUEUED again (they
+            // are QUEUED already), or CANCELED with whatever else the range holds QUEUED if the operation was canceled.
+            var delta = new StatsDelta();
+            delta.Move(MessageStatus.Sending, MessageStatus.Queued, remaining);
+            foreach (var p in received.Where(p => written.Contains(p.Id)))
+            {
+                delta.Move(MessageStatus.Queued, MessageStatus.Sent);
+                delta.Attempts += p.Attempts;
+            }
+            var canceled = await IsCanceledAsync(connection, tx, operationId, ct) ? await CancelLeftInRangeAsync(connection, tx, operationId, from, to, now, ct) : 0;
+            delta.Move(MessageStatus.Queued, MessageStatus.Canceled, canceled);
+            await delta.ApplyAsync(connection, tx, operationId, now, ct);
             await ApplyEarlyReportsAsync(connection, tx, written, ct);
             await using var complete = connection.CreateCommand();
             complete.Transaction = tx;
@@ -282,7 +544,7 @@ public sealed partial class SqliteEngineStore(DatabaseConnection database, Write
             completed = await complete.ExecuteNonQueryAsync(ct) > 0;
             await tx.CommitAsync(ct);
         }
-        return new RecordedOutcomes(written, completed);
+        return new RecordedOutcomes(written, completed, []);
     }
 
     /// <summary>
@@ -307,17 +569,15 @@ public sealed partial class SqliteEngineStore(DatabaseConnection database, Write
     }
 
     /// <summary>Writes outcomes set-based, the rows going in as one JSON array parameter per statement.</summary>
-    private static async Task WriteOutcomesAsync(SqliteConnection connection, SqliteTransaction tx, PlainRows? plain, List<BatchMessage> settled, long now, HashSet<long> written, CancellationToken ct)
+    private async Task WriteOutcomesAsync(SqliteConnection connection, SqliteTransaction tx, PlainRows? plain, List<BatchMessage> settled, long now, HashSet<long> written, CancellationToken ct)
     {
         if (plain is not null)
         {
-            // No RETURNING on the hot statement: when it wrote every row (always, unless a row stopped being SENDING
+            // No RETURNING on the hot statement: when it wrote every row (always, unless a row stopped being in flight
             // under it), the IDs are known; otherwise the rows it wrote are the ones holding exactly what it wrote.
-            await using var update = connection.CreateCommand();
-            update.Transaction = tx;
-            update.CommandText = WritePlainSql;
-            update.Parameters.AddWithValue("$now", now);
-            update.Parameters.AddWithValue("$rows", plain.Json);
+            var update = Prepared(connection, tx, WritePlainSql, ["$now", "$rows"]);
+            update.Parameters[0].Value = now;
+            update.Parameters[1].Value = plain.Json;
             if (await update.ExecuteNonQueryAsync(ct) == plain.Ids.Count)
             {
                 written.UnionWith(plain.Ids);
@@ -427,6 +687,11 @@ public sealed partial class SqliteEngineStore(DatabaseConnection database, Write
     public async Task<int> MoveMessagesAsync(long operationId, MessageStatus from, MessageStatus to, CancellationToken ct, bool onlyRetryable = false, bool reopen = false)
     {
         var where = onlyRetryable ? $"Status = {(int)from} AND Retryable = 1" : $"Status = {(int)from}";
+        if (from == MessageStatus.Queued)
+        {
+            // A QUEUED message inside a claimed range is in flight: its batch (or the settlement) decides it.
+            where += " AND NOT EXISTS (SELECT 1 FROM ClaimedBatches c WHERE c.OperationId = $op AND Messages.Id BETWEEN c.FromId AND c.ToId)";
+        }
         using var writer = await gate.EnterAsync(ct);
         var connection = writer.Connection;
         await using var tx = connection.BeginTransaction();

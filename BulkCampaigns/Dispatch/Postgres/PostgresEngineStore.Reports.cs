@@ -6,8 +6,15 @@ namespace BulkCampaigns.Dispatch.Postgres;
 /// <summary>Delivery reports, early ones (before their send is written) and inbound messages already handled.</summary>
 public sealed partial class PostgresEngineStore
 {
+    /// <summary>Each message's status and operation, and whether it is in flight in a claimed range (QUEUED inside one).</summary>
     private const string ReadReportedSql = """
-        SELECT "Id", "Status", "OperationId" FROM "Messages" WHERE "Id" = ANY(@ids)
+        SELECT m."Id", m."Status", m."OperationId",
+               m."Status" = @queued AND EXISTS (SELECT 1 FROM "ClaimedBatches" c WHERE c."OperationId" = m."OperationId" AND m."Id" BETWEEN c."FromId" AND c."ToId")
+        FROM "Messages" m WHERE m."Id" = ANY(@ids)
+        """;
+
+    private const string LockOperationsSql = """
+        SELECT 1 FROM "Operations" WHERE "Id" = ANY(@ops) ORDER BY "Id" FOR NO KEY UPDATE
         """;
 
     /// <summary>
@@ -34,12 +41,12 @@ public sealed partial class PostgresEngineStore
         """;
 
     /// <summary>
-    /// A report whose message is SENDING may come while a batch is writing that message's outcome in another
-    /// transaction: kept as an early report it could then be missed by the batch (which looks for early reports before
-    /// this commits) although this saw the message SENDING (before the batch committed). So when any message is
-    /// SENDING, this takes <see cref="LockSpace.Sending"/> of its operation exclusively, which waits for the batches
-    /// writing now and holds off the next ones, and reads the statuses again: a report is kept only for a message no
-    /// batch is writing, and the batch that writes it will find it.
+    /// A report whose message is in flight (SENDING, or QUEUED in a claimed range) may come while a batch is writing that
+    /// message's outcome in another transaction: kept as an early report it could be missed by the batch (which looks
+    /// for early reports before this commits) although this saw the message in flight (before the batch committed). So,
+    /// when a message is in flight, this locks its operation's row first, as the batch does: it waits for a batch
+    /// writing now and holds off the next, then reads the statuses again. A report is kept only for a message no batch
+    /// is writing, and the batch that writes it will find it.
     /// </summary>
     public async Task<AppliedReports> ApplyReportsAsync(IReadOnlyList<DeliveryReport> reports, CancellationToken ct)
     {
@@ -47,12 +54,12 @@ public sealed partial class PostgresEngineStore
         await using var tx = await connection.BeginTransactionAsync(ct);
         var ids = reports.Select(r => r.MessageId).Distinct().ToArray();
         var current = await ReadReportedAsync(connection, tx, ids, ct);
-        var sendingOperations = current.Values.Where(m => m.Status == MessageStatus.Sending).Select(m => m.OperationId).Distinct().Order().ToList();
-        if (sendingOperations.Count > 0)
+        if (current.Values.Any(m => m.Status == MessageStatus.Sending))
         {
-            foreach (var operationId in sendingOperations)
+            await using (var lockRows = Sql(connection, tx, LockOperationsSql))
             {
-                await LockAsync(connection, tx, LockSpace.Sending, operationId, shared: false, ct);
+                lockRows.Add("ops", current.Values.Select(m => m.OperationId).Distinct().Order().ToArray());
+                await lockRows.ExecuteNonQueryAsync(ct);
             }
             current = await ReadReportedAsync(connection, tx, ids, ct);
         }
@@ -86,11 +93,12 @@ public sealed partial class PostgresEngineStore
     {
         var current = new Dictionary<long, Reported>(ids.Length);
         await using var read = Sql(connection, tx, ReadReportedSql);
-        read.Add("ids", ids);
+        read.Add("ids", ids).Add("queued", MessageStatus.Queued);
         await using var reader = await read.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            current[reader.GetInt64(0)] = new Reported((MessageStatus)reader.GetInt32(1), reader.GetInt64(2));
+            // In a claimed range it counts as SENDING (see ClaimedBatch): its report waits like one.
+            current[reader.GetInt64(0)] = new Reported(reader.GetBoolean(3) ? MessageStatus.Sending : (MessageStatus)reader.GetInt32(1), reader.GetInt64(2));
         }
         return current;
     }

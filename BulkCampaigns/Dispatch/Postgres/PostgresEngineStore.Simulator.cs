@@ -25,7 +25,7 @@ public sealed partial class PostgresEngineStore
         ORDER BY "Id" LIMIT 1
         """;
 
-    /// <summary>The mark, and how far this round may go: up to the first report not due, or whose message is still SENDING.</summary>
+    /// <summary>The mark, and how far this round may go: up to the first report not due, or whose message is still in flight (SENDING, or QUEUED in a claimed range).</summary>
     private const string SimulatedWindowSql = """
         WITH mark AS (SELECT "ReportedThroughId" AS id FROM "SimulatorReportMarks" WHERE "Id" = 1 FOR UPDATE),
         w AS MATERIALIZED (
@@ -33,7 +33,10 @@ public sealed partial class PostgresEngineStore
             WHERE s."Id" > (SELECT id FROM mark) ORDER BY s."Id" LIMIT @limit)
         SELECT (SELECT id FROM mark),
                COALESCE((SELECT min(w."Id") - 1 FROM w LEFT JOIN "Messages" m ON m."Id" = w."CallbackMessageId"
-                         WHERE w."ReportDueAt" > @now OR m."Status" = @sending), (SELECT max("Id") FROM w))
+                         WHERE w."ReportDueAt" > @now OR m."Status" = @sending
+                            OR (m."Status" = @queued AND EXISTS (SELECT 1 FROM "ClaimedBatches" c
+                                                                 WHERE c."OperationId" = m."OperationId" AND m."Id" BETWEEN c."FromId" AND c."ToId"))),
+                        (SELECT max("Id") FROM w))
         """;
 
     /// <summary>The window's reports in one statement, its counter changes summed where they are made.</summary>
@@ -98,7 +101,7 @@ public sealed partial class PostgresEngineStore
         long mark, through;
         await using (var window = Sql(connection, tx, SimulatedWindowSql))
         {
-            window.Add("now", now).Add("limit", limit).Add("sending", MessageStatus.Sending);
+            window.Add("now", now).Add("limit", limit).Add("sending", MessageStatus.Sending).Add("queued", MessageStatus.Queued);
             await using var reader = await window.ExecuteReaderAsync(ct);
             await reader.ReadAsync(ct);
             mark = reader.GetInt64(0);

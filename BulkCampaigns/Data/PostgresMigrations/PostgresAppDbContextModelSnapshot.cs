@@ -247,6 +247,39 @@ namespace BulkCampaigns.Data.PostgresMigrations
                     b.ToTable("ContentTemplates", (string)null);
                 });
 
+            modelBuilder.Entity("BulkCampaigns.Dispatch.ClaimedBatch", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("ClaimedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("FromId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("OperationId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Remaining")
+                        .HasColumnType("integer");
+
+                    b.Property<bool>("Requeue")
+                        .HasColumnType("boolean");
+
+                    b.Property<long>("ToId")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OperationId", "FromId");
+
+                    b.ToTable("ClaimedBatches", (string)null);
+                });
+
             modelBuilder.Entity("BulkCampaigns.Dispatch.EarlyReport", b =>
                 {
                     b.Property<long>("MessageId")
@@ -1068,6 +1101,15 @@ namespace BulkCampaigns.Data.PostgresMigrations
                     b.HasKey("UserId", "LoginProvider", "Name");
 
                     b.ToTable("AspNetUserTokens", (string)null);
+                });
+
+            modelBuilder.Entity("BulkCampaigns.Dispatch.ClaimedBatch", b =>
+                {
+                    b.HasOne("BulkCampaigns.Operations.Operation", null)
+                        .WithMany()
+                        .HasForeignKey("OperationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("BulkCampaigns.Operations.Message", b =>

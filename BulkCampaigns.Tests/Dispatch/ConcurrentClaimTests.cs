@@ -23,11 +23,20 @@ public abstract class ConcurrentClaimTests<TApp>(TApp app) : IClassFixture<TApp>
         var (operationId, first, last) = await ProcessingOperationAsync("+14155550301", 0, 40);
         var store = app.Services.GetRequiredService<IEngineStore>();
 
-        var claims = await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
+        // Connections opened first, so the claims themselves start together.
+        var readers = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => store.OpenReaderAsync(CancellationToken.None)));
+        using var start = new SemaphoreSlim(0);
+        var claiming = readers.Select(async reader =>
         {
-            await using var reader = await store.OpenReaderAsync(CancellationToken.None);
+            await start.WaitAsync();
             return await store.ClaimAsync(reader, operationId, first, last, DateTimeOffset.UtcNow, CancellationToken.None);
-        }));
+        }).ToList();
+        start.Release(readers.Length);
+        var claims = await Task.WhenAll(claiming);
+        foreach (var reader in readers)
+        {
+            await reader.DisposeAsync();
+        }
 
         var claimed = claims.SelectMany(c => c.Select(m => m.Id)).ToList();
         Assert.Equal(40, claimed.Count);

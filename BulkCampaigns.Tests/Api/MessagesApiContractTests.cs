@@ -26,7 +26,7 @@ public sealed class MessagesApiContractTests : IClassFixture<ExactSimulatorApp>
     {
         var sender = await _client.PostAsJsonAsync("/v1/Senders", new { address = "+15551230000", channel = "SMS", mps = 10 });
         Assert.Equal(HttpStatusCode.Created, sender.StatusCode);
-        var group = await InsertGroupAsync($"Data Source={_app.DatabasePath}", [(Number(9500), """{"name":"Gia"}""")], "Example group");
+        var group = await InsertGroupAsync(_app.Settings.ConnectionString(_app), [(Number(9500), """{"name":"Gia"}""")], "Example group");
         var sendAt = DateTimeOffset.UtcNow.AddSeconds(2).ToString("yyyy-MM-ddTHH:mm:ssZ");
         var body = $$$"""
             {"from": {"address": "+15551230000", "channel": "SMS"},

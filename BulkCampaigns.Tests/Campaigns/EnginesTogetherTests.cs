@@ -62,7 +62,7 @@ public sealed class EnginesTogetherTests : IClassFixture<ExactSimulatorApp>
     public async Task A_group_used_by_an_unfinished_operation_cannot_be_deleted_until_it_ends()
     {
         await CreateSenderAsync(_client, "+14155550162", 1000);
-        var group = await InsertGroupAsync($"Data Source={_app.DatabasePath}", [(Number(9300), "{}"), (Number(9301), "{}")], "In use");
+        var group = await InsertGroupAsync(_app.Settings.ConnectionString(_app), [(Number(9300), "{}"), (Number(9301), "{}")], "In use");
         var id = await SendAsync(_client, new
         {
             from = new { address = "+14155550162", channel = "SMS" },

@@ -1,5 +1,4 @@
 using BulkCampaigns.Tests.Infrastructure;
-using Microsoft.Data.Sqlite;
 using Xunit.Abstractions;
 using static BulkCampaigns.Tests.Dispatch.DispatchTestKit;
 
@@ -7,28 +6,26 @@ namespace BulkCampaigns.Tests.Dispatch;
 
 /// <summary>
 /// The product's promise on failure: kill the process at any moment of a campaign and start it again; the
-/// campaign goes on by itself and every recipient gets the message once.
+/// campaign goes on by itself and every recipient gets the message once. On each provider.
 /// </summary>
-public sealed class CrashResumeTests(ITestOutputHelper output) : IDisposable
+public sealed class CrashResumeTests(ITestOutputHelper output)
 {
     private const int Recipients = 20_000;
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "bulkcampaigns-tests", "crash-" + Guid.NewGuid().ToString("N"));
 
-    private string DatabasePath => Path.Combine(_folder, "app.db");
-
-    [Fact]
-    public async Task Killed_with_SIGKILL_mid_operation_it_resumes_on_restart_and_every_recipient_gets_exactly_one_message()
+    [Theory]
+    [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
+    public async Task Killed_with_SIGKILL_mid_operation_it_resumes_on_restart_and_every_recipient_gets_exactly_one_message(TestProvider provider)
     {
-        Directory.CreateDirectory(_folder);
+        using var database = TestDatabase.Create(provider);
         var port = AppProcess.FreePort();
 
         string operationId;
         long receivedAtKill;
-        using (var first = AppProcess.Start(DatabasePath, port))
+        using (var first = AppProcess.Start(database, port))
         {
             await first.WaitHealthyAsync();
             await CreateSenderAsync(first.Client, "+14155550199", 5000);
-            var group = await InsertGroupAsync($"Data Source={DatabasePath}",
+            var group = await InsertGroupAsync(provider == TestProvider.Sqlite ? $"Data Source={database.SqlitePath}" : database.ConnectionString,
                 Enumerable.Range(0, Recipients).Select(i => (Number(i), $$"""{"n":"{{i}}"}""")));
             operationId = await SendAsync(first.Client, new
             {
@@ -37,7 +34,7 @@ public sealed class CrashResumeTests(ITestOutputHelper output) : IDisposable
                 content = new { text = "Hello #{{n}}" },
             });
             // Kill while it is sending: some received, many not.
-            while ((receivedAtKill = await CountAsync("SELECT COUNT(*) FROM SimulatorMessages")) < Recipients / 4)
+            while ((receivedAtKill = await database.CountAsync("""SELECT COUNT(*) FROM "SimulatorMessages" """)) < Recipients / 4)
             {
                 Assert.False(first.Process.HasExited, "the app stopped by itself");
                 await Task.Delay(20);
@@ -46,12 +43,12 @@ public sealed class CrashResumeTests(ITestOutputHelper output) : IDisposable
         }
         Assert.True(receivedAtKill < Recipients, "the kill should land in the middle of the operation");
         // In flight: QUEUED inside a claimed range (ClaimedBatches), or SENDING as versions before claimed ranges wrote it.
-        const string InFlight = "(m.Status = 2 OR (m.Status = 1 AND EXISTS (SELECT 1 FROM ClaimedBatches c WHERE m.Id BETWEEN c.FromId AND c.ToId)))";
-        var inFlight = await CountAsync($"SELECT COUNT(*) FROM Messages m WHERE {InFlight}");
-        var receivedButNotWritten = await CountAsync($"SELECT COUNT(*) FROM SimulatorMessages s JOIN Messages m ON m.Id = s.CallbackMessageId WHERE {InFlight}");
+        const string InFlight = """(m."Status" = 2 OR (m."Status" = 1 AND EXISTS (SELECT 1 FROM "ClaimedBatches" c WHERE m."Id" BETWEEN c."FromId" AND c."ToId")))""";
+        var inFlight = await database.CountAsync($"""SELECT COUNT(*) FROM "Messages" m WHERE {InFlight}""");
+        var receivedButNotWritten = await database.CountAsync($"""SELECT COUNT(*) FROM "SimulatorMessages" s JOIN "Messages" m ON m."Id" = s."CallbackMessageId" WHERE {InFlight}""");
         output.WriteLine($"at kill: {receivedAtKill} received, {inFlight} in flight, {receivedButNotWritten} of them received but not yet written as sent");
 
-        using var second = AppProcess.Start(DatabasePath, port);
+        using var second = AppProcess.Start(database, port);
         var client = second.Client;
         await second.WaitHealthyAsync();
         var op = await WaitForStatusAsync(client, operationId, "COMPLETED", timeoutSeconds: 120);
@@ -59,34 +56,21 @@ public sealed class CrashResumeTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(Recipients, Stat(op, "total"));
         Assert.Equal(0, Stat(op, "failed") + Stat(op, "queued") + Stat(op, "canceled"));
 
-        Assert.Equal(Recipients, await CountAsync("SELECT COUNT(*) FROM SimulatorMessages"));
-        Assert.Equal(Recipients, await CountAsync("SELECT COUNT(DISTINCT \"To\") FROM SimulatorMessages"));
-        Assert.Equal(0, await CountAsync("""
-            SELECT COUNT(*) FROM SimulatorMessages s JOIN Messages m ON m.Id = s.CallbackMessageId
-            WHERE s.Body <> 'Hello #' || json_extract(m.VariablesJson, '$.n') OR s."To" <> m.Address
+        Assert.Equal(Recipients, await database.CountAsync("""SELECT COUNT(*) FROM "SimulatorMessages" """));
+        Assert.Equal(Recipients, await database.CountAsync("""SELECT COUNT(DISTINCT "To") FROM "SimulatorMessages" """));
+        var n = provider == TestProvider.Sqlite ? """json_extract(m."VariablesJson", '$.n')""" : """(m."VariablesJson"::json ->> 'n')""";
+        Assert.Equal(0, await database.CountAsync($"""
+            SELECT COUNT(*) FROM "SimulatorMessages" s JOIN "Messages" m ON m."Id" = s."CallbackMessageId"
+            WHERE s."Body" <> 'Hello #' || {n} OR s."To" <> m."Address"
             """));
-        Assert.Equal(0, await CountAsync("SELECT COUNT(*) FROM Messages WHERE Status IN (1, 2)"));
-        Assert.Equal(0, await CountAsync("SELECT COUNT(*) FROM ClaimedBatches"));
+        Assert.Equal(0, await database.CountAsync("""SELECT COUNT(*) FROM "Messages" WHERE "Status" IN (1, 2)"""));
+        Assert.Equal(0, await database.CountAsync("""SELECT COUNT(*) FROM "ClaimedBatches" """));
         // Each was attempted once, those settled at the restart (received before the kill, written after) too.
-        Assert.Equal(Recipients, await CountAsync("SELECT COUNT(*) FROM Messages WHERE Attempts = 1"));
+        Assert.Equal(Recipients, await database.CountAsync("""SELECT COUNT(*) FROM "Messages" WHERE "Attempts" = 1"""));
         Assert.Equal(Recipients, Stat(op, "attempts"));
 
         // Delivery reports pending at the kill are stored, so they arrive after the restart too.
         op = await WaitForAsync(client, operationId, o => Stat(o, "delivered") == Recipients, timeoutSeconds: 120);
         AssertStatsAddUp(op);
-    }
-
-    private Task<long> CountAsync(string sql) => AppProcess.CountAsync(DatabasePath, sql);
-
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        try
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
     }
 }

@@ -2,7 +2,9 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using BulkCampaigns.Data;
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 
 namespace BulkCampaigns.Tests.Dispatch;
 
@@ -10,6 +12,12 @@ namespace BulkCampaigns.Tests.Dispatch;
 public sealed class ExactSimulatorApp : Infrastructure.AppFactory
 {
     public ExactSimulatorApp() => DispatchTestKit.UseExactSimulator(Settings);
+}
+
+/// <summary>The same app on PostgreSQL, for the engine's tests that run on both providers.</summary>
+public sealed class PostgresExactSimulatorApp : Infrastructure.AppFactory
+{
+    public PostgresExactSimulatorApp() : base(Infrastructure.TestProvider.Postgres) => DispatchTestKit.UseExactSimulator(Settings);
 }
 
 /// <summary>Steps the dispatch tests share: senders, groups inserted directly, sends and waiting on operations.</summary>
@@ -33,41 +41,51 @@ public static class DispatchTestKit
         return body.GetProperty("id").GetString()!;
     }
 
-    /// <summary>Inserts a group with recipients straight into the database (imports belong to another feature).</summary>
+    /// <summary>
+    /// Inserts a group with recipients straight into the database (imports belong to another feature): the app's
+    /// SQLite file ("Data Source=…") or its PostgreSQL database (an Npgsql connection string).
+    /// </summary>
     public static async Task<string> InsertGroupAsync(string connectionString, IEnumerable<(string Address, string VariablesJson)> recipients, string name = "test group")
     {
-        await using var connection = new SqliteConnection(connectionString);
+        await using var connection = Open(connectionString);
         await connection.OpenAsync();
-        await using var tx = connection.BeginTransaction();
-        await using var group = connection.CreateCommand();
-        group.Transaction = tx;
-        group.CommandText = "INSERT INTO Groups (Name, RecipientCount, AttributeKeysJson, CreatedAt, UpdatedAt) VALUES ($name, 0, '[]', $now, $now) RETURNING Id";
-        group.Parameters.AddWithValue("$name", name);
-        group.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow);
-        var groupId = (long)(await group.ExecuteScalarAsync())!;
-        await using var insert = connection.CreateCommand();
-        insert.Transaction = tx;
-        insert.CommandText = "INSERT INTO Recipients (GroupId, Address, Channel, VariablesJson, CreatedAt) VALUES ($g, $a, 'PHONE', $v, $now)";
-        insert.Parameters.AddWithValue("$g", groupId);
-        insert.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow);
-        var a = insert.Parameters.Add("$a", SqliteType.Text);
-        var v = insert.Parameters.Add("$v", SqliteType.Text);
+        await using var tx = await connection.BeginTransactionAsync();
+        var now = DateTimeOffset.UtcNow;
+        var groupId = Convert.ToInt64(await ScalarAsync(connection, tx,
+            """INSERT INTO "Groups" ("Name", "RecipientCount", "AttributeKeysJson", "CreatedAt", "UpdatedAt") VALUES (@name, 0, '[]', @now, @now) RETURNING "Id" """,
+            ("name", name), ("now", now)), System.Globalization.CultureInfo.InvariantCulture);
         var count = 0;
         foreach (var (address, variables) in recipients)
         {
-            a.Value = address;
-            v.Value = variables;
-            await insert.ExecuteNonQueryAsync();
+            await ScalarAsync(connection, tx,
+                """INSERT INTO "Recipients" ("GroupId", "Address", "Channel", "VariablesJson", "CreatedAt") VALUES (@g, @a, 'PHONE', @v, @now)""",
+                ("g", groupId), ("a", address), ("v", variables), ("now", now));
             count++;
         }
-        await using var update = connection.CreateCommand();
-        update.Transaction = tx;
-        update.CommandText = "UPDATE Groups SET RecipientCount = $c WHERE Id = $g";
-        update.Parameters.AddWithValue("$c", count);
-        update.Parameters.AddWithValue("$g", groupId);
-        await update.ExecuteNonQueryAsync();
+        await ScalarAsync(connection, tx, """UPDATE "Groups" SET "RecipientCount" = @c WHERE "Id" = @g""", ("c", (long)count), ("g", groupId));
         await tx.CommitAsync();
         return PublicId.Encode(PublicId.Group, groupId);
+    }
+
+    /// <summary>A closed connection to the app's database, of its provider.</summary>
+    public static DbConnection Open(string connectionString) =>
+        connectionString.StartsWith("Data Source=", StringComparison.OrdinalIgnoreCase)
+            ? new SqliteConnection(connectionString)
+            : new NpgsqlConnection(connectionString);
+
+    private static async Task<object?> ScalarAsync(DbConnection connection, DbTransaction? tx, string sql, params (string Name, object Value)[] parameters)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = sql;
+        foreach (var (parameterName, value) in parameters)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = parameterName;
+            parameter.Value = value;
+            command.Parameters.Add(parameter);
+        }
+        return await command.ExecuteScalarAsync();
     }
 
     /// <summary>Distinct valid US numbers: +1 202 555 xxxx and onwards through other area codes.</summary>
@@ -137,31 +155,29 @@ public static class DispatchTestKit
         Assert.True(PublicId.TryDecode(PublicId.Operation, id, out var operationId));
         var claimedAt = DateTimeOffset.UtcNow.AddMinutes(-10).ToUnixTimeMilliseconds();
         await app.ExecuteSqlAsync($"""
-            UPDATE Operations SET Status = 1, Scheduled = 0, Sending = {addresses.Length}, StartedAt = {claimedAt} WHERE Id = {operationId};
+            UPDATE "Operations" SET "Status" = 1, "Scheduled" = 0, "Sending" = {addresses.Length}, "StartedAt" = {claimedAt} WHERE "Id" = {operationId};
             {(claimedRange
                 ? $"""
-                  UPDATE Messages SET Status = 1 WHERE OperationId = {operationId};
-                  INSERT INTO ClaimedBatches (OperationId, FromId, ToId, ClaimedAt, Remaining, Requeue)
-                  SELECT {operationId}, MIN(Id), MAX(Id), {claimedAt}, COUNT(*), 0 FROM Messages WHERE OperationId = {operationId};
+                  UPDATE "Messages" SET "Status" = 1 WHERE "OperationId" = {operationId};
+                  INSERT INTO "ClaimedBatches" ("OperationId", "FromId", "ToId", "ClaimedAt", "Remaining", "Requeue")
+                  SELECT {operationId}, MIN("Id"), MAX("Id"), {claimedAt}, COUNT(*), FALSE FROM "Messages" WHERE "OperationId" = {operationId};
                   """
-                : $"UPDATE Messages SET Status = 2, ClaimedAt = {claimedAt}, UpdatedAt = {claimedAt} WHERE OperationId = {operationId};")}
-            INSERT INTO SimulatorMessages ("From", "To", Body, MediaJson, ReceivedAt, CallbackMessageId, WillDeliver, ReportDueAt)
-            SELECT '{from}', Address, '{text}', '[]', {claimedAt + 500}, Id, 1, {reportDue.ToUnixTimeMilliseconds()} FROM Messages
-            WHERE OperationId = {operationId} AND Address IN ({string.Join(", ", received.Select(a => $"'{a}'"))});
+                : $"""UPDATE "Messages" SET "Status" = 2, "ClaimedAt" = {claimedAt}, "UpdatedAt" = {claimedAt} WHERE "OperationId" = {operationId};""")}
+            INSERT INTO "SimulatorMessages" ("From", "To", "Body", "MediaJson", "ReceivedAt", "CallbackMessageId", "WillDeliver", "ReportDueAt")
+            SELECT '{from}', "Address", '{text}', '[]', {claimedAt + 500}, "Id", TRUE, {reportDue.ToUnixTimeMilliseconds()} FROM "Messages"
+            WHERE "OperationId" = {operationId} AND "Address" IN ({string.Join(", ", received.Select(a => $"'{a}'"))});
             """);
         return (id, operationId);
     }
 
-    /// <summary>Runs SQL straight on the app's database file, to put it in a state a test needs.</summary>
+    /// <summary>Runs SQL straight on the app's database (either provider: quote the identifiers), to put it in a state a test needs.</summary>
     public static async Task ExecuteSqlAsync(this Infrastructure.AppFactory app, string sql) => await ScalarAsync(app, sql);
 
     public static async Task<long> ScalarAsync(this Infrastructure.AppFactory app, string sql)
     {
-        await using var connection = new SqliteConnection($"Data Source={app.DatabasePath}");
+        await using var connection = Open(app.Settings.ConnectionString(app));
         await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return await command.ExecuteScalarAsync() is { } value and not DBNull ? Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture) : 0;
+        return await ScalarAsync(connection, null, sql) is { } value and not DBNull ? Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture) : 0;
     }
 
     /// <summary>Every message the simulator received, following the API's pages.</summary>

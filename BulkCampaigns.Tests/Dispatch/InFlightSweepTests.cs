@@ -7,8 +7,16 @@ using static BulkCampaigns.Tests.Dispatch.DispatchTestKit;
 
 namespace BulkCampaigns.Tests.Dispatch;
 
+/// <summary>On the default provider (SQLite unless BULKCAMPAIGNS_TEST_PROVIDER says otherwise).</summary>
 [Collection(DispatchAppsCollection.Name)]
-public sealed class InFlightSweepTests(ExactSimulatorApp app) : IClassFixture<ExactSimulatorApp>
+public sealed class InFlightSweepTests(ExactSimulatorApp app) : InFlightSweepTests<ExactSimulatorApp>(app);
+
+/// <summary>On PostgreSQL, through the PostgreSQL engine store.</summary>
+[Collection(DispatchAppsCollection.Name)]
+public sealed class InFlightSweepTestsOnPostgres(PostgresExactSimulatorApp app) : InFlightSweepTests<PostgresExactSimulatorApp>(app);
+
+public abstract class InFlightSweepTests<TApp>(TApp app) : IClassFixture<TApp>
+    where TApp : Infrastructure.AppFactory
 {
     [Theory]
     [InlineData(true)]
@@ -43,7 +51,7 @@ public sealed class InFlightSweepTests(ExactSimulatorApp app) : IClassFixture<Ex
         var address = Number(8100 + shift);
         // The simulator's own report is far off: the early one is the only one in play.
         var (id, operationId) = await app.StrandedOperationAsync(client, claimedRange ? "+14155550289" : "+14155550189", [address], "Early", [address], DateTimeOffset.UtcNow.AddHours(2), claimedRange);
-        var messageId = await app.ScalarAsync($"SELECT Id FROM Messages WHERE OperationId = {operationId}");
+        var messageId = await app.ScalarAsync($"""SELECT "Id" FROM "Messages" WHERE "OperationId" = {operationId}""");
 
         // In flight, it reads as QUEUED (as a SENDING message always has) until its outcome is written.
         var inFlight = await client.GetFromJsonAsync<System.Text.Json.JsonElement>($"/v1/Messages/{PublicId.Encode(PublicId.Message, messageId)}");
@@ -53,7 +61,7 @@ public sealed class InFlightSweepTests(ExactSimulatorApp app) : IClassFixture<Ex
         var report = new DeliveryReport(messageId, MessageStatus.Undelivered, "30005", "Unknown destination handset");
         var applied = await app.Services.GetRequiredService<IEngineStore>().ApplyReportsAsync([report], CancellationToken.None);
         Assert.Equal(ReportResult.NotYet, applied.Results[0]);
-        Assert.Equal(1, await app.ScalarAsync("SELECT COUNT(*) FROM EarlyReports"));
+        Assert.Equal(1, await app.ScalarAsync("""SELECT COUNT(*) FROM "EarlyReports" """));
 
         await app.Services.GetRequiredService<InFlightSweeper>().SweepAsync(CancellationToken.None);
 
@@ -63,7 +71,7 @@ public sealed class InFlightSweepTests(ExactSimulatorApp app) : IClassFixture<Ex
         var message = await client.GetFromJsonAsync<System.Text.Json.JsonElement>($"/v1/Messages/{PublicId.Encode(PublicId.Message, messageId)}");
         Assert.Equal("UNDELIVERED", message.GetProperty("status").GetString());
         Assert.Equal("30005", message.GetProperty("errorCode").GetString());
-        Assert.Equal(0, await app.ScalarAsync("SELECT COUNT(*) FROM EarlyReports"));
+        Assert.Equal(0, await app.ScalarAsync("""SELECT COUNT(*) FROM "EarlyReports" """));
     }
 
     [Fact]
@@ -75,7 +83,7 @@ public sealed class InFlightSweepTests(ExactSimulatorApp app) : IClassFixture<Ex
 
         Assert.Equal(System.Net.HttpStatusCode.OK, (await client.PostAsync($"/v1/Messages/Operations/{id}/Cancel", null)).StatusCode);
         // The cancel does not decide messages in flight: one of them is with the carrier already.
-        Assert.Equal(3, await app.ScalarAsync($"SELECT COUNT(*) FROM Messages WHERE OperationId = {operationId} AND Status = 1"));
+        Assert.Equal(3, await app.ScalarAsync($"""SELECT COUNT(*) FROM "Messages" WHERE "OperationId" = {operationId} AND "Status" = 1"""));
 
         Assert.Equal(3, await app.Services.GetRequiredService<InFlightSweeper>().SweepAsync(CancellationToken.None));
 
@@ -84,7 +92,7 @@ public sealed class InFlightSweepTests(ExactSimulatorApp app) : IClassFixture<Ex
         AssertStatsAddUp(op);
         Assert.Equal(1, Stat(op, "sent") + Stat(op, "delivered"));
         Assert.Equal(2, Stat(op, "canceled"));
-        Assert.Equal(0, await app.ScalarAsync($"SELECT COUNT(*) FROM ClaimedBatches WHERE OperationId = {operationId}"));
+        Assert.Equal(0, await app.ScalarAsync($"""SELECT COUNT(*) FROM "ClaimedBatches" WHERE "OperationId" = {operationId}"""));
         var received = await SimulatorMessagesAsync(client, "&from=%2B14155550290");
         Assert.Equal([addresses[1]], received.Select(m => m.GetProperty("to").GetString()!));
     }

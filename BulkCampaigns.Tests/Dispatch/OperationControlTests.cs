@@ -12,21 +12,33 @@ using static BulkCampaigns.Tests.Dispatch.DispatchTestKit;
 
 namespace BulkCampaigns.Tests.Dispatch;
 
+/// <summary>On the default provider (SQLite unless BULKCAMPAIGNS_TEST_PROVIDER says otherwise).</summary>
 [Collection(DispatchAppsCollection.Name)]
-public sealed class OperationControlTests : IClassFixture<ExactSimulatorApp>, IDisposable
+public sealed class OperationControlTests(ExactSimulatorApp app, ITestOutputHelper output) : OperationControlTests<ExactSimulatorApp>(app, output);
+
+/// <summary>On PostgreSQL, through the PostgreSQL engine store.</summary>
+[Collection(DispatchAppsCollection.Name)]
+public sealed class OperationControlTestsOnPostgres(PostgresExactSimulatorApp app, ITestOutputHelper output) : OperationControlTests<PostgresExactSimulatorApp>(app, output);
+
+public abstract class OperationControlTests<TApp> : IClassFixture<TApp>, IDisposable
+    where TApp : AppFactory
 {
-    private readonly ExactSimulatorApp _app;
+    private readonly TApp _app;
     private readonly HttpClient _client;
     private readonly ITestOutputHelper _output;
 
-    public OperationControlTests(ExactSimulatorApp app, ITestOutputHelper output)
+    protected OperationControlTests(TApp app, ITestOutputHelper output)
     {
         _app = app;
         _output = output;
         _client = app.CreateApiClient();
     }
 
-    public void Dispose() => _client.Dispose();
+    public void Dispose()
+    {
+        _client.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     private static object Body(string from, int first, int count) => new
     {
@@ -163,7 +175,7 @@ public sealed class OperationControlTests : IClassFixture<ExactSimulatorApp>, ID
         BulkCampaigns.Data.PublicId.TryDecode(BulkCampaigns.Data.PublicId.Operation, id, out var key);
         var until = DateTime.UtcNow.AddSeconds(60);
         long sending;
-        while ((sending = await _app.ScalarAsync($"SELECT Sending FROM Operations WHERE Id = {key}")) > 0)
+        while ((sending = await _app.ScalarAsync($"""SELECT "Sending" FROM "Operations" WHERE "Id" = {key}""")) > 0)
         {
             Assert.True(DateTime.UtcNow < until, $"operation {id} still has {sending} messages in flight");
             await Task.Delay(50);

@@ -7,19 +7,31 @@ using static BulkCampaigns.Tests.Dispatch.DispatchTestKit;
 
 namespace BulkCampaigns.Tests.Dispatch;
 
+/// <summary>On the default provider (SQLite unless BULKCAMPAIGNS_TEST_PROVIDER says otherwise).</summary>
 [Collection(DispatchAppsCollection.Name)]
-public sealed class SendOperationTests : IClassFixture<ExactSimulatorApp>, IDisposable
+public sealed class SendOperationTests(ExactSimulatorApp app) : SendOperationTests<ExactSimulatorApp>(app);
+
+/// <summary>On PostgreSQL, through the PostgreSQL engine store.</summary>
+[Collection(DispatchAppsCollection.Name)]
+public sealed class SendOperationTestsOnPostgres(PostgresExactSimulatorApp app) : SendOperationTests<PostgresExactSimulatorApp>(app);
+
+public abstract class SendOperationTests<TApp> : IClassFixture<TApp>, IDisposable
+    where TApp : AppFactory
 {
-    private readonly ExactSimulatorApp _app;
+    private readonly TApp _app;
     private readonly HttpClient _client;
 
-    public SendOperationTests(ExactSimulatorApp app)
+    protected SendOperationTests(TApp app)
     {
         _app = app;
         _client = app.CreateApiClient();
     }
 
-    public void Dispose() => _client.Dispose();
+    public void Dispose()
+    {
+        _client.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     [Fact]
     public async Task Every_recipient_of_groups_and_inline_gets_its_personalized_text_once_and_the_stats_add_up()
@@ -188,5 +200,6 @@ public sealed class SendOperationTests : IClassFixture<ExactSimulatorApp>, IDisp
 
 internal static class SettingsExtensions
 {
-    public static string ConnectionString(this Dictionary<string, string?> _, AppFactory app) => $"Data Source={app.DatabasePath}";
+    public static string ConnectionString(this Dictionary<string, string?> _, AppFactory app) =>
+        app.Provider == TestProvider.Sqlite ? $"Data Source={app.DatabasePath}" : app.Database.ConnectionString;
 }

@@ -145,41 +145,67 @@ public sealed class FakeTwilio : IAsyncDisposable
     }
 }
 
+/// <summary>On the default provider (SQLite unless BULKCAMPAIGNS_TEST_PROVIDER says otherwise).</summary>
 [Collection(DispatchAppsCollection.Name)]
-public sealed class TwilioProviderTests : IClassFixture<TwilioProviderTests.App>, IDisposable
+public sealed class TwilioProviderTests(TwilioApp app) : TwilioProviderTests<TwilioApp>(app);
+
+/// <summary>On PostgreSQL: the webhooks' look-ups, early reports and status callbacks through the PostgreSQL engine store.</summary>
+[Collection(DispatchAppsCollection.Name)]
+public sealed class TwilioProviderTestsOnPostgres(PostgresTwilioApp app) : TwilioProviderTests<PostgresTwilioApp>(app);
+
+public sealed class PostgresTwilioApp() : TwilioApp(TestProvider.Postgres);
+
+/// <summary>The app sending through Twilio's API, answered by <see cref="FakeTwilio"/>.</summary>
+public class TwilioApp : AppFactory, IAsyncLifetime
 {
     public const string AccountSid = "AC00000000000000000000000000000001";
     public const string AuthToken = "twilio-test-token";
 
-    public sealed class App : AppFactory, IAsyncLifetime
+    public TwilioApp()
     {
-        public FakeTwilio Twilio { get; } = new();
-
-        public async Task InitializeAsync()
-        {
-            await Twilio.StartAsync();
-            Settings["Messaging:Provider"] = "Twilio";
-            Settings["Messaging:Twilio:AccountSid"] = AccountSid;
-            Settings["Messaging:Twilio:AuthToken"] = AuthToken;
-            Settings["Messaging:Twilio:BaseUrl"] = Twilio.BaseUrl;
-            Settings["Messaging:Twilio:ContentBaseUrl"] = Twilio.BaseUrl;
-            Settings["Messaging:Twilio:PublicBaseUrl"] = "http://localhost";
-            Settings["Dispatch:RetryBaseDelayMs"] = "50";
-        }
-
-        async Task IAsyncLifetime.DisposeAsync() => await Twilio.DisposeAsync();
     }
 
-    private readonly App _app;
+    protected TwilioApp(TestProvider provider) : base(provider)
+    {
+    }
+
+    public FakeTwilio Twilio { get; } = new();
+
+    public async Task InitializeAsync()
+    {
+        await Twilio.StartAsync();
+        Settings["Messaging:Provider"] = "Twilio";
+        Settings["Messaging:Twilio:AccountSid"] = AccountSid;
+        Settings["Messaging:Twilio:AuthToken"] = AuthToken;
+        Settings["Messaging:Twilio:BaseUrl"] = Twilio.BaseUrl;
+        Settings["Messaging:Twilio:ContentBaseUrl"] = Twilio.BaseUrl;
+        Settings["Messaging:Twilio:PublicBaseUrl"] = "http://localhost";
+        Settings["Dispatch:RetryBaseDelayMs"] = "50";
+    }
+
+    async Task IAsyncLifetime.DisposeAsync() => await Twilio.DisposeAsync();
+}
+
+public abstract class TwilioProviderTests<TApp> : IClassFixture<TApp>, IDisposable
+    where TApp : TwilioApp
+{
+    public const string AccountSid = TwilioApp.AccountSid;
+    public const string AuthToken = TwilioApp.AuthToken;
+
+    private readonly TApp _app;
     private readonly HttpClient _client;
 
-    public TwilioProviderTests(App app)
+    protected TwilioProviderTests(TApp app)
     {
         _app = app;
         _client = app.CreateApiClient();
     }
 
-    public void Dispose() => _client.Dispose();
+    public void Dispose()
+    {
+        _client.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     [Fact]
     public async Task Sends_well_formed_requests_retries_a_429_after_Retry_After_and_suppresses_an_unsubscribed_number_then_takes_signed_status_callbacks()
@@ -256,14 +282,14 @@ public sealed class TwilioProviderTests : IClassFixture<TwilioProviderTests.App>
         await WaitForStatusAsync(_client, id, "COMPLETED");
         var sent = (await _client.GetFromJsonAsync<JsonElement>($"/v1/Messages?operationId={id}&status=SENT")).GetProperty("messages")[0];
         Assert.True(PublicId.TryDecode(PublicId.Message, sent.GetProperty("id").GetString()!, out var messageId));
-        await _app.ExecuteSqlAsync($"UPDATE Messages SET Status = 2 WHERE Id = {messageId}");
+        await _app.ExecuteSqlAsync($"""UPDATE "Messages" SET "Status" = 2 WHERE "Id" = {messageId}""");
         var callback = _app.Twilio.Sends.Last(s => s.Form["To"] == FakeTwilio.NeverThrottled && s.Answer == 201).Form["StatusCallback"];
         var fields = new Dictionary<string, string> { ["MessageSid"] = sent.GetProperty("providerMessageId").GetString()!, ["MessageStatus"] = "delivered", ["AccountSid"] = AccountSid };
 
         var answer = await PostSignedAsync(_app.CreateClient(), callback, fields, Sign(callback, fields));
 
         Assert.Equal(HttpStatusCode.NoContent, answer.StatusCode);
-        Assert.Equal((long)MessageStatus.Delivered, await _app.ScalarAsync($"SELECT Status FROM EarlyReports WHERE MessageId = {messageId}"));
+        Assert.Equal((long)MessageStatus.Delivered, await _app.ScalarAsync($"""SELECT "Status" FROM "EarlyReports" WHERE "MessageId" = {messageId}"""));
     }
 
     [Fact]

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using BulkCampaigns.Tests.Infrastructure;
-using Microsoft.Data.Sqlite;
 using Xunit.Abstractions;
 using static BulkCampaigns.Tests.Dispatch.DispatchTestKit;
 
@@ -8,26 +7,25 @@ namespace BulkCampaigns.Tests.Operating;
 
 /// <summary>
 /// README, stop and start: SIGTERM (docker stop, systemd) ends the process within 10 s with exit code 0 whatever is
-/// running; batches in flight write what they sent, the rest waits for the next start.
+/// running; batches in flight write what they sent, the rest waits for the next start. On each provider.
 /// </summary>
-public sealed class GracefulStopTests(ITestOutputHelper output) : IDisposable
+public sealed class GracefulStopTests(ITestOutputHelper output)
 {
     private const int Recipients = 3_000;
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "bulkcampaigns-tests", "stop-" + Guid.NewGuid().ToString("N"));
 
-    private string DatabasePath => Path.Combine(_folder, "app.db");
-
-    [Fact]
-    public async Task SIGTERM_mid_campaign_with_a_request_stuck_exits_0_within_10_s_and_the_restart_sends_everyone_exactly_once()
+    [Theory]
+    [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
+    public async Task SIGTERM_mid_campaign_with_a_request_stuck_exits_0_within_10_s_and_the_restart_sends_everyone_exactly_once(TestProvider provider)
     {
-        Directory.CreateDirectory(_folder);
+        using var database = TestDatabase.Create(provider);
+        Task<long> CountAsync(string sql) => database.CountAsync(sql);
         var port = AppProcess.FreePort();
         string operationId;
-        using (var first = AppProcess.Start(DatabasePath, port, logLevel: "Information"))
+        using (var first = AppProcess.Start(database, port, logLevel: "Information"))
         {
             await first.WaitHealthyAsync();
             await CreateSenderAsync(first.Client, "+14155550199", 300);
-            var group = await InsertGroupAsync($"Data Source={DatabasePath}",
+            var group = await InsertGroupAsync(provider == TestProvider.Sqlite ? $"Data Source={database.SqlitePath}" : database.ConnectionString,
                 Enumerable.Range(0, Recipients).Select(i => (Number(i), $$"""{"n":"{{i}}"}""")));
             operationId = await SendAsync(first.Client, new
             {
@@ -35,7 +33,7 @@ public sealed class GracefulStopTests(ITestOutputHelper output) : IDisposable
                 to = new[] { new { groupId = group } },
                 content = new { text = "Hello #{{n}}" },
             });
-            while (await CountAsync("SELECT COUNT(*) FROM SimulatorMessages") < Recipients / 5)
+            while (await CountAsync("""SELECT COUNT(*) FROM "SimulatorMessages" """) < Recipients / 5)
             {
                 Assert.False(first.Process.HasExited, "the app stopped by itself");
                 await Task.Delay(20);
@@ -58,27 +56,25 @@ public sealed class GracefulStopTests(ITestOutputHelper output) : IDisposable
             Assert.DoesNotContain("Unhandled exception", first.Output, StringComparison.Ordinal);
             _ = pending.ContinueWith(_ => { }, TaskScheduler.Default);
         }
-        var received = await CountAsync("SELECT COUNT(*) FROM SimulatorMessages");
-        output.WriteLine($"at stop: {received} received, {await CountAsync("SELECT COUNT(*) FROM ClaimedBatches")} claimed ranges left in flight");
+        var received = await CountAsync("""SELECT COUNT(*) FROM "SimulatorMessages" """);
+        output.WriteLine($"at stop: {received} received, {await CountAsync("""SELECT COUNT(*) FROM "ClaimedBatches" """)} claimed ranges left in flight");
         Assert.True(received < Recipients, "the stop should land in the middle of the campaign");
         // The batches wrote what they had sent before the process ended: nothing is left for the next start to settle.
-        Assert.Equal(0, await CountAsync("SELECT COUNT(*) FROM Messages WHERE Status = 2"));
-        Assert.Equal(0, await CountAsync("SELECT COUNT(*) FROM ClaimedBatches"));
-        Assert.Equal(received, await CountAsync("SELECT COUNT(*) FROM Messages WHERE Status IN (3, 4, 5)"));
+        Assert.Equal(0, await CountAsync("""SELECT COUNT(*) FROM "Messages" WHERE "Status" = 2"""));
+        Assert.Equal(0, await CountAsync("""SELECT COUNT(*) FROM "ClaimedBatches" """));
+        Assert.Equal(received, await CountAsync("""SELECT COUNT(*) FROM "Messages" WHERE "Status" IN (3, 4, 5)"""));
 
-        using var second = AppProcess.Start(DatabasePath, port);
+        using var second = AppProcess.Start(database, port);
         await second.WaitHealthyAsync();
         var op = await WaitForStatusAsync(second.Client, operationId, "COMPLETED", timeoutSeconds: 120);
         AssertStatsAddUp(op);
         Assert.Equal(Recipients, Stat(op, "total"));
         Assert.Equal(0, Stat(op, "failed") + Stat(op, "queued") + Stat(op, "canceled"));
-        Assert.Equal(Recipients, await CountAsync("SELECT COUNT(*) FROM SimulatorMessages"));
-        Assert.Equal(Recipients, await CountAsync("SELECT COUNT(DISTINCT \"To\") FROM SimulatorMessages"));
-        Assert.Equal(Recipients, await CountAsync("SELECT COUNT(*) FROM Messages WHERE Attempts = 1"));
+        Assert.Equal(Recipients, await CountAsync("""SELECT COUNT(*) FROM "SimulatorMessages" """));
+        Assert.Equal(Recipients, await CountAsync("""SELECT COUNT(DISTINCT "To") FROM "SimulatorMessages" """));
+        Assert.Equal(Recipients, await CountAsync("""SELECT COUNT(*) FROM "Messages" WHERE "Attempts" = 1"""));
         Assert.Equal(Recipients, Stat(op, "attempts"));
     }
-
-    private Task<long> CountAsync(string sql) => AppProcess.CountAsync(DatabasePath, sql);
 
     /// <summary>A request body that starts and never ends.</summary>
     private sealed class NeverEndingContent : HttpContent
@@ -97,18 +93,6 @@ public sealed class GracefulStopTests(ITestOutputHelper output) : IDisposable
         {
             length = 0;
             return false;
-        }
-    }
-
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        try
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
-        catch (IOException)
-        {
         }
     }
 }

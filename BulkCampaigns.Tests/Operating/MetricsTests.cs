@@ -13,15 +13,30 @@ public sealed class MetricsApp : AppFactory
 {
     public const string Token = "scrape-token-for-tests";
 
-    public MetricsApp()
+    public MetricsApp() => Configure(Settings);
+
+    public static void Configure(Dictionary<string, string?> settings)
     {
-        UseExactSimulator(Settings);
-        Settings["Metrics:ScrapeToken"] = Token;
+        UseExactSimulator(settings);
+        settings["Metrics:ScrapeToken"] = Token;
     }
 }
 
+public sealed class PostgresMetricsApp : AppFactory
+{
+    public PostgresMetricsApp() : base(TestProvider.Postgres) => MetricsApp.Configure(Settings);
+}
+
+/// <summary>On the default provider (SQLite unless BULKCAMPAIGNS_TEST_PROVIDER says otherwise).</summary>
 [Collection(DispatchAppsCollection.Name)]
-public sealed partial class MetricsTests(MetricsApp app) : IClassFixture<MetricsApp>
+public sealed class MetricsTests(MetricsApp app) : MetricsTests<MetricsApp>(app);
+
+/// <summary>On PostgreSQL, through the PostgreSQL engine store.</summary>
+[Collection(DispatchAppsCollection.Name)]
+public sealed class MetricsTestsOnPostgres(PostgresMetricsApp app) : MetricsTests<PostgresMetricsApp>(app);
+
+public abstract partial class MetricsTests<TApp>(TApp app) : IClassFixture<TApp>
+    where TApp : AppFactory
 {
     [Fact]
     public async Task Metrics_are_refused_without_credentials_with_a_wrong_token_or_with_an_API_key()

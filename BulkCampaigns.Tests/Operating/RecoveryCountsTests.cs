@@ -49,7 +49,7 @@ public sealed class RecoveryCountsTests(ExactSimulatorApp app) : IClassFixture<E
         var op = await WaitForStatusAsync(client, id, "COMPLETED");
         AssertStatsAddUp(op);
         Assert.Equal(count, Stat(op, "sent") + Stat(op, "delivered"));
-        Assert.Equal(count, await app.ScalarAsync($"SELECT COUNT(*) FROM Messages WHERE OperationId = {operationId} AND Attempts = 1"));
+        Assert.Equal(count, await app.ScalarAsync($"""SELECT COUNT(*) FROM "Messages" WHERE "OperationId" = {operationId} AND "Attempts" = 1"""));
         Assert.Equal(count, Stat(op, "attempts"));
     }
 }

@@ -13,7 +13,14 @@ namespace BulkCampaigns.Tests.Recipients;
 /// An import cut off by a crash is PROCESSING in the database while Hangfire.InMemory has forgotten it.
 /// These tests put the database in that state and run the start-up step.
 /// </summary>
-public sealed class ImportRecoveryTests(AppFactory app) : IClassFixture<AppFactory>
+/// <summary>On the default provider (SQLite unless BULKCAMPAIGNS_TEST_PROVIDER says otherwise).</summary>
+public sealed class ImportRecoveryTests(AppFactory app) : ImportRecoveryTests<AppFactory>(app);
+
+/// <summary>On PostgreSQL, through the PostgreSQL engine store's import statements.</summary>
+public sealed class ImportRecoveryTestsOnPostgres(PostgresImportsApp app) : ImportRecoveryTests<PostgresImportsApp>(app);
+
+public abstract class ImportRecoveryTests<TApp>(TApp app) : IClassFixture<TApp>
+    where TApp : AppFactory
 {
     private readonly HttpClient _client = app.CreateApiClient();
 

@@ -7,7 +7,14 @@ using BulkCampaigns.Tests.Infrastructure;
 namespace BulkCampaigns.Tests.Recipients;
 
 /// <summary>What a contact file brings (vanity numbers, duplicates, odd shapes, the app's own export) through the API.</summary>
-public sealed class ImportShapeTests(AppFactory app) : IClassFixture<AppFactory>
+/// <summary>On the default provider (SQLite unless BULKCAMPAIGNS_TEST_PROVIDER says otherwise).</summary>
+public sealed class ImportShapeTests(AppFactory app) : ImportShapeTests<AppFactory>(app);
+
+/// <summary>On PostgreSQL, through the PostgreSQL engine store's import statements.</summary>
+public sealed class ImportShapeTestsOnPostgres(PostgresImportsApp app) : ImportShapeTests<PostgresImportsApp>(app);
+
+public abstract class ImportShapeTests<TApp>(TApp app) : IClassFixture<TApp>
+    where TApp : AppFactory
 {
     private readonly HttpClient _client = app.CreateApiClient();
 

@@ -57,7 +57,16 @@ internal static class GroupsClient
     }
 }
 
-public sealed class ImportsApiTests(AppFactory app) : IClassFixture<AppFactory>
+/// <summary>On the default provider (SQLite unless BULKCAMPAIGNS_TEST_PROVIDER says otherwise).</summary>
+public sealed class ImportsApiTests(AppFactory app) : ImportsApiTests<AppFactory>(app);
+
+/// <summary>On PostgreSQL: the stage by binary COPY and the move by one INSERT … SELECT … ON CONFLICT.</summary>
+public sealed class ImportsApiTestsOnPostgres(PostgresImportsApp app) : ImportsApiTests<PostgresImportsApp>(app);
+
+public sealed class PostgresImportsApp() : AppFactory(TestProvider.Postgres);
+
+public abstract class ImportsApiTests<TApp>(TApp app) : IClassFixture<TApp>
+    where TApp : AppFactory
 {
     private readonly HttpClient _client = app.CreateApiClient();
 

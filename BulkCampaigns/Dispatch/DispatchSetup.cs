@@ -1,3 +1,4 @@
+using BulkCampaigns.Data;
 using BulkCampaigns.Dispatch.Providers;
 using BulkCampaigns.Hosting;
 using BulkCampaigns.Simulator;
@@ -16,7 +17,10 @@ public static class DispatchSetup
         services.AddSingleton<ActiveBatches>();
         services.AddSingleton<OperationProgress>();
         services.AddSingleton<SimulatorInbox>();
-        services.AddSingleton<IEngineStore, Sqlite.SqliteEngineStore>();
+        // The engine's SQL for the database in use: SQLite through its single writer, PostgreSQL straight to the server.
+        services.AddSingleton<IEngineStore>(sp => sp.GetRequiredService<DatabaseConnection>().IsPostgres
+            ? ActivatorUtilities.CreateInstance<Postgres.PostgresEngineStore>(sp)
+            : ActivatorUtilities.CreateInstance<Sqlite.SqliteEngineStore>(sp));
         services.AddSingleton<BatchRenderer>();
         services.AddSingleton<BatchSender>();
         services.AddSingleton<BatchRecorder>();

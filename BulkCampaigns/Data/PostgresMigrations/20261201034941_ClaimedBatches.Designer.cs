@@ -12,8 +12,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace BulkCampaigns.Data.PostgresMigrations
 {
     [DbContext(typeof(PostgresAppDbContext))]
-    [Migration("20261201035418_ClaimedBatchesAndSegments")]
-    partial class ClaimedBatchesAndSegments
+    [Migration("20261201034941_ClaimedBatches")]
+    partial class ClaimedBatches
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -791,104 +791,6 @@ namespace BulkCampaigns.Data.PostgresMigrations
                     b.ToTable("Recipients", (string)null);
                 });
 
-            modelBuilder.Entity("BulkCampaigns.Recipients.Segments.OperationSegment", b =>
-                {
-                    b.Property<long>("OperationId")
-                        .HasColumnType("bigint");
-
-                    b.Property<long>("SegmentId")
-                        .HasColumnType("bigint");
-
-                    b.HasKey("OperationId", "SegmentId");
-
-                    b.HasIndex("SegmentId");
-
-                    b.ToTable("OperationSegments", (string)null);
-                });
-
-            modelBuilder.Entity("BulkCampaigns.Recipients.Segments.Segment", b =>
-                {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("bigint");
-
-                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
-
-                    b.Property<long?>("CountedAt")
-                        .HasColumnType("bigint");
-
-                    b.Property<long>("CreatedAt")
-                        .HasColumnType("bigint");
-
-                    b.Property<string>("FilterJson")
-                        .IsRequired()
-                        .HasColumnType("text")
-                        .UseCollation("C");
-
-                    b.Property<string>("GroupIdsJson")
-                        .IsRequired()
-                        .HasColumnType("text")
-                        .UseCollation("C");
-
-                    b.Property<string>("Name")
-                        .IsRequired()
-                        .HasMaxLength(200)
-                        .HasColumnType("character varying(200)")
-                        .UseCollation("C");
-
-                    b.Property<long>("RecipientCount")
-                        .HasColumnType("bigint");
-
-                    b.Property<long>("Suppressed")
-                        .HasColumnType("bigint");
-
-                    b.Property<long>("UpdatedAt")
-                        .HasColumnType("bigint");
-
-                    b.HasKey("Id");
-
-                    b.ToTable("Segments", (string)null);
-                });
-
-            modelBuilder.Entity("BulkCampaigns.Recipients.Segments.SegmentStamp", b =>
-                {
-                    b.Property<long>("GroupId")
-                        .HasColumnType("bigint");
-
-                    b.Property<string>("Stamp")
-                        .HasColumnType("text")
-                        .UseCollation("C");
-
-                    b.HasKey("GroupId");
-
-                    b.ToTable("SegmentStamps", (string)null);
-                });
-
-            modelBuilder.Entity("BulkCampaigns.Recipients.Segments.SegmentValue", b =>
-                {
-                    b.Property<long>("RecipientId")
-                        .HasColumnType("bigint");
-
-                    b.Property<string>("Address")
-                        .IsRequired()
-                        .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
-                        .UseCollation("C");
-
-                    b.Property<byte[]>("Folded")
-                        .IsRequired()
-                        .HasColumnType("bytea");
-
-                    b.Property<long>("GroupId")
-                        .HasColumnType("bigint");
-
-                    b.HasKey("RecipientId");
-
-                    b.HasIndex("GroupId");
-
-                    b.ToTable("SegmentValues", (string)null);
-                });
-
             modelBuilder.Entity("BulkCampaigns.Senders.Sender", b =>
                 {
                     b.Property<long>("Id")
@@ -1265,39 +1167,6 @@ namespace BulkCampaigns.Data.PostgresMigrations
                 });
 
             modelBuilder.Entity("BulkCampaigns.Recipients.Recipient", b =>
-                {
-                    b.HasOne("BulkCampaigns.Recipients.Group", null)
-                        .WithMany()
-                        .HasForeignKey("GroupId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
-            modelBuilder.Entity("BulkCampaigns.Recipients.Segments.OperationSegment", b =>
-                {
-                    b.HasOne("BulkCampaigns.Operations.Operation", null)
-                        .WithMany()
-                        .HasForeignKey("OperationId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-
-                    b.HasOne("BulkCampaigns.Recipients.Segments.Segment", null)
-                        .WithMany()
-                        .HasForeignKey("SegmentId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
-            modelBuilder.Entity("BulkCampaigns.Recipients.Segments.SegmentStamp", b =>
-                {
-                    b.HasOne("BulkCampaigns.Recipients.Group", null)
-                        .WithMany()
-                        .HasForeignKey("GroupId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
-            modelBuilder.Entity("BulkCampaigns.Recipients.Segments.SegmentValue", b =>
                 {
                     b.HasOne("BulkCampaigns.Recipients.Group", null)
                         .WithMany()

@@ -6,35 +6,11 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace BulkCampaigns.Data.PostgresMigrations
 {
     /// <inheritdoc />
-    public partial class ClaimedBatchesAndSegments : Migration
+    public partial class Segments : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.CreateTable(
-                name: "ClaimedBatches",
-                columns: table => new
-                {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    OperationId = table.Column<long>(type: "bigint", nullable: false),
-                    FromId = table.Column<long>(type: "bigint", nullable: false),
-                    ToId = table.Column<long>(type: "bigint", nullable: false),
-                    ClaimedAt = table.Column<long>(type: "bigint", nullable: false),
-                    Remaining = table.Column<int>(type: "integer", nullable: false),
-                    Requeue = table.Column<bool>(type: "boolean", nullable: false)
-                },
-                constraints: table =>
-                {
-                    table.PrimaryKey("PK_ClaimedBatches", x => x.Id);
-                    table.ForeignKey(
-                        name: "FK_ClaimedBatches_Operations_OperationId",
-                        column: x => x.OperationId,
-                        principalTable: "Operations",
-                        principalColumn: "Id",
-                        onDelete: ReferentialAction.Cascade);
-                });
-
             migrationBuilder.CreateTable(
                 name: "Segments",
                 columns: table => new
@@ -118,11 +94,6 @@ namespace BulkCampaigns.Data.PostgresMigrations
                 });
 
             migrationBuilder.CreateIndex(
-                name: "IX_ClaimedBatches_OperationId_FromId",
-                table: "ClaimedBatches",
-                columns: new[] { "OperationId", "FromId" });
-
-            migrationBuilder.CreateIndex(
                 name: "IX_OperationSegments_SegmentId",
                 table: "OperationSegments",
                 column: "SegmentId");
@@ -136,9 +107,6 @@ namespace BulkCampaigns.Data.PostgresMigrations
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.DropTable(
-                name: "ClaimedBatches");
-
             migrationBuilder.DropTable(
                 name: "OperationSegments");
 

@@ -1,0 +1,151 @@
+using BulkCampaigns.Operations;
+using Npgsql;
+using OperationStatus = BulkCampaigns.Operations.OperationStatus;
+
+namespace BulkCampaigns.Dispatch.Postgres;
+
+/// <summary>Creating an operation: the operation row, its groups and its messages, in one transaction.</summary>
+public sealed partial class PostgresEngineStore
+{
+    private const string InsertOperationSql = """
+        INSERT INTO "Operations" ("Name", "IsTest", "Status", "SenderId", "FromAddress", "FromChannel", "ContentJson", "TagsJson", "SendAt", "Mps",
+            "QuietStart", "QuietEnd", "QuietTimeZone", "FirstMessageId", "LastMessageId", "Total", "Attempts", "Scheduled", "Queued", "Sending",
+            "Sent", "Delivered", "Read", "Undelivered", "Unaddressable", "Failed", "Canceled", "Suppressed", "CreatedAt", "UpdatedAt")
+        VALUES (@name, @is_test, @status, @sender, @from, @channel, @content, @tags, @send_at, @mps,
+            @quiet_start, @quiet_end, @quiet_zone, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, @now, @now)
+        RETURNING "Id"
+        """;
+
+    private const string LinkGroupsSql = """
+        INSERT INTO "OperationGroups" ("OperationId", "GroupId") SELECT @op, g FROM unnest(@groups) AS g
+        """;
+
+    /// <summary>
+    /// The messages written answer only their count, ID range and how many are suppressed (aggregated where they are
+    /// made, not sent back a million rows). A suppressed address is found by a join with the suppression list.
+    /// </summary>
+    private const string InsertedSummary = """
+        SELECT count(*), COALESCE(min("Id"), 0), COALESCE(max("Id"), 0), count(*) FILTER (WHERE "Status" = @suppressed) FROM inserted
+        """;
+
+    /// <summary>Inline recipients in the request's order: the first of an address wins, and wins over any group's row.</summary>
+    private const string InsertInlineSql = $"""
+        WITH inserted AS (
+            INSERT INTO "Messages" ("OperationId", "Address", "Channel", "VariablesJson", "Status", "Segments", "Attempts", "Retryable", "CreatedAt", "UpdatedAt")
+            SELECT @op, u.address, u.channel, u.variables, CASE WHEN s."Id" IS NULL THEN @status ELSE @suppressed END, 0, 0, false, @now, @now
+            FROM unnest(@addresses, @channels, @variables) WITH ORDINALITY AS u(address, channel, variables, ord)
+            LEFT JOIN "Suppressions" s ON s."Address" = u.address
+            ORDER BY u.ord
+            ON CONFLICT ("OperationId", "Address") DO NOTHING
+            RETURNING "Id", "Status")
+        {InsertedSummary}
+        """;
+
+    /// <summary>One group's recipients; an address already written (inline, or by an earlier group) is left as it is.</summary>
+    private const string InsertGroupSql = $"""
+        WITH inserted AS (
+            INSERT INTO "Messages" ("OperationId", "Address", "Channel", "VariablesJson", "Status", "Segments", "Attempts", "Retryable", "CreatedAt", "UpdatedAt")
+            SELECT @op, r."Address", r."Channel", r."VariablesJson", CASE WHEN s."Id" IS NULL THEN @status ELSE @suppressed END, 0, 0, false, @now, @now
+            FROM "Recipients" r LEFT JOIN "Suppressions" s ON s."Address" = r."Address"
+            WHERE r."GroupId" = @group
+            ON CONFLICT ("OperationId", "Address") DO NOTHING
+            RETURNING "Id", "Status")
+        {InsertedSummary}
+        """;
+
+    private const string CreatedCountersSql = """
+        UPDATE "Operations" SET "FirstMessageId" = @first, "LastMessageId" = @last, "Total" = @total,
+            "Scheduled" = @scheduled, "Queued" = @queued, "Suppressed" = @suppressed_count,
+            "Status" = CASE WHEN @done THEN @completed ELSE "Status" END,
+            "StartedAt" = CASE WHEN @done OR "Status" = @processing THEN @now ELSE NULL END,
+            "CompletedAt" = CASE WHEN @done THEN @now ELSE NULL END
+        WHERE "Id" = @op
+        """;
+
+    public async Task<long> CreateOperationAsync(NewOperation operation, IReadOnlyList<NewRecipient> inline, IReadOnlyList<long> groupIds,
+        IReadOnlyList<Recipients.Segments.SegmentSource> segments, long now, CancellationToken ct)
+    {
+        if (segments.Count > 0)
+        {
+            throw new NotSupportedException("Segments work on the SQLite database in this version; on PostgreSQL they are not available yet.");
+        }
+        var initial = operation.SendAt is null ? MessageStatus.Queued : MessageStatus.Scheduled;
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        // One creation at a time (only creations insert messages): an operation's message IDs then run unbroken
+        // from its first to its last, so each batch's ID range is full of its own messages.
+        await LockAsync(connection, tx, LockSpace.Creation, 0, shared: false, ct);
+
+        long operationId;
+        await using (var insert = Sql(connection, tx, InsertOperationSql))
+        {
+            var quiet = operation.Quiet;
+            insert.Add("name", operation.Name).Add("is_test", operation.IsTest)
+                .Add("status", operation.SendAt is null ? OperationStatus.Processing : OperationStatus.Scheduled)
+                .Add("sender", operation.SenderId).Add("from", operation.FromAddress).Add("channel", operation.FromChannel)
+                .Add("content", operation.ContentJson).Add("tags", operation.TagsJson).Add("send_at", operation.SendAt?.ToUnixTimeMilliseconds())
+                .Add("mps", operation.Mps).Add("quiet_start", quiet?.Start).Add("quiet_end", quiet?.End).Add("quiet_zone", quiet?.TimeZoneId)
+                .Add("now", now);
+            operationId = (long)(await insert.ExecuteScalarAsync(ct))!;
+        }
+        if (groupIds.Count > 0)
+        {
+            await using var link = Sql(connection, tx, LinkGroupsSql);
+            link.Add("op", operationId).Add("groups", groupIds.ToArray());
+            await link.ExecuteNonQueryAsync(ct);
+        }
+
+        var written = new Inserted();
+        // Inline recipients first: their variables win over a group's row for the same address.
+        if (inline.Count > 0)
+        {
+            await using var insert = Sql(connection, tx, InsertInlineSql);
+            insert.Add("addresses", inline.Select(r => r.Address).ToArray()).Add("channels", inline.Select(r => r.Channel).ToArray())
+                .Add("variables", inline.Select(r => r.VariablesJson).ToArray());
+            await written.AddAsync(insert, operationId, initial, now, ct);
+        }
+        foreach (var groupId in groupIds)
+        {
+            await using var insert = Sql(connection, tx, InsertGroupSql);
+            insert.Add("group", groupId);
+            await written.AddAsync(insert, operationId, initial, now, ct);
+        }
+
+        var toSend = written.Count - written.Suppressed;
+        await using (var stats = Sql(connection, tx, CreatedCountersSql))
+        {
+            stats.Add("op", operationId).Add("first", written.First).Add("last", written.Last).Add("total", written.Count)
+                .Add("scheduled", initial == MessageStatus.Scheduled ? toSend : 0).Add("queued", initial == MessageStatus.Queued ? toSend : 0)
+                .Add("suppressed_count", written.Suppressed).Add("done", toSend == 0).Add("now", now)
+                .Add("completed", OperationStatus.Completed).Add("processing", OperationStatus.Processing);
+            await stats.ExecuteNonQueryAsync(ct);
+        }
+        await tx.CommitAsync(ct);
+        return operationId;
+    }
+
+    /// <summary>The messages written so far: how many, their ID range, how many suppressed.</summary>
+    private sealed class Inserted
+    {
+        public long Count { get; private set; }
+        public long First { get; private set; }
+        public long Last { get; private set; }
+        public long Suppressed { get; private set; }
+
+        public async Task AddAsync(NpgsqlCommand insert, long operationId, MessageStatus initial, long now, CancellationToken ct)
+        {
+            insert.Add("op", operationId).Add("status", initial).Add("suppressed", MessageStatus.Suppressed).Add("now", now);
+            await using var reader = await insert.ExecuteReaderAsync(ct);
+            await reader.ReadAsync(ct);
+            var count = reader.GetInt64(0);
+            if (count == 0)
+            {
+                return;
+            }
+            First = Count == 0 ? reader.GetInt64(1) : Math.Min(First, reader.GetInt64(1));
+            Last = Math.Max(Last, reader.GetInt64(2));
+            Count += count;
+            Suppressed += reader.GetInt64(3);
+        }
+    }
+}

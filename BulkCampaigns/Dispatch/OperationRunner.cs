@@ -23,6 +23,9 @@ public sealed class OperationRunner(
     /// <summary>A new operation: its batches queued now, or its start scheduled for <paramref name="startAt"/>.</summary>
     public async Task LaunchAsync(long operationId, DateTimeOffset? startAt, CancellationToken ct)
     {
+        // Logged before its batches are queued: a small operation may complete before this method returns, and its
+        // "completed" line must come after, and only once (the engine writes it).
+        await opLog.MadeAsync(operationId, ct);
         if (startAt is { } at)
         {
             ScheduleStart(operationId, at);
@@ -32,7 +35,6 @@ public sealed class OperationRunner(
             await EnqueueBatchesAsync(operationId, ct);
         }
         progress.Publish(operationId);
-        await opLog.MadeAsync(operationId, ct);
     }
 
     public void ScheduleStart(long operationId, DateTimeOffset at) =>

@@ -13,7 +13,31 @@ public sealed record RecordedOutcomes(HashSet<long> Written, bool Completed, Lis
 /// Messages claimed and not written, to settle with the provider: a claimed range (<see cref="Id"/> of its
 /// <see cref="ClaimedBatch"/>), or, with <see cref="Id"/> 0, messages SENDING on their own rows claimed at one time.
 /// </summary>
-public sealed record InFlightClaim(long Id, DateTimeOffset ClaimedAt, List<BatchMessage> Messages);
+public sealed record InFlightClaim(long Id, DateTimeOffset ClaimedAt, List<BatchMessage> Messages)
+{
+    /// <summary>
+    /// Messages SENDING on their own rows (as versions before claimed ranges wrote them), read as (ID, address, channel,
+    /// variables, claimed at) and grouped by claim time; those <paramref name="held"/> (a running batch's) are left out.
+    /// </summary>
+    public static async Task<List<InFlightClaim>> ReadSendingAsync(DbDataReader reader, Func<long, bool>? held, CancellationToken ct)
+    {
+        var byTime = new Dictionary<long, List<BatchMessage>>();
+        while (await reader.ReadAsync(ct))
+        {
+            if (held?.Invoke(reader.GetInt64(0)) == true)
+            {
+                continue;
+            }
+            var at = reader.GetInt64(4);
+            if (!byTime.TryGetValue(at, out var list))
+            {
+                byTime[at] = list = [];
+            }
+            list.Add(new BatchMessage(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)));
+        }
+        return byTime.Select(l => new InFlightClaim(0, DateTimeOffset.FromUnixTimeMilliseconds(l.Key), l.Value)).ToList();
+    }
+}
 
 /// <summary>
 /// Every statement of the engine, behind one interface so another database can take them (SQLite now:

@@ -8,6 +8,23 @@ namespace BulkCampaigns.Dispatch;
 /// </summary>
 public sealed class StatsDelta
 {
+    /// <summary>The operation's counter column of a status (the same name in both databases).</summary>
+    public static string Column(MessageStatus status) => status switch
+    {
+        MessageStatus.Scheduled => "Scheduled",
+        MessageStatus.Queued => "Queued",
+        MessageStatus.Sending => "Sending",
+        MessageStatus.Sent => "Sent",
+        MessageStatus.Delivered => "Delivered",
+        MessageStatus.Read => "Read",
+        MessageStatus.Undelivered => "Undelivered",
+        MessageStatus.Unaddressable => "Unaddressable",
+        MessageStatus.Failed => "Failed",
+        MessageStatus.Canceled => "Canceled",
+        MessageStatus.Suppressed => "Suppressed",
+        _ => throw new ArgumentOutOfRangeException(nameof(status)),
+    };
+
     private static readonly int StatusCount = Enum.GetValues<MessageStatus>().Length;
 
     private readonly long[] _counts = new long[StatusCount];

@@ -8,7 +8,7 @@ namespace BulkCampaigns.Dispatch.Postgres;
 public sealed partial class PostgresEngineStore
 {
     private static readonly string SumMessagesSql =
-        $"""SELECT {string.Join(", ", Enum.GetValues<MessageStatus>().Select(s => $"COALESCE(sum(\"{PostgresCounters.Column(s)}\"), 0)::bigint"))} FROM "Operations" """;
+        $"""SELECT {string.Join(", ", Enum.GetValues<MessageStatus>().Select(s => $"COALESCE(sum(\"{StatsDelta.Column(s)}\"), 0)::bigint"))} FROM "Operations" """;
 
     private const string SumImportRowsSql = """
         SELECT COALESCE(sum("Imported"), 0)::bigint, COALESCE(sum("Updated"), 0)::bigint, COALESCE(sum("Duplicates"), 0)::bigint, COALESCE(sum("Rejected"), 0)::bigint
@@ -60,7 +60,7 @@ internal static class PostgresCounters
     /// </summary>
     private static readonly string ApplySql = $"""
         UPDATE "Operations" o SET "UpdatedAt" = @now, "Attempts" = o."Attempts" + d.attempts,
-            {string.Join(", ", Statuses.Select(s => $"\"{Column(s)}\" = o.\"{Column(s)}\" + d.c{(int)s}"))}
+            {string.Join(", ", Statuses.Select(s => $"\"{StatsDelta.Column(s)}\" = o.\"{StatsDelta.Column(s)}\" + d.c{(int)s}"))}
         FROM unnest(@ops, @attempts, {string.Join(", ", Statuses.Select(s => $"@c{(int)s}"))})
             AS d(op, attempts, {string.Join(", ", Statuses.Select(s => $"c{(int)s}"))})
         WHERE o."Id" = d.op
@@ -72,21 +72,6 @@ internal static class PostgresCounters
         SELECT 1 FROM "Operations" WHERE "Id" = ANY(@ops) ORDER BY "Id" FOR NO KEY UPDATE
         """;
 
-    public static string Column(MessageStatus status) => status switch
-    {
-        MessageStatus.Scheduled => "Scheduled",
-        MessageStatus.Queued => "Queued",
-        MessageStatus.Sending => "Sending",
-        MessageStatus.Sent => "Sent",
-        MessageStatus.Delivered => "Delivered",
-        MessageStatus.Read => "Read",
-        MessageStatus.Undelivered => "Undelivered",
-        MessageStatus.Unaddressable => "Unaddressable",
-        MessageStatus.Failed => "Failed",
-        MessageStatus.Canceled => "Canceled",
-        MessageStatus.Suppressed => "Suppressed",
-        _ => throw new ArgumentOutOfRangeException(nameof(status)),
-    };
 
     public static async Task<Dictionary<long, OperationStatus>> ApplyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyDictionary<long, StatsDelta> deltas, long nowMs, CancellationToken ct)
     {

@@ -260,26 +260,12 @@ public sealed partial class PostgresEngineStore(NpgsqlDataSource dataSource, Tim
                 }
             }
         }
-        var legacy = new Dictionary<long, List<BatchMessage>>();
         await using (var select = Sql(npgsql, null, LegacyInFlightSql))
         {
             select.Add("op", operationId).Add("before", before).Add("sending", MessageStatus.Sending);
             await using var reader = await select.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
-            {
-                if (held?.Invoke(reader.GetInt64(0)) == true)
-                {
-                    continue;
-                }
-                var at = reader.GetInt64(4);
-                if (!legacy.TryGetValue(at, out var list))
-                {
-                    legacy[at] = list = [];
-                }
-                list.Add(new BatchMessage(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)));
-            }
+            inFlight.AddRange(await InFlightClaim.ReadSendingAsync(reader, held, ct));
         }
-        inFlight.AddRange(legacy.Select(l => new InFlightClaim(0, DateTimeOffset.FromUnixTimeMilliseconds(l.Key), l.Value)));
         return inFlight;
     }
 
@@ -501,8 +487,8 @@ public sealed partial class PostgresEngineStore(NpgsqlDataSource dataSource, Tim
         var notClaimed = from == MessageStatus.Queued
             ? """AND NOT EXISTS (SELECT 1 FROM "ClaimedBatches" c WHERE c."OperationId" = @op AND "Messages"."Id" BETWEEN c."FromId" AND c."ToId")"""
             : "";
-        var fromColumn = PostgresCounters.Column(from);
-        var toColumn = PostgresCounters.Column(to);
+        var fromColumn = StatsDelta.Column(from);
+        var toColumn = StatsDelta.Column(to);
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         await LockOperationAsync(connection, tx, operationId, ct);

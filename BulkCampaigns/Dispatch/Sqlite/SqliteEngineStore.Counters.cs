@@ -9,7 +9,7 @@ namespace BulkCampaigns.Dispatch.Sqlite;
 public sealed partial class SqliteEngineStore
 {
     private static readonly string SumMessagesSql =
-        $"SELECT {string.Join(", ", Enum.GetValues<MessageStatus>().Select(s => $"SUM({SqliteCounters.Column(s)})"))} FROM Operations";
+        $"SELECT {string.Join(", ", Enum.GetValues<MessageStatus>().Select(s => $"SUM({StatsDelta.Column(s)})"))} FROM Operations";
 
     private static readonly string GroupInUseSql = $"""
         SELECT EXISTS (SELECT 1 FROM OperationGroups og JOIN Operations o ON o.Id = og.OperationId
@@ -50,21 +50,6 @@ public sealed partial class SqliteEngineStore
 /// <summary>Writes a <see cref="StatsDelta"/> to its operation's counter columns, inside the caller's transaction.</summary>
 internal static class SqliteCounters
 {
-    public static string Column(MessageStatus status) => status switch
-    {
-        MessageStatus.Scheduled => "Scheduled",
-        MessageStatus.Queued => "Queued",
-        MessageStatus.Sending => "Sending",
-        MessageStatus.Sent => "Sent",
-        MessageStatus.Delivered => "Delivered",
-        MessageStatus.Read => "Read",
-        MessageStatus.Undelivered => "Undelivered",
-        MessageStatus.Unaddressable => "Unaddressable",
-        MessageStatus.Failed => "Failed",
-        MessageStatus.Canceled => "Canceled",
-        MessageStatus.Suppressed => "Suppressed",
-        _ => throw new ArgumentOutOfRangeException(nameof(status)),
-    };
 
     public static async Task ApplyAsync(this StatsDelta delta, SqliteConnection connection, SqliteTransaction transaction, long operationId, long nowMs, CancellationToken ct = default)
     {
@@ -75,7 +60,7 @@ internal static class SqliteCounters
         var sql = new StringBuilder("UPDATE Operations SET UpdatedAt = $now, Attempts = Attempts + $attempts");
         foreach (var (status, change) in delta.Changes())
         {
-            var column = Column(status);
+            var column = StatsDelta.Column(status);
             sql.Append(CultureInfo.InvariantCulture, $", {column} = {column} + ({change})");
         }
         sql.Append(" WHERE Id = $id");

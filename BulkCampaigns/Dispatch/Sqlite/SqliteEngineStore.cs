@@ -132,28 +132,14 @@ public sealed partial class SqliteEngineStore(DatabaseConnection database, Write
             }
             inFlight.Add(new InFlightClaim(id, DateTimeOffset.FromUnixTimeMilliseconds(at), messages));
         }
-        var legacy = new Dictionary<long, List<BatchMessage>>();
         await using (var select = sqlite.CreateCommand())
         {
             select.CommandText = LegacyInFlightSql;
             select.Parameters.AddWithValue("$op", operationId);
             select.Parameters.AddWithValue("$before", before);
             await using var reader = await select.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
-            {
-                if (held?.Invoke(reader.GetInt64(0)) == true)
-                {
-                    continue;
-                }
-                var at = reader.GetInt64(4);
-                if (!legacy.TryGetValue(at, out var list))
-                {
-                    legacy[at] = list = [];
-                }
-                list.Add(new BatchMessage(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)));
-            }
+            inFlight.AddRange(await InFlightClaim.ReadSendingAsync(reader, held, ct));
         }
-        inFlight.AddRange(legacy.Select(l => new InFlightClaim(0, DateTimeOffset.FromUnixTimeMilliseconds(l.Key), l.Value)));
         return inFlight;
     }
 

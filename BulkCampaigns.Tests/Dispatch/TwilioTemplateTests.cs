@@ -182,6 +182,38 @@ public sealed class TwilioTemplateTests : IClassFixture<TwilioTemplateTests.App>
     }
 
     [Fact]
+    public async Task Recovery_of_a_WhatsApp_send_finds_it_under_its_whatsapp_address_so_it_is_not_sent_twice()
+    {
+        const string sender = "+14155550777";
+        Assert.Equal(HttpStatusCode.Created, (await _client.PostAsJsonAsync("/v1/Senders", new { address = sender, channel = "WHATSAPP", mps = 100 })).StatusCode);
+        string[] addresses = [Number(9300), Number(9301)];
+        var id = await SendAsync(_client, new
+        {
+            from = new { address = sender, channel = "WHATSAPP" },
+            to = addresses.Select(a => new { address = a }).ToArray(),
+            content = new { text = "Your table is ready" },
+            schedule = new { sendAt = new[] { DateTimeOffset.UtcNow.AddHours(1).ToString("O") } },
+        });
+        Assert.True(PublicId.TryDecode(PublicId.Operation, id, out var operationId));
+        // As if the process died mid-batch: both SENDING, and Twilio holding the first, listed as WhatsApp lists it.
+        var claimedAt = DateTimeOffset.UtcNow.AddMinutes(-10);
+        await _app.ExecuteSqlAsync($"""
+            UPDATE Operations SET Status = 1, Scheduled = 0, Sending = 2, StartedAt = {claimedAt.ToUnixTimeMilliseconds()} WHERE Id = {operationId};
+            UPDATE Messages SET Status = 2, ClaimedAt = {claimedAt.ToUnixTimeMilliseconds()}, UpdatedAt = {claimedAt.ToUnixTimeMilliseconds()} WHERE OperationId = {operationId};
+            """);
+        _app.Twilio.Accepted.Enqueue(new FakeMessage("SM" + new string('a', 32), "whatsapp:" + addresses[0], "whatsapp:" + sender, null, "Your table is ready", claimedAt.AddSeconds(1)));
+
+        Assert.Equal(2, await _app.Services.GetRequiredService<InFlightSweeper>().SweepAsync(CancellationToken.None));
+
+        var op = await WaitForStatusAsync(_client, id, "COMPLETED");
+        Assert.Equal(2, Stat(op, "sent"));
+        var first = (await _client.GetFromJsonAsync<JsonElement>($"/v1/Messages?operationId={id}&address={Uri.EscapeDataString(addresses[0])}")).GetProperty("messages")[0];
+        Assert.Equal("SM" + new string('a', 32), first.GetProperty("providerMessageId").GetString());
+        Assert.DoesNotContain(_app.Twilio.Sends, s => s.Form["To"] == "whatsapp:" + addresses[0]);
+        Assert.Single(_app.Twilio.Sends, s => s.Form["To"] == "whatsapp:" + addresses[1] && s.Answer == 201);
+    }
+
+    [Fact]
     public async Task A_Messaging_Service_sender_sends_with_MessagingServiceSid_and_recovery_finds_what_its_service_sent_so_none_goes_twice()
     {
         Assert.Equal(HttpStatusCode.Created, (await _client.PostAsJsonAsync("/v1/Senders", new { address = Service, channel = "SMS", mps = 100 })).StatusCode);

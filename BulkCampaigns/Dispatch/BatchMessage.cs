@@ -1,3 +1,4 @@
+using BulkCampaigns.Content;
 using BulkCampaigns.Dispatch.Providers;
 using BulkCampaigns.Operations;
 
@@ -41,5 +42,8 @@ public sealed class BatchMessage(long id, string address, string channel, string
         Retryable = retryable;
     }
 
-    public OutgoingMessage ToOutgoing(string from) => new(Id, from, Address, Channel, Body, Media, ContentSid, ContentVariables);
+    /// <summary>The channel the message goes out on: a WhatsApp sender's messages go on WhatsApp whatever the recipient's row says.</summary>
+    public string SendChannel(string fromChannel) => fromChannel == ChannelNames.WhatsApp ? ChannelNames.WhatsApp : Channel;
+
+    public OutgoingMessage ToOutgoing(string from, string fromChannel) => new(Id, from, Address, SendChannel(fromChannel), Body, Media, ContentSid, ContentVariables);
 }

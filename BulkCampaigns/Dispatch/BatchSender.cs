@@ -27,7 +27,7 @@ public sealed class BatchSender(
             var callStarted = Stopwatch.GetTimestamp();
             try
             {
-                results = await provider.SendAsync(pending.Select(p => p.ToOutgoing(op.FromAddress)).ToList(), ct);
+                results = await provider.SendAsync(pending.Select(p => p.ToOutgoing(op.FromAddress, op.FromChannel)).ToList(), ct);
                 metrics.ProviderCall(Stopwatch.GetElapsedTime(callStarted), results);
             }
             catch (Exception ex) when (!ct.IsCancellationRequested)
@@ -113,7 +113,7 @@ public sealed class BatchSender(
     {
         try
         {
-            if (await provider.FindAsync(op.FromAddress, p.Address, claimedAt.AddSeconds(-1), p.Body, ct) is { } found)
+            if (await provider.FindAsync(op.FromAddress, p.Address, p.SendChannel(op.FromChannel), claimedAt.AddSeconds(-1), p.Body, ct) is { } found)
             {
                 p.Final = MessageStatus.Sent;
                 p.ProviderMessageId = found.ProviderMessageId;

@@ -54,7 +54,7 @@ public sealed class SimulatorProvider(IEngineStore store, IOptionsMonitor<Simula
         return results;
     }
 
-    public async Task<ProviderRecord?> FindAsync(string from, string to, DateTimeOffset after, string body, CancellationToken ct) =>
+    public async Task<ProviderRecord?> FindAsync(string from, string to, string channel, DateTimeOffset after, string body, CancellationToken ct) =>
         await store.FindSimulatedAsync(from, to, after, body, ct) is { } found ? new ProviderRecord(ProviderId(found.Id), found.ReceivedAt) : null;
 
     public static string ProviderId(long id) => IdPrefix + id.ToString("x10", CultureInfo.InvariantCulture);

@@ -50,5 +50,5 @@ public interface IMessageProvider
     Task<IReadOnlyList<SendResult>> SendAsync(IReadOnlyList<OutgoingMessage> messages, CancellationToken ct);
 
     /// <summary>What the provider received from <paramref name="from"/> to <paramref name="to"/> at or after <paramref name="after"/> with this body, or null.</summary>
-    Task<ProviderRecord?> FindAsync(string from, string to, DateTimeOffset after, string body, CancellationToken ct);
+    Task<ProviderRecord?> FindAsync(string from, string to, string channel, DateTimeOffset after, string body, CancellationToken ct);
 }

@@ -97,13 +97,14 @@ public sealed class TwilioProvider(IOptions<TwilioOptions> options, IOptions<Dis
     /// A Messaging Service sender has no one <c>From</c> (Twilio picks a number of its pool), so the list is read by recipient and
     /// time and kept to the messages of that service. A template's message lists the text Twilio rendered, which is the body.
     /// </remarks>
-    public async Task<ProviderRecord?> FindAsync(string from, string to, DateTimeOffset after, string body, CancellationToken ct)
+    public async Task<ProviderRecord?> FindAsync(string from, string to, string channel, DateTimeOffset after, string body, CancellationToken ct)
     {
         var service = IsMessagingService(from);
-        var read = new ReadMessageOptions { To = new PhoneNumber(to), DateSentAfter = after.UtcDateTime.AddMinutes(-1), PageSize = 50 };
+        // A WhatsApp message is listed under whatsapp:+1…, as it was sent.
+        var read = new ReadMessageOptions { To = new PhoneNumber(Address(to, channel)), DateSentAfter = after.UtcDateTime.AddMinutes(-1), PageSize = 50 };
         if (!service)
         {
-            read.From = new PhoneNumber(from);
+            read.From = new PhoneNumber(Address(from, channel));
         }
         var page = await MessageResource.ReadAsync(read, _client);
         foreach (var m in page)

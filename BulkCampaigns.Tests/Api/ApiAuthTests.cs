@@ -17,7 +17,7 @@ public sealed class ApiAuthTests : IClassFixture<AppFactory>
         var response = await _app.CreateClient().GetAsync("/healthz");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.True(File.Exists(_app.DatabasePath), "the app should use the configured SQLite file");
+        Assert.True(await _app.Database.CountAsync("""SELECT COUNT(*) FROM "AspNetUsers" """) >= 1, "the app should use the configured database");
     }
 
     [Fact]

@@ -5,7 +5,6 @@ using System.Text;
 using System.Text.Json;
 using BulkCampaigns.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.Data.Sqlite;
 
 namespace BulkCampaigns.Tests.Api;
 
@@ -258,12 +257,5 @@ public sealed class ApiErrorFormatTests : IClassFixture<ProductionApp>
         Assert.True(response.StatusCode is HttpStatusCode.Created or HttpStatusCode.Conflict or HttpStatusCode.BadRequest, await response.Content.ReadAsStringAsync());
     }
 
-    private async Task<long> OperationCountAsync()
-    {
-        await using var connection = new SqliteConnection($"Data Source={_app.DatabasePath}");
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM Operations";
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
+    private Task<long> OperationCountAsync() => _app.Database.CountAsync("""SELECT COUNT(*) FROM "Operations" """);
 }

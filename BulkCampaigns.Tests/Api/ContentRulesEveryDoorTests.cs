@@ -5,7 +5,6 @@ using System.Text.Json;
 using BulkCampaigns.Dispatch;
 using BulkCampaigns.Operations;
 using BulkCampaigns.Tests.Infrastructure;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace BulkCampaigns.Tests.Api;
@@ -123,12 +122,5 @@ public sealed class ContentRulesEveryDoorTests : IClassFixture<AppFactory>, IAsy
         return error.GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("field").GetString()!).ToList();
     }
 
-    private async Task<long> OperationCountAsync()
-    {
-        await using var connection = new SqliteConnection($"Data Source={_app.DatabasePath}");
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM Operations";
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
+    private Task<long> OperationCountAsync() => _app.Database.CountAsync("""SELECT COUNT(*) FROM "Operations" """);
 }

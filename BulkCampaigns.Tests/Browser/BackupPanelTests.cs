@@ -4,6 +4,7 @@ using Microsoft.Playwright;
 
 namespace BulkCampaigns.Tests.Browser;
 
+[Trait(DatabaseTrait.Name, DatabaseTrait.SqliteOnly)]
 [Collection(BrowserCollection.Name)]
 public sealed class BackupPanelTests(BrowserApp browser)
 {

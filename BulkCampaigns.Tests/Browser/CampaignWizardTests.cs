@@ -15,7 +15,7 @@ public sealed class CampaignWizardTests(BrowserApp browser)
         using var api = browser.App.CreateApiClient();
         await DispatchTestKit.CreateSenderAsync(api, "+13125550111", 100);
         var recipients = Enumerable.Range(7000, 40).Select(i => (DispatchTestKit.Number(i), $$"""{"first_name":"Zoë {{i}}"}"""));
-        await DispatchTestKit.InsertGroupAsync($"Data Source={browser.App.DatabasePath}", recipients, "Wizard VIPs");
+        await DispatchTestKit.InsertGroupAsync(browser.App.Database.ConnectionString, recipients, "Wizard VIPs");
         await using var session = await browser.SignedInPageAsync();
         var page = session.Page;
         await page.GotoAsync("/campaigns/new");
@@ -70,7 +70,7 @@ public sealed class CampaignWizardTests(BrowserApp browser)
     {
         using var api = browser.App.CreateApiClient();
         await DispatchTestKit.CreateSenderAsync(api, "+13125550112", 100);
-        await DispatchTestKit.InsertGroupAsync($"Data Source={browser.App.DatabasePath}",
+        await DispatchTestKit.InsertGroupAsync(browser.App.Database.ConnectionString,
             Enumerable.Range(7100, 5).Select(i => (DispatchTestKit.Number(i), "{}")), "Typed date");
         await browser.App.Services.GetRequiredService<ChannelPrices>().SetAsync("SMS", 0.008m, "USD");
         // The browser says Chicago: the schedule's zone starts there.
@@ -123,7 +123,7 @@ public sealed class CampaignWizardTests(BrowserApp browser)
     {
         using var api = browser.App.CreateApiClient();
         await DispatchTestKit.CreateSenderAsync(api, "+13125550113", 100);
-        await DispatchTestKit.InsertGroupAsync($"Data Source={browser.App.DatabasePath}", [(DispatchTestKit.Number(7200), "{}")], "Emptied date");
+        await DispatchTestKit.InsertGroupAsync(browser.App.Database.ConnectionString, [(DispatchTestKit.Number(7200), "{}")], "Emptied date");
         await using var session = await browser.SignedInPageAsync("Europe/Paris");
         var page = session.Page;
         await WalkToScheduleAsync(session, "Emptied date (1)", "+13125550113 · SMS · 100 MPS");
@@ -141,7 +141,7 @@ public sealed class CampaignWizardTests(BrowserApp browser)
     {
         using var api = browser.App.CreateApiClient();
         await DispatchTestKit.CreateSenderAsync(api, "+13125550114", 100);
-        await DispatchTestKit.InsertGroupAsync($"Data Source={browser.App.DatabasePath}", [(DispatchTestKit.Number(7300), "{}")], "Picked date");
+        await DispatchTestKit.InsertGroupAsync(browser.App.Database.ConnectionString, [(DispatchTestKit.Number(7300), "{}")], "Picked date");
         await using var session = await browser.SignedInPageAsync("Asia/Tokyo");
         var page = session.Page;
         await WalkToScheduleAsync(session, "Picked date (1)", "+13125550114 · SMS · 100 MPS");
@@ -167,7 +167,7 @@ public sealed class CampaignWizardTests(BrowserApp browser)
     {
         using var api = browser.App.CreateApiClient();
         var sender = await DispatchTestKit.CreateSenderAsync(api, "+13125550115", 100);
-        var group = await DispatchTestKit.InsertGroupAsync($"Data Source={browser.App.DatabasePath}",
+        var group = await DispatchTestKit.InsertGroupAsync(browser.App.Database.ConnectionString,
             Enumerable.Range(7400, 3).Select(i => (DispatchTestKit.Number(i), "{}")), "Harvest list");
         var launcher = browser.App.Services.GetRequiredService<CampaignLauncher>();
         var original = new DraftData
@@ -209,7 +209,7 @@ public sealed class CampaignWizardTests(BrowserApp browser)
     {
         using var api = browser.App.CreateApiClient();
         await DispatchTestKit.CreateSenderAsync(api, "+13125550116", 100);
-        await DispatchTestKit.InsertGroupAsync($"Data Source={browser.App.DatabasePath}", [(DispatchTestKit.Number(7500), "{}")], "Tested list");
+        await DispatchTestKit.InsertGroupAsync(browser.App.Database.ConnectionString, [(DispatchTestKit.Number(7500), "{}")], "Tested list");
         await using var session = await browser.SignedInPageAsync();
         var page = session.Page;
         await WalkToScheduleAsync(session, "Tested list (1)", "+13125550116 · SMS · 100 MPS");

@@ -14,7 +14,7 @@ public sealed class TwilioTemplateBrowserTests(BrowserApp browser)
         using var api = browser.App.CreateApiClient();
         (await api.PostAsJsonAsync("/v1/Senders", new { address = "+13125550171", channel = "WHATSAPP", mps = 10 })).EnsureSuccessStatusCode();
         var recipients = Enumerable.Range(7600, 3).Select(i => (DispatchTestKit.Number(i), $$"""{"first_name":"Zoë {{i}}","code":"K-{{i}}"}"""));
-        await DispatchTestKit.InsertGroupAsync($"Data Source={browser.App.DatabasePath}", recipients, "WhatsApp members");
+        await DispatchTestKit.InsertGroupAsync(browser.App.Database.ConnectionString, recipients, "WhatsApp members");
         await using var session = await browser.SignedInPageAsync();
         var page = session.Page;
         await page.GotoAsync("/campaigns/new");

@@ -159,7 +159,7 @@ public sealed class FirstRunStepsTests(AppFactory app) : IClassFixture<AppFactor
         await DispatchTestKit.CreateSenderAsync(api, "+13125550180", 10);
         Assert.Equal(new FirstRunSteps(true, false, false, false), await queries.FirstRunAsync());
 
-        await DispatchTestKit.InsertGroupAsync($"Data Source={app.DatabasePath}", [(DispatchTestKit.Number(8000), "{}")]);
+        await DispatchTestKit.InsertGroupAsync(app.Database.ConnectionString, [(DispatchTestKit.Number(8000), "{}")]);
         Assert.Equal(new FirstRunSteps(true, true, false, false), await queries.FirstRunAsync());
 
         await app.Services.GetRequiredService<ContentService>().CreateAsync("Welcome", new MessageContent { Text = "Hi" });

@@ -52,7 +52,7 @@ public sealed class WizardRulesTests(AppFactory app) : IClassFixture<AppFactory>
     {
         using var api = app.CreateApiClient();
         var sender = await DispatchTestKit.CreateSenderAsync(api, "+13125550141", 1000);
-        var connection = $"Data Source={app.DatabasePath}";
+        var connection = app.Database.ConnectionString;
         var a = await DispatchTestKit.InsertGroupAsync(connection, [(DispatchTestKit.Number(1), """{"n":"1"}"""), (DispatchTestKit.Number(2), """{"n":"2"}""")], "A");
         var b = await DispatchTestKit.InsertGroupAsync(connection, [(DispatchTestKit.Number(2), """{"n":"2"}"""), (DispatchTestKit.Number(3), """{"n":"3"}""")], "B");
         var draft = new DraftData
@@ -111,7 +111,7 @@ public sealed class WizardRulesTests(AppFactory app) : IClassFixture<AppFactory>
     {
         using var api = app.CreateApiClient();
         var sender = await DispatchTestKit.CreateSenderAsync(api, "+13125550143", 100);
-        var group = await DispatchTestKit.InsertGroupAsync($"Data Source={app.DatabasePath}",
+        var group = await DispatchTestKit.InsertGroupAsync(app.Database.ConnectionString,
             Enumerable.Range(600, 100).Select(i => (DispatchTestKit.Number(i), "{}")), "Estimate");
         var draft = new DraftData { GroupIds = [group], ContentJson = """{"text":"Short"}""", SenderId = sender };
 
@@ -129,7 +129,7 @@ public sealed class WizardRulesTests(AppFactory app) : IClassFixture<AppFactory>
     {
         using var api = app.CreateApiClient();
         var sender = await DispatchTestKit.CreateSenderAsync(api, "+13125550144", 100);
-        var group = await DispatchTestKit.InsertGroupAsync($"Data Source={app.DatabasePath}", [(DispatchTestKit.Number(700), "{}")], "Paced");
+        var group = await DispatchTestKit.InsertGroupAsync(app.Database.ConnectionString, [(DispatchTestKit.Number(700), "{}")], "Paced");
         var london = TimeZoneInfo.FindSystemTimeZoneById("Europe/London");
         var draft = new DraftData
         {
@@ -175,7 +175,7 @@ public sealed class WizardRulesTests(AppFactory app) : IClassFixture<AppFactory>
     {
         using var api = app.CreateApiClient();
         var sender = await DispatchTestKit.CreateSenderAsync(api, "+13125550145", 100);
-        var group = await DispatchTestKit.InsertGroupAsync($"Data Source={app.DatabasePath}", [(DispatchTestKit.Number(710), "{}")], "Reviewed start");
+        var group = await DispatchTestKit.InsertGroupAsync(app.Database.ConnectionString, [(DispatchTestKit.Number(710), "{}")], "Reviewed start");
         var chicago = TimeZoneInfo.FindSystemTimeZoneById("America/Chicago");
         var local = TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, chicago).DateTime.Date.AddDays(2).AddHours(14).AddMinutes(30);
         var draft = new DraftData
@@ -225,7 +225,7 @@ public sealed class WizardRulesTests(AppFactory app) : IClassFixture<AppFactory>
     {
         using var api = app.CreateApiClient();
         var sender = await DispatchTestKit.CreateSenderAsync(api, "+13125550146", 100);
-        var group = await DispatchTestKit.InsertGroupAsync($"Data Source={app.DatabasePath}", [(DispatchTestKit.Number(720), "{}")], "Duplicated");
+        var group = await DispatchTestKit.InsertGroupAsync(app.Database.ConnectionString, [(DispatchTestKit.Number(720), "{}")], "Duplicated");
         var original = new DraftData
         {
             Name = "Autumn", GroupIds = [group], ContentJson = """{"text":"Autumn {{n}}"}""", SenderId = sender, Mps = 20,
@@ -252,7 +252,7 @@ public sealed class WizardRulesTests(AppFactory app) : IClassFixture<AppFactory>
     {
         using var api = app.CreateApiClient();
         var sender = await DispatchTestKit.CreateSenderAsync(api, "+13125550147", 100);
-        var group = await DispatchTestKit.InsertGroupAsync($"Data Source={app.DatabasePath}",
+        var group = await DispatchTestKit.InsertGroupAsync(app.Database.ConnectionString,
             [(DispatchTestKit.Number(730), """{"first_name":"Ana"}"""), (DispatchTestKit.Number(731), """{"first_name":"Bo"}""")], "Test sample");
         var draft = new DraftData { Name = "Winter", GroupIds = [group], ContentJson = """{"text":"Hi {{first_name}}"}""", SenderId = sender };
         var samples = await Launcher.SamplesAsync(draft);
@@ -276,7 +276,7 @@ public sealed class WizardRulesTests(AppFactory app) : IClassFixture<AppFactory>
     {
         using var api = app.CreateApiClient();
         var sender = await DispatchTestKit.CreateSenderAsync(api, "+13125550148", 100);
-        var group = await DispatchTestKit.InsertGroupAsync($"Data Source={app.DatabasePath}",
+        var group = await DispatchTestKit.InsertGroupAsync(app.Database.ConnectionString,
             Enumerable.Range(740, 10).Select(i => (DispatchTestKit.Number(i), "{}")), "Priced");
         var draft = new DraftData { GroupIds = [group], ContentJson = JsonSerializer.Serialize(new { text = new string('a', 200) }), SenderId = sender };
         var prices = app.Services.GetRequiredService<ChannelPrices>();

@@ -8,6 +8,7 @@ using Bunit;
 
 namespace BulkCampaigns.Tests.Components;
 
+[Trait(DatabaseTrait.Name, DatabaseTrait.None)]
 public sealed class CampaignComponentsTests : MudTestContext
 {
     [Fact]

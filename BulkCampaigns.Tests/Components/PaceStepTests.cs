@@ -4,6 +4,7 @@ using Bunit;
 
 namespace BulkCampaigns.Tests.Components;
 
+[Trait(DatabaseTrait.Name, DatabaseTrait.None)]
 public sealed class PaceStepTests : MudTestContext
 {
     [Fact]

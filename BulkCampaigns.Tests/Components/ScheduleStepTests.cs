@@ -5,6 +5,7 @@ using Bunit;
 
 namespace BulkCampaigns.Tests.Components;
 
+[Trait(DatabaseTrait.Name, DatabaseTrait.None)]
 public sealed class ScheduleStepTests : MudTestContext
 {
     [Fact]

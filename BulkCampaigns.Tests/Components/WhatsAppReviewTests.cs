@@ -37,7 +37,7 @@ public sealed class WhatsAppReviewTests : MudTestContext, IClassFixture<AppFacto
         var response = await client.PostAsJsonAsync("/v1/Senders", new { address = senderAddress, channel, mps = 10 });
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var senderId = (await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("id").GetString();
-        var groupId = await InsertGroupAsync($"Data Source={_app.DatabasePath}", [(Number(9500), """{"first_name":"Ann","order":"Z-9"}""")]);
+        var groupId = await InsertGroupAsync(_app.Database.ConnectionString, [(Number(9500), """{"first_name":"Ann","order":"Z-9"}""")]);
         return new DraftData { Name = "WhatsApp test", GroupIds = [groupId], SenderId = senderId, ContentJson = content.ToJson() };
     }
 

@@ -1,8 +1,10 @@
 using BulkCampaigns.Content;
+using BulkCampaigns.Tests.Infrastructure;
 
 namespace BulkCampaigns.Tests.Content;
 
 /// <summary>Columns named like "First Name" are read by their key; unknown filters and tags are problems with a position.</summary>
+[Trait(DatabaseTrait.Name, DatabaseTrait.None)]
 public sealed class ColumnKeysAndFilterProblemsTests
 {
     private readonly TemplateRenderer _renderer = new();

@@ -1,7 +1,9 @@
 using BulkCampaigns.Content;
+using BulkCampaigns.Tests.Infrastructure;
 
 namespace BulkCampaigns.Tests.Content;
 
+[Trait(DatabaseTrait.Name, DatabaseTrait.None)]
 public sealed class SmsSegmentsTests
 {
     [Fact]
@@ -136,6 +138,7 @@ public sealed class SmsSegmentsTests
     }
 }
 
+[Trait(DatabaseTrait.Name, DatabaseTrait.None)]
 public sealed class SmsSegmentsReferenceTests
 {
     private const string Basic = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";

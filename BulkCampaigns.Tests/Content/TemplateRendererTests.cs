@@ -1,7 +1,9 @@
 using BulkCampaigns.Content;
+using BulkCampaigns.Tests.Infrastructure;
 
 namespace BulkCampaigns.Tests.Content;
 
+[Trait(DatabaseTrait.Name, DatabaseTrait.None)]
 public sealed class TemplateRendererTests
 {
     private readonly TemplateRenderer _renderer = new();

@@ -1,7 +1,9 @@
 using BulkCampaigns.Data;
+using BulkCampaigns.Tests.Infrastructure;
 
 namespace BulkCampaigns.Tests.Data;
 
+[Trait(DatabaseTrait.Name, DatabaseTrait.None)]
 public sealed class PublicIdTests
 {
     [Theory]

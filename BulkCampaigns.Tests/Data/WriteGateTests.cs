@@ -1,8 +1,10 @@
 using BulkCampaigns.Data;
 using Microsoft.Data.Sqlite;
+using BulkCampaigns.Tests.Infrastructure;
 
 namespace BulkCampaigns.Tests.Data;
 
+[Trait(DatabaseTrait.Name, DatabaseTrait.None)]
 public sealed class WriteGateTests : IAsyncLifetime
 {
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "bulkcampaigns-tests", Guid.NewGuid().ToString("N"));

@@ -8,6 +8,7 @@ namespace BulkCampaigns.Tests.Dispatch;
 /// The product's promise on failure: kill the process at any moment of a campaign and start it again; the
 /// campaign goes on by itself and every recipient gets the message once. On each provider.
 /// </summary>
+[Trait(DatabaseTrait.Name, DatabaseTrait.Both)]
 public sealed class CrashResumeTests(ITestOutputHelper output)
 {
     private const int Recipients = 20_000;

@@ -1,8 +1,10 @@
 using BulkCampaigns.Dispatch;
 using BulkCampaigns.Operations;
+using BulkCampaigns.Tests.Infrastructure;
 
 namespace BulkCampaigns.Tests.Dispatch;
 
+[Trait(DatabaseTrait.Name, DatabaseTrait.None)]
 public sealed class SenderPacerTests
 {
     [Fact]

@@ -118,7 +118,7 @@ public sealed class TwilioTemplateTests : IClassFixture<TwilioTemplateTests.App>
         const string from = "+14155550601";
         await CreateSenderAsync(_client, from, 1000);
         var recipients = Enumerable.Range(0, 50).Select(i => (Number(9000 + i), JsonSerializer.Serialize(new Dictionary<string, string> { ["first_name"] = $"Zoë{i}", ["code"] = $"C-{i:D3}" }))).ToList();
-        var groupId = await InsertGroupAsync($"Data Source={_app.DatabasePath}", recipients);
+        var groupId = await InsertGroupAsync(_app.Database.ConnectionString, recipients);
 
         var id = await SendAsync(_client, new
         {

@@ -9,14 +9,15 @@ using static BulkCampaigns.Tests.Dispatch.DispatchTestKit;
 namespace BulkCampaigns.Tests.Operating;
 
 /// <summary>Settings → Backup: an Admin downloads a consistent copy of the database; nobody else can.</summary>
-public sealed class BackupDownloadTests(AppFactory app) : IClassFixture<AppFactory>, IDisposable
+[Trait(DatabaseTrait.Name, DatabaseTrait.SqliteOnly)]
+public sealed class BackupDownloadTests(SqliteAppFactory app) : IClassFixture<SqliteAppFactory>, IDisposable
 {
     private readonly string _copy = Path.Combine(Path.GetTempPath(), "bulkcampaigns-tests", $"download-{Guid.NewGuid():N}.db");
 
     [Fact]
     public async Task An_admin_downloads_a_copy_of_the_database_that_opens_and_holds_the_data()
     {
-        await InsertGroupAsync($"Data Source={app.DatabasePath}", [(Number(8700), "{}"), (Number(8701), "{}")], "Backed-up group");
+        await InsertGroupAsync(app.Database.ConnectionString, [(Number(8700), "{}"), (Number(8701), "{}")], "Backed-up group");
         var admin = await app.SignedInClientAsync(AppFactory.AdminEmail, AppFactory.AdminPassword);
 
         var response = await admin.GetAsync("/settings/backup");
@@ -64,6 +65,7 @@ public sealed class BackupDownloadTests(AppFactory app) : IClassFixture<AppFacto
 /// README, backup and restore: the backup command copies the database while a campaign sends; an app started on the
 /// copy has everything, and the campaign finishes there with nothing sent twice relative to the copy's state.
 /// </summary>
+[Trait(DatabaseTrait.Name, DatabaseTrait.SqliteOnly)]
 public sealed class BackupRestoreTests(ITestOutputHelper output) : IDisposable
 {
     private const int Recipients = 3_000;

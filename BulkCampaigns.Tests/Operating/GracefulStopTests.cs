@@ -9,6 +9,7 @@ namespace BulkCampaigns.Tests.Operating;
 /// README, stop and start: SIGTERM (docker stop, systemd) ends the process within 10 s with exit code 0 whatever is
 /// running; batches in flight write what they sent, the rest waits for the next start. On each provider.
 /// </summary>
+[Trait(DatabaseTrait.Name, DatabaseTrait.Both)]
 public sealed class GracefulStopTests(ITestOutputHelper output)
 {
     private const int Recipients = 3_000;

@@ -4,7 +4,10 @@ using BulkCampaigns.Tests.Infrastructure;
 
 namespace BulkCampaigns.Tests.Postgres;
 
-/// <summary>The data-protection key ring lives in the database, on both providers: a sign-in outlives a restart.</summary>
+/// <summary>
+/// The data-protection key ring lives in the database, on both providers: a sign-in outlives a restart that keeps
+/// nothing but the database.
+/// </summary>
 public sealed partial class KeyRingTests
 {
     [Theory]
@@ -34,13 +37,36 @@ public sealed partial class KeyRingTests
         }
         Assert.True(await database.CountAsync("""SELECT COUNT(*) FROM "DataProtectionKeys" """) >= 1, "the key is kept in the database");
 
-        using var second = AppProcess.Start(database, port);
+        // The restarted app keeps only the database: another home folder (ASP.NET's default key ring lives in
+        // ~/.aspnet) and another data folder (where keys used to be files). A key kept anywhere but the database
+        // is lost, and the cookie with it.
+        var home = Path.Combine(database.Folder, "another-home");
+        Directory.CreateDirectory(home);
+        var settings = new Dictionary<string, string> { ["HOME"] = home };
+        using var second = provider == TestProvider.Sqlite
+            ? AppProcess.Start(MoveSqliteFile(database.SqlitePath, Path.Combine(database.Folder, "another-data")), port, settings)
+            : AppProcess.Start(database, port, new Dictionary<string, string>(settings) { ["Database:DataFolder"] = Path.Combine(database.Folder, "another-data") });
         await second.WaitHealthyAsync();
         using var again = Browser(port, cookies);
 
         var page = await again.GetAsync("/settings");
 
         Assert.Equal(HttpStatusCode.OK, page.StatusCode); // not a redirect to /login: the cookie is read with the kept key
+    }
+
+    /// <summary>Moves the database file (and its WAL, if any) alone into a fresh folder; answers its new path.</summary>
+    private static string MoveSqliteFile(string path, string folder)
+    {
+        Directory.CreateDirectory(folder);
+        var moved = Path.Combine(folder, Path.GetFileName(path));
+        foreach (var suffix in new[] { "", "-wal", "-shm" })
+        {
+            if (File.Exists(path + suffix))
+            {
+                File.Move(path + suffix, moved + suffix);
+            }
+        }
+        return moved;
     }
 
     private static HttpClient Browser(int port, CookieContainer cookies) =>

@@ -1,7 +1,9 @@
 using BulkCampaigns.Recipients;
+using BulkCampaigns.Tests.Infrastructure;
 
 namespace BulkCampaigns.Tests.Recipients;
 
+[Trait(DatabaseTrait.Name, DatabaseTrait.None)]
 public sealed class AddressTableTests
 {
     [Fact]

@@ -2,9 +2,11 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using BulkCampaigns.Recipients;
+using BulkCampaigns.Tests.Infrastructure;
 
 namespace BulkCampaigns.Tests.Recipients;
 
+[Trait(DatabaseTrait.Name, DatabaseTrait.None)]
 public sealed class CsvParsingTests
 {
     private sealed record Parsed(string[] Header, List<(CsvRecord Record, ValidRecipient Recipient)> Accepted, List<RowRejection> Rejected);

@@ -58,9 +58,11 @@ internal static class GroupsClient
 }
 
 /// <summary>On the default provider (SQLite unless BULKCAMPAIGNS_TEST_PROVIDER says otherwise).</summary>
+[Trait(DatabaseTrait.Name, DatabaseTrait.Both)]
 public sealed class ImportsApiTests(AppFactory app) : ImportsApiTests<AppFactory>(app);
 
 /// <summary>On PostgreSQL: the stage by binary COPY and the move by one INSERT … SELECT … ON CONFLICT.</summary>
+[Trait(DatabaseTrait.Name, DatabaseTrait.Both)]
 public sealed class ImportsApiTestsOnPostgres(PostgresImportsApp app) : ImportsApiTests<PostgresImportsApp>(app);
 
 public sealed class PostgresImportsApp() : AppFactory(TestProvider.Postgres);

@@ -1,7 +1,9 @@
 using BulkCampaigns.Recipients;
+using BulkCampaigns.Tests.Infrastructure;
 
 namespace BulkCampaigns.Tests.Recipients;
 
+[Trait(DatabaseTrait.Name, DatabaseTrait.None)]
 public sealed class PhoneAddressTests
 {
     [Fact]
@@ -114,6 +116,7 @@ public sealed class PhoneAddressTests
     }
 }
 
+[Trait(DatabaseTrait.Name, DatabaseTrait.None)]
 public sealed class RegionValidityTests
 {
     private static readonly PhoneNumbers.PhoneNumberUtil Util = PhoneNumbers.PhoneNumberUtil.GetInstance();

@@ -1,7 +1,9 @@
 using BulkCampaigns.Suppressions;
+using BulkCampaigns.Tests.Infrastructure;
 
 namespace BulkCampaigns.Tests.Suppressions;
 
+[Trait(DatabaseTrait.Name, DatabaseTrait.None)]
 public sealed class SuppressionSummaryTests
 {
     [Theory]

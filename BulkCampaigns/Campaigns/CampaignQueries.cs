@@ -61,7 +61,7 @@ public sealed class CampaignQueries(IDbContextFactory<AppDbContext> dbFactory, T
         var desc = filter.Descending;
         query = filter.Sort switch
         {
-            CampaignSort.Name => SeekByName(query, after, desc, db.Database.IsNpgsql() ? AppDbContext.PostgresCaseInsensitive : "NOCASE"),
+            CampaignSort.Name => db.Database.IsNpgsql() ? SeekByFoldedName(query, after, desc) : SeekByName(query, after, desc, "NOCASE"),
             CampaignSort.Status => SeekByStatus(query, after, desc),
             CampaignSort.Size => SeekBySize(query, after, desc),
             _ => SeekByCreated(query, after, desc),
@@ -85,9 +85,39 @@ public sealed class CampaignQueries(IDbContextFactory<AppDbContext> dbFactory, T
 
     /// <summary>
     /// By name regardless of case; unnamed operations sort as an empty name. The database does the comparing for the
-    /// order and the seek alike, so a page never starts on a name .NET would have lowered differently: SQLite's NOCASE,
-    /// or on PostgreSQL the ICU collation <see cref="AppDbContext.PostgresCaseInsensitive"/> its migration creates.
+    /// order and the seek alike, so a page never starts on a name .NET would have lowered differently: SQLite's NOCASE
+    /// here, <see cref="SeekByFoldedName"/> on PostgreSQL.
     /// </summary>
+    /// <summary>
+    /// By name on PostgreSQL in SQLite's NOCASE order: A–Z folded (lower() under the column's collation "C" folds
+    /// ASCII letters only), then code point order, so "Été" comes after "Zebra" on both providers rather than beside
+    /// "Autumn" as a linguistic (ICU) order would put it. The cursor's name is folded the same way in .NET.
+    /// </summary>
+    private static IQueryable<Operation> SeekByFoldedName(IQueryable<Operation> q, CampaignKey? after, bool desc)
+    {
+        if (after is { } k)
+        {
+            var name = AsciiLower(k.Text ?? "");
+            q = desc
+                ? q.Where(o => string.Compare(EF.Functions.Collate((o.Name ?? "").ToLower(), "C"), name) < 0 ||
+                               (EF.Functions.Collate((o.Name ?? "").ToLower(), "C") == name && o.Id < k.Id))
+                : q.Where(o => string.Compare(EF.Functions.Collate((o.Name ?? "").ToLower(), "C"), name) > 0 ||
+                               (EF.Functions.Collate((o.Name ?? "").ToLower(), "C") == name && o.Id > k.Id));
+        }
+        return desc
+            ? q.OrderByDescending(o => EF.Functions.Collate((o.Name ?? "").ToLower(), "C")).ThenByDescending(o => o.Id)
+            : q.OrderBy(o => EF.Functions.Collate((o.Name ?? "").ToLower(), "C")).ThenBy(o => o.Id);
+    }
+
+    private static string AsciiLower(string text) =>
+        string.Create(text.Length, text, static (span, source) =>
+        {
+            for (var i = 0; i < source.Length; i++)
+            {
+                span[i] = source[i] is >= 'A' and <= 'Z' ? (char)(source[i] + 32) : source[i];
+            }
+        });
+
     private static IQueryable<Operation> SeekByName(IQueryable<Operation> q, CampaignKey? after, bool desc, string collation)
     {
         if (after is { } k)

@@ -30,7 +30,9 @@ public sealed class BatchSender(
                 results = await provider.SendAsync(pending.Select(p => p.ToOutgoing(op.FromAddress, op.FromChannel)).ToList(), ct);
                 metrics.ProviderCall(Stopwatch.GetElapsedTime(callStarted), results);
             }
-            catch (Exception ex) when (!ct.IsCancellationRequested)
+            // A provider that keeps its messages in the app's database (the Simulator) fails with it: that is the
+            // database lost, not a provider error to retry; the batch stops and settles (DispatchJobs).
+            catch (Exception ex) when (!ct.IsCancellationRequested && !Data.DatabaseLoss.Is(ex))
             {
                 log.LogWarning(ex, "Provider call failed for operation {OperationId}", op.Id);
                 results = pending.Select(_ => new SendResult(SendOutcome.Transient, ErrorCode: "timeout", ErrorMessage: ex.Message, Ambiguous: true)).ToList();
@@ -123,7 +125,9 @@ public sealed class BatchSender(
             }
             p.Ambiguous = false;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        // The database lost (the Simulator looks in it) goes up to the batch, which waits for it rather than
+        // logging each message it could not ask about.
+        catch (Exception ex) when (ex is not OperationCanceledException && !Data.DatabaseLoss.Is(ex))
         {
             log.LogWarning(ex, "Could not ask the provider about message {MessageId}", p.Id);
         }

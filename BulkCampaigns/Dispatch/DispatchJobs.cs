@@ -50,10 +50,27 @@ public sealed class DispatchJobs(
         await operations.EnqueueBatchesAsync(operationId, ct);
     }
 
-    /// <summary>Sends the QUEUED messages of the operation whose IDs are in [fromId, toId].</summary>
+    /// <summary>
+    /// Sends the QUEUED messages of the operation whose IDs are in [fromId, toId]. When the database goes away under
+    /// it, the batch stops sending and, once the database answers again, settles its range and queues itself again
+    /// (<see cref="GoOnAfterDatabaseLossAsync"/>).
+    /// </summary>
     public async Task SendBatchAsync(long operationId, long fromId, long toId, CancellationToken ct)
     {
+        // Held until the range is settled: the sweeper leaves a range a running batch holds alone.
         using var running = active.Enter(operationId, fromId, toId);
+        try
+        {
+            await SendRangeAsync(operationId, fromId, toId, ct);
+        }
+        catch (Exception ex) when (DatabaseLoss.Is(ex) && !ct.IsCancellationRequested)
+        {
+            await GoOnAfterDatabaseLossAsync(operationId, fromId, toId, ex, ct);
+        }
+    }
+
+    private async Task SendRangeAsync(long operationId, long fromId, long toId, CancellationToken ct)
+    {
         await using var connection = await store.OpenReaderAsync(ct);
         var op = await store.LoadOperationAsync(connection, operationId, ct);
         if (op is null || op.Status != OperationStatus.Processing)
@@ -165,6 +182,51 @@ public sealed class DispatchJobs(
         {
             // The held messages are QUEUED again; this batch comes back for them when the first one may be sent.
             jobs.Schedule<DispatchJobs>(j => j.SendBatchAsync(operationId, fromId, toId, CancellationToken.None), wake);
+        }
+    }
+
+    /// <summary>
+    /// The database went away while this batch ran (a claim, a status check, a record, or the Simulator's own store
+    /// failed): nothing more is sent, since no outcome could be written. What the batch had in flight is not guessed
+    /// at, nor its record retried (a commit whose answer was lost may or may not have happened): once the database
+    /// answers again, its range is settled like after a crash, asking the provider which messages it has (those are
+    /// SENT, the others QUEUED again), and the batch is queued again for the rest. Waiting backs off to 10 s; one
+    /// warning says the database was lost, one line that sending goes on.
+    /// </summary>
+    private async Task GoOnAfterDatabaseLossAsync(long operationId, long fromId, long toId, Exception lost, CancellationToken ct)
+    {
+        log.LogWarning("Lost the database while sending batch {From}-{To} of operation {OperationId} ({Reason}): sending stopped; it goes on when the database answers again",
+            fromId, toId, operationId, DatabaseLoss.Reason(lost));
+        var wait = TimeSpan.FromMilliseconds(500);
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                await Task.Delay(wait, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                return; // stopping: the next start settles the range
+            }
+            try
+            {
+                await using (var probe = await store.OpenReaderAsync(ct))
+                {
+                    await store.LoadOperationAsync(probe, operationId, ct);
+                }
+                // Only this batch's range; a range whose provider could not be asked stays for the sweeper.
+                var settled = await SettleInFlightAsync(operationId, ct, held: first => first < fromId || first > toId);
+                await operations.CompleteIfDoneAsync(operationId, ct);
+                jobs.Enqueue<DispatchJobs>(j => j.SendBatchAsync(operationId, fromId, toId, CancellationToken.None));
+                log.LogInformation("The database answers again after {Seconds} s: batch {From}-{To} of operation {OperationId} settled ({Settled}) and queued to go on",
+                    (int)waited.Elapsed.TotalSeconds, fromId, toId, operationId, settled);
+                return;
+            }
+            catch (Exception ex) when (DatabaseLoss.Is(ex) && !ct.IsCancellationRequested)
+            {
+                wait = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(10).Ticks, wait.Ticks * 2));
+            }
         }
     }
 

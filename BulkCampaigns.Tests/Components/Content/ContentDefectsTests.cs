@@ -16,6 +16,7 @@ using MudBlazor;
 namespace BulkCampaigns.Tests.Components.Content;
 
 /// <summary>What a marketer with a real contact file ("First Name", "last_name", "City"…) ran into in the designer and the wizard.</summary>
+[Trait(DatabaseTrait.Name, DatabaseTrait.None)]
 public sealed class ContentDefectsTests : MudTestContext
 {
     private readonly string _databasePath = Path.Combine(Path.GetTempPath(), $"bulkcampaigns-content-defects-{Guid.NewGuid():N}.db");

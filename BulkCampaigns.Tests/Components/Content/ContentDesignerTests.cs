@@ -10,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace BulkCampaigns.Tests.Components.Content;
 
+[Trait(DatabaseTrait.Name, DatabaseTrait.None)]
 public sealed class ContentDesignerTests : MudTestContext
 {
     private readonly string _databasePath = Path.Combine(Path.GetTempPath(), $"bulkcampaigns-designer-{Guid.NewGuid():N}.db");

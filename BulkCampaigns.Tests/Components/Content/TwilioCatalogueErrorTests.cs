@@ -11,6 +11,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace BulkCampaigns.Tests.Components.Content;
 
 /// <summary>The designer's Twilio template picker when Twilio's Content API does not answer: the reason, not an empty list.</summary>
+[Trait(DatabaseTrait.Name, DatabaseTrait.None)]
 public sealed class TwilioCatalogueErrorTests : MudTestContext
 {
     private readonly string _databasePath = Path.Combine(Path.GetTempPath(), $"bulkcampaigns-catalogue-{Guid.NewGuid():N}.db");

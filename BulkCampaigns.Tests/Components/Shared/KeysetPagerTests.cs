@@ -6,6 +6,7 @@ using Bunit;
 namespace BulkCampaigns.Tests.Components.Shared;
 
 /// <summary>The one pager every paged list shows, over 1..23 read a page at a time.</summary>
+[Trait(DatabaseTrait.Name, DatabaseTrait.None)]
 public sealed class KeysetPagerTests : MudTestContext
 {
     private readonly List<(long After, int Take)> _reads = [];

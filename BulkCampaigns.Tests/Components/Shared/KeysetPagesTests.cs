@@ -1,8 +1,10 @@
 using BulkCampaigns.Components.Shared;
+using BulkCampaigns.Tests.Infrastructure;
 
 namespace BulkCampaigns.Tests.Components.Shared;
 
 /// <summary>The stack of page keys every paged list uses, over an in-memory list standing in for a keyset query.</summary>
+[Trait(DatabaseTrait.Name, DatabaseTrait.None)]
 public sealed class KeysetPagesTests
 {
     private static readonly string[] Names = ["ann", "bob", "cat", "dan", "eve", "fay", "gus"];

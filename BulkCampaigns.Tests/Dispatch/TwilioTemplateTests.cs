@@ -147,7 +147,7 @@ public sealed class TwilioTemplateTests : IClassFixture<TwilioTemplateTests.App>
     {
         const string from = "+14155550602";
         await CreateSenderAsync(_client, from, 10);
-        var before = await _app.ScalarAsync("SELECT COUNT(*) FROM Operations");
+        var before = await _app.ScalarAsync("""SELECT COUNT(*) FROM "Operations" """);
 
         var unknown = await PostAsync(from, "SMS", new { contentSid = "HX" + new string('0', 32), contentVariables = new { } });
         Assert.Equal(["content.contentSid"], unknown);
@@ -160,7 +160,7 @@ public sealed class TwilioTemplateTests : IClassFixture<TwilioTemplateTests.App>
         var malformed = await PostAsync(from, "SMS", new { contentSid = "HX12", contentVariables = new Dictionary<string, string> { ["1"] = "" } });
         Assert.Equal(["content.contentSid", "content.contentVariables.1"], malformed.Order());
 
-        Assert.Equal(before, await _app.ScalarAsync("SELECT COUNT(*) FROM Operations"));
+        Assert.Equal(before, await _app.ScalarAsync("""SELECT COUNT(*) FROM "Operations" """));
     }
 
     [Fact]
@@ -198,8 +198,8 @@ public sealed class TwilioTemplateTests : IClassFixture<TwilioTemplateTests.App>
         // As if the process died mid-batch: both SENDING, and Twilio holding the first, listed as WhatsApp lists it.
         var claimedAt = DateTimeOffset.UtcNow.AddMinutes(-10);
         await _app.ExecuteSqlAsync($"""
-            UPDATE Operations SET Status = 1, Scheduled = 0, Sending = 2, StartedAt = {claimedAt.ToUnixTimeMilliseconds()} WHERE Id = {operationId};
-            UPDATE Messages SET Status = 2, ClaimedAt = {claimedAt.ToUnixTimeMilliseconds()}, UpdatedAt = {claimedAt.ToUnixTimeMilliseconds()} WHERE OperationId = {operationId};
+            UPDATE "Operations" SET "Status" = 1, "Scheduled" = 0, "Sending" = 2, "StartedAt" = {claimedAt.ToUnixTimeMilliseconds()} WHERE "Id" = {operationId};
+            UPDATE "Messages" SET "Status" = 2, "ClaimedAt" = {claimedAt.ToUnixTimeMilliseconds()}, "UpdatedAt" = {claimedAt.ToUnixTimeMilliseconds()} WHERE "OperationId" = {operationId};
             """);
         _app.Twilio.Accepted.Enqueue(new FakeMessage("SM" + new string('a', 32), "whatsapp:" + addresses[0], "whatsapp:" + sender, null, "Your table is ready", claimedAt.AddSeconds(1)));
 
@@ -230,8 +230,8 @@ public sealed class TwilioTemplateTests : IClassFixture<TwilioTemplateTests.App>
         // same text to the same number from another service (another campaign) must not be taken for it.
         var claimedAt = DateTimeOffset.UtcNow.AddMinutes(-10);
         await _app.ExecuteSqlAsync($"""
-            UPDATE Operations SET Status = 1, Scheduled = 0, Sending = 3, StartedAt = {claimedAt.ToUnixTimeMilliseconds()} WHERE Id = {operationId};
-            UPDATE Messages SET Status = 2, ClaimedAt = {claimedAt.ToUnixTimeMilliseconds()}, UpdatedAt = {claimedAt.ToUnixTimeMilliseconds()} WHERE OperationId = {operationId};
+            UPDATE "Operations" SET "Status" = 1, "Scheduled" = 0, "Sending" = 3, "StartedAt" = {claimedAt.ToUnixTimeMilliseconds()} WHERE "Id" = {operationId};
+            UPDATE "Messages" SET "Status" = 2, "ClaimedAt" = {claimedAt.ToUnixTimeMilliseconds()}, "UpdatedAt" = {claimedAt.ToUnixTimeMilliseconds()} WHERE "OperationId" = {operationId};
             """);
         var shown = $"Hi Al, your code is {addresses[0]}.";
         _app.Twilio.Accepted.Enqueue(new FakeMessage("SM" + new string('e', 32), addresses[1], null, OtherService, $"Hi Al, your code is {addresses[1]}.", claimedAt.AddSeconds(1)));

@@ -257,13 +257,14 @@ public sealed class CampaignQueries(IDbContextFactory<AppDbContext> dbFactory, T
         await db.Database.OpenConnectionAsync(ct);
         await using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT SentAt / 1000 AS second, COUNT(*) FROM Messages
-            WHERE Id BETWEEN $first AND $last AND SentAt >= $since
-            GROUP BY second ORDER BY second
+            SELECT "SentAt" / 1000 AS second, CAST(COUNT(*) AS INTEGER) FROM "Messages"
+            WHERE "Id" BETWEEN @first AND @last AND "SentAt" >= @since
+            GROUP BY "SentAt" / 1000 ORDER BY second
             """;
-        AddParameter(command, "$first", operation.FirstMessageId);
-        AddParameter(command, "$last", operation.LastMessageId);
-        AddParameter(command, "$since", sinceMs);
+        // Written once for both providers: quoted names and @parameters (SentAt is Unix milliseconds on both).
+        AddParameter(command, "@first", operation.FirstMessageId);
+        AddParameter(command, "@last", operation.LastMessageId);
+        AddParameter(command, "@since", sinceMs);
         var points = new List<ThroughputPoint>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))

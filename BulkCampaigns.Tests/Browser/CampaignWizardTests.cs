@@ -113,7 +113,7 @@ public sealed class CampaignWizardTests(BrowserApp browser)
         Assert.Equal("SCHEDULED", operation.GetProperty("status").GetString());
         var chicago = TimeZoneInfo.FindSystemTimeZoneById("America/Chicago");
         var expected = new DateTimeOffset(TimeZoneInfo.ConvertTimeToUtc(new DateTime(year, 6, 15, 14, 30, 0), chicago), TimeSpan.Zero);
-        var sendAtMs = await browser.App.ScalarAsync($"SELECT SendAt FROM Operations WHERE Name = 'Typed for June'");
+        var sendAtMs = await browser.App.ScalarAsync("""SELECT "SendAt" FROM "Operations" WHERE "Name" = 'Typed for June'""");
         Assert.Equal(expected, DateTimeOffset.FromUnixTimeMilliseconds(sendAtMs));
         await api.PostAsync($"/v1/Messages/Operations/{id}/Cancel", null);
     }
@@ -220,7 +220,7 @@ public sealed class CampaignWizardTests(BrowserApp browser)
         await page.GetByRole(AriaRole.Button, new() { Name = "Send test" }).ClickAsync();
 
         await Assertions.Expect(page.GetByText("Test sent to +13125550991, +13125550992.")).ToBeVisibleAsync();
-        Assert.Equal(1, await browser.App.ScalarAsync("SELECT COUNT(*) FROM Operations WHERE Name = '[TEST] Try me' AND IsTest = 1 AND Total = 2"));
+        Assert.Equal(1, await browser.App.ScalarAsync("""SELECT COUNT(*) FROM "Operations" WHERE "Name" = '[TEST] Try me' AND "IsTest" = TRUE AND "Total" = 2"""));
     }
 
     private static async Task WalkToScheduleAsync(BrowserPage session, string group, string sender)

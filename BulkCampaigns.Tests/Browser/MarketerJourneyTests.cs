@@ -229,7 +229,7 @@ public sealed class MarketerJourneyTests(ReliableCarrierBrowserApp browser) : IC
         var scheduledUrl = page.Url;
         var startsAt = new DateTimeOffset(TimeZoneInfo.ConvertTimeToUtc(start, paris), TimeSpan.Zero);
         await Expect(page.GetByTestId("campaign-starts")).ToHaveTextAsync($"Starts {UserClock.Format(startsAt, UserClock.FindZone("America/Chicago")!)}.");
-        Assert.Equal(0, await browser.App.ScalarAsync($"SELECT COUNT(*) FROM SimulatorMessages WHERE \"From\" = '{Sender}'"));
+        Assert.Equal(0, await browser.App.ScalarAsync($"""SELECT COUNT(*) FROM "SimulatorMessages" WHERE "From" = '{Sender}'"""));
 
         // Not waiting four minutes: the marketer cancels it, duplicates it and sends the copy now.
         await page.GetByRole(AriaRole.Button, new() { Name = "Cancel campaign" }).ClickAsync();

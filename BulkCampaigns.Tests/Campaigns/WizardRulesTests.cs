@@ -191,12 +191,12 @@ public sealed class WizardRulesTests(AppFactory app) : IClassFixture<AppFactory>
         Assert.Null(now);
         Assert.Contains(laterProblems, p => p.Step == WizardStep.Review && p.Message.Contains("start changed", StringComparison.Ordinal));
         Assert.Contains(nowProblems, p => p.Step == WizardStep.Review && p.Message.Contains("start changed", StringComparison.Ordinal));
-        Assert.Equal(0, await app.ScalarAsync("SELECT COUNT(*) FROM Operations WHERE Name = 'Reviewed start'"));
+        Assert.Equal(0, await app.ScalarAsync("""SELECT COUNT(*) FROM "Operations" WHERE "Name" = 'Reviewed start'"""));
 
         var (id, problems) = await Launcher.LaunchAsync(draft, at);
         Assert.Empty(problems);
         Assert.Equal("SCHEDULED", (await DispatchTestKit.GetOperationAsync(api, id!)).GetProperty("status").GetString());
-        Assert.Equal(at.ToUnixTimeMilliseconds(), await app.ScalarAsync("SELECT SendAt FROM Operations WHERE Name = 'Reviewed start'"));
+        Assert.Equal(at.ToUnixTimeMilliseconds(), await app.ScalarAsync("""SELECT "SendAt" FROM "Operations" WHERE "Name" = 'Reviewed start'"""));
         await api.PostAsync($"/v1/Messages/Operations/{id}/Cancel", null);
     }
 
@@ -264,8 +264,8 @@ public sealed class WizardRulesTests(AppFactory app) : IClassFixture<AppFactory>
         Assert.Equal("[TEST] Winter", op.GetProperty("name").GetString());
         Assert.Equal(2, DispatchTestKit.Stat(op, "total"));
         var opId = BulkCampaigns.Data.PublicId.TryDecode(BulkCampaigns.Data.PublicId.Operation, id!, out var raw) ? raw : 0;
-        Assert.Equal(1, await app.ScalarAsync($"SELECT IsTest FROM Operations WHERE Id = {opId}"));
-        Assert.Equal(2, await app.ScalarAsync($"SELECT COUNT(*) FROM Messages WHERE OperationId = {opId} AND Body = 'Hi Bo'"));
+        Assert.Equal(1, await app.ScalarAsync($"""SELECT "IsTest" FROM "Operations" WHERE "Id" = {opId}"""));
+        Assert.Equal(2, await app.ScalarAsync($"""SELECT COUNT(*) FROM "Messages" WHERE "OperationId" = {opId} AND "Body" = 'Hi Bo'"""));
         var (none, noneProblems) = await Launcher.TestSendAsync(draft, [], null);
         Assert.Null(none);
         Assert.Contains("at least one of your numbers", Assert.Single(noneProblems).Message, StringComparison.Ordinal);

@@ -190,7 +190,7 @@ public sealed class DispatchJobs(
     /// failed): nothing more is sent, since no outcome could be written. What the batch had in flight is not guessed
     /// at, nor its record retried (a commit whose answer was lost may or may not have happened): once the database
     /// answers again, its range is settled like after a crash, asking the provider which messages it has (those are
-    /// SENT, the others QUEUED again), and the batch is queued again for the rest. Waiting backs off to 10 s; one
+    /// SENT, the others QUEUED again), and the batch is queued again for the rest. Waiting backs off to 5 s; one
     /// warning says the database was lost, one line that sending goes on.
     /// </summary>
     private async Task GoOnAfterDatabaseLossAsync(long operationId, long fromId, long toId, Exception lost, CancellationToken ct)
@@ -225,7 +225,7 @@ public sealed class DispatchJobs(
             }
             catch (Exception ex) when (DatabaseLoss.Is(ex) && !ct.IsCancellationRequested)
             {
-                wait = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(10).Ticks, wait.Ticks * 2));
+                wait = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(5).Ticks, wait.Ticks * 2));
             }
         }
     }

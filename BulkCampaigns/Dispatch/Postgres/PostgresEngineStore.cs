@@ -233,10 +233,11 @@ public sealed partial class PostgresEngineStore(NpgsqlDataSource dataSource, Tim
                     return work;
                 }
             }
-            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.DeadlockDetected && attempt < 20)
+            catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.LockNotAvailable or PostgresErrorCodes.DeadlockDetected && attempt < 50)
             {
                 // A cancel moving QUEUED messages locks the operation first and then the messages, a claim the other
-                // way round; the server ends one of them, and the claim is simply tried again.
+                // way round: the claim waits for the operation's row only briefly (lock_timeout, well under the
+                // server's deadlock check), gives way, and is tried again, so the cancel always goes through.
             }
             await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(20, 50 + Math.Min(attempt, 20) * 25)), ct);
         }
@@ -285,6 +286,10 @@ public sealed partial class PostgresEngineStore(NpgsqlDataSource dataSource, Tim
                 await tx.CommitAsync(ct);
                 return [];
             }
+        }
+        await using (var briefly = Sql(connection, tx, "SET LOCAL lock_timeout = '300ms'"))
+        {
+            await briefly.ExecuteNonQueryAsync(ct);
         }
         await using (var insert = Sql(connection, tx, InsertClaimSql))
         {

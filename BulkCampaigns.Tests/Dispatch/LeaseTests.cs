@@ -53,7 +53,7 @@ public abstract class LeaseTests<TApp>(TApp app) : IClassFixture<TApp>
     {
         using var client = app.CreateApiClient();
         string[] addresses = [Number(8710), Number(8711)];
-        var (_, operationId) = await app.StrandedOperationAsync(client, "+14155550292", addresses, "Heartbeat", [], DateTimeOffset.UtcNow.AddHours(2));
+        var (_, operationId) = await app.StrandedOperationAsync(client, "+14155550292", addresses, "Heartbeat", [addresses[0]], DateTimeOffset.UtcNow.AddHours(2));
         var node = app.Services.GetRequiredService<CurrentNode>();
         var claimId = await app.ScalarAsync($"""SELECT "Id" FROM "ClaimedBatches" WHERE "OperationId" = {operationId}""");
         var soon = DateTimeOffset.UtcNow.AddSeconds(5).ToUnixTimeMilliseconds();

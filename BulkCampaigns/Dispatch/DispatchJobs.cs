@@ -97,6 +97,7 @@ public sealed class DispatchJobs(
         var lastFlush = Stopwatch.GetTimestamp();
         var lastCheck = Stopwatch.GetTimestamp();
         var mps = op.Mps;
+        var leaseStopped = false;
         try
         {
             while (index < sendable.Count && !stop.IsCancellationRequested)
@@ -125,6 +126,7 @@ public sealed class DispatchJobs(
                 }
                 if (!running.MaySend)
                 {
+                    leaseStopped = true;
                     // The lease was not confirmed for a while (the database out of reach) or was lost: another node
                     // may settle this claim soon, so nothing more goes to the provider from here.
                     log.LogWarning("Batch {From}-{To} of operation {OperationId} stops: its lease was not renewed", fromId, toId, operationId);
@@ -168,6 +170,12 @@ public sealed class DispatchJobs(
         if (unknown.Count > 0 && !ct.IsCancellationRequested)
         {
             await SettleAsync(op, unknown, claimedAt, ct);
+            jobs.Enqueue<DispatchJobs>(j => j.SendBatchAsync(operationId, fromId, toId, CancellationToken.None));
+        }
+        if ((leaseStopped || running.Lost.IsCancellationRequested) && index < sendable.Count && !ct.IsCancellationRequested)
+        {
+            // Stopped for its lease: what it put back to QUEUED is sent by a new run of the range (a claim taken over
+            // by another node was settled there, and this run then finds its messages claimed or written).
             jobs.Enqueue<DispatchJobs>(j => j.SendBatchAsync(operationId, fromId, toId, CancellationToken.None));
         }
         if (quietUntil is { } wake && !ct.IsCancellationRequested)

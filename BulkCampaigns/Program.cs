@@ -66,6 +66,7 @@ catch (DatabaseUnavailableException ex)
     return 1;
 }
 await Bootstrap.RunAsync(app.Services, app.Configuration, app.Logger);
+await app.Services.GetRequiredService<BulkCampaigns.Dispatch.NodeHeartbeat>().RegisterAsync(CancellationToken.None);
 
 app.UseSecurityHeaders();
 if (!app.Environment.IsDevelopment())
@@ -93,6 +94,7 @@ v1.MapRecipientsApi().MapSuppressionsApi();
 v1.MapSendersApi();
 v1.MapOperationsApi();
 v1.MapSimulatorApi();
+v1.MapNodesApi();
 app.MapTwilioWebhooks();
 app.MapAppJobs();
 app.MapLive();

@@ -29,7 +29,7 @@ public abstract class ConcurrentClaimTests<TApp>(TApp app) : IClassFixture<TApp>
         var claiming = readers.Select(async reader =>
         {
             await start.WaitAsync();
-            return await store.ClaimAsync(reader, operationId, first, last, DateTimeOffset.UtcNow, CancellationToken.None);
+            return await store.ClaimAsync(reader, operationId, first, last, DateTimeOffset.UtcNow, app.Services.GetRequiredService<CurrentNode>().Lease, CancellationToken.None);
         }).ToList();
         start.Release(readers.Length);
         var claims = await Task.WhenAll(claiming);
@@ -56,7 +56,7 @@ public abstract class ConcurrentClaimTests<TApp>(TApp app) : IClassFixture<TApp>
         var claims = await Task.WhenAll(Enumerable.Range(0, 4).Select(async k =>
         {
             await using var reader = await store.OpenReaderAsync(CancellationToken.None);
-            return await store.ClaimAsync(reader, operationId, first + k * 10, first + k * 10 + 9, DateTimeOffset.UtcNow, CancellationToken.None);
+            return await store.ClaimAsync(reader, operationId, first + k * 10, first + k * 10 + 9, DateTimeOffset.UtcNow, app.Services.GetRequiredService<CurrentNode>().Lease, CancellationToken.None);
         }));
 
         Assert.All(claims, c => Assert.Equal(10, c.Count));

@@ -31,6 +31,8 @@ public static class DispatchTestKit
         settings["Messaging:Simulated:UndeliveredRate"] = "0";
         settings["Messaging:Simulated:DeliveryDelayMs"] = "200";
         settings["Dispatch:BatchSize"] = "100";
+        // The tests sweep in-flight claims themselves (InFlightSweeper.SweepAsync), at the moment they choose.
+        settings["Dispatch:InFlightSweepSeconds"] = "3600";
     }
 
     public static async Task<string> CreateSenderAsync(HttpClient client, string address, int mps)

@@ -12,6 +12,9 @@ public static class AuthSetup
     public const string ApiPolicy = "Api";
     public const string ApiWritePolicy = "ApiWrite";
     public const string AdminPolicy = "Admin";
+
+    /// <summary>An admin's API key (or an admin's sign-in cookie with the API's header).</summary>
+    public const string ApiAdminPolicy = "ApiAdmin";
     public const string WritePolicy = "Write";
 
     public static IServiceCollection AddAppAuth(this IServiceCollection services, IConfiguration configuration)
@@ -72,6 +75,7 @@ public static class AuthSetup
         services.AddAuthorizationBuilder()
             .AddPolicy(ApiPolicy, p => p.AddAuthenticationSchemes(ApiScheme).RequireAuthenticatedUser())
             .AddPolicy(ApiWritePolicy, p => p.AddAuthenticationSchemes(ApiScheme).RequireRole(Roles.Admin, Roles.Marketer))
+            .AddPolicy(ApiAdminPolicy, p => p.AddAuthenticationSchemes(ApiScheme).RequireRole(Roles.Admin))
             .AddPolicy(AdminPolicy, p => p.RequireRole(Roles.Admin))
             .AddPolicy(WritePolicy, p => p.RequireRole(Roles.Admin, Roles.Marketer));
         return services;

@@ -9,8 +9,9 @@ namespace BulkCampaigns.Dispatch;
 /// more time flipping 1,000 rows QUEUED → SENDING than on anything but the final write. While the row exists a QUEUED
 /// message in its range counts as in flight (recovery and the in-flight sweep settle the range with the provider);
 /// <see cref="Remaining"/> is how many of the claimed messages have no outcome written yet (the operation's Sending
-/// counter is the sum of them), and the row goes when it reaches zero. A node and a lease can be added to it for
-/// several nodes.
+/// counter is the sum of them), and the row goes when it reaches zero. The row belongs to the node that claimed it
+/// (<see cref="NodeId"/>) for as long as its lease (<see cref="LeaseUntil"/>) is renewed: recovery and the sweep settle
+/// only claims whose lease ran out.
 /// </summary>
 public sealed class ClaimedBatch
 {
@@ -25,6 +26,12 @@ public sealed class ClaimedBatch
 
     /// <summary>A claim of an overlapping range was refused while this one ran: the range is sent again when this one ends.</summary>
     public bool Requeue { get; set; }
+
+    /// <summary>The <see cref="Node"/> whose batch holds the claim.</summary>
+    public long NodeId { get; set; }
+
+    /// <summary>Unix ms on the database's clock: the claim is its node's until then; the node renews it while the batch runs.</summary>
+    public long LeaseUntil { get; set; }
 }
 
 internal sealed class ClaimedBatchConfiguration : IEntityTypeConfiguration<ClaimedBatch>

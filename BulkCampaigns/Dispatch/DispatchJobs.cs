@@ -28,6 +28,7 @@ public sealed class DispatchJobs(
     OperationProgress progress,
     IBackgroundJobClient jobs,
     ActiveBatches active,
+    CurrentNode node,
     IOptions<DispatchOptions> options,
     TimeProvider clock,
     Operating.OperationLog opLog,
@@ -79,14 +80,15 @@ public sealed class DispatchJobs(
         }
         var claimedAt = clock.GetUtcNow();
         var started = Stopwatch.GetTimestamp();
-        // Claim.
-        var work = await store.ClaimAsync(connection, operationId, fromId, toId, claimedAt, ct);
+        // Claim, for this node under a lease its heartbeat renews while the batch runs.
+        var work = await store.ClaimAsync(connection, operationId, fromId, toId, claimedAt, node.Lease, ct);
         var claimTime = Stopwatch.GetElapsedTime(started);
         if (work.Count == 0)
         {
             await operations.CompleteIfDoneAsync(operationId, ct);
             return;
         }
+        running.Claimed(work[0].ClaimId, started, node.SendWindow);
         progress.Publish(operationId);
 
         // Render.
@@ -102,7 +104,7 @@ public sealed class DispatchJobs(
         var sendable = work.Where(w => w.Final == MessageStatus.Sending).ToList();
         var quietUntil = op.Quiet is { } quiet ? HoldQuiet(quiet, sendable, 0, toFlush, null) : null;
 
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, running.Lost);
         using var signal = signals.Watch(operationId, stop);
         // On shutdown the batch stops claiming at once, but a provider call under way gets a moment to answer, so
         // what it sent is written now rather than left in flight for the next start to settle.
@@ -112,6 +114,7 @@ public sealed class DispatchJobs(
         var lastFlush = Stopwatch.GetTimestamp();
         var lastCheck = Stopwatch.GetTimestamp();
         var mps = op.Mps;
+        var leaseStopped = false;
         try
         {
             while (index < sendable.Count && !stop.IsCancellationRequested)
@@ -136,6 +139,14 @@ public sealed class DispatchJobs(
                 var chunk = sendable.GetRange(index, Math.Min(chunkSize, sendable.Count - index));
                 if (!await pacer.WaitTurnAsync(op.SenderId, mps, op.Id, op.OperationMps, chunk.Sum(c => c.Segments), stop.Token))
                 {
+                    break;
+                }
+                if (!running.MaySend)
+                {
+                    leaseStopped = true;
+                    // The lease was not confirmed for a while (the database out of reach) or was lost: another node
+                    // may settle this claim soon, so nothing more goes to the provider from here.
+                    log.LogWarning("Batch {From}-{To} of operation {OperationId} stops: its lease was not renewed", fromId, toId, operationId);
                     break;
                 }
                 index += chunk.Count;
@@ -176,6 +187,12 @@ public sealed class DispatchJobs(
         if (unknown.Count > 0 && !ct.IsCancellationRequested)
         {
             await SettleAsync(op, unknown, claimedAt, ct);
+            jobs.Enqueue<DispatchJobs>(j => j.SendBatchAsync(operationId, fromId, toId, CancellationToken.None));
+        }
+        if ((leaseStopped || running.Lost.IsCancellationRequested) && index < sendable.Count && !ct.IsCancellationRequested)
+        {
+            // Stopped for its lease: what it put back to QUEUED is sent by a new run of the range (a claim taken over
+            // by another node was settled there, and this run then finds its messages claimed or written).
             jobs.Enqueue<DispatchJobs>(j => j.SendBatchAsync(operationId, fromId, toId, CancellationToken.None));
         }
         if (quietUntil is { } wake && !ct.IsCancellationRequested)
@@ -283,8 +300,9 @@ public sealed class DispatchJobs(
     }
 
     /// <summary>
-    /// Settles the SENDING messages of an operation: all of them after a crash (at start-up, before new sends), or
-    /// those claimed before <paramref name="claimedBefore"/> that no running batch holds (<see cref="InFlightSweeper"/>).
+    /// Settles the claims of an operation whose lease ran out: at start-up, before new sends, those this node's earlier
+    /// run left (their leases end when it registers); in the sweep (<see cref="InFlightSweeper"/>), those claimed before
+    /// <paramref name="claimedBefore"/> that no running batch of this process holds, a dead node's among them.
     /// </summary>
     public async Task<int> SettleInFlightAsync(long operationId, CancellationToken ct, DateTimeOffset? claimedBefore = null, Func<long, bool>? held = null)
     {

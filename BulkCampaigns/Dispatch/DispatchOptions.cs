@@ -28,9 +28,12 @@ public sealed class DispatchOptions
     /// <summary>Sends needed in the window before auto-pause may judge.</summary>
     public int FailureWindowMinimum { get; set; } = 100;
 
-    /// <summary>How often messages left SENDING by a batch that stopped are looked for.</summary>
-    public int InFlightSweepSeconds { get; set; } = 60;
+    /// <summary>
+    /// How often claims whose lease ran out (a batch that stopped on an error, a node that died) are looked for: with
+    /// the 30 s lease (<see cref="NodeOptions.LeaseSeconds"/>) another node takes a dead node's batches within 45 s.
+    /// </summary>
+    public int InFlightSweepSeconds { get; set; } = 15;
 
-    /// <summary>A message SENDING this long that no running batch holds was left behind.</summary>
-    public int InFlightStaleSeconds { get; set; } = 120;
+    /// <summary>A claim (or a message SENDING on its own row, from older versions) is swept only once it is this old.</summary>
+    public int InFlightStaleSeconds { get; set; } = 30;
 }

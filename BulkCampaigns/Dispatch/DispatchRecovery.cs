@@ -6,10 +6,11 @@ using Microsoft.EntityFrameworkCore;
 namespace BulkCampaigns.Dispatch;
 
 /// <summary>
-/// Start-up step. Hangfire.InMemory forgets its jobs on restart; the database does not. Operations that
-/// were running go on by themselves: messages that were being sent when the process died are settled
-/// by asking the provider what it received (never sent twice), the rest are queued again (never skipped),
-/// and scheduled operations are scheduled again.
+/// Start-up step, after the node registered (<see cref="NodeHeartbeat"/>). Hangfire.InMemory forgets its jobs on
+/// restart; the database does not. Operations that were running go on by themselves: messages this node's earlier run
+/// was sending when it died are settled by asking the provider what it received (never sent twice), the rest are
+/// queued again (never skipped), and scheduled operations are scheduled again. Only claims whose lease ran out are
+/// settled: another live node's batches are its own (on SQLite there is no other node).
 /// </summary>
 public sealed class DispatchRecovery(IServiceProvider services, ILogger<DispatchRecovery> log) : IHostedService
 {

@@ -15,6 +15,8 @@ public static class DispatchSetup
         services.AddSingleton<FailureWindows>();
         services.AddSingleton<OperationSignals>();
         services.AddSingleton<ActiveBatches>();
+        services.Configure<NodeOptions>(configuration.GetSection("Node"));
+        services.AddSingleton(sp => new CurrentNode(NodeOptions.ResolveName(configuration), sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<NodeOptions>>().Value));
         services.AddSingleton<OperationProgress>();
         services.AddSingleton<SimulatorInbox>();
         // The engine's SQL for the database in use: SQLite through its single writer, PostgreSQL straight to the server.
@@ -38,6 +40,9 @@ public static class DispatchSetup
             services.AddSingleton<Content.TwilioTemplates.ITwilioTemplateSource, Content.TwilioTemplates.SimulatorTemplates>();
             services.AddHostedService<SimulatorDeliveryReporter>();
         }
+        // The node registers before the recovery runs: registering ends the leases its earlier run left.
+        services.AddSingleton<NodeHeartbeat>();
+        services.AddHostedService(sp => sp.GetRequiredService<NodeHeartbeat>());
         services.AddHostedService<DispatchRecovery>();
         services.AddSingleton<InFlightSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<InFlightSweeper>());

@@ -58,18 +58,19 @@ public partial interface IEngineStore
 
     /// <summary>
     /// Claims the QUEUED messages of the batch's ID range while the operation is processing and no other claim of the
-    /// range is in flight (one <see cref="ClaimedBatch"/> row; counted as SENDING). Each message carries its claim.
+    /// range is in flight (one <see cref="ClaimedBatch"/> row owned by <paramref name="lease"/>'s node; counted as SENDING).
+    /// Each message carries its claim.
     /// </summary>
-    Task<List<BatchMessage>> ClaimAsync(DbConnection reader, long operationId, long fromId, long toId, DateTimeOffset claimedAt, CancellationToken ct);
+    Task<List<BatchMessage>> ClaimAsync(DbConnection reader, long operationId, long fromId, long toId, DateTimeOffset claimedAt, ClaimLease lease, CancellationToken ct);
 
     /// <summary>
-    /// The operation's claims made at or before <paramref name="claimedBefore"/> and not <paramref name="held"/> (asked
-    /// with a message ID: the first of a range), with their messages not written yet.
+    /// The operation's claims whose lease ran out (on the database's clock), made at or before <paramref name="claimedBefore"/>
+    /// and not <paramref name="held"/> (asked with a message ID: the first of a range), with their messages not written yet.
     /// </summary>
     Task<List<InFlightClaim>> ReadInFlightAsync(DbConnection connection, long operationId, DateTimeOffset? claimedBefore, Func<long, bool>? held, CancellationToken ct);
 
     /// <summary>
-    /// Ends a claimed range after asking the provider: <paramref name="received"/> (the ones it has) are written SENT,
+    /// Ends a claimed range whose lease ran out (else nothing is written: its node renewed it) after asking the provider: <paramref name="received"/> (the ones it has) are written SENT,
     /// the rest of the claim goes back to QUEUED (CANCELED if the operation was canceled), with the counters, in one transaction.
     /// </summary>
     Task<RecordedOutcomes> SettleClaimAsync(long operationId, long claimId, List<BatchMessage> received, long now, CancellationToken ct);

@@ -6,10 +6,12 @@ using Microsoft.Extensions.Options;
 namespace BulkCampaigns.Dispatch;
 
 /// <summary>
-/// A batch job that dies after handing messages to the provider (the database failed under it, say) leaves them
-/// SENDING, which a restart would settle. This settles them without one: messages SENDING for longer than
-/// <see cref="DispatchOptions.InFlightStaleSeconds"/> that no running batch holds are asked about like at start-up
-/// (SENT if the provider has them, else QUEUED and sent again).
+/// A batch that stops after handing messages to the provider (the database failed under it, say), or a node that dies,
+/// leaves its claim in flight. Every node settles such claims without a restart, once their lease ran out (on the
+/// database's clock: the owner's heartbeat stopped renewing it) and they are older than
+/// <see cref="DispatchOptions.InFlightStaleSeconds"/>, when no batch of this process holds them: its messages are asked
+/// about like at start-up (SENT if the provider has them, else QUEUED and sent again), and the operation's batches are
+/// queued again, so a dead node's operation is taken over by the others. A live node's claims are never touched.
 /// </summary>
 public sealed class InFlightSweeper(
     IDbContextFactory<AppDbContext> dbFactory, DispatchJobs jobs, OperationRunner operations, ActiveBatches active,

@@ -97,6 +97,9 @@ public static class JobsSetup
         {
             o.WorkerCount = configuration.GetValue("Jobs:WorkerCount", Math.Max(4, Environment.ProcessorCount * 2));
             o.SchedulePollingInterval = TimeSpan.FromSeconds(1);
+            // The shared queue, and this node's own for jobs that need its disk (an import reads the uploaded file
+            // from the local data folder; see Recipients/README.md).
+            o.Queues = [Dispatch.NodeOptions.QueueOf(Dispatch.NodeOptions.ResolveName(configuration)), Hangfire.States.EnqueuedState.DefaultQueue];
             // On stop, jobs see their cancellation token at once (a batch stops claiming and writes what it sent);
             // the server is given up on after a short wait rather than Hangfire's 15 s, so the whole stop fits in
             // Docker's 10 s grace. Whatever a job had not written is settled at the next start.

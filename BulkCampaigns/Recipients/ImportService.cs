@@ -93,6 +93,7 @@ public sealed class ImportService(
     IDbContextFactory<AppDbContext> dbFactory,
     RecipientOptions options,
     IBackgroundJobClient jobs,
+    Dispatch.CurrentNode node,
     TimeProvider clock)
 {
     public const int ErrorsShown = 100;
@@ -159,8 +160,11 @@ public sealed class ImportService(
         return new StartImportResult(ToView(import, []), 202, null);
     }
 
-    /// <summary>Queues the import job; it takes the ID only and may run twice safely.</summary>
-    public void Enqueue(long importId) => jobs.Enqueue<CsvImportJob>(job => job.RunAsync(importId, CancellationToken.None));
+    /// <summary>
+    /// Queues the import job on this node's own queue: the uploaded file is in this node's data folder, so the job
+    /// runs where it can read it (another node sharing the database would not find it). It takes the ID only and may run twice safely.
+    /// </summary>
+    public void Enqueue(long importId) => jobs.Enqueue<CsvImportJob>(Dispatch.NodeOptions.QueueOf(node.Name), job => job.RunAsync(importId, CancellationToken.None));
 
     public async Task<ImportView?> GetAsync(long groupId, long importId, CancellationToken ct = default)
     {

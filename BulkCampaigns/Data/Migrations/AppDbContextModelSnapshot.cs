@@ -225,6 +225,12 @@ namespace BulkCampaigns.Data.Migrations
                     b.Property<long>("FromId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long>("LeaseUntil")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("NodeId")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("OperationId")
                         .HasColumnType("INTEGER");
 
@@ -264,6 +270,30 @@ namespace BulkCampaigns.Data.Migrations
                     b.HasKey("MessageId");
 
                     b.ToTable("EarlyReports", (string)null);
+                });
+
+            modelBuilder.Entity("BulkCampaigns.Dispatch.Node", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("LastSeenAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("StartedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name");
+
+                    b.ToTable("Nodes", (string)null);
                 });
 
             modelBuilder.Entity("BulkCampaigns.Dispatch.Providers.ProcessedWebhook", b =>

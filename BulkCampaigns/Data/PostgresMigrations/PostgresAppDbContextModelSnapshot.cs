@@ -261,6 +261,12 @@ namespace BulkCampaigns.Data.PostgresMigrations
                     b.Property<long>("FromId")
                         .HasColumnType("bigint");
 
+                    b.Property<long>("LeaseUntil")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("NodeId")
+                        .HasColumnType("bigint");
+
                     b.Property<long>("OperationId")
                         .HasColumnType("bigint");
 
@@ -302,6 +308,33 @@ namespace BulkCampaigns.Data.PostgresMigrations
                     b.HasKey("MessageId");
 
                     b.ToTable("EarlyReports", (string)null);
+                });
+
+            modelBuilder.Entity("BulkCampaigns.Dispatch.Node", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("LastSeenAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .UseCollation("C");
+
+                    b.Property<long>("StartedAt")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name");
+
+                    b.ToTable("Nodes", (string)null);
                 });
 
             modelBuilder.Entity("BulkCampaigns.Dispatch.Providers.ProcessedWebhook", b =>

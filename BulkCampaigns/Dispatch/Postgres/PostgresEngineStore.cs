@@ -61,30 +61,42 @@ public sealed partial class PostgresEngineStore(NpgsqlDataSource dataSource, Tim
         SELECT count(*) FROM marked
         """;
 
+    /// <summary>The database's clock, in Unix ms: leases are on it, so nodes whose clocks differ still agree.</summary>
+    internal const string DbNow = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint";
+
     /// <summary>
-    /// The range's QUEUED messages, one <see cref="ClaimedBatch"/> row for them and their counters (QUEUED → SENDING), in
-    /// one statement that answers the messages with the claim's ID. The messages themselves are not written.
+    /// The range's QUEUED messages, locked for this claim; those another claimer holds right now are skipped, not waited
+    /// for. The count of the range's QUEUED messages in the same snapshot tells whether any were skipped.
     /// </summary>
-    private const string ClaimSql = """
-        WITH queued AS (
-            SELECT "Id", "Address", "Channel", "VariablesJson" FROM "Messages"
-            WHERE "Id" BETWEEN @from AND @to AND "OperationId" = @op AND "Status" = @queued),
-        claim AS (
-            INSERT INTO "ClaimedBatches" ("OperationId", "FromId", "ToId", "ClaimedAt", "Remaining", "Requeue")
-            SELECT @op, @from, @to, @now, count(*), false FROM queued HAVING count(*) > 0
-            RETURNING "Id"),
-        counted AS (
-            UPDATE "Operations" SET "Queued" = "Queued" - n.c, "Sending" = "Sending" + n.c, "UpdatedAt" = @now
-            FROM (SELECT count(*) AS c FROM queued) n WHERE "Id" = @op AND n.c > 0)
-        SELECT q."Id", q."Address", q."Channel", q."VariablesJson", (SELECT "Id" FROM claim) FROM queued q ORDER BY q."Id"
+    private const string LockQueuedSql = """
+        SELECT m."Id", m."Address", m."Channel", m."VariablesJson",
+               (SELECT count(*) FROM "Messages" v WHERE v."Id" BETWEEN @from AND @to AND v."OperationId" = @op AND v."Status" = @queued)
+        FROM "Messages" m
+        WHERE m."Id" BETWEEN @from AND @to AND m."OperationId" = @op AND m."Status" = @queued
+        ORDER BY m."Id"
+        FOR UPDATE OF m SKIP LOCKED
+        """;
+
+    /// <summary>
+    /// The claim's row, owned by the node under a lease on the database's clock, and its counters (QUEUED → SENDING),
+    /// while the operation is processing; nothing when it is not (a pause or cancel came first).
+    /// </summary>
+    private const string InsertClaimSql = $"""
+        WITH op AS (
+            UPDATE "Operations" SET "Queued" = "Queued" - @count, "Sending" = "Sending" + @count, "UpdatedAt" = @now
+            WHERE "Id" = @op AND "Status" = @processing
+            RETURNING 1)
+        INSERT INTO "ClaimedBatches" ("OperationId", "FromId", "ToId", "ClaimedAt", "Remaining", "Requeue", "NodeId", "LeaseUntil")
+        SELECT @op, @from, @to, @now, @count, false, @node, {DbNow} + @lease FROM op
+        RETURNING "Id"
         """;
 
     /// <summary>The operation's claimed ranges, each with its QUEUED messages (none when all are written).</summary>
-    private const string InFlightClaimsSql = """
+    private const string InFlightClaimsSql = $"""
         SELECT c."Id", c."FromId", c."ClaimedAt", m."Id", m."Address", m."Channel", m."VariablesJson"
         FROM "ClaimedBatches" c
         LEFT JOIN "Messages" m ON m."Id" BETWEEN c."FromId" AND c."ToId" AND m."OperationId" = c."OperationId" AND m."Status" = @queued
-        WHERE c."OperationId" = @op AND c."ClaimedAt" <= @before
+        WHERE c."OperationId" = @op AND c."ClaimedAt" <= @before AND c."LeaseUntil" <= {DbNow}
         ORDER BY c."FromId", m."Id"
         """;
 
@@ -120,8 +132,14 @@ public sealed partial class PostgresEngineStore(NpgsqlDataSource dataSource, Tim
         SELECT "Requeue", "FromId", "ToId" FROM ended
         """;
 
-    private const string TakeClaimSql = """
-        DELETE FROM "ClaimedBatches" WHERE "Id" = @claim AND "OperationId" = @op RETURNING "Remaining", "FromId", "ToId"
+    private const string TakeClaimSql = $"""
+        DELETE FROM "ClaimedBatches" WHERE "Id" = @claim AND "OperationId" = @op AND "LeaseUntil" <= {DbNow}
+        RETURNING "Remaining", "FromId", "ToId"
+        """;
+
+    /// <summary>Which of a flush's claims still exist: a claim another node settled after its lease ran out is not this batch's any more.</summary>
+    private const string LiveClaimsSql = """
+        SELECT "Id" FROM "ClaimedBatches" WHERE "Id" = ANY(@claims)
         """;
 
     /// <summary>The range's QUEUED messages of a canceled operation go to CANCELED.</summary>
@@ -197,37 +215,107 @@ public sealed partial class PostgresEngineStore(NpgsqlDataSource dataSource, Tim
 
     /// <summary>
     /// Claims the range's QUEUED messages as one <see cref="ClaimedBatch"/> row, while the operation is processing and no
-    /// other claim of the range is live. Claimers of one operation take turns on its row (locked first, see the class),
-    /// so each sees the claims committed before it: two claimers, on one node or two, never hold the same messages.
+    /// other claim of the range is live. Claimers do not wait on each other: the range's QUEUED messages are locked
+    /// <c>FOR UPDATE SKIP LOCKED</c>; a claimer that found some of them held by another claimer right now steps back
+    /// and tries again a moment later (the other one may be claiming an overlapping range). Holding its messages, it
+    /// looks for live claims overlapping the range in a new snapshot: any claimer that held one of these messages
+    /// before has committed by now, so its claim is seen (never two claims of the same message). The claim's row and
+    /// its counters go in last; the operation's row is locked only for that statement and the commit.
     /// </summary>
-    public async Task<List<BatchMessage>> ClaimAsync(DbConnection reader, long operationId, long fromId, long toId, DateTimeOffset claimedAt, CancellationToken ct)
+    public async Task<List<BatchMessage>> ClaimAsync(DbConnection reader, long operationId, long fromId, long toId, DateTimeOffset claimedAt, ClaimLease lease, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                if (await TryClaimAsync(operationId, fromId, toId, claimedAt, lease, ct) is { } work)
+                {
+                    return work;
+                }
+            }
+            catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.LockNotAvailable or PostgresErrorCodes.DeadlockDetected && attempt < 50)
+            {
+                // A cancel moving QUEUED messages locks the operation first and then the messages, a claim the other
+                // way round: the claim waits for the operation's row only briefly (lock_timeout, well under the
+                // server's deadlock check), gives way, and is tried again, so the cancel always goes through.
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(20, 50 + Math.Min(attempt, 20) * 25)), ct);
+        }
+    }
+
+    /// <summary>One try: the messages claimed (none when the range is claimed already or the operation is not processing), or null when another claimer held some of them.</summary>
+    private async Task<List<BatchMessage>?> TryClaimAsync(long operationId, long fromId, long toId, DateTimeOffset claimedAt, ClaimLease lease, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var status = await LockOperationAsync(connection, tx, operationId, ct);
+        if (await StatusAsync(connection, operationId, ct) != OperationStatus.Processing)
+        {
+            return [];
+        }
+        var work = new List<BatchMessage>((int)Math.Min(toId - fromId + 1, 100_000));
+        long visible = 0;
+        await using (var select = Sql(connection, tx, LockQueuedSql))
+        {
+            select.Add("op", operationId).Add("from", fromId).Add("to", toId).Add("queued", MessageStatus.Queued);
+            await using var rows = await select.ExecuteReaderAsync(ct);
+            while (await rows.ReadAsync(ct))
+            {
+                work.Add(new BatchMessage(rows.GetInt64(0), rows.GetString(1), rows.GetString(2), rows.GetString(3)));
+                visible = rows.GetInt64(4);
+            }
+        }
+        if (work.Count == 0)
+        {
+            // Nothing QUEUED left to take, or all of it held by another claimer now: look again only in that case.
+            var any = await CountQueuedAsync(connection, tx, operationId, fromId, toId, ct);
+            await tx.RollbackAsync(ct);
+            return any > 0 ? null : [];
+        }
+        if (visible != work.Count)
+        {
+            await tx.RollbackAsync(ct);
+            return null;
+        }
         await using (var requeue = Sql(connection, tx, RequeueOverlappingSql))
         {
             requeue.Add("op", operationId).Add("from", fromId).Add("to", toId);
-            // Another run of this range is in flight (or the operation stopped): that one sends the range again when
-            // it ends, in case this run was enqueued for messages queued after its claim.
-            if ((long)(await requeue.ExecuteScalarAsync(ct))! > 0 || status != OperationStatus.Processing)
+            // Another run of this range is in flight: that one sends the range again when it ends, in case this run was
+            // enqueued for messages queued after its claim.
+            if ((long)(await requeue.ExecuteScalarAsync(ct))! > 0)
             {
                 await tx.CommitAsync(ct);
                 return [];
             }
         }
-        var work = new List<BatchMessage>((int)Math.Min(toId - fromId + 1, 100_000));
-        await using (var claim = Sql(connection, tx, ClaimSql))
+        await using (var briefly = Sql(connection, tx, "SET LOCAL lock_timeout = '300ms'"))
         {
-            claim.Add("op", operationId).Add("from", fromId).Add("to", toId).Add("now", claimedAt.ToUnixTimeMilliseconds()).Add("queued", MessageStatus.Queued);
-            await using var rows = await claim.ExecuteReaderAsync(ct);
-            while (await rows.ReadAsync(ct))
+            await briefly.ExecuteNonQueryAsync(ct);
+        }
+        await using (var insert = Sql(connection, tx, InsertClaimSql))
+        {
+            insert.Add("op", operationId).Add("from", fromId).Add("to", toId).Add("now", claimedAt.ToUnixTimeMilliseconds())
+                .Add("count", work.Count).Add("node", lease.NodeId).Add("lease", (long)lease.LeaseMs).Add("processing", OperationStatus.Processing);
+            if (await insert.ExecuteScalarAsync(ct) is not long claimId)
             {
-                work.Add(new BatchMessage(rows.GetInt64(0), rows.GetString(1), rows.GetString(2), rows.GetString(3)) { ClaimId = rows.GetInt64(4) });
+                await tx.RollbackAsync(ct);
+                return []; // paused or canceled meanwhile
+            }
+            foreach (var p in work)
+            {
+                p.ClaimId = claimId;
             }
         }
         await tx.CommitAsync(ct);
         return work;
+    }
+
+    private static async Task<long> CountQueuedAsync(NpgsqlConnection connection, NpgsqlTransaction tx, long operationId, long fromId, long toId, CancellationToken ct)
+    {
+        await using var count = Sql(connection, tx, """
+            SELECT count(*) FROM "Messages" WHERE "Id" BETWEEN @from AND @to AND "OperationId" = @op AND "Status" = @queued
+            """);
+        count.Add("op", operationId).Add("from", fromId).Add("to", toId).Add("queued", MessageStatus.Queued);
+        return (long)(await count.ExecuteScalarAsync(ct))!;
     }
 
     public async Task<List<InFlightClaim>> ReadInFlightAsync(DbConnection connection, long operationId, DateTimeOffset? claimedBefore, Func<long, bool>? held, CancellationToken ct)
@@ -276,6 +364,7 @@ public sealed partial class PostgresEngineStore(NpgsqlDataSource dataSource, Tim
         await using var tx = await connection.BeginTransactionAsync(ct);
         // The operation's row first (see the class); as it is now, so a cancel cannot slip in before the commit.
         var operationCanceled = await LockOperationAsync(connection, tx, operationId, ct) == OperationStatus.Canceled;
+        settled = await OnlyLiveClaimsAsync(connection, tx, settled, ct);
         if (operationCanceled)
         {
             // Canceled while these were claimed: what never went out is CANCELED, not QUEUED again.
@@ -393,6 +482,30 @@ public sealed partial class PostgresEngineStore(NpgsqlDataSource dataSource, Tim
         var completed = await CompleteIfDoneAsync(connection, tx, operationId, now, ct);
         await tx.CommitAsync(ct);
         return new RecordedOutcomes(written, completed, []);
+    }
+
+    /// <summary>
+    /// Leaves out the messages whose claim is gone: its lease ran out (the node was cut off from the database) and another
+    /// node settled it with the provider, which decided them. The operation's row is locked, so no settlement is under way.
+    /// </summary>
+    private static async Task<List<BatchMessage>> OnlyLiveClaimsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, List<BatchMessage> settled, CancellationToken ct)
+    {
+        var claims = settled.Where(p => p.ClaimId != 0).Select(p => p.ClaimId).Distinct().ToArray();
+        if (claims.Length == 0)
+        {
+            return settled;
+        }
+        var live = new HashSet<long>();
+        await using (var select = Sql(connection, tx, LiveClaimsSql))
+        {
+            select.Add("claims", claims);
+            await using var reader = await select.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                live.Add(reader.GetInt64(0));
+            }
+        }
+        return live.Count == claims.Length ? settled : settled.Where(p => p.ClaimId == 0 || live.Contains(p.ClaimId)).ToList();
     }
 
     /// <summary>Locks the operation's row for this transaction and answers its status (null: no such operation).</summary>

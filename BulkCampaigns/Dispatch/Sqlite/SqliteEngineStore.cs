@@ -40,12 +40,12 @@ public sealed partial class SqliteEngineStore(DatabaseConnection database, Write
 
     /// <summary>"+OperationId" keeps SQLite on the rowid range, off the (OperationId, Address) index.</summary>
     private static readonly string ClaimedIdsSql = $"SELECT Id FROM Messages WHERE Id BETWEEN $from AND $to AND +OperationId = $op AND Status = {Queued}";
-    private const string InsertClaimSql = "INSERT INTO ClaimedBatches (OperationId, FromId, ToId, ClaimedAt, Remaining, Requeue) VALUES ($op, $from, $to, $now, $count, 0) RETURNING Id";
+    private const string InsertClaimSql = "INSERT INTO ClaimedBatches (OperationId, FromId, ToId, ClaimedAt, Remaining, Requeue, NodeId, LeaseUntil) VALUES ($op, $from, $to, $now, $count, 0, $node, $lease_until) RETURNING Id";
     private static readonly string QueuedOnly = $"Status = {Queued}";
 
     /// <summary>Messages SENDING on their own row: written by a version before claimed ranges, settled as before.</summary>
     private static readonly string LegacyInFlightSql = $"SELECT Id, Address, Channel, VariablesJson, COALESCE(ClaimedAt, UpdatedAt) FROM Messages WHERE OperationId = $op AND Status = {Sending} AND COALESCE(ClaimedAt, UpdatedAt) <= $before";
-    private const string InFlightClaimsSql = "SELECT Id, FromId, ToId, ClaimedAt FROM ClaimedBatches WHERE OperationId = $op AND ClaimedAt <= $before ORDER BY FromId";
+    private const string InFlightClaimsSql = "SELECT Id, FromId, ToId, ClaimedAt FROM ClaimedBatches WHERE OperationId = $op AND ClaimedAt <= $before AND LeaseUntil <= $now ORDER BY FromId";
     private static readonly string WritePlainSql = $"""
         UPDATE Messages SET Status = {Sent}, Body = j.b, Segments = j.g, ProviderMessageId = j.p, SentAt = j.t, UpdatedAt = $now,
             Attempts = Attempts + 1, ErrorCode = NULL, ErrorMessage = NULL, Retryable = 0
@@ -111,6 +111,7 @@ public sealed partial class SqliteEngineStore(DatabaseConnection database, Write
             select.CommandText = InFlightClaimsSql;
             select.Parameters.AddWithValue("$op", operationId);
             select.Parameters.AddWithValue("$before", before);
+            select.Parameters.AddWithValue("$now", UnixMs.Now(clock));
             await using var reader = await select.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
@@ -183,7 +184,7 @@ public sealed partial class SqliteEngineStore(DatabaseConnection database, Write
     /// "+OperationId" keeps SQLite on the rowid range: through the (OperationId, Address) index it would read every
     /// message of the operation for each batch, and a 1M operation took minutes instead of seconds.
     /// </summary>
-    public async Task<List<BatchMessage>> ClaimAsync(DbConnection reader, long operationId, long fromId, long toId, DateTimeOffset claimedAt, CancellationToken ct)
+    public async Task<List<BatchMessage>> ClaimAsync(DbConnection reader, long operationId, long fromId, long toId, DateTimeOffset claimedAt, ClaimLease lease, CancellationToken ct)
     {
         var queued = await ReadMessagesAsync((SqliteConnection)reader, operationId, fromId, toId, QueuedOnly, ct);
         if (queued.Count == 0)
@@ -232,12 +233,14 @@ public sealed partial class SqliteEngineStore(DatabaseConnection database, Write
                     await tx.CommitAsync(ct);
                     return [];
                 }
-                var insert = Prepared(connection, tx, InsertClaimSql, [.. RangeParameters, "$now", "$count"]);
+                var insert = Prepared(connection, tx, InsertClaimSql, [.. RangeParameters, "$now", "$count", "$node", "$lease_until"]);
                 insert.Parameters[0].Value = operationId;
                 insert.Parameters[1].Value = fromId;
                 insert.Parameters[2].Value = toId;
                 insert.Parameters[3].Value = now;
                 insert.Parameters[4].Value = claimedIds.Count;
+                insert.Parameters[5].Value = lease.NodeId;
+                insert.Parameters[6].Value = UnixMs.Now(clock) + lease.LeaseMs;
                 claimId = (long)(await insert.ExecuteScalarAsync(ct))!;
             }
             var delta = new StatsDelta();
@@ -404,7 +407,7 @@ public sealed partial class SqliteEngineStore(DatabaseConnection database, Write
 
     private const string EndClaimSql = "DELETE FROM ClaimedBatches WHERE Id = $claim AND Remaining <= $n RETURNING Requeue, FromId, ToId";
     private const string CountDownClaimSql = "UPDATE ClaimedBatches SET Remaining = Remaining - $n WHERE Id = $claim";
-    private const string TakeClaimSql = "DELETE FROM ClaimedBatches WHERE Id = $claim AND OperationId = $op RETURNING Remaining, FromId, ToId";
+    private const string TakeClaimSql = "DELETE FROM ClaimedBatches WHERE Id = $claim AND OperationId = $op AND LeaseUntil <= $now RETURNING Remaining, FromId, ToId";
     private static readonly string CancelLeftInRangeSql = $"UPDATE Messages SET Status = {(int)MessageStatus.Canceled}, UpdatedAt = $now WHERE Id BETWEEN $from AND $to AND +OperationId = $op AND Status = {Queued}";
 
     /// <summary>
@@ -499,10 +502,11 @@ public sealed partial class SqliteEngineStore(DatabaseConnection database, Write
                 take.CommandText = TakeClaimSql;
                 take.Parameters.AddWithValue("$claim", claimId);
                 take.Parameters.AddWithValue("$op", operationId);
+                take.Parameters.AddWithValue("$now", UnixMs.Now(clock));
                 await using var reader = await take.ExecuteReaderAsync(ct);
                 if (!await reader.ReadAsync(ct))
                 {
-                    return new RecordedOutcomes(written, false, []); // settled by someone else meanwhile
+                    return new RecordedOutcomes(written, false, []); // settled by someone else meanwhile, or its node renewed it
                 }
                 remaining = reader.GetInt64(0);
                 from = reader.GetInt64(1);

@@ -4,6 +4,7 @@ using BulkCampaigns.Tests.Api.Client.V1.Content;
 using BulkCampaigns.Tests.Api.Client.V1.ContentTemplates;
 using BulkCampaigns.Tests.Api.Client.V1.Groups;
 using BulkCampaigns.Tests.Api.Client.V1.Messages;
+using BulkCampaigns.Tests.Api.Client.V1.Nodes;
 using BulkCampaigns.Tests.Api.Client.V1.Segments;
 using BulkCampaigns.Tests.Api.Client.V1.Senders;
 using BulkCampaigns.Tests.Api.Client.V1.Simulator;
@@ -41,6 +42,11 @@ namespace BulkCampaigns.Tests.Api.Client.V1
         public global::BulkCampaigns.Tests.Api.Client.V1.Messages.MessagesRequestBuilder Messages
         {
             get => new global::BulkCampaigns.Tests.Api.Client.V1.Messages.MessagesRequestBuilder(PathParameters, RequestAdapter);
+        }
+        /// <summary>The Nodes property</summary>
+        public global::BulkCampaigns.Tests.Api.Client.V1.Nodes.NodesRequestBuilder Nodes
+        {
+            get => new global::BulkCampaigns.Tests.Api.Client.V1.Nodes.NodesRequestBuilder(PathParameters, RequestAdapter);
         }
         /// <summary>The Segments property</summary>
         public global::BulkCampaigns.Tests.Api.Client.V1.Segments.SegmentsRequestBuilder Segments

@@ -76,7 +76,7 @@ public sealed partial class PostgresServer : IAsyncDisposable
     public async Task<string> PsqlAsync(string database, string script, CancellationToken ct)
     {
         var builder = new NpgsqlConnectionStringBuilder(ServerConnectionString);
-        var start = new ProcessStartInfo("psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", builder.Host!, "-p", builder.Port.ToString(CultureInfo.InvariantCulture), "-U", builder.Username ?? "postgres", "-d", database])
+        var start = new ProcessStartInfo("psql", ["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", builder.Host!, "-p", builder.Port.ToString(CultureInfo.InvariantCulture), "-U", builder.Username ?? "postgres", "-d", database])
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,

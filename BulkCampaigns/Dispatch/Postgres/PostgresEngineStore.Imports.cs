@@ -324,7 +324,8 @@ internal sealed class PostgresImportStaging : IImportStaging
         return keys;
     }
 
-    private NpgsqlCommand Command(NpgsqlTransaction tx, string sql) => PostgresEngineStore.ImportSql(_connection, tx, sql);
+    /// <summary>The move's statements go over the whole stage and group: no command timeout (see <see cref="PostgresEngineStore.GroupSizedSql"/>).</summary>
+    private NpgsqlCommand Command(NpgsqlTransaction tx, string sql) => PostgresEngineStore.GroupSizedSql(_connection, tx, sql);
 
     public async ValueTask DisposeAsync()
     {

@@ -103,7 +103,8 @@ public sealed class DispatchScenario : IScenario
             var figures = new List<Figure>();
             figures.AddRange(Harness.PhaseFigures(runs, "cold", "launch → COMPLETED", 12, null, 200));
             figures.AddRange(Harness.PhaseFigures(runs, "warm", "launch → COMPLETED", 12, null, 200));
-            return Harness.Result(Name, figures, new Dictionary<string, string>
+            // Kept beside the SQLite figures: BenchmarkResults/<scenario>-postgres.json.
+            return Harness.Result(postgres is null ? Name : Name + "-postgres", figures, new Dictionary<string, string>
             {
                 ["rows"] = rows.ToString(CultureInfo.InvariantCulture),
                 ["recipients"] = recipients.ToString(CultureInfo.InvariantCulture),

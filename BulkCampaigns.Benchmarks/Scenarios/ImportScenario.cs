@@ -38,6 +38,8 @@ public sealed class ImportScenario : IScenario
         var runCount = options.TryGetValue("runs", out var n) ? int.Parse(n, CultureInfo.InvariantCulture) : 3;
         var phases = options.TryGetValue("phases", out var p) ? p.Split(',') : ["cold", "warm"];
         var withFloor = !(options.TryGetValue("floor", out var f) && f == "off");
+        // --app <folder>: the app built elsewhere (an older commit, say), measured by this harness against the same floor.
+        var appDirectory = options.TryGetValue("app", out var a) ? Path.GetFullPath(a) : null;
         var settings = AppProcess.ParseEnv(options);
         settings["Limits__MaxGroupRecipients"] = Math.Max(1_000_000, rows).ToString(CultureInfo.InvariantCulture);
         var folder = Path.Combine(Path.GetTempPath(), "bulkcampaigns-bench-import-" + Guid.NewGuid().ToString("N")[..8]);
@@ -73,7 +75,7 @@ public sealed class ImportScenario : IScenario
                         }
                     }
                     var loadAtStart = Harness.LoadAverage();
-                    var (seconds, growth, cpu, import) = await ImportInFreshAppAsync(database, csvPath, rows, phase == "warm" ? warmUpPath : null, runSettings, ct);
+                    var (seconds, growth, cpu, import) = await ImportInFreshAppAsync(database, csvPath, rows, phase == "warm" ? warmUpPath : null, runSettings, appDirectory, ct);
                     var loadAtEnd = Harness.LoadAverage();
                     var rejected = import.GetProperty("rejected").GetInt64();
                     var duplicates = import.GetProperty("duplicates").GetInt64();
@@ -115,7 +117,8 @@ public sealed class ImportScenario : IScenario
             {
                 figures.Add(new("page of 50 at depth 900,000", ms, "ms", null, "≤ 50 ms", ms <= 50));
             }
-            return Harness.Result(Name, figures, new Dictionary<string, string>
+            // Kept beside the SQLite figures: BenchmarkResults/<scenario>-postgres.json.
+            return Harness.Result(postgres is null ? Name : Name + "-postgres", figures, new Dictionary<string, string>
             {
                 ["rows"] = rows.ToString(CultureInfo.InvariantCulture),
                 ["runs"] = runCount.ToString(CultureInfo.InvariantCulture),
@@ -123,6 +126,7 @@ public sealed class ImportScenario : IScenario
                 ["imported"] = imported.ToString(CultureInfo.InvariantCulture),
                 ["env"] = string.Join(',', settings.Select(e => $"{e.Key}={e.Value}")),
                 ["db"] = postgres is null ? "sqlite" : "postgres",
+                ["app"] = appDirectory ?? "built beside the benchmark",
                 ["floor"] = postgres is null
                     ? "sqlite3 CLI: .import of the file + INSERT OR IGNORE … SELECT into a table shaped like Recipients"
                     : "psql: \\copy of the file into a staging table + INSERT … SELECT … ON CONFLICT DO NOTHING into a table LIKE Recipients INCLUDING ALL, same server",
@@ -143,9 +147,9 @@ public sealed class ImportScenario : IScenario
     /// Starts the app on a new database, creates a group, imports <paramref name="warmUpPath"/> into another group first
     /// when given, then measures the import of <paramref name="csvPath"/>: upload → COMPLETED, and the app's memory growth.
     /// </summary>
-    private static async Task<(double Seconds, double GrowthMb, double CpuSeconds, JsonElement Import)> ImportInFreshAppAsync(string database, string csvPath, int rows, string? warmUpPath, Dictionary<string, string> settings, CancellationToken ct)
+    private static async Task<(double Seconds, double GrowthMb, double CpuSeconds, JsonElement Import)> ImportInFreshAppAsync(string database, string csvPath, int rows, string? warmUpPath, Dictionary<string, string> settings, string? appDirectory, CancellationToken ct)
     {
-        using var app = AppProcess.Start(database, settings);
+        using var app = AppProcess.Start(database, settings, appDirectory);
         using var client = app.ApiClient(TimeSpan.FromMinutes(10));
         await app.WaitHealthyAsync(client, ct);
         if (warmUpPath is not null)

@@ -111,8 +111,10 @@ public sealed class ImportScenario : IScenario
             // The deep page is read through the SQLite store only; on PostgreSQL its keyset page is the same query shape.
             double? pageMs = postgres is null ? await DeepPageAsync(lastDatabase!, Math.Min(900_000, (int)(imported * 0.9)), ct) : null;
             var figures = new List<Figure>();
-            figures.AddRange(Harness.PhaseFigures(runs, "cold", "upload → COMPLETED", 10, 1.0, 150));
-            figures.AddRange(Harness.PhaseFigures(runs, "warm", "upload → COMPLETED", 10, 1.0, 150));
+            // PostgreSQL's target is the floor alone (issue 12): no slower than psql's \copy + INSERT … SELECT.
+            double? seconds = postgres is null ? 10 : null;
+            figures.AddRange(Harness.PhaseFigures(runs, "cold", "upload → COMPLETED", seconds, 1.0, 150));
+            figures.AddRange(Harness.PhaseFigures(runs, "warm", "upload → COMPLETED", seconds, 1.0, 150));
             if (pageMs is { } ms)
             {
                 figures.Add(new("page of 50 at depth 900,000", ms, "ms", null, "≤ 50 ms", ms <= 50));

@@ -277,7 +277,9 @@ public sealed class AppProcess : IDisposable
 
     public async Task WaitHealthyAsync(HttpClient client, CancellationToken ct)
     {
-        for (var i = 0; i < 600; i++)
+        // Three minutes: a start (JIT, migrations) on a shared machine at load 60 took over one.
+        var waited = Stopwatch.StartNew();
+        while (waited.Elapsed < TimeSpan.FromMinutes(3))
         {
             if (Process.HasExited)
             {

@@ -102,10 +102,10 @@ public sealed class DispatchScenario : IScenario
             }
             var figures = new List<Figure>();
             // SQLite: ≤ 12 s cold (issue 16); PostgreSQL: ≤ 3 × its psql floor (issue 12).
-            double? seconds = postgres is null ? 12 : null;
-            double? ratio = postgres is null ? null : 3.0;
-            figures.AddRange(Harness.PhaseFigures(runs, "cold", "launch → COMPLETED", seconds, ratio, 200));
-            figures.AddRange(Harness.PhaseFigures(runs, "warm", "launch → COMPLETED", seconds, ratio, 200));
+            double? targetSeconds = postgres is null ? 12 : null;
+            double? targetRatio = postgres is null ? null : 3.0;
+            figures.AddRange(Harness.PhaseFigures(runs, "cold", "launch → COMPLETED", targetSeconds, targetRatio, 200));
+            figures.AddRange(Harness.PhaseFigures(runs, "warm", "launch → COMPLETED", targetSeconds, targetRatio, 200));
             // Kept beside the SQLite figures: BenchmarkResults/<scenario>-postgres.json.
             return Harness.Result(postgres is null ? Name : Name + "-postgres", figures, new Dictionary<string, string>
             {

@@ -71,17 +71,8 @@ public sealed class AppProcess : IDisposable
     /// </summary>
     public static async Task<string> PublishAsync(CancellationToken ct)
     {
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "BulkCampaigns.sln")))
-        {
-            root = root.Parent;
-        }
-        if (root is null)
-        {
-            throw new InvalidOperationException("the repository (BulkCampaigns.sln) was not found above " + AppContext.BaseDirectory);
-        }
         var output = Path.Combine(AppContext.BaseDirectory, "published-app");
-        var project = Path.Combine(root.FullName, "BulkCampaigns", "BulkCampaigns.csproj");
+        var project = Path.Combine(RepositoryRoot(), "BulkCampaigns", "BulkCampaigns.csproj");
         var start = new ProcessStartInfo("dotnet", $"publish \"{project}\" -c Release -o \"{output}\" --nologo -v q /p:UseAppHost=false")
         {
             RedirectStandardOutput = true,
@@ -97,6 +88,50 @@ public sealed class AppProcess : IDisposable
             throw new InvalidOperationException($"dotnet publish failed ({publish.ExitCode}): {await stdout}{await stderr}");
         }
         return output;
+    }
+
+    /// <summary>The repository the benchmark was built in (the folder holding BulkCampaigns.sln).</summary>
+    public static string RepositoryRoot()
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "BulkCampaigns.sln")))
+        {
+            root = root.Parent;
+        }
+        return root?.FullName ?? throw new InvalidOperationException("the repository (BulkCampaigns.sln) was not found above " + AppContext.BaseDirectory);
+    }
+
+    /// <summary>
+    /// The settings that put the app on PostgreSQL database <paramref name="connectionString"/>, its jobs too
+    /// (Hangfire.PostgreSql), as a user running it on PostgreSQL would.
+    /// </summary>
+    public static Dictionary<string, string> PostgresSettings(string connectionString) => new()
+    {
+        ["Database__Provider"] = "Postgres",
+        ["Jobs__Storage"] = "Postgres",
+        ["ConnectionStrings__BulkCampaigns"] = connectionString,
+    };
+
+    /// <summary>Stops the app as <c>docker stop</c> would (SIGTERM), so it lets go of its database; SIGKILL after 15 s.</summary>
+    public async Task StopAsync()
+    {
+        if (Process.HasExited)
+        {
+            return;
+        }
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        try
+        {
+            await Process.WaitForExitAsync(wait.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Process.Kill(entireProcessTree: true);
+        }
     }
 
     /// <summary>A client of the app's API, signed with the bootstrap key.</summary>
@@ -242,7 +277,9 @@ public sealed class AppProcess : IDisposable
 
     public async Task WaitHealthyAsync(HttpClient client, CancellationToken ct)
     {
-        for (var i = 0; i < 600; i++)
+        // Three minutes: a start (JIT, migrations) on a shared machine at load 60 took over one.
+        var waited = Stopwatch.StartNew();
+        while (waited.Elapsed < TimeSpan.FromMinutes(3))
         {
             if (Process.HasExited)
             {

@@ -106,7 +106,7 @@ public sealed partial class PostgresEngineStore
         }
         foreach (var groupId in groupIds)
         {
-            await using var insert = Sql(connection, tx, InsertGroupSql);
+            await using var insert = GroupSizedSql(connection, tx, InsertGroupSql);
             insert.Add("group", groupId);
             await written.AddAsync(insert, operationId, initial, now, ct);
         }

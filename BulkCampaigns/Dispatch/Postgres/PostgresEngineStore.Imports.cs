@@ -204,6 +204,13 @@ internal sealed class PostgresImportStaging : IImportStaging
         var staged = request.Counts.Distinct;
         var now = request.Now.ToUniversalTime();
         await using var tx = await _connection.BeginTransactionAsync(ct);
+        // The move sorts the stage by address (one row per address): with the server's default work_mem (4 MB) a
+        // million rows spilled a 145 MB temporary file, and the move took 90.7 s against 62.0 s sorted in memory (the
+        // same statement on the same server and data, load ~60). Only this transaction's sort may use that much.
+        await using (var memory = Command(tx, "SET LOCAL work_mem = '256MB'"))
+        {
+            await memory.ExecuteNonQueryAsync(ct);
+        }
         long groupCount;
         string keysJson;
         // The group's row locked: two imports into one group take turns, each counting what the other added.
@@ -324,7 +331,8 @@ internal sealed class PostgresImportStaging : IImportStaging
         return keys;
     }
 
-    private NpgsqlCommand Command(NpgsqlTransaction tx, string sql) => PostgresEngineStore.ImportSql(_connection, tx, sql);
+    /// <summary>The move's statements go over the whole stage and group: no command timeout (see <see cref="PostgresEngineStore.GroupSizedSql"/>).</summary>
+    private NpgsqlCommand Command(NpgsqlTransaction tx, string sql) => PostgresEngineStore.GroupSizedSql(_connection, tx, sql);
 
     public async ValueTask DisposeAsync()
     {

@@ -184,7 +184,7 @@ public sealed partial class PostgresEngineStore(NpgsqlDataSource dataSource, Tim
             }
         }
         long moved;
-        await using (var queue = Sql(connection, tx, QueueSql))
+        await using (var queue = GroupSizedSql(connection, tx, QueueSql))
         {
             queue.Add("op", operationId).Add("now", now).Add("queued", MessageStatus.Queued).Add("scheduled", MessageStatus.Scheduled);
             moved = (long)(await queue.ExecuteScalarAsync(ct))!;
@@ -644,6 +644,13 @@ public sealed partial class PostgresEngineStore(NpgsqlDataSource dataSource, Tim
     }
 
     private static NpgsqlCommand Sql(NpgsqlConnection connection, NpgsqlTransaction? tx, string sql) => new(sql, connection, tx);
+
+    /// <summary>
+    /// A statement over a whole group or operation (a million rows): no command timeout. Npgsql's default of 30 s cut
+    /// a 1M-row import's move on a busy server, and the job started over; such a statement is stopped through its
+    /// cancellation token instead (a stop, a cancel), as on SQLite.
+    /// </summary>
+    internal static NpgsqlCommand GroupSizedSql(NpgsqlConnection connection, NpgsqlTransaction? tx, string sql) => new(sql, connection, tx) { CommandTimeout = 0 };
 }
 
 /// <summary>Typed parameters: an enum goes in as its number, an array as a PostgreSQL array, null as NULL.</summary>

@@ -1,3 +1,4 @@
+using BulkCampaigns.Data;
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
@@ -80,17 +81,22 @@ public sealed partial class SqliteEngineStore
         insert.Parameters.AddWithValue("$due", reportDueAt);
         insert.Parameters.AddWithValue("$rows", Encoding.UTF8.GetString(buffer.WrittenSpan));
         long last, count;
-        await using (var reader = await insert.ExecuteReaderAsync(ct))
+        using (var step = WriterTrace.Step("simulator.insert"))
         {
+            await using var reader = await insert.ExecuteReaderAsync(ct);
             await reader.ReadAsync(ct);
             last = reader.GetInt64(0);
             count = reader.GetInt64(1);
+            step.Count((int)count);
         }
         if (count != sends.Count)
         {
             throw new InvalidOperationException($"The simulator recorded {count} of {sends.Count} messages.");
         }
-        await tx.CommitAsync(ct);
+        using (WriterTrace.Step("simulator.commit"))
+        {
+            await tx.CommitAsync(ct);
+        }
         var ids = new long[sends.Count];
         for (var k = 0; k < ids.Length; k++)
         {
@@ -123,6 +129,7 @@ public sealed partial class SqliteEngineStore
         {
             var connection = writer.Connection;
             await using var tx = connection.BeginTransaction();
+            using (WriterTrace.Step("report.window"))
             await using (var window = connection.CreateCommand())
             {
                 window.Transaction = tx;
@@ -138,6 +145,7 @@ public sealed partial class SqliteEngineStore
             {
                 return new SimulatedReports(0, []);
             }
+            using (var step = WriterTrace.Step("report.apply"))
             await using (var apply = connection.CreateCommand())
             {
                 // Only SENT messages move on: a report for a message already moved on (a duplicate send) changes nothing.
@@ -155,6 +163,7 @@ public sealed partial class SqliteEngineStore
                         deltas[operationId] = delta = new StatsDelta();
                     }
                     delta.Move(MessageStatus.Sent, (MessageStatus)reader.GetInt32(1));
+                    step.Count(1);
                 }
             }
             await using (var move = connection.CreateCommand())
@@ -168,7 +177,10 @@ public sealed partial class SqliteEngineStore
             {
                 await delta.ApplyAsync(connection, tx, operationId, now, ct);
             }
-            await tx.CommitAsync(ct);
+            using (WriterTrace.Step("report.commit"))
+            {
+                await tx.CommitAsync(ct);
+            }
         }
         return new SimulatedReports((int)Math.Min(limit, through - mark), deltas.Keys);
     }

@@ -17,7 +17,7 @@ public sealed record SegmentDraft(string Name, IReadOnlyList<long> GroupIds, Seg
 public enum DeleteSegmentResult { Deleted, NotFound, InUse }
 
 /// <summary>Segments: checking, saving, counting and listing them; the builder page and <c>/v1/Segments</c> share it.</summary>
-public sealed class SegmentService(IDbContextFactory<AppDbContext> dbFactory, DatabaseConnection database, SqliteSegmentStore store, TimeProvider clock)
+public sealed class SegmentService(IDbContextFactory<AppDbContext> dbFactory, DatabaseConnection database, ISegmentStore store, TimeProvider clock)
 {
     public const int MaxNameLength = 200;
     public const int MaxGroups = 100;
@@ -210,22 +210,27 @@ public sealed class SegmentService(IDbContextFactory<AppDbContext> dbFactory, Da
 
     public async Task<DeleteSegmentResult> DeleteAsync(long id, CancellationToken ct = default)
     {
-        await using var connection = await database.OpenAsync(ct);
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"""
-            SELECT EXISTS (SELECT 1 FROM Segments WHERE Id = $s),
-                   EXISTS (SELECT 1 FROM OperationSegments os JOIN Operations o ON o.Id = os.OperationId
-                           WHERE os.SegmentId = $s AND o.Status IN ({(int)OperationStatus.Scheduled}, {(int)OperationStatus.Processing}, {(int)OperationStatus.Paused}))
-            """;
-        command.Parameters.AddWithValue("$s", id);
-        await using (var reader = await command.ExecuteReaderAsync(ct))
+        await using (var connection = await database.OpenAnyAsync(ct))
+        await using (var command = connection.CreateCommand())
         {
+            // Quoted names and @parameters: one statement for SQLite and PostgreSQL.
+            command.CommandText = $"""
+                SELECT CASE WHEN EXISTS (SELECT 1 FROM "Segments" WHERE "Id" = @s) THEN 1 ELSE 0 END,
+                       CASE WHEN EXISTS (SELECT 1 FROM "OperationSegments" os JOIN "Operations" o ON o."Id" = os."OperationId"
+                                         WHERE os."SegmentId" = @s AND o."Status" IN ({(int)OperationStatus.Scheduled}, {(int)OperationStatus.Processing}, {(int)OperationStatus.Paused}))
+                            THEN 1 ELSE 0 END
+                """;
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = "@s";
+            parameter.Value = id;
+            command.Parameters.Add(parameter);
+            await using var reader = await command.ExecuteReaderAsync(ct);
             await reader.ReadAsync(ct);
-            if (reader.GetInt64(0) == 0)
+            if (Convert.ToInt64(reader.GetValue(0), CultureInfo.InvariantCulture) == 0)
             {
                 return DeleteSegmentResult.NotFound;
             }
-            if (reader.GetInt64(1) == 1)
+            if (Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture) == 1)
             {
                 return DeleteSegmentResult.InUse;
             }

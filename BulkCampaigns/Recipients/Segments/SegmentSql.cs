@@ -31,6 +31,15 @@ public abstract class SegmentSql
 
     protected abstract string StartsWith(string text, string prefix);
 
+    /// <summary>A table or column name as the database wants it written (PostgreSQL: quoted, as EF made them).</summary>
+    protected virtual string Name(string identifier) => identifier;
+
+    /// <summary>True when a condition is true; false when it is false or NULL (a leaf is then 0 or 1, so <c>not</c> is exact).</summary>
+    protected virtual string Definitely(string condition) => $"COALESCE({condition}, 0) = 1";
+
+    /// <summary>A bound number as the dialect compares it with <see cref="AsNumber"/>.</summary>
+    protected virtual string NumberParameter(string parameter) => parameter;
+
     public CompiledFilter Compile(SegmentFilter filter, DateOnly today)
     {
         var parameters = new List<KeyValuePair<string, object>>();
@@ -52,7 +61,7 @@ public abstract class SegmentSql
         NotOf not => "NOT " + Node(not.Filter, bind, today),
         CountryCondition c => Country(c),
         EngagementCondition e => Engagement(e, bind),
-        VariableCondition v => "COALESCE(" + Variable(v, bind, today) + ", 0) = 1",
+        VariableCondition v => Definitely(Variable(v, bind, today)),
         _ => throw new ArgumentOutOfRangeException(nameof(filter)),
     };
 
@@ -63,6 +72,7 @@ public abstract class SegmentSql
         string List() => string.Join(", ", c.Texts.Select(t => bind(TextFold.Fold(t))));
         var n = AsNumber(v);
         var d = AsDate(v);
+        string Number(double x) => NumberParameter(bind(x));
         return c.Op switch
         {
             ValueOp.Eq => $"({v} = {Folded(0)})",
@@ -73,11 +83,11 @@ public abstract class SegmentSql
             ValueOp.StartsWith => $"({StartsWith(v, Folded(0))})",
             ValueOp.Exists => $"({v} <> '')",
             ValueOp.NotExists => $"({v} IS NULL OR {v} = '')",
-            ValueOp.Gt => $"({n} > {bind(c.Low)})",
-            ValueOp.Gte => $"({n} >= {bind(c.Low)})",
-            ValueOp.Lt => $"({n} < {bind(c.Low)})",
-            ValueOp.Lte => $"({n} <= {bind(c.Low)})",
-            ValueOp.Between => $"({n} BETWEEN {bind(c.Low)} AND {bind(c.High)})",
+            ValueOp.Gt => $"({n} > {Number(c.Low)})",
+            ValueOp.Gte => $"({n} >= {Number(c.Low)})",
+            ValueOp.Lt => $"({n} < {Number(c.Low)})",
+            ValueOp.Lte => $"({n} <= {Number(c.Low)})",
+            ValueOp.Between => $"({n} BETWEEN {Number(c.Low)} AND {Number(c.High)})",
             ValueOp.Before => $"({d} < {bind(c.Texts[0])})",
             ValueOp.After => $"({d} > {bind(c.Texts[0])})",
             ValueOp.DateBetween => $"({d} BETWEEN {bind(c.Texts[0])} AND {bind(c.Texts[1])})",
@@ -89,8 +99,9 @@ public abstract class SegmentSql
     private static string Iso(DateOnly d) => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
     /// <summary>Address ranges; their bounds are digits and '+', safe to write inline.</summary>
-    private static string Country(CountryCondition c)
+    private string Country(CountryCondition c)
     {
+        var address = "d." + Name("Address");
         var ranges = c.Countries.SelectMany(PhoneCountries.Ranges).ToList();
         if (ranges.Count == 0)
         {
@@ -99,7 +110,7 @@ public abstract class SegmentSql
         var sql = new StringBuilder("(");
         for (var i = 0; i < ranges.Count; i++)
         {
-            sql.Append(i == 0 ? "" : " OR ").Append("(d.Address >= '").Append(ranges[i].From).Append("' AND d.Address < '").Append(ranges[i].To).Append("')");
+            sql.Append(i == 0 ? "" : " OR ").Append('(').Append(address).Append(" >= '").Append(ranges[i].From).Append("' AND ").Append(address).Append(" < '").Append(ranges[i].To).Append("')");
         }
         return sql.Append(')').ToString();
     }
@@ -113,8 +124,8 @@ public abstract class SegmentSql
         _ => throw new ArgumentOutOfRangeException(nameof(e), "clicks need link tracking"),
     };
 
-    private static string Engagement(EngagementCondition e, Func<object, string> bind) =>
-        $"EXISTS (SELECT 1 FROM Messages m WHERE m.OperationId = {bind(e.OperationId)} AND m.Address = d.Address AND m.Status IN ({string.Join(", ", StatusesOf(e.Event).Select(s => ((int)s).ToString(CultureInfo.InvariantCulture)))}))";
+    private string Engagement(EngagementCondition e, Func<object, string> bind) =>
+        $"EXISTS (SELECT 1 FROM {Name("Messages")} m WHERE m.{Name("OperationId")} = {bind(e.OperationId)} AND m.{Name("Address")} = d.{Name("Address")} AND m.{Name("Status")} IN ({string.Join(", ", StatusesOf(e.Event).Select(s => ((int)s).ToString(CultureInfo.InvariantCulture)))}))";
 }
 
 /// <summary>SQLite: variables are a JSONB blob (<c>d.Folded</c>) read with <c>-&gt;&gt;</c>; numbers are JSON numbers.</summary>
@@ -141,4 +152,50 @@ public sealed class SqliteSegmentSql : SegmentSql
     protected override string Contains(string text, string part) => $"instr({text}, {part}) > 0";
 
     protected override string StartsWith(string text, string prefix) => $"substr({text}, 1, length({prefix})) = {prefix}";
+}
+
+/// <summary>
+/// PostgreSQL: variables are a <c>jsonb</c> column (<c>d."Folded"</c>) read with <c>-&gt;&gt;</c>, which takes any name
+/// as a parameter; a number is text written as a JSON number (a regex, then <c>numeric</c>, which never overflows
+/// where float8 would); a date is checked by its digits (there is no safe cast to date before PostgreSQL 16).
+/// </summary>
+public sealed class PostgresSegmentSql : SegmentSql
+{
+    public static readonly PostgresSegmentSql Instance = new();
+
+    protected override string Parameter(string name) => "@" + name;
+
+    protected override string Name(string identifier) => "\"" + identifier + "\"";
+
+    protected override string Definitely(string condition) => $"COALESCE({condition}, false)";
+
+    protected override string NumberParameter(string parameter) => $"CAST({parameter} AS numeric)";
+
+    // Byte order whatever the database's locale, as every text column here (collation "C").
+    protected override string VariableText(string variable, Func<object, string> bind) => $"((d.\"Folded\" ->> {bind(variable)}) COLLATE \"C\")";
+
+    // JSON's number grammar with JSON's whitespace around it (what SQLite's json_valid takes); the exponent is kept
+    // to four digits so the cast to numeric can't fail on a value like 1e999999.
+    protected override string AsNumber(string text) =>
+        $"(CASE WHEN {text} ~ '^[ \\t\\n\\r]*-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]{{1,4}})?[ \\t\\n\\r]*$' THEN CAST(btrim({text}, E' \\t\\n\\r') AS numeric) END)";
+
+    // Year 0000 and days past the month's end (2026-02-30) are not dates; the nested CASE keeps the integer casts
+    // away from text the pattern did not accept (AND does not promise an order).
+    protected override string AsDate(string text)
+    {
+        var y = $"CAST(substr({text}, 1, 4) AS integer)";
+        var m = $"CAST(substr({text}, 6, 2) AS integer)";
+        var d = $"CAST(substr({text}, 9, 2) AS integer)";
+        return $$"""
+            (CASE WHEN {{text}} ~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])([t ]|$)' THEN
+                CASE WHEN {{y}} > 0 AND {{d}} <= CASE WHEN {{m}} IN (4, 6, 9, 11) THEN 30
+                    WHEN {{m}} = 2 THEN CASE WHEN ({{y}} % 4 = 0 AND {{y}} % 100 <> 0) OR {{y}} % 400 = 0 THEN 29 ELSE 28 END
+                    ELSE 31 END
+                THEN substr({{text}}, 1, 10) END END)
+            """;
+    }
+
+    protected override string Contains(string text, string part) => $"strpos({text}, {part}) > 0";
+
+    protected override string StartsWith(string text, string prefix) => $"starts_with({text}, {prefix})";
 }

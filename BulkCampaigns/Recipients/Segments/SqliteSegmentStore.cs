@@ -11,9 +11,9 @@ public sealed record SegmentMember(long Key, string Id, string Address, string C
 
 /// <summary>
 /// Every SQL statement of segments on SQLite: keeping <c>SegmentValues</c> in step with the groups, counting, listing,
-/// and the rows an operation's messages are made from. PostgreSQL gets a store of its own beside it.
+/// and the rows an operation's messages are made from. <see cref="PostgresSegmentStore"/> is PostgreSQL's.
 /// </summary>
-public sealed class SqliteSegmentStore(DatabaseConnection database, WriteGate gate)
+public sealed class SqliteSegmentStore(DatabaseConnection database, WriteGate gate) : ISegmentStore
 {
     public const string FoldFunction = "bc_fold_values";
 

@@ -113,7 +113,7 @@ public sealed class SegmentService(IDbContextFactory<AppDbContext> dbFactory, Da
 
     /// <summary>Distinct matching addresses now, and how many of them are suppressed.</summary>
     public Task<(long Count, long Suppressed)> CountAsync(SegmentDraft draft, CancellationToken ct = default) =>
-        store.CountAsync(draft.GroupIds, Compile(draft.Filter), ct);
+        store.CountAsync(draft.GroupIds, store.Sql.Compile(draft.Filter, Today, hoist: true), ct);
 
     public Task<List<SegmentMember>> SampleAsync(SegmentDraft draft, int take, CancellationToken ct = default) =>
         store.PageAsync(draft.GroupIds, Compile(draft.Filter), 0, take, ct);

@@ -4,8 +4,15 @@ using BulkCampaigns.Operations;
 
 namespace BulkCampaigns.Recipients.Segments;
 
-/// <summary>A filter compiled to a WHERE clause over the alias <c>d</c> of the segment table, with its parameters.</summary>
-public sealed record CompiledFilter(string Where, IReadOnlyList<KeyValuePair<string, object>> Parameters);
+/// <summary>
+/// A filter compiled to a WHERE clause over the alias <c>d</c> of the segment table, with its parameters. When
+/// <see cref="Columns"/> is not empty, the clause reads each variable as a column <c>d.v0</c>, <c>d.v1</c>… that a
+/// subquery over the table must select first (<c>expression AS v0</c>, in this order): see <see cref="SegmentSql.Compile"/>.
+/// </summary>
+public sealed record CompiledFilter(string Where, IReadOnlyList<KeyValuePair<string, object>> Parameters, IReadOnlyList<string> Columns)
+{
+    public CompiledFilter(string where, IReadOnlyList<KeyValuePair<string, object>> parameters) : this(where, parameters, []) { }
+}
 
 /// <summary>
 /// Compiles a <see cref="SegmentFilter"/> to SQL. The shape of the conditions (NULL-safe, every leaf 0 or 1, so
@@ -40,7 +47,18 @@ public abstract class SegmentSql
     /// <summary>A bound number as the dialect compares it with <see cref="AsNumber"/>.</summary>
     protected virtual string NumberParameter(string parameter) => parameter;
 
-    public CompiledFilter Compile(SegmentFilter filter, DateOnly today)
+    /// <summary>
+    /// Whether a count should read each variable once per row (<paramref name="hoist"/> in <see cref="Compile"/>):
+    /// SQLite evaluates every <c>-&gt;&gt;</c> written, and a date test alone writes its variable six times.
+    /// </summary>
+    public virtual bool HoistsVariables => false;
+
+    /// <summary>
+    /// The filter as SQL. With <paramref name="hoist"/> (and a dialect that <see cref="HoistsVariables"/>), each
+    /// variable is read once into <see cref="CompiledFilter.Columns"/> and the clause tests those columns; a count
+    /// selects them in a subquery the database must not flatten back into the clause.
+    /// </summary>
+    public CompiledFilter Compile(SegmentFilter filter, DateOnly today, bool hoist = false)
     {
         var parameters = new List<KeyValuePair<string, object>>();
         string Bind(object value)
@@ -49,25 +67,40 @@ public abstract class SegmentSql
             parameters.Add(new(name, value));
             return Parameter(name);
         }
-        return new CompiledFilter(Node(filter, Bind, today), parameters);
+        var columns = new List<string>();
+        var aliases = new Dictionary<string, string>(StringComparer.Ordinal);
+        string Read(string variable)
+        {
+            if (!hoist || !HoistsVariables)
+            {
+                return VariableText(variable, Bind);
+            }
+            if (!aliases.TryGetValue(variable, out var alias))
+            {
+                alias = "v" + columns.Count.ToString(CultureInfo.InvariantCulture);
+                columns.Add(VariableText(variable, Bind) + " AS " + alias);
+                aliases[variable] = alias;
+            }
+            return "d." + alias;
+        }
+        return new CompiledFilter(Node(filter, Bind, Read, today), parameters, columns);
     }
 
-    private string Node(SegmentFilter filter, Func<object, string> bind, DateOnly today) => filter switch
+    private string Node(SegmentFilter filter, Func<object, string> bind, Func<string, string> read, DateOnly today) => filter switch
     {
         AllOf { Filters.Count: 0 } => "1 = 1",
         AnyOf { Filters.Count: 0 } => "1 = 0",
-        AllOf all => "(" + string.Join(" AND ", all.Filters.Select(f => Node(f, bind, today))) + ")",
-        AnyOf any => "(" + string.Join(" OR ", any.Filters.Select(f => Node(f, bind, today))) + ")",
-        NotOf not => "NOT " + Node(not.Filter, bind, today),
+        AllOf all => "(" + string.Join(" AND ", all.Filters.Select(f => Node(f, bind, read, today))) + ")",
+        AnyOf any => "(" + string.Join(" OR ", any.Filters.Select(f => Node(f, bind, read, today))) + ")",
+        NotOf not => "NOT " + Node(not.Filter, bind, read, today),
         CountryCondition c => Country(c),
         EngagementCondition e => Engagement(e, bind),
-        VariableCondition v => Definitely(Variable(v, bind, today)),
+        VariableCondition v => Definitely(Variable(v, bind, read(v.Variable), today)),
         _ => throw new ArgumentOutOfRangeException(nameof(filter)),
     };
 
-    private string Variable(VariableCondition c, Func<object, string> bind, DateOnly today)
+    private string Variable(VariableCondition c, Func<object, string> bind, string v, DateOnly today)
     {
-        var v = VariableText(c.Variable, bind);
         string Folded(int i) => bind(TextFold.Fold(c.Texts[i]));
         string List() => string.Join(", ", c.Texts.Select(t => bind(TextFold.Fold(t))));
         var n = AsNumber(v);
@@ -132,6 +165,8 @@ public abstract class SegmentSql
 public sealed class SqliteSegmentSql : SegmentSql
 {
     public static readonly SqliteSegmentSql Instance = new();
+
+    public override bool HoistsVariables => true;
 
     protected override string Parameter(string name) => "$" + name;
 

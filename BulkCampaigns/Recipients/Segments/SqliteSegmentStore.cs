@@ -92,16 +92,15 @@ public sealed class SqliteSegmentStore(DatabaseConnection database, WriteGate ga
         await EnsureFreshAsync(groupIds, ct);
         await using var connection = await database.OpenAsync(ct);
         await using var command = connection.CreateCommand();
+        // Hoisted variables are read once per row by a subquery that LIMIT keeps from being flattened into the
+        // aggregate (flattened, every test would read its variable from the JSONB again; see Recipients/README.md).
+        var source = filter.Columns.Count == 0
+            ? $"SegmentValues d WHERE {GroupList("d.GroupId", groupIds)} AND {filter.Where}"
+            : $"(SELECT d.Address, {string.Join(", ", filter.Columns)} FROM SegmentValues d WHERE {GroupList("d.GroupId", groupIds)} LIMIT -1) d WHERE {filter.Where}";
         // An address is once per group, so one group needs no DISTINCT (which would sort a million addresses).
         command.CommandText = groupIds.Count == 1
-            ? $"""
-              SELECT COUNT(*), COALESCE(SUM(d.Address IN (SELECT Address FROM Suppressions)), 0)
-              FROM SegmentValues d WHERE {GroupList("d.GroupId", groupIds)} AND {filter.Where}
-              """
-            : $"""
-              SELECT COUNT(DISTINCT d.Address), COUNT(DISTINCT CASE WHEN d.Address IN (SELECT Address FROM Suppressions) THEN d.Address END)
-              FROM SegmentValues d WHERE {GroupList("d.GroupId", groupIds)} AND {filter.Where}
-              """;
+            ? $"SELECT COUNT(*), COALESCE(SUM(d.Address IN (SELECT Address FROM Suppressions)), 0) FROM {source}"
+            : $"SELECT COUNT(DISTINCT d.Address), COUNT(DISTINCT CASE WHEN d.Address IN (SELECT Address FROM Suppressions) THEN d.Address END) FROM {source}";
         Bind(command, filter);
         command.CommandTimeout = 120;
         await using var reader = await command.ExecuteReaderAsync(ct);

@@ -90,6 +90,14 @@ public sealed class PostgresSegmentStore(NpgsqlDataSource dataSource) : ISegment
             {
                 continue; // built by another caller while this one waited
             }
+            // The stamp is read before the rows: an import committing while they are built (each statement sees the
+            // latest commit) leaves them marked with the older import, so the next reader rebuilds them.
+            string? builtFrom;
+            await using (var read = new NpgsqlCommand($"""SELECT {StampOfGroup} FROM "Groups" g WHERE g."Id" = @g""", connection, tx))
+            {
+                read.Parameters.Add(new NpgsqlParameter<long>("g", groupId));
+                builtFrom = await read.ExecuteScalarAsync(ct) as string;
+            }
             await using (var rebuild = new NpgsqlCommand($"""
                 DELETE FROM "SegmentValues" WHERE "GroupId" = @g;
                 {FoldAsciiSql};
@@ -100,11 +108,12 @@ public sealed class PostgresSegmentStore(NpgsqlDataSource dataSource) : ISegment
                 await rebuild.ExecuteNonQueryAsync(ct);
             }
             await CopyFoldedAsync(connection, tx, groupId, ct);
-            await using var stamp = new NpgsqlCommand($"""
-                INSERT INTO "SegmentStamps" ("GroupId", "Stamp") SELECT g."Id", {StampOfGroup} FROM "Groups" g WHERE g."Id" = @g
+            await using var stamp = new NpgsqlCommand("""
+                INSERT INTO "SegmentStamps" ("GroupId", "Stamp") SELECT g."Id", @stamp FROM "Groups" g WHERE g."Id" = @g
                 ON CONFLICT ("GroupId") DO UPDATE SET "Stamp" = excluded."Stamp"
                 """, connection, tx);
             stamp.Parameters.Add(new NpgsqlParameter<long>("g", groupId));
+            stamp.Parameters.Add(new NpgsqlParameter("stamp", NpgsqlDbType.Text) { Value = (object?)builtFrom ?? DBNull.Value });
             await stamp.ExecuteNonQueryAsync(ct);
         }
     }

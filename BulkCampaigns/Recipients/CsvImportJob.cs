@@ -24,7 +24,7 @@ namespace BulkCampaigns.Recipients;
 /// PROCESSING, and the move commits only while it still is. It is never retried automatically: a file that
 /// fails will fail again, and an import cut off by a crash is resumed from its file by <see cref="ImportRecovery"/>.
 /// </remarks>
-public sealed class CsvImportJob(IEngineStore store, Segments.ISegmentStore segments, RecipientOptions options, TimeProvider clock, LivePublisher live, ILogger<CsvImportJob> logger)
+public sealed class CsvImportJob(IEngineStore store, RecipientOptions options, TimeProvider clock, LivePublisher live, ILogger<CsvImportJob> logger)
 {
     private const int BatchSize = 2048;
     private static readonly TimeSpan ProgressEvery = TimeSpan.FromMilliseconds(400);
@@ -357,7 +357,6 @@ public sealed class CsvImportJob(IEngineStore store, Segments.ISegmentStore segm
                 logger.LogInformation("Import {ImportId} into group {GroupId} completed: {RowsRead} rows read, {Imported} added, {Updated} updated, {Duplicates} duplicates merged, {Rejected} rejected; the group has {RecipientCount} recipients",
                     PublicIdOf(import), GroupPublicIdOf(import), progress.RowsRead, moved.Imported, moved.Updated, moved.Duplicates, progress.Rejected, moved.Total);
                 live.Changed(LiveTopics.Imports(GroupPublicIdOf(import)));
-                await BuildSegmentValuesAsync(import, ct);
                 return null;
             case ImportMoveOutcome.AlreadyFinished:
                 return null; // another run finished it; this one adds nothing
@@ -369,25 +368,6 @@ public sealed class CsvImportJob(IEngineStore store, Segments.ISegmentStore segm
                 return VariablesError(total, variableNames.Count);
             default:
                 throw new InvalidOperationException("An unknown outcome of the move.");
-        }
-    }
-
-    /// <summary>
-    /// Folds the group's variables for segments now, after the move committed, so the first count after an import
-    /// doesn't pay for it (a count that comes first waits for this build instead of doing its own). A failure here
-    /// loses nothing: the import stands, and the next count, list or launch builds the rows itself.
-    /// </summary>
-    private async Task BuildSegmentValuesAsync(ImportJobSettings import, CancellationToken ct)
-    {
-        var started = Stopwatch.GetTimestamp();
-        try
-        {
-            await segments.EnsureFreshAsync([import.GroupId], ct);
-            logger.LogInformation("Import {ImportId}: the group's segment values were built in {Seconds:F2} s", PublicIdOf(import), Stopwatch.GetElapsedTime(started).TotalSeconds);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            logger.LogWarning(ex, "Import {ImportId}: building the group's segment values failed; the next count builds them", PublicIdOf(import));
         }
     }
 

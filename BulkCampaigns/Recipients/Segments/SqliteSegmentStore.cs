@@ -59,10 +59,11 @@ public sealed class SqliteSegmentStore(DatabaseConnection database, WriteGate ga
     }
 
     /// <summary>
-    /// Rebuilds the stale groups' rows inside the caller's write transaction (the operation insert calls it so a
-    /// launch reads exactly what its groups hold at that moment). Costs one pass over each rebuilt group.
+    /// Rebuilds the stale groups' rows inside the caller's write transaction: an import's move (the import's own
+    /// <c>BEGIN IMMEDIATE</c>, no transaction object) and an operation's insert, so a launch reads exactly what its
+    /// groups hold at that moment. Costs one pass over each rebuilt group.
     /// </summary>
-    public static async Task RefreshAsync(SqliteConnection connection, SqliteTransaction tx, IReadOnlyCollection<long> groupIds, CancellationToken ct)
+    public static async Task RefreshAsync(SqliteConnection connection, SqliteTransaction? tx, IReadOnlyCollection<long> groupIds, CancellationToken ct)
     {
         var stale = await StaleAsync(connection, tx, groupIds, ct);
         if (stale.Count == 0)

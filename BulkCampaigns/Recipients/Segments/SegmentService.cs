@@ -183,7 +183,7 @@ public sealed class SegmentService(IDbContextFactory<AppDbContext> dbFactory, Da
     /// <summary>The operation hook: a saved segment (by its public id) as an audience source, or null when there is none.</summary>
     public async Task<SegmentSource?> ResolveAsync(string? publicId, CancellationToken ct = default) =>
         PublicId.TryDecode(PublicId.Segment, publicId, out var id) && await LoadAsync(id, ct) is { } draft
-            ? new SegmentSource(id, draft.GroupIds, Compile(draft.Filter))
+            ? new SegmentSource(id, draft.GroupIds, store.Sql.Compile(draft.Filter, Today, hoist: true))
             : null;
 
     /// <summary>Counts a saved segment now and keeps the figure as its last count.</summary>

@@ -176,6 +176,10 @@ public sealed class SqliteSegmentStore(DatabaseConnection database, WriteGate ga
             link.Parameters.AddWithValue("$seg", segmentId);
             await link.ExecuteNonQueryAsync(ct);
         }
+        // A hoisted filter reads each variable once per row, as a count does (see CountAsync).
+        var (source, where) = filter.Columns.Count == 0
+            ? ("SegmentValues d", $"{GroupList("d.GroupId", groupIds)} AND {filter.Where}")
+            : ($"(SELECT d.RecipientId, d.Address, {string.Join(", ", filter.Columns)} FROM SegmentValues d WHERE {GroupList("d.GroupId", groupIds)} LIMIT -1) d", filter.Where);
         await using var insert = connection.CreateCommand();
         insert.Transaction = tx;
         insert.CommandText = $"""
@@ -183,8 +187,8 @@ public sealed class SqliteSegmentStore(DatabaseConnection database, WriteGate ga
             SELECT $op, r.Address, r.Channel, r.VariablesJson,
                    CASE WHEN EXISTS (SELECT 1 FROM Suppressions s WHERE s.Address = r.Address) THEN {(int)MessageStatus.Suppressed} ELSE $status END,
                    0, 0, 0, $now, $now
-            FROM SegmentValues d JOIN Recipients r ON r.Id = d.RecipientId
-            WHERE {GroupList("d.GroupId", groupIds)} AND {filter.Where}
+            FROM {source} JOIN Recipients r ON r.Id = d.RecipientId
+            WHERE {where}
             ORDER BY d.RecipientId
             """;
         Bind(insert, filter);

@@ -50,5 +50,9 @@ public sealed class PostgresAppDbContext(DbContextOptions<PostgresAppDbContext> 
         {
             property.SetCollation("C");
         }
+        // Segments read the folded variables as jsonb here (SQLite's JSONB is a blob); only raw SQL writes or reads
+        // them, the conversion just gives EF a column type it can map (see Recipients/README.md).
+        builder.Entity<Recipients.Segments.SegmentValue>().Property(v => v.Folded).HasColumnType("jsonb")
+            .HasConversion(bytes => System.Text.Encoding.UTF8.GetString(bytes), text => System.Text.Encoding.UTF8.GetBytes(text));
     }
 }

@@ -14,7 +14,9 @@ public static class RecipientsSetup
         services.AddSingleton(sp => RecipientOptions.From(sp.GetRequiredService<IOptions<LimitsOptions>>().Value,
             sp.GetRequiredService<IOptions<MessagingOptions>>().Value, sp.GetRequiredService<DatabaseConnection>()));
         services.AddSingleton<GroupService>();
-        services.AddSingleton<Segments.SqliteSegmentStore>();
+        services.AddSingleton<Segments.ISegmentStore>(sp => sp.GetRequiredService<DatabaseConnection>().IsPostgres
+            ? new Segments.PostgresSegmentStore(sp.GetRequiredService<Npgsql.NpgsqlDataSource>())
+            : ActivatorUtilities.CreateInstance<Segments.SqliteSegmentStore>(sp));
         services.AddSingleton<Segments.SegmentService>();
         services.AddSingleton<ImportService>();
         services.AddTransient<CsvImportJob>();

@@ -11,11 +11,18 @@ using PhoneNumbers;
 
 namespace BulkCampaigns.Tests.Recipients.Segments;
 
+/// <summary>On the default provider (SQLite unless BULKCAMPAIGNS_TEST_PROVIDER says otherwise).</summary>
+public sealed class SegmentSemanticsTests(AppFactory app) : SegmentSemanticsTests<AppFactory>(app);
+
+/// <summary>On PostgreSQL: the same filters, compiled by its dialect over its jsonb side table.</summary>
+public sealed class SegmentSemanticsTestsOnPostgres(PostgresAppFactory app) : SegmentSemanticsTests<PostgresAppFactory>(app);
+
 /// <summary>
 /// The SQL the segments compile to, against a reference evaluator written here from the contract's words alone,
 /// over generated recipients with awkward values (many scripts, numbers that aren't, dates that don't exist).
 /// </summary>
-public sealed partial class SegmentSemanticsTests(AppFactory app) : IClassFixture<AppFactory>
+public abstract class SegmentSemanticsTests<TApp>(TApp app) : IClassFixture<TApp>
+    where TApp : AppFactory
 {
     private readonly HttpClient _client = app.CreateApiClient();
 
@@ -204,8 +211,7 @@ public sealed partial class SegmentSemanticsTests(AppFactory app) : IClassFixtur
 
     // ---- The reference: the contract's words, evaluated one recipient at a time. ----
 
-    [GeneratedRegex(@"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$")]
-    private static partial Regex JsonNumber();
+    private static Regex JsonNumber() => ReferencePatterns.JsonNumber();
 
     private static bool Matches(JsonNode filter, Person p, DateOnly today)
     {
@@ -269,4 +275,10 @@ public sealed partial class SegmentSemanticsTests(AppFactory app) : IClassFixtur
             default: throw new InvalidOperationException(op);
         }
     }
+}
+
+internal static partial class ReferencePatterns
+{
+    [GeneratedRegex(@"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$")]
+    public static partial Regex JsonNumber();
 }

@@ -9,9 +9,17 @@ using static BulkCampaigns.Tests.Dispatch.DispatchTestKit;
 
 namespace BulkCampaigns.Tests.Recipients.Segments;
 
-/// <summary><c>/v1/Segments</c> as docs/api.md shapes it, and segments as the audience of <c>POST /v1/Messages</c>.</summary>
+/// <summary>On the default provider (SQLite unless BULKCAMPAIGNS_TEST_PROVIDER says otherwise).</summary>
 [Collection(DispatchAppsCollection.Name)]
-public sealed class SegmentsApiTests(ExactSimulatorApp app) : IClassFixture<ExactSimulatorApp>
+public sealed class SegmentsApiTests(ExactSimulatorApp app) : SegmentsApiTests<ExactSimulatorApp>(app);
+
+/// <summary>On PostgreSQL: the jsonb side table, and a segment's messages made by the PostgreSQL engine store.</summary>
+[Collection(DispatchAppsCollection.Name)]
+public sealed class SegmentsApiTestsOnPostgres(PostgresExactSimulatorApp app) : SegmentsApiTests<PostgresExactSimulatorApp>(app);
+
+/// <summary><c>/v1/Segments</c> as docs/api.md shapes it, and segments as the audience of <c>POST /v1/Messages</c>.</summary>
+public abstract class SegmentsApiTests<TApp>(TApp app) : IClassFixture<TApp>
+    where TApp : AppFactory
 {
     private readonly HttpClient _client = app.CreateApiClient();
 
@@ -172,5 +180,72 @@ public sealed class SegmentsApiTests(ExactSimulatorApp app) : IClassFixture<Exac
 
         var engaged = await _client.PostAsync("/v1/Segments/Count", Json($$$"""{"groupIds": ["{{{group}}}"], "filter": {"not": {"engagement": {"operationId": "{{{id}}}", "event": "delivered"} } } }"""));
         Assert.Equal(3, (await engaged.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("recipientCount").GetInt64());
+    }
+
+    /// <summary>The group's rows in the side table, its recipients, those of them with a row, and its stamp rows.</summary>
+    private async Task<(long Rows, long Recipients, long Matched, long Stamps)> SideTableAsync(string group)
+    {
+        Assert.True(BulkCampaigns.Data.PublicId.TryDecode(BulkCampaigns.Data.PublicId.Group, group, out var id));
+        var database = (BulkCampaigns.Data.DatabaseConnection)app.Services.GetService(typeof(BulkCampaigns.Data.DatabaseConnection))!;
+        await using var connection = await database.OpenAnyAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT (SELECT COUNT(*) FROM "SegmentValues" WHERE "GroupId" = @g),
+                   (SELECT COUNT(*) FROM "Recipients" WHERE "GroupId" = @g),
+                   (SELECT COUNT(*) FROM "Recipients" r WHERE r."GroupId" = @g AND EXISTS (SELECT 1 FROM "SegmentValues" v WHERE v."RecipientId" = r."Id" AND v."GroupId" = @g)),
+                   (SELECT COUNT(*) FROM "SegmentStamps" WHERE "GroupId" = @g)
+            """;
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = "@g";
+        parameter.Value = id;
+        command.Parameters.Add(parameter);
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
+    }
+
+    /// <summary>The import builds the rows in its own transaction: once it is COMPLETED, every recipient has its row and nothing else does.</summary>
+    private async Task<long> BuiltRowsAsync(string group)
+    {
+        var (rows, recipients, matched, stamps) = await SideTableAsync(group);
+        Assert.True(rows == recipients && matched == recipients && stamps == 1,
+            $"the import did not build the segment rows: {rows} rows, {recipients} recipients, {matched} matched, {stamps} stamps");
+        return rows;
+    }
+
+    private async Task<long> CountAsync(string group, string filter)
+    {
+        var response = await _client.PostAsync("/v1/Segments/Count", Json($$$"""{"groupIds": ["{{{group}}}"], "filter": {{{filter}}}}"""));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+        return JsonDocument.Parse(text).RootElement.GetProperty("recipientCount").GetInt64();
+    }
+
+    [Fact]
+    public async Task Each_import_builds_the_segment_rows_itself_and_upsert_append_replace_and_delete_keep_them_exact()
+    {
+        // No count asked for in between: the rows come from the import alone.
+        var group = await PlansGroupAsync("Built at import");
+        Assert.Equal(5, await BuiltRowsAsync(group));
+
+        // Upsert: a changed value and a new recipient.
+        await _client.ImportAsync(group, "phone,plan\n2015550203,PRO\n2015550206,Pro\n");
+        Assert.Equal(6, await BuiltRowsAsync(group));
+        Assert.Equal(4, await CountAsync(group, """{"variable": "plan", "op": "eq", "value": "pro"}"""));
+
+        // Append: an existing address keeps its row as it was; a new one is added.
+        await _client.ImportAsync(group, "phone,plan\n2015550201,free\n2015550207,pro\n", "?mode=append");
+        Assert.Equal(7, await BuiltRowsAsync(group));
+        Assert.Equal(5, await CountAsync(group, """{"variable": "plan", "op": "eq", "value": "pro"}"""));
+
+        // Replace: the old recipients' rows go with them.
+        await _client.ImportAsync(group, "phone,plan\n2015550299,ålesund\n", "?mode=replace");
+        Assert.Equal(1, await BuiltRowsAsync(group));
+        Assert.Equal(0, await CountAsync(group, """{"variable": "plan", "op": "eq", "value": "pro"}"""));
+        Assert.Equal(1, await CountAsync(group, """{"variable": "plan", "op": "eq", "value": "ÅLESUND"}"""));
+
+        // Deleting the group deletes its rows and its stamp.
+        Assert.Equal(HttpStatusCode.NoContent, (await _client.DeleteAsync($"/v1/Groups/{group}")).StatusCode);
+        Assert.Equal((0, 0, 0, 0), await SideTableAsync(group));
     }
 }

@@ -905,9 +905,9 @@ namespace BulkCampaigns.Data.PostgresMigrations
                         .HasColumnType("character varying(32)")
                         .UseCollation("C");
 
-                    b.Property<byte[]>("Folded")
+                    b.Property<string>("Folded")
                         .IsRequired()
-                        .HasColumnType("bytea");
+                        .HasColumnType("jsonb");
 
                     b.Property<long>("GroupId")
                         .HasColumnType("bigint");

@@ -4,7 +4,7 @@ using OperationStatus = BulkCampaigns.Operations.OperationStatus;
 
 namespace BulkCampaigns.Dispatch.Postgres;
 
-/// <summary>Creating an operation: the operation row, its groups and its messages, in one transaction.</summary>
+/// <summary>Creating an operation: the operation row, its groups, its segments and its messages, in one transaction.</summary>
 public sealed partial class PostgresEngineStore
 {
     private const string InsertOperationSql = """
@@ -65,10 +65,6 @@ public sealed partial class PostgresEngineStore
     public async Task<long> CreateOperationAsync(NewOperation operation, IReadOnlyList<NewRecipient> inline, IReadOnlyList<long> groupIds,
         IReadOnlyList<Recipients.Segments.SegmentSource> segments, long now, CancellationToken ct)
     {
-        if (segments.Count > 0)
-        {
-            throw new NotSupportedException("Segments work on the SQLite database in this version; on PostgreSQL they are not available yet.");
-        }
         var initial = operation.SendAt is null ? MessageStatus.Queued : MessageStatus.Scheduled;
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
@@ -108,6 +104,20 @@ public sealed partial class PostgresEngineStore
         {
             await using var insert = GroupSizedSql(connection, tx, InsertGroupSql);
             insert.Add("group", groupId);
+            await written.AddAsync(insert, operationId, initial, now, ct);
+        }
+        // A segment is evaluated here, once: its groups' folded rows brought up to date in this transaction, then
+        // its matching recipients written like a group's.
+        foreach (var segment in segments)
+        {
+            await Recipients.Segments.PostgresSegmentStore.RefreshAsync(connection, tx, segment.GroupIds, ct);
+            await Recipients.Segments.PostgresSegmentStore.LinkAsync(connection, tx, operationId, segment.SegmentId, ct);
+            await using var insert = Sql(connection, tx, $"""
+                WITH inserted AS ({Recipients.Segments.PostgresSegmentStore.InsertMessagesSql(segment.GroupIds, segment.Filter)})
+                {InsertedSummary}
+                """);
+            insert.CommandTimeout = 600;
+            Recipients.Segments.PostgresSegmentStore.Bind(insert, segment.Filter);
             await written.AddAsync(insert, operationId, initial, now, ct);
         }
 

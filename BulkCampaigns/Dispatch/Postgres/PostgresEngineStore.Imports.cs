@@ -295,6 +295,8 @@ internal sealed class PostgresImportStaging : IImportStaging
                 return new ImportMoveOutcome.AlreadyFinished();
             }
         }
+        // The group's rows for segments, folded in the same transaction: COMPLETED means a count is ready too.
+        await Recipients.Segments.PostgresSegmentStore.RefreshAsync(_connection, tx, [import.GroupId], ct);
         await tx.CommitAsync(ct);
         return new ImportMoveOutcome.Moved(figures);
     }

@@ -278,6 +278,8 @@ internal sealed class SqliteImportStaging : IImportStaging
                     return new ImportMoveOutcome.AlreadyFinished();
                 }
             }
+            // The group's rows for segments, folded in the same write: COMPLETED means a count is ready too.
+            await Recipients.Segments.SqliteSegmentStore.RefreshAsync(stage, null, [import.GroupId], ct);
             await ExecuteAsync(stage, "COMMIT;", ct);
             committed = true;
             return new ImportMoveOutcome.Moved(figures);

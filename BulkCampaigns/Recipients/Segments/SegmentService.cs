@@ -17,7 +17,7 @@ public sealed record SegmentDraft(string Name, IReadOnlyList<long> GroupIds, Seg
 public enum DeleteSegmentResult { Deleted, NotFound, InUse }
 
 /// <summary>Segments: checking, saving, counting and listing them; the builder page and <c>/v1/Segments</c> share it.</summary>
-public sealed class SegmentService(IDbContextFactory<AppDbContext> dbFactory, DatabaseConnection database, SqliteSegmentStore store, TimeProvider clock)
+public sealed class SegmentService(IDbContextFactory<AppDbContext> dbFactory, DatabaseConnection database, ISegmentStore store, TimeProvider clock)
 {
     public const int MaxNameLength = 200;
     public const int MaxGroups = 100;
@@ -113,7 +113,7 @@ public sealed class SegmentService(IDbContextFactory<AppDbContext> dbFactory, Da
 
     /// <summary>Distinct matching addresses now, and how many of them are suppressed.</summary>
     public Task<(long Count, long Suppressed)> CountAsync(SegmentDraft draft, CancellationToken ct = default) =>
-        store.CountAsync(draft.GroupIds, Compile(draft.Filter), ct);
+        store.CountAsync(draft.GroupIds, store.Sql.Compile(draft.Filter, Today, hoist: true), ct);
 
     public Task<List<SegmentMember>> SampleAsync(SegmentDraft draft, int take, CancellationToken ct = default) =>
         store.PageAsync(draft.GroupIds, Compile(draft.Filter), 0, take, ct);
@@ -183,7 +183,7 @@ public sealed class SegmentService(IDbContextFactory<AppDbContext> dbFactory, Da
     /// <summary>The operation hook: a saved segment (by its public id) as an audience source, or null when there is none.</summary>
     public async Task<SegmentSource?> ResolveAsync(string? publicId, CancellationToken ct = default) =>
         PublicId.TryDecode(PublicId.Segment, publicId, out var id) && await LoadAsync(id, ct) is { } draft
-            ? new SegmentSource(id, draft.GroupIds, Compile(draft.Filter))
+            ? new SegmentSource(id, draft.GroupIds, store.Sql.Compile(draft.Filter, Today, hoist: true))
             : null;
 
     /// <summary>Counts a saved segment now and keeps the figure as its last count.</summary>
@@ -210,22 +210,27 @@ public sealed class SegmentService(IDbContextFactory<AppDbContext> dbFactory, Da
 
     public async Task<DeleteSegmentResult> DeleteAsync(long id, CancellationToken ct = default)
     {
-        await using var connection = await database.OpenAsync(ct);
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"""
-            SELECT EXISTS (SELECT 1 FROM Segments WHERE Id = $s),
-                   EXISTS (SELECT 1 FROM OperationSegments os JOIN Operations o ON o.Id = os.OperationId
-                           WHERE os.SegmentId = $s AND o.Status IN ({(int)OperationStatus.Scheduled}, {(int)OperationStatus.Processing}, {(int)OperationStatus.Paused}))
-            """;
-        command.Parameters.AddWithValue("$s", id);
-        await using (var reader = await command.ExecuteReaderAsync(ct))
+        await using (var connection = await database.OpenAnyAsync(ct))
+        await using (var command = connection.CreateCommand())
         {
+            // Quoted names and @parameters: one statement for SQLite and PostgreSQL.
+            command.CommandText = $"""
+                SELECT CASE WHEN EXISTS (SELECT 1 FROM "Segments" WHERE "Id" = @s) THEN 1 ELSE 0 END,
+                       CASE WHEN EXISTS (SELECT 1 FROM "OperationSegments" os JOIN "Operations" o ON o."Id" = os."OperationId"
+                                         WHERE os."SegmentId" = @s AND o."Status" IN ({(int)OperationStatus.Scheduled}, {(int)OperationStatus.Processing}, {(int)OperationStatus.Paused}))
+                            THEN 1 ELSE 0 END
+                """;
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = "@s";
+            parameter.Value = id;
+            command.Parameters.Add(parameter);
+            await using var reader = await command.ExecuteReaderAsync(ct);
             await reader.ReadAsync(ct);
-            if (reader.GetInt64(0) == 0)
+            if (Convert.ToInt64(reader.GetValue(0), CultureInfo.InvariantCulture) == 0)
             {
                 return DeleteSegmentResult.NotFound;
             }
-            if (reader.GetInt64(1) == 1)
+            if (Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture) == 1)
             {
                 return DeleteSegmentResult.InUse;
             }

@@ -26,11 +26,6 @@ internal static class SegmentsApi
     public static void Map(RouteGroupBuilder v1)
     {
         var segments = v1.MapGroup("/Segments").WithTags("Segments");
-        // Segments read SQLite's JSONB side table; their PostgreSQL form is not written yet, so say so instead of failing.
-        segments.AddEndpointFilter(async (context, next) =>
-            context.HttpContext.RequestServices.GetRequiredService<Data.DatabaseConnection>().IsPostgres
-                ? ApiError.Conflict("Segments work on the SQLite database in this version; on PostgreSQL they are not available yet.")
-                : await next(context));
         segments.MapPost("/", CreateAsync).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces<SegmentDto>(201).Describes("CreateSegment", "Save a segment");
         segments.MapPost("/Count", CountAsync).Produces<CountDto>().Describes("CountSegment", "Count the recipients a filter picks, now");
         segments.MapGet("/", ListAsync).Produces<SegmentList>().Describes("ListSegments", "List segments").Paged();
@@ -119,7 +114,7 @@ internal static class SegmentsApi
         };
     }
 
-    private static async Task<IResult> RecipientsAsync(string id, HttpRequest request, SegmentService segments, SqliteSegmentStore store, CancellationToken ct)
+    private static async Task<IResult> RecipientsAsync(string id, HttpRequest request, SegmentService segments, ISegmentStore store, CancellationToken ct)
     {
         var validation = new ApiValidation();
         var page = PageRequest.From(request, validation);

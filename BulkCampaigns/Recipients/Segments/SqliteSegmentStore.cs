@@ -11,9 +11,9 @@ public sealed record SegmentMember(long Key, string Id, string Address, string C
 
 /// <summary>
 /// Every SQL statement of segments on SQLite: keeping <c>SegmentValues</c> in step with the groups, counting, listing,
-/// and the rows an operation's messages are made from. PostgreSQL gets a store of its own beside it.
+/// and the rows an operation's messages are made from. <see cref="PostgresSegmentStore"/> is PostgreSQL's.
 /// </summary>
-public sealed class SqliteSegmentStore(DatabaseConnection database, WriteGate gate)
+public sealed class SqliteSegmentStore(DatabaseConnection database, WriteGate gate) : ISegmentStore
 {
     public const string FoldFunction = "bc_fold_values";
 
@@ -59,10 +59,11 @@ public sealed class SqliteSegmentStore(DatabaseConnection database, WriteGate ga
     }
 
     /// <summary>
-    /// Rebuilds the stale groups' rows inside the caller's write transaction (the operation insert calls it so a
-    /// launch reads exactly what its groups hold at that moment). Costs one pass over each rebuilt group.
+    /// Rebuilds the stale groups' rows inside the caller's write transaction: an import's move (the import's own
+    /// <c>BEGIN IMMEDIATE</c>, no transaction object) and an operation's insert, so a launch reads exactly what its
+    /// groups hold at that moment. Costs one pass over each rebuilt group.
     /// </summary>
-    public static async Task RefreshAsync(SqliteConnection connection, SqliteTransaction tx, IReadOnlyCollection<long> groupIds, CancellationToken ct)
+    public static async Task RefreshAsync(SqliteConnection connection, SqliteTransaction? tx, IReadOnlyCollection<long> groupIds, CancellationToken ct)
     {
         var stale = await StaleAsync(connection, tx, groupIds, ct);
         if (stale.Count == 0)
@@ -92,16 +93,15 @@ public sealed class SqliteSegmentStore(DatabaseConnection database, WriteGate ga
         await EnsureFreshAsync(groupIds, ct);
         await using var connection = await database.OpenAsync(ct);
         await using var command = connection.CreateCommand();
+        // Hoisted variables are read once per row by a subquery that LIMIT keeps from being flattened into the
+        // aggregate (flattened, every test would read its variable from the JSONB again; see Recipients/README.md).
+        var source = filter.Columns.Count == 0
+            ? $"SegmentValues d WHERE {GroupList("d.GroupId", groupIds)} AND {filter.Where}"
+            : $"(SELECT d.Address, {string.Join(", ", filter.Columns)} FROM SegmentValues d WHERE {GroupList("d.GroupId", groupIds)} LIMIT -1) d WHERE {filter.Where}";
         // An address is once per group, so one group needs no DISTINCT (which would sort a million addresses).
         command.CommandText = groupIds.Count == 1
-            ? $"""
-              SELECT COUNT(*), COALESCE(SUM(d.Address IN (SELECT Address FROM Suppressions)), 0)
-              FROM SegmentValues d WHERE {GroupList("d.GroupId", groupIds)} AND {filter.Where}
-              """
-            : $"""
-              SELECT COUNT(DISTINCT d.Address), COUNT(DISTINCT CASE WHEN d.Address IN (SELECT Address FROM Suppressions) THEN d.Address END)
-              FROM SegmentValues d WHERE {GroupList("d.GroupId", groupIds)} AND {filter.Where}
-              """;
+            ? $"SELECT COUNT(*), COALESCE(SUM(d.Address IN (SELECT Address FROM Suppressions)), 0) FROM {source}"
+            : $"SELECT COUNT(DISTINCT d.Address), COUNT(DISTINCT CASE WHEN d.Address IN (SELECT Address FROM Suppressions) THEN d.Address END) FROM {source}";
         Bind(command, filter);
         command.CommandTimeout = 120;
         await using var reader = await command.ExecuteReaderAsync(ct);
@@ -176,6 +176,10 @@ public sealed class SqliteSegmentStore(DatabaseConnection database, WriteGate ga
             link.Parameters.AddWithValue("$seg", segmentId);
             await link.ExecuteNonQueryAsync(ct);
         }
+        // A hoisted filter reads each variable once per row, as a count does (see CountAsync).
+        var (source, where) = filter.Columns.Count == 0
+            ? ("SegmentValues d", $"{GroupList("d.GroupId", groupIds)} AND {filter.Where}")
+            : ($"(SELECT d.RecipientId, d.Address, {string.Join(", ", filter.Columns)} FROM SegmentValues d WHERE {GroupList("d.GroupId", groupIds)} LIMIT -1) d", filter.Where);
         await using var insert = connection.CreateCommand();
         insert.Transaction = tx;
         insert.CommandText = $"""
@@ -183,8 +187,8 @@ public sealed class SqliteSegmentStore(DatabaseConnection database, WriteGate ga
             SELECT $op, r.Address, r.Channel, r.VariablesJson,
                    CASE WHEN EXISTS (SELECT 1 FROM Suppressions s WHERE s.Address = r.Address) THEN {(int)MessageStatus.Suppressed} ELSE $status END,
                    0, 0, 0, $now, $now
-            FROM SegmentValues d JOIN Recipients r ON r.Id = d.RecipientId
-            WHERE {GroupList("d.GroupId", groupIds)} AND {filter.Where}
+            FROM {source} JOIN Recipients r ON r.Id = d.RecipientId
+            WHERE {where}
             ORDER BY d.RecipientId
             """;
         Bind(insert, filter);

@@ -83,10 +83,18 @@ public sealed class SenderPacer(TimeSpan? idleOperationDropped = null, SharedPac
             bucket.Rate = Math.Max(1, mps);
             if (shared is not null)
             {
-                var reserved = await shared.ReserveAsync(sharedKey, bucket.Rate, segments, ct);
-                if (reserved > EarlyAllowed)
+                var turn = await shared.ReserveAsync(sharedKey, bucket.Rate, segments, ct);
+                if (turn.Wait > EarlyAllowed)
                 {
-                    await Task.Delay(reserved, ct);
+                    try
+                    {
+                        await Task.Delay(turn.Wait, ct);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        await shared.GiveBackAsync(turn);
+                        throw;
+                    }
                 }
                 bucket.NextFree = Stopwatch.GetTimestamp(); // when it last sent, for dropping idle operation buckets
                 return true;

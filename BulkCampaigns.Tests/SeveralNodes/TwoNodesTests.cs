@@ -106,7 +106,15 @@ public sealed class TwoNodesTests(WebAndWorkerNodes nodes, ITestOutputHelper out
         var page = session.Page;
         await page.GotoAsync($"/campaigns/{id}");
         await session.WaitForInteractiveAsync();
-        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Across nodes" })).ToBeVisibleAsync();
+        try
+        {
+            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Across nodes" })).ToBeVisibleAsync();
+        }
+        catch (PlaywrightException)
+        {
+            output.WriteLine("node A's log:\n" + Pair.A.Output);
+            throw;
+        }
         var navigations = 0;
         page.FrameNavigated += (_, frame) => { if (frame == page.MainFrame) { navigations++; } };
 
@@ -149,7 +157,7 @@ public sealed class TwoNodesTests(WebAndWorkerNodes nodes, ITestOutputHelper out
         var import = await api.PostAsync($"/v1/Groups/{groupId}/Imports", new StringContent(csv.ToString(), Encoding.UTF8, "text/csv"));
         Assert.Equal(HttpStatusCode.Accepted, import.StatusCode);
 
-        await Assertions.Expect(page.GetByTestId("import-summary")).ToContainTextAsync("Import finished: 3000 added", new() { Timeout = 60_000 });
+        await Assertions.Expect(page.GetByTestId("import-summary")).ToContainTextAsync("Import finished: 3,000 added", new() { Timeout = 60_000 });
         await Assertions.Expect(page.GetByTestId("group-count")).ToHaveTextAsync("3,000 recipients");
         Assert.Equal(0, navigations);
         Assert.Empty(session.ConsoleErrors);

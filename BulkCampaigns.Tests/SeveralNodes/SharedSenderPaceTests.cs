@@ -6,6 +6,7 @@ using static BulkCampaigns.Tests.Dispatch.DispatchTestKit;
 namespace BulkCampaigns.Tests.SeveralNodes;
 
 /// <summary>Two nodes that both send, on one sender: its MPS is the nodes' together.</summary>
+[Collection(SeveralNodesCollection.Name)]
 public sealed class SharedSenderPaceTests(ITestOutputHelper output)
 {
     [Fact]

@@ -37,7 +37,7 @@ builder.Services.AddSettings(builder.Configuration);
 builder.Services.AddAppData(builder.Configuration, settingsRoot);
 builder.Services.AddAppAuth(builder.Configuration);
 builder.Services.AddAppJobs(builder.Configuration);
-builder.Services.AddLive();
+builder.Services.AddLive(builder.Configuration);
 builder.Services.AddApiPlumbing(builder.Configuration);
 builder.Services.AddSingleton<TemplateRenderer>();
 builder.Services.AddContent();

@@ -256,12 +256,12 @@ public sealed class CampaignQueries(IDbContextFactory<AppDbContext> dbFactory, T
         var connection = db.Database.GetDbConnection();
         await db.Database.OpenConnectionAsync(ct);
         await using var command = connection.CreateCommand();
+        // Quoted names and @parameters: the same statement on SQLite and PostgreSQL (COUNT is an int8 there).
         command.CommandText = """
             SELECT "SentAt" / 1000 AS second, CAST(COUNT(*) AS INTEGER) FROM "Messages"
             WHERE "Id" BETWEEN @first AND @last AND "SentAt" >= @since
             GROUP BY "SentAt" / 1000 ORDER BY second
             """;
-        // Written once for both providers: quoted names and @parameters (SentAt is Unix milliseconds on both).
         AddParameter(command, "@first", operation.FirstMessageId);
         AddParameter(command, "@last", operation.LastMessageId);
         AddParameter(command, "@since", sinceMs);
@@ -269,7 +269,7 @@ public sealed class CampaignQueries(IDbContextFactory<AppDbContext> dbFactory, T
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            points.Add(new ThroughputPoint(DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(0)), reader.GetInt32(1)));
+            points.Add(new ThroughputPoint(DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(0)), (int)reader.GetInt64(1)));
         }
         return points;
     }

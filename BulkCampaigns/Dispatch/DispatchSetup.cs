@@ -11,9 +11,15 @@ public static class DispatchSetup
     public static IServiceCollection AddDispatch(this IServiceCollection services, IConfiguration configuration)
     {
         services.Configure<DispatchOptions>(configuration.GetSection("Dispatch"));
-        services.AddSingleton<SenderPacer>();
+        // With a shared Redis (several nodes) the pace and the pause/cancel wake-up are the nodes' together; else in process.
+        if (SharedRedis.ConnectionString(configuration) is not null)
+        {
+            services.AddSingleton<SharedPace>();
+        }
+        services.AddSingleton(sp => new SenderPacer(shared: sp.GetService<SharedPace>()));
         services.AddSingleton<FailureWindows>();
-        services.AddSingleton<OperationSignals>();
+        services.AddSingleton(sp => new OperationSignals(sp.GetService<SharedRedis>(), sp.GetRequiredService<ILogger<OperationSignals>>()));
+        services.AddHostedService(sp => sp.GetRequiredService<OperationSignals>());
         services.AddSingleton<ActiveBatches>();
         services.Configure<NodeOptions>(configuration.GetSection("Node"));
         services.AddSingleton(sp => new CurrentNode(NodeOptions.ResolveName(configuration), sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<NodeOptions>>().Value));

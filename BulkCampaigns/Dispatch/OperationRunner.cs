@@ -82,7 +82,7 @@ public sealed class OperationRunner(
         return result;
     }
 
-    /// <summary>Moves the operation from one of <paramref name="from"/> to <paramref name="to"/>; a pause or cancel wakes its batches in this process.</summary>
+    /// <summary>Moves the operation from one of <paramref name="from"/> to <paramref name="to"/>; a pause or cancel wakes its running batches, on every node (<see cref="OperationSignals"/>).</summary>
     public async Task<ControlResult> TransitionAsync(long operationId, OperationStatus[] from, OperationStatus to, string? reason, CancellationToken ct)
     {
         if (await store.TransitionAsync(operationId, from, to, reason, ct) is { } refused)

@@ -9,8 +9,12 @@ namespace BulkCampaigns.Dispatch;
 /// segments have had their time at the rate, counted from when that chunk actually went, so a job
 /// woken late never lets the next one catch up into a burst, and idle time is not saved up.
 /// </summary>
-/// <remarks>Process-wide: several worker nodes would need this state shared (e.g. in the database or Redis).</remarks>
-public sealed class SenderPacer(TimeSpan? idleOperationDropped = null)
+/// <remarks>
+/// With <paramref name="shared"/> (several nodes, <c>ConnectionStrings:Redis</c>) each turn is reserved in Redis
+/// (<see cref="SharedPace"/>), so all nodes together hold the rate; the buckets here then only make this process's jobs
+/// take turns at asking (one reservation ahead per sender per node). Without it the schedule is kept here, in process.
+/// </remarks>
+public sealed class SenderPacer(TimeSpan? idleOperationDropped = null, SharedPace? shared = null)
 {
     private static readonly long LatenessAbsorbed = Stopwatch.Frequency / 50; // 20 ms
     private static readonly TimeSpan EarlyAllowed = TimeSpan.FromMilliseconds(2);
@@ -31,7 +35,7 @@ public sealed class SenderPacer(TimeSpan? idleOperationDropped = null)
     public async Task<bool> WaitTurnAsync(long senderId, int senderMps, long operationId, int? operationMps, int segments, CancellationToken ct)
     {
         if (operationMps is { } own && own < senderMps &&
-            !await WaitTurnAsync(_operations.GetOrAdd(operationId, NewOperationBucket), own, segments, ct))
+            !await WaitTurnAsync(_operations.GetOrAdd(operationId, NewOperationBucket), SharedPace.OperationKey(operationId), own, segments, ct))
         {
             return false;
         }
@@ -62,9 +66,9 @@ public sealed class SenderPacer(TimeSpan? idleOperationDropped = null)
 
     /// <summary>Waits for the sender's turn to send <paramref name="segments"/>; false when canceled while waiting.</summary>
     public Task<bool> WaitTurnAsync(long senderId, int mps, int segments, CancellationToken ct) =>
-        WaitTurnAsync(_buckets.GetOrAdd(senderId, _ => new Bucket()), mps, segments, ct);
+        WaitTurnAsync(_buckets.GetOrAdd(senderId, _ => new Bucket()), SharedPace.SenderKey(senderId), mps, segments, ct);
 
-    private static async Task<bool> WaitTurnAsync(Bucket bucket, int mps, int segments, CancellationToken ct)
+    private async Task<bool> WaitTurnAsync(Bucket bucket, string sharedKey, int mps, int segments, CancellationToken ct)
     {
         try
         {
@@ -77,6 +81,24 @@ public sealed class SenderPacer(TimeSpan? idleOperationDropped = null)
         try
         {
             bucket.Rate = Math.Max(1, mps);
+            if (shared is not null)
+            {
+                var turn = await shared.ReserveAsync(sharedKey, bucket.Rate, segments, ct);
+                if (turn.Wait > EarlyAllowed)
+                {
+                    try
+                    {
+                        await Task.Delay(turn.Wait, ct);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        await shared.GiveBackAsync(turn);
+                        throw;
+                    }
+                }
+                bucket.NextFree = Stopwatch.GetTimestamp(); // when it last sent, for dropping idle operation buckets
+                return true;
+            }
             var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), bucket.NextFree);
             // A wait shorter than the timer's resolution would cost a whole timer tick (and more on a busy
             // machine): go at once, at most EarlyAllowed ahead of the schedule, which still advances by the slot.

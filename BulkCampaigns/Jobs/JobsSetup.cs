@@ -93,9 +93,15 @@ public static class JobsSetup
                 // on purpose whether a re-run is safe, so no job retries unless it says so itself.
                 .UseFilter(new AutomaticRetryAttribute { Attempts = 0 });
         });
+        var workers = configuration.GetValue("Jobs:WorkerCount", Math.Max(4, Environment.ProcessorCount * 2));
+        if (workers <= 0 && postgres)
+        {
+            // A node that serves the pages and the API only: it queues jobs in the shared storage, the other nodes run them.
+            return services;
+        }
         services.AddHangfireServer(o =>
         {
-            o.WorkerCount = configuration.GetValue("Jobs:WorkerCount", Math.Max(4, Environment.ProcessorCount * 2));
+            o.WorkerCount = Math.Max(1, workers);
             o.SchedulePollingInterval = TimeSpan.FromSeconds(1);
             // The shared queue, and this node's own for jobs that need its disk (an import reads the uploaded file
             // from the local data folder; see Recipients/README.md).

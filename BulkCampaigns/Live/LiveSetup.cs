@@ -1,5 +1,9 @@
+using BulkCampaigns.Data;
+using BulkCampaigns.Hosting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.SignalR.StackExchangeRedis;
+using StackExchange.Redis;
 
 namespace BulkCampaigns.Live;
 
@@ -7,9 +11,21 @@ public static class LiveSetup
 {
     public const string HubPolicy = "LiveHub";
 
-    public static IServiceCollection AddLive(this IServiceCollection services)
+    public static IServiceCollection AddLive(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddSignalR();
+        var signalR = services.AddSignalR();
+        if (SharedRedis.ConnectionString(configuration) is { } redis)
+        {
+            // Several nodes: a change published on one node (a batch, an import) reaches the watchers connected to any
+            // node through SignalR's Redis backplane. LivePublisher sends every change through the hub, so it rides it.
+            services.AddSingleton(sp => new SharedRedis(redis, SharedRedis.PrefixFor(configuration, sp.GetRequiredService<DatabaseConnection>())));
+            signalR.AddStackExchangeRedis(redis);
+            services.AddOptions<RedisOptions>().Configure<SharedRedis>((o, shared) =>
+            {
+                o.Configuration.ChannelPrefix = RedisChannel.Literal(shared.Prefix + "live");
+                o.Configuration.AbortOnConnectFail = false;
+            });
+        }
         services.AddSingleton<LiveTokens>();
         services.AddSingleton<LiveEndpoint>();
         services.AddSingleton<LivePublisher>();

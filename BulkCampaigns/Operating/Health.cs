@@ -1,5 +1,5 @@
-using System.Net.Sockets;
 using BulkCampaigns.Data;
+using BulkCampaigns.Hosting;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -17,11 +17,11 @@ public static class Health
     public static IServiceCollection AddHealth(this IServiceCollection services, IConfiguration configuration)
     {
         var checks = services.AddHealthChecks().AddDbContextCheck<AppDbContext>("database", tags: [Ready]);
-        // Hook for several nodes: when a Redis is configured (for the job queue and the live updates of a cluster),
-        // a node that can't reach it is not ready. Nothing uses Redis yet; the check only needs its address.
-        if (configuration.GetConnectionString("Redis") is { Length: > 0 } redis)
+        // Several nodes: the live updates, the pause wake-up and the senders' pace go through Redis; a node that can't
+        // reach it is not ready.
+        if (SharedRedis.ConnectionString(configuration) is not null)
         {
-            checks.AddCheck("redis", new TcpReachable(redis), tags: [Ready]);
+            checks.AddCheck<RedisAnswers>("redis", tags: [Ready]);
         }
         return services;
     }
@@ -45,26 +45,19 @@ public static class Health
             checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), description = e.Value.Description }),
         });
 
-    /// <summary>Whether the first host:port of a StackExchange.Redis-style connection string takes a TCP connection.</summary>
-    private sealed class TcpReachable(string connectionString) : IHealthCheck
+    /// <summary>Whether the shared Redis answers a PING within 2 s.</summary>
+    private sealed class RedisAnswers(SharedRedis redis) : IHealthCheck
     {
         public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
         {
-            var endpoint = connectionString.Split(',')[0].Trim();
-            var colon = endpoint.LastIndexOf(':');
-            var host = colon > 0 ? endpoint[..colon] : endpoint;
-            var port = colon > 0 && int.TryParse(endpoint[(colon + 1)..], out var p) ? p : 6379;
             try
             {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                timeout.CancelAfter(TimeSpan.FromSeconds(2));
-                using var client = new TcpClient();
-                await client.ConnectAsync(host, port, timeout.Token);
-                return HealthCheckResult.Healthy($"{host}:{port} answers");
+                var took = await redis.Database.PingAsync().WaitAsync(TimeSpan.FromSeconds(2), cancellationToken);
+                return HealthCheckResult.Healthy($"Redis answers ({took.TotalMilliseconds:0.#} ms)");
             }
-            catch (Exception ex) when (ex is SocketException or OperationCanceledException)
+            catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException)
             {
-                return HealthCheckResult.Unhealthy($"{host}:{port} does not answer: {ex.Message}");
+                return HealthCheckResult.Unhealthy($"Redis does not answer: {ex.Message}");
             }
         }
     }

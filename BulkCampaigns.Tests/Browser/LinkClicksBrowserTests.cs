@@ -36,10 +36,13 @@ public sealed partial class LinkClicksBrowserTests(BrowserApp browser)
         var navigations = 0;
         page.FrameNavigated += (_, frame) => { if (frame == page.MainFrame) { navigations++; } };
 
+        // A phone's browser, as it opens the short link: no sign-in, the redirect not followed (shop.example does not exist).
+        using var phone = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(browser.BaseUrl) };
         foreach (var code in new[] { codes[0], codes[0], codes[1] })
         {
-            using var click = await api.GetAsync($"/l/{code}");
+            using var click = await phone.GetAsync($"/l/{code}");
             Assert.Equal(System.Net.HttpStatusCode.Found, click.StatusCode);
+            Assert.Equal("https://shop.example/winter", click.Headers.Location!.ToString());
         }
 
         await Assertions.Expect(page.GetByTestId("count-clicked")).ToHaveTextAsync("2", new() { Timeout = 20_000 });

@@ -10,6 +10,7 @@ IScenario[] scenarios =
     new DispatchScenario(),
     new DashboardsScenario(),
     new SegmentsScenario(),
+    new RedirectScenario(),
 ];
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "list")

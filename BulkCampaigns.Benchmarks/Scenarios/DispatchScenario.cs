@@ -27,11 +27,22 @@ public sealed class DispatchScenario : IScenario
 
     private const string Sender = "+14155550100";
 
+    private static string Links { get; set; } = "none";
+
+    private static object Content => Links switch
+    {
+        "plain" => new { text = RealisticCsv.Template + " Renew: https://shop.example/renew?plan={{plan}}", trackLinks = false },
+        "tracked" => new { text = RealisticCsv.Template + " Renew: https://shop.example/renew?plan={{plan}}", trackLinks = true },
+        _ => new { text = RealisticCsv.Template, trackLinks = false },
+    };
+
     public async Task<ScenarioResult> RunAsync(IReadOnlyDictionary<string, string> options, CancellationToken ct)
     {
         var rows = options.TryGetValue("rows", out var r) ? int.Parse(r, CultureInfo.InvariantCulture) : 1_000_000;
         var runCount = options.TryGetValue("runs", out var n) ? int.Parse(n, CultureInfo.InvariantCulture) : 3;
         var phases = options.TryGetValue("phases", out var p) ? p.Split(',') : ["cold", "warm"];
+        // --links plain|tracked: the template with a link, sent as written or as a tracked short link (the cost of tracking is the difference).
+        Links = options.TryGetValue("links", out var l) ? l : "none";
         var settings = AppProcess.ParseEnv(options);
         settings["Limits__MaxGroupRecipients"] = Math.Max(1_000_000, rows).ToString(CultureInfo.InvariantCulture);
         var folder = Path.Combine(Path.GetTempPath(), "bulkcampaigns-bench", "dispatch-" + Guid.NewGuid().ToString("N")[..8]);
@@ -113,6 +124,7 @@ public sealed class DispatchScenario : IScenario
                 ["recipients"] = recipients.ToString(CultureInfo.InvariantCulture),
                 ["runs"] = runCount.ToString(CultureInfo.InvariantCulture),
                 ["template"] = RealisticCsv.Template,
+                ["links"] = Links,
                 ["env"] = string.Join(',', settings.Select(e => $"{e.Key}={e.Value}")),
                 ["provider"] = "Simulated, LatencyMs=0, FailureRate=0, UndeliveredRate=0, delivery reports on (the app's DeliveryDelayMs)",
                 ["db"] = postgres is null ? "sqlite" : "postgres",
@@ -216,7 +228,7 @@ public sealed class DispatchScenario : IScenario
         {
             from = new { address = Sender, channel = "SMS" },
             to = new[] { new { groupId = group } },
-            content = new { text = RealisticCsv.Template },
+            content = Content,
         }, ct);
         if (response.StatusCode != HttpStatusCode.Accepted)
         {

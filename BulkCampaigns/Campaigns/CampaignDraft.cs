@@ -19,6 +19,9 @@ public sealed record DraftData
 
     /// <summary>The content written in the wizard, in the API's shape.</summary>
     public string? ContentJson { get; init; }
+
+    /// <summary>Send the text's links as short links that count clicks: on unless the marketer turns it off.</summary>
+    public bool TrackLinks { get; init; } = true;
     public string? SenderId { get; init; }
 
     /// <summary>The marketer chose "Send at a date and time": without a valid <see cref="SendAtLocal"/> the campaign cannot launch.</summary>

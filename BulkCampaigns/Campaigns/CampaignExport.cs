@@ -32,7 +32,7 @@ public static class CampaignExport
         http.Response.Headers.ContentDisposition = $"attachment; filename=\"{name}-messages.csv\"";
 
         await using var csv = CsvWriter.Create(http.Response.Body, CsvCells.WriterOptions, leaveOpen: true);
-        foreach (var header in new[] { "id", "address", "channel", "status", "segments", "attempts", "errorCode", "errorMessage", "providerMessageId", "sentAt", "updatedAt", "text" })
+        foreach (var header in new[] { "id", "address", "channel", "status", "segments", "attempts", "errorCode", "errorMessage", "providerMessageId", "sentAt", "updatedAt", "clickedAt", "clicks", "text" })
         {
             csv.WriteField(header);
         }
@@ -61,6 +61,8 @@ public static class CampaignExport
                 csv.WriteField(CsvCells.Escape(view.ProviderMessageId ?? ""));
                 csv.WriteField(view.SentAt?.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture) ?? "");
                 csv.WriteField(view.UpdatedAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));
+                csv.WriteField(view.ClickedAt?.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture) ?? "");
+                csv.WriteField(view.Clicks.ToString(CultureInfo.InvariantCulture));
                 csv.WriteField(CsvCells.Escape(view.Content.Text ?? ""));
                 await csv.EndRecordAsync(ct);
             }

@@ -145,10 +145,14 @@ public sealed class CampaignLauncher(OperationCreation operations, ContentServic
         _ => null,
     };
 
-    public static MessageContent? ContentOf(DraftData draft) =>
-        draft.ContentId is { Length: > 0 } id ? new MessageContent { ContentId = id }
-        : draft.ContentJson is { Length: > 0 } json ? MessageContent.FromJson(json)
-        : null;
+    public static MessageContent? ContentOf(DraftData draft)
+    {
+        var content = draft.ContentId is { Length: > 0 } id ? new MessageContent { ContentId = id }
+            : draft.ContentJson is { Length: > 0 } json ? MessageContent.FromJson(json)
+            : null;
+        content?.TrackLinks = draft.TrackLinks;
+        return content;
+    }
 
     /// <summary>Renders the content for a sample of the audience to estimate segments and the time it takes.</summary>
     public async Task<LaunchEstimate> EstimateAsync(DraftData draft, CancellationToken ct = default)
@@ -310,6 +314,7 @@ public sealed class CampaignLauncher(OperationCreation operations, ContentServic
             GroupIds = groups.Select(g => PublicId.Encode(PublicId.Group, g)).ToList(),
             ContentId = stored.ContentId is { Length: > 0 } contentId ? contentId : null,
             ContentJson = stored.ContentId is { Length: > 0 } ? null : operation.ContentJson,
+            TrackLinks = stored.TrackLinks,
             SenderId = PublicId.Encode(PublicId.Sender, operation.SenderId),
             // The same mode; the time itself is asked again, since the original one has passed or belongs to the original.
             SendLater = operation.SendAt is not null,

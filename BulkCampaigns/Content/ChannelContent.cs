@@ -6,7 +6,11 @@ namespace BulkCampaigns.Content;
 /// The text template and media a message is rendered from, for one channel. For a Twilio template, <see cref="Text"/> is the
 /// template's text (what the phone shows once its placeholders are filled) and <see cref="ContentVariables"/> the Liquid of each variable.
 /// </summary>
-public sealed record ResolvedContent(string Text, IReadOnlyList<string> Media, string? ContentSid = null, IReadOnlyDictionary<string, string>? ContentVariables = null);
+public sealed record ResolvedContent(string Text, IReadOnlyList<string> Media, string? ContentSid = null, IReadOnlyDictionary<string, string>? ContentVariables = null)
+{
+    /// <summary>The content's <c>trackLinks</c>: the text's URLs go out as short links.</summary>
+    public bool TrackLinks { get; init; }
+}
 
 /// <summary>Which part of a stored content a sender's channel sends.</summary>
 public static class ChannelContent
@@ -16,6 +20,12 @@ public static class ChannelContent
     {
         using var doc = JsonDocument.Parse(contentJson);
         var root = doc.RootElement;
+        var resolved = Resolve(root, senderChannel);
+        return root.TryGetProperty("trackLinks", out var track) && track.ValueKind == JsonValueKind.True ? resolved with { TrackLinks = true } : resolved;
+    }
+
+    private static ResolvedContent Resolve(JsonElement root, string senderChannel)
+    {
         if (root.TryGetProperty("contentSid", out var sid) && sid.ValueKind == JsonValueKind.String)
         {
             // A Twilio template: Twilio picks each channel's form of it, so every channel sends the same.

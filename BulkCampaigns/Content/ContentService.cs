@@ -47,7 +47,7 @@ public sealed record SampleRecipient(long Id, string Address, string Channel, IR
 /// Content templates and their rendering: the one place the API, the designer and the send engine turn
 /// a content and a recipient's variables into what the recipient gets, with the SMS count.
 /// </summary>
-public sealed class ContentService(IDbContextFactory<AppDbContext> dbFactory, TemplateRenderer renderer, ITwilioTemplateSource twilioTemplates, TimeProvider clock)
+public sealed class ContentService(IDbContextFactory<AppDbContext> dbFactory, TemplateRenderer renderer, ITwilioTemplateSource twilioTemplates, TimeProvider clock, Links.ShortLinks? links = null)
 {
     public TemplateRenderer Renderer => renderer;
 
@@ -115,13 +115,19 @@ public sealed class ContentService(IDbContextFactory<AppDbContext> dbFactory, Te
     /// <summary>Renders every channel of a valid content (no <c>contentId</c>: resolve it first) for one recipient.</summary>
     public IReadOnlyList<RenderedChannel> Render(MessageContent content, IReadOnlyDictionary<string, string> variables, string? address)
     {
-        string? R(string? text) => text is null ? null : renderer.Render(text, variables, address);
+        string? Raw(string? text) => text is null ? null : renderer.Render(text, variables, address);
+        // The text a phone shows carries the short links (tracked links), at their exact length; media and buttons stay as they are.
+        string? R(string? text)
+        {
+            var rendered = Raw(text);
+            return rendered is not null && content.TrackLinks && links is not null ? links.ShortenForPreview(rendered) : rendered;
+        }
         IReadOnlyList<string> Media(List<string>? media) =>
-            media is null ? [] : media.Where(m => !string.IsNullOrWhiteSpace(m)).Select(m => R(m)!.Trim()).ToList();
+            media is null ? [] : media.Where(m => !string.IsNullOrWhiteSpace(m)).Select(m => Raw(m)!.Trim()).ToList();
 
         if (content.IsTwilioTemplate)
         {
-            var values = (content.ContentVariables ?? []).ToDictionary(v => v.Key, v => R(v.Value) ?? "", StringComparer.Ordinal);
+            var values = (content.ContentVariables ?? []).ToDictionary(v => v.Key, v => Raw(v.Value) ?? "", StringComparer.Ordinal);
             return [new RenderedChannel(ChannelNames.Sms, TwilioTemplateText.Fill(content.TemplateText ?? "", values), null, null, [], [])];
         }
         if (content.Modules is not { Count: > 0 } modules)
@@ -140,7 +146,7 @@ public sealed class ContentService(IDbContextFactory<AppDbContext> dbFactory, Te
             {
                 var card = rich.RichCard;
                 var suggestions = card?.Suggestions?.Where(s => s is not null)
-                    .Select(s => new RenderedSuggestion(s.Type ?? "REPLY", R(s.Title) ?? "", R(s.Url)))
+                    .Select(s => new RenderedSuggestion(s.Type ?? "REPLY", R(s.Title) ?? "", Raw(s.Url)))
                     .ToList() ?? [];
                 var media = Media(rich.Media).Concat(Media(card?.Media)).ToList();
                 channels.Add(new RenderedChannel(module.Channel!, R(rich.Text), R(card?.Title), R(card?.Description), media, suggestions));
@@ -198,6 +204,10 @@ public sealed class ContentService(IDbContextFactory<AppDbContext> dbFactory, Te
                 }
             }
         }
+        if (content.TrackLinks && content.IsTwilioTemplate)
+        {
+            warnings.Add("Links in a Twilio template are sent as they are: Twilio keeps the approved text, so their clicks are not counted.");
+        }
         if (content.Modules is { Count: > 0 } && smsChannel is null)
         {
             warnings.Add("There is no SMS fallback: recipients who can't receive RCS or WhatsApp get nothing.");
@@ -254,7 +264,9 @@ public sealed class ContentService(IDbContextFactory<AppDbContext> dbFactory, Te
             {
                 return (null, new ContentProblem(field, $"No content template {content.ContentId}."));
             }
-            content = stored.Content;
+            var track = content.TrackLinks;
+            content = stored.Content.Clone();
+            content.TrackLinks = track;
         }
         if (!content.IsTwilioTemplate)
         {

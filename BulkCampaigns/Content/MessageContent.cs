@@ -30,6 +30,13 @@ public sealed class MessageContent
     /// </summary>
     public string? TemplateText { get; set; }
 
+    /// <summary>
+    /// Every <c>http(s)</c> URL of the rendered text is sent as a short link of this app that counts clicks (<c>Links/</c>).
+    /// The API's default is off; the campaign wizard turns it on.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool TrackLinks { get; set; }
+
     [JsonIgnore]
     public bool IsTwilioTemplate => ContentSid is not null;
 

@@ -37,7 +37,9 @@ public sealed class RequestContent(ContentService templates, TemplateRenderer re
             return null;
         }
         // A template saved before today's rules may break them; it is checked as if it had been sent inline.
-        var template = stored.Content;
+        var template = stored.Content.Clone();
+        // Whether links are tracked is the send's choice: a saved template is the text, the request says how it goes out.
+        template.TrackLinks = model.TrackLinks;
         return Check(template, validation, allowContentId: false) ? await WithTemplateAsync(template, validation, senderChannel, ct) : null;
     }
 

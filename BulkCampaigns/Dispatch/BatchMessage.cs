@@ -18,6 +18,9 @@ public sealed class BatchMessage(long id, string address, string channel, string
     public string[] Media { get; set; } = [];
     public int Segments { get; set; } = 1;
 
+    /// <summary>The URLs the body's short links stand for, in order; filled only when asked for (the redirect's look-up).</summary>
+    public List<string>? LinkUrls { get; set; }
+
     /// <summary>A Twilio template and its rendered variables (a JSON object); null for text.</summary>
     public string? ContentSid { get; set; }
     public string? ContentVariables { get; set; }

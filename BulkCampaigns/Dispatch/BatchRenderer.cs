@@ -7,7 +7,7 @@ using Fluid;
 namespace BulkCampaigns.Dispatch;
 
 /// <summary>The render step: the operation's content for its sender's channel, parsed once, rendered per message.</summary>
-public sealed class BatchRenderer(TemplateRenderer renderer)
+public sealed class BatchRenderer(TemplateRenderer renderer, Links.ShortLinks links)
 {
     public void Render(BatchOperation op, List<BatchMessage> work)
     {
@@ -39,6 +39,10 @@ public sealed class BatchRenderer(TemplateRenderer renderer)
             {
                 var variables = JsonSerializer.Deserialize<Dictionary<string, string>>(p.VariablesJson) ?? [];
                 p.Body = renderer.Render(template, variables, p.Address);
+                if (content.TrackLinks)
+                {
+                    p.Body = links.Shorten(p.Body, p.Id, p.LinkUrls);
+                }
                 p.Media = media.Length == 0 ? [] : media.Select(m => renderer.Render(m, variables, p.Address)).ToArray();
                 p.Segments = countSegments ? Math.Max(1, SmsSegments.Count(p.Body).Segments) : 1;
             }

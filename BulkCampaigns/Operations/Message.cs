@@ -53,6 +53,10 @@ public sealed class Message
     /// <summary>When a job claimed it for sending: the lower bound when asking the provider what it received after a crash.</summary>
     public DateTimeOffset? ClaimedAt { get; set; }
     public DateTimeOffset? SentAt { get; set; }
+
+    /// <summary>Counted clicks on the message's tracked links (<c>Links/</c>), and when the first came.</summary>
+    public int Clicks { get; set; }
+    public DateTimeOffset? ClickedAt { get; set; }
 }
 
 internal sealed class MessageConfiguration : IEntityTypeConfiguration<Message>
@@ -71,5 +75,6 @@ internal sealed class MessageConfiguration : IEntityTypeConfiguration<Message>
         builder.Property(m => m.UpdatedAt).HasConversion(UnixMs.Converter);
         builder.Property(m => m.ClaimedAt).HasConversion(UnixMs.NullableConverter);
         builder.Property(m => m.SentAt).HasConversion(UnixMs.NullableConverter);
+        builder.Property(m => m.ClickedAt).HasConversion(UnixMs.NullableConverter);
     }
 }

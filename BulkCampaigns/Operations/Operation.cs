@@ -71,6 +71,10 @@ public sealed class Operation
     public long Canceled { get; set; }
     public long Suppressed { get; set; }
 
+    /// <summary>Messages with at least one counted click, and all counted clicks: not status buckets, outside the sum rule.</summary>
+    public long Clicked { get; set; }
+    public long Clicks { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
     public DateTimeOffset? StartedAt { get; set; }

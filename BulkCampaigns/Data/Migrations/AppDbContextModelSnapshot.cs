@@ -310,6 +310,50 @@ namespace BulkCampaigns.Data.Migrations
                     b.ToTable("ProcessedWebhooks", (string)null);
                 });
 
+            modelBuilder.Entity("BulkCampaigns.Links.LinkClick", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("LinkIndex")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("MessageId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("OperationId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OperationId", "At");
+
+                    b.ToTable("LinkClicks", (string)null);
+                });
+
+            modelBuilder.Entity("BulkCampaigns.Links.LinkKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("Key")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("LinkKeys", (string)null);
+                });
+
             modelBuilder.Entity("BulkCampaigns.Operations.Message", b =>
                 {
                     b.Property<long>("Id")
@@ -333,6 +377,12 @@ namespace BulkCampaigns.Data.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<long?>("ClaimedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("ClickedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Clicks")
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("CreatedAt")
@@ -390,6 +440,12 @@ namespace BulkCampaigns.Data.Migrations
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("Canceled")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Clicked")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Clicks")
                         .HasColumnType("INTEGER");
 
                     b.Property<long?>("CompletedAt")
@@ -1098,6 +1154,15 @@ namespace BulkCampaigns.Data.Migrations
                 });
 
             modelBuilder.Entity("BulkCampaigns.Dispatch.ClaimedBatch", b =>
+                {
+                    b.HasOne("BulkCampaigns.Operations.Operation", null)
+                        .WithMany()
+                        .HasForeignKey("OperationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("BulkCampaigns.Links.LinkClick", b =>
                 {
                     b.HasOne("BulkCampaigns.Operations.Operation", null)
                         .WithMany()

@@ -352,6 +352,53 @@ namespace BulkCampaigns.Data.PostgresMigrations
                     b.ToTable("ProcessedWebhooks", (string)null);
                 });
 
+            modelBuilder.Entity("BulkCampaigns.Links.LinkClick", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("At")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("LinkIndex")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("MessageId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("OperationId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .UseCollation("C");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OperationId", "At");
+
+                    b.ToTable("LinkClicks", (string)null);
+                });
+
+            modelBuilder.Entity("BulkCampaigns.Links.LinkKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer");
+
+                    b.Property<byte[]>("Key")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("LinkKeys", (string)null);
+                });
+
             modelBuilder.Entity("BulkCampaigns.Operations.Message", b =>
                 {
                     b.Property<long>("Id")
@@ -381,6 +428,12 @@ namespace BulkCampaigns.Data.PostgresMigrations
 
                     b.Property<long?>("ClaimedAt")
                         .HasColumnType("bigint");
+
+                    b.Property<long?>("ClickedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Clicks")
+                        .HasColumnType("integer");
 
                     b.Property<long>("CreatedAt")
                         .HasColumnType("bigint");
@@ -443,6 +496,12 @@ namespace BulkCampaigns.Data.PostgresMigrations
                         .HasColumnType("bigint");
 
                     b.Property<long>("Canceled")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Clicked")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Clicks")
                         .HasColumnType("bigint");
 
                     b.Property<long?>("CompletedAt")
@@ -1235,6 +1294,15 @@ namespace BulkCampaigns.Data.PostgresMigrations
                 });
 
             modelBuilder.Entity("BulkCampaigns.Dispatch.ClaimedBatch", b =>
+                {
+                    b.HasOne("BulkCampaigns.Operations.Operation", null)
+                        .WithMany()
+                        .HasForeignKey("OperationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("BulkCampaigns.Links.LinkClick", b =>
                 {
                     b.HasOne("BulkCampaigns.Operations.Operation", null)
                         .WithMany()

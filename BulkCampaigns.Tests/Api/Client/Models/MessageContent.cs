@@ -70,6 +70,8 @@ namespace BulkCampaigns.Tests.Api.Client.Models
 #else
         public string Text { get; set; }
 #endif
+        /// <summary>The trackLinks property</summary>
+        public bool? TrackLinks { get; set; }
         /// <summary>
         /// Instantiates a new <see cref="global::BulkCampaigns.Tests.Api.Client.Models.MessageContent"/> and sets the default values.
         /// </summary>
@@ -102,6 +104,7 @@ namespace BulkCampaigns.Tests.Api.Client.Models
                 { "modules", n => { Modules = n.GetCollectionOfObjectValues<global::BulkCampaigns.Tests.Api.Client.Models.ContentModule>(global::BulkCampaigns.Tests.Api.Client.Models.ContentModule.CreateFromDiscriminatorValue)?.AsList(); } },
                 { "templateText", n => { TemplateText = n.GetStringValue(); } },
                 { "text", n => { Text = n.GetStringValue(); } },
+                { "trackLinks", n => { TrackLinks = n.GetBoolValue(); } },
             };
         }
         /// <summary>
@@ -118,6 +121,7 @@ namespace BulkCampaigns.Tests.Api.Client.Models
             writer.WriteCollectionOfObjectValues<global::BulkCampaigns.Tests.Api.Client.Models.ContentModule>("modules", Modules);
             writer.WriteStringValue("templateText", TemplateText);
             writer.WriteStringValue("text", Text);
+            writer.WriteBoolValue("trackLinks", TrackLinks);
             writer.WriteAdditionalData(AdditionalData);
         }
     }

@@ -16,6 +16,10 @@ namespace BulkCampaigns.Tests.Api.Client.Models
         public IDictionary<string, object> AdditionalData { get; set; }
         /// <summary>The attempts property</summary>
         public int? Attempts { get; set; }
+        /// <summary>The clickedAt property</summary>
+        public DateTimeOffset? ClickedAt { get; set; }
+        /// <summary>The clicks property</summary>
+        public int? Clicks { get; set; }
         /// <summary>The content property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -96,6 +100,7 @@ namespace BulkCampaigns.Tests.Api.Client.Models
         public MessageView()
         {
             AdditionalData = new Dictionary<string, object>();
+            Clicks = 0;
         }
         /// <summary>
         /// Creates a new instance of the appropriate class based on discriminator value
@@ -116,6 +121,8 @@ namespace BulkCampaigns.Tests.Api.Client.Models
             return new Dictionary<string, Action<IParseNode>>
             {
                 { "attempts", n => { Attempts = n.GetIntValue(); } },
+                { "clickedAt", n => { ClickedAt = n.GetDateTimeOffsetValue(); } },
+                { "clicks", n => { Clicks = n.GetIntValue(); } },
                 { "content", n => { Content = n.GetObjectValue<global::BulkCampaigns.Tests.Api.Client.Models.MessageContentView>(global::BulkCampaigns.Tests.Api.Client.Models.MessageContentView.CreateFromDiscriminatorValue); } },
                 { "createdAt", n => { CreatedAt = n.GetDateTimeOffsetValue(); } },
                 { "errorCode", n => { ErrorCode = n.GetStringValue(); } },
@@ -139,6 +146,8 @@ namespace BulkCampaigns.Tests.Api.Client.Models
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
             writer.WriteIntValue("attempts", Attempts);
+            writer.WriteDateTimeOffsetValue("clickedAt", ClickedAt);
+            writer.WriteIntValue("clicks", Clicks);
             writer.WriteObjectValue<global::BulkCampaigns.Tests.Api.Client.Models.MessageContentView>("content", Content);
             writer.WriteDateTimeOffsetValue("createdAt", CreatedAt);
             writer.WriteStringValue("errorCode", ErrorCode);

@@ -18,6 +18,10 @@ namespace BulkCampaigns.Tests.Api.Client.Models
         public long? Attempts { get; set; }
         /// <summary>The canceled property</summary>
         public long? Canceled { get; set; }
+        /// <summary>The clicked property</summary>
+        public long? Clicked { get; set; }
+        /// <summary>The clicks property</summary>
+        public long? Clicks { get; set; }
         /// <summary>The delivered property</summary>
         public long? Delivered { get; set; }
         /// <summary>The failed property</summary>
@@ -46,6 +50,8 @@ namespace BulkCampaigns.Tests.Api.Client.Models
         public OperationStats()
         {
             AdditionalData = new Dictionary<string, object>();
+            Clicked = 0L;
+            Clicks = 0L;
         }
         /// <summary>
         /// Creates a new instance of the appropriate class based on discriminator value
@@ -67,6 +73,8 @@ namespace BulkCampaigns.Tests.Api.Client.Models
             {
                 { "attempts", n => { Attempts = n.GetLongValue(); } },
                 { "canceled", n => { Canceled = n.GetLongValue(); } },
+                { "clicked", n => { Clicked = n.GetLongValue(); } },
+                { "clicks", n => { Clicks = n.GetLongValue(); } },
                 { "delivered", n => { Delivered = n.GetLongValue(); } },
                 { "failed", n => { Failed = n.GetLongValue(); } },
                 { "queued", n => { Queued = n.GetLongValue(); } },
@@ -89,6 +97,8 @@ namespace BulkCampaigns.Tests.Api.Client.Models
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
             writer.WriteLongValue("attempts", Attempts);
             writer.WriteLongValue("canceled", Canceled);
+            writer.WriteLongValue("clicked", Clicked);
+            writer.WriteLongValue("clicks", Clicks);
             writer.WriteLongValue("delivered", Delivered);
             writer.WriteLongValue("failed", Failed);
             writer.WriteLongValue("queued", Queued);

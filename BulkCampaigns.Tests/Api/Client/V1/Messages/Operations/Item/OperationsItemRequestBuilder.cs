@@ -2,6 +2,7 @@
 #pragma warning disable CS0618
 using BulkCampaigns.Tests.Api.Client.Models;
 using BulkCampaigns.Tests.Api.Client.V1.Messages.Operations.Item.Cancel;
+using BulkCampaigns.Tests.Api.Client.V1.Messages.Operations.Item.Links;
 using BulkCampaigns.Tests.Api.Client.V1.Messages.Operations.Item.Pause;
 using BulkCampaigns.Tests.Api.Client.V1.Messages.Operations.Item.Resume;
 using BulkCampaigns.Tests.Api.Client.V1.Messages.Operations.Item.Retry;
@@ -25,6 +26,11 @@ namespace BulkCampaigns.Tests.Api.Client.V1.Messages.Operations.Item
         public global::BulkCampaigns.Tests.Api.Client.V1.Messages.Operations.Item.Cancel.CancelRequestBuilder Cancel
         {
             get => new global::BulkCampaigns.Tests.Api.Client.V1.Messages.Operations.Item.Cancel.CancelRequestBuilder(PathParameters, RequestAdapter);
+        }
+        /// <summary>The Links property</summary>
+        public global::BulkCampaigns.Tests.Api.Client.V1.Messages.Operations.Item.Links.LinksRequestBuilder Links
+        {
+            get => new global::BulkCampaigns.Tests.Api.Client.V1.Messages.Operations.Item.Links.LinksRequestBuilder(PathParameters, RequestAdapter);
         }
         /// <summary>The Pause property</summary>
         public global::BulkCampaigns.Tests.Api.Client.V1.Messages.Operations.Item.Pause.PauseRequestBuilder Pause

@@ -32,7 +32,7 @@ public static class CampaignExport
         http.Response.Headers.ContentDisposition = $"attachment; filename=\"{name}-messages.csv\"";
 
         await using var csv = CsvWriter.Create(http.Response.Body, CsvCells.WriterOptions, leaveOpen: true);
-        foreach (var header in new[] { "id", "address", "channel", "status", "segments", "attempts", "errorCode", "errorMessage", "providerMessageId", "sentAt", "updatedAt", "text" })
+        foreach (var header in new[] { "id", "address", "channel", "status", "segments", "attempts", "errorCode", "errorMessage", "providerMessageId", "sentAt", "updatedAt", "text", "variant" })
         {
             csv.WriteField(header);
         }
@@ -62,6 +62,7 @@ public static class CampaignExport
                 csv.WriteField(view.SentAt?.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture) ?? "");
                 csv.WriteField(view.UpdatedAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));
                 csv.WriteField(CsvCells.Escape(view.Content.Text ?? ""));
+                csv.WriteField(CsvCells.Escape(view.Variant ?? ""));
                 await csv.EndRecordAsync(ct);
             }
             after = rows[^1].Id;

@@ -179,9 +179,13 @@ public sealed class CampaignQueries(IDbContextFactory<AppDbContext> dbFactory, T
         if (status is { } s)
         {
             // QUEUED on screen includes messages a job has claimed and is handing to the provider.
-            query = s == MessageStatus.Queued
-                ? query.Where(m => m.Status == MessageStatus.Queued || m.Status == MessageStatus.Sending)
-                : query.Where(m => m.Status == s);
+            // And SCHEDULED the messages an A/B test holds for its winner.
+            query = s switch
+            {
+                MessageStatus.Queued => query.Where(m => m.Status == MessageStatus.Queued || m.Status == MessageStatus.Sending),
+                MessageStatus.Scheduled => query.Where(m => m.Status == MessageStatus.Scheduled || m.Status == MessageStatus.Held),
+                _ => query.Where(m => m.Status == s),
+            };
         }
         if (prefix.Length > 0)
         {

@@ -39,6 +39,8 @@ public static class DispatchSetup
             services.AddHostedService<SimulatorDeliveryReporter>();
         }
         services.AddHostedService<DispatchRecovery>();
+        services.AddSingleton<VariantWinner>();
+        services.AddHostedService<VariantWinnerRecovery>();
         services.AddSingleton<InFlightSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<InFlightSweeper>());
         return services;

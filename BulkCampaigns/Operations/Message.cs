@@ -21,6 +21,12 @@ public enum MessageStatus
     Failed = 8,
     Canceled = 9,
     Suppressed = 10,
+
+    /// <summary>
+    /// Outside an A/B test's share, waiting for its winner (counted and shown as SCHEDULED); the decision queues it with
+    /// the winner's variant.
+    /// </summary>
+    Held = 11,
 }
 
 /// <summary>One recipient of one operation.</summary>
@@ -53,6 +59,9 @@ public sealed class Message
     /// <summary>When a job claimed it for sending: the lower bound when asking the provider what it received after a crash.</summary>
     public DateTimeOffset? ClaimedAt { get; set; }
     public DateTimeOffset? SentAt { get; set; }
+
+    /// <summary>The index of its A/B variant in the operation's content; null without variants, or while held for the winner.</summary>
+    public int? Variant { get; set; }
 }
 
 internal sealed class MessageConfiguration : IEntityTypeConfiguration<Message>

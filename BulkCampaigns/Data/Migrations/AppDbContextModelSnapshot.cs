@@ -342,6 +342,9 @@ namespace BulkCampaigns.Data.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("Variant")
+                        .HasColumnType("INTEGER");
+
                     b.HasKey("Id");
 
                     b.HasIndex("OperationId", "Address")
@@ -370,6 +373,9 @@ namespace BulkCampaigns.Data.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("DecideAt")
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("Delivered")
@@ -463,6 +469,9 @@ namespace BulkCampaigns.Data.Migrations
 
                     b.Property<long>("UpdatedAt")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("WinnerJson")
+                        .HasColumnType("TEXT");
 
                     b.HasKey("Id");
 

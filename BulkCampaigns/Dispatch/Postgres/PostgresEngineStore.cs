@@ -67,7 +67,7 @@ public sealed partial class PostgresEngineStore(NpgsqlDataSource dataSource, Tim
     /// </summary>
     private const string ClaimSql = """
         WITH queued AS (
-            SELECT "Id", "Address", "Channel", "VariablesJson" FROM "Messages"
+            SELECT "Id", "Address", "Channel", "VariablesJson", "Variant" FROM "Messages"
             WHERE "Id" BETWEEN @from AND @to AND "OperationId" = @op AND "Status" = @queued),
         claim AS (
             INSERT INTO "ClaimedBatches" ("OperationId", "FromId", "ToId", "ClaimedAt", "Remaining", "Requeue")
@@ -76,12 +76,12 @@ public sealed partial class PostgresEngineStore(NpgsqlDataSource dataSource, Tim
         counted AS (
             UPDATE "Operations" SET "Queued" = "Queued" - n.c, "Sending" = "Sending" + n.c, "UpdatedAt" = @now
             FROM (SELECT count(*) AS c FROM queued) n WHERE "Id" = @op AND n.c > 0)
-        SELECT q."Id", q."Address", q."Channel", q."VariablesJson", (SELECT "Id" FROM claim) FROM queued q ORDER BY q."Id"
+        SELECT q."Id", q."Address", q."Channel", q."VariablesJson", (SELECT "Id" FROM claim), q."Variant" FROM queued q ORDER BY q."Id"
         """;
 
     /// <summary>The operation's claimed ranges, each with its QUEUED messages (none when all are written).</summary>
     private const string InFlightClaimsSql = """
-        SELECT c."Id", c."FromId", c."ClaimedAt", m."Id", m."Address", m."Channel", m."VariablesJson"
+        SELECT c."Id", c."FromId", c."ClaimedAt", m."Id", m."Address", m."Channel", m."VariablesJson", m."Variant"
         FROM "ClaimedBatches" c
         LEFT JOIN "Messages" m ON m."Id" BETWEEN c."FromId" AND c."ToId" AND m."OperationId" = c."OperationId" AND m."Status" = @queued
         WHERE c."OperationId" = @op AND c."ClaimedAt" <= @before
@@ -223,7 +223,7 @@ public sealed partial class PostgresEngineStore(NpgsqlDataSource dataSource, Tim
             await using var rows = await claim.ExecuteReaderAsync(ct);
             while (await rows.ReadAsync(ct))
             {
-                work.Add(new BatchMessage(rows.GetInt64(0), rows.GetString(1), rows.GetString(2), rows.GetString(3)) { ClaimId = rows.GetInt64(4) });
+                work.Add(new BatchMessage(rows.GetInt64(0), rows.GetString(1), rows.GetString(2), rows.GetString(3)) { ClaimId = rows.GetInt64(4), Variant = rows.IsDBNull(5) ? null : rows.GetInt32(5) });
             }
         }
         await tx.CommitAsync(ct);
@@ -256,7 +256,7 @@ public sealed partial class PostgresEngineStore(NpgsqlDataSource dataSource, Tim
                 }
                 if (!reader.IsDBNull(3))
                 {
-                    current.Messages.Add(new BatchMessage(reader.GetInt64(3), reader.GetString(4), reader.GetString(5), reader.GetString(6)) { ClaimId = claimId });
+                    current.Messages.Add(new BatchMessage(reader.GetInt64(3), reader.GetString(4), reader.GetString(5), reader.GetString(6)) { ClaimId = claimId, Variant = reader.IsDBNull(7) ? null : reader.GetInt32(7) });
                 }
             }
         }

@@ -10,10 +10,10 @@ public sealed partial class SqliteEngineStore
     private const int Suppressed = (int)MessageStatus.Suppressed;
 
     private const string InsertOperationSql = """
-        INSERT INTO Operations (Name, IsTest, Status, SenderId, FromAddress, FromChannel, ContentJson, TagsJson, SendAt, Mps, QuietStart, QuietEnd, QuietTimeZone,
+        INSERT INTO Operations (Name, IsTest, Status, SenderId, FromAddress, FromChannel, ContentJson, TagsJson, SendAt, Mps, QuietStart, QuietEnd, QuietTimeZone, DecideAt,
             FirstMessageId, LastMessageId,
             Total, Attempts, Scheduled, Queued, Sending, Sent, Delivered, Read, Undelivered, Unaddressable, Failed, Canceled, Suppressed, CreatedAt, UpdatedAt)
-        VALUES ($name, $isTest, $status, $sender, $from, $channel, $content, $tags, $sendAt, $mps, $quietStart, $quietEnd, $quietZone,
+        VALUES ($name, $isTest, $status, $sender, $from, $channel, $content, $tags, $sendAt, $mps, $quietStart, $quietEnd, $quietZone, $decideAt,
             0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, $now, $now)
         RETURNING Id
         """;
@@ -135,7 +135,13 @@ public sealed partial class SqliteEngineStore
             last = reader.GetInt64(1);
             suppressed = reader.GetInt64(2);
         }
+        long held = 0;
+        if (operation.Variants is { } plan && inserted > 0)
+        {
+            held = await AssignVariantsAsync(connection, tx, plan, operationId, first, last, ct);
+        }
         var toSend = inserted - suppressed;
+        var sendable = toSend - held;
         await using (var stats = connection.CreateCommand())
         {
             stats.Transaction = tx;
@@ -144,8 +150,8 @@ public sealed partial class SqliteEngineStore
             stats.Parameters.AddWithValue("$first", first);
             stats.Parameters.AddWithValue("$last", last);
             stats.Parameters.AddWithValue("$total", inserted);
-            stats.Parameters.AddWithValue("$scheduled", initial == MessageStatus.Scheduled ? toSend : 0);
-            stats.Parameters.AddWithValue("$queued", initial == MessageStatus.Queued ? toSend : 0);
+            stats.Parameters.AddWithValue("$scheduled", (initial == MessageStatus.Scheduled ? sendable : 0) + held);
+            stats.Parameters.AddWithValue("$queued", initial == MessageStatus.Queued ? sendable : 0);
             stats.Parameters.AddWithValue("$suppressed", suppressed);
             stats.Parameters.AddWithValue("$done", toSend == 0 ? 1 : 0);
             stats.Parameters.AddWithValue("$now", now);
@@ -153,6 +159,35 @@ public sealed partial class SqliteEngineStore
         }
         await tx.CommitAsync(ct);
         return operationId;
+    }
+
+    /// <summary>
+    /// Writes each new message's A/B variant (<see cref="VariantPlan"/>, through a function of this connection so both
+    /// databases compute the same split), and with a test holds the messages outside its share; answers how many are held.
+    /// </summary>
+    private static async Task<long> AssignVariantsAsync(SqliteConnection connection, SqliteTransaction tx, VariantPlan plan, long operationId, long first, long last, CancellationToken ct)
+    {
+        connection.CreateFunction<long, string, long, long>("bc_variant_bucket", (op, address, part) => VariantPlan.Bucket(op, address, (int)part), isDeterministic: true);
+        const string mine = "Id BETWEEN $first AND $last AND +OperationId = $op";
+        await using var assign = connection.CreateCommand();
+        assign.Transaction = tx;
+        assign.CommandText = $"UPDATE Messages SET Variant = {plan.PickSql("bc_variant_bucket($op, Address, 0)")} WHERE {mine} AND Status <> {Suppressed}"
+            + (plan.TestCutoff is { } cutoff ? $" AND bc_variant_bucket($op, Address, 1) < {cutoff}" : "");
+        assign.Parameters.AddWithValue("$op", operationId);
+        assign.Parameters.AddWithValue("$first", first);
+        assign.Parameters.AddWithValue("$last", last);
+        await assign.ExecuteNonQueryAsync(ct);
+        if (plan.TestCutoff is null)
+        {
+            return 0;
+        }
+        await using var hold = connection.CreateCommand();
+        hold.Transaction = tx;
+        hold.CommandText = $"UPDATE Messages SET Status = {(int)MessageStatus.Held} WHERE {mine} AND Status <> {Suppressed} AND Variant IS NULL";
+        hold.Parameters.AddWithValue("$op", operationId);
+        hold.Parameters.AddWithValue("$first", first);
+        hold.Parameters.AddWithValue("$last", last);
+        return await hold.ExecuteNonQueryAsync(ct);
     }
 
     private static async Task<long> InsertOperationAsync(SqliteConnection connection, SqliteTransaction tx, NewOperation operation, long now, CancellationToken ct)
@@ -170,6 +205,7 @@ public sealed partial class SqliteEngineStore
         insert.Parameters.AddWithValue("$tags", operation.TagsJson);
         insert.Parameters.AddWithValue("$sendAt", operation.SendAt is { } s ? s.ToUnixTimeMilliseconds() : DBNull.Value);
         insert.Parameters.AddWithValue("$now", now);
+        insert.Parameters.AddWithValue("$decideAt", operation.DecideAt is { } d ? d.ToUnixTimeMilliseconds() : DBNull.Value);
         insert.Parameters.AddWithValue("$mps", operation.Mps is { } m ? m : DBNull.Value);
         // The text EF Core's SQLite provider writes for a TimeOnly, so the entity reads it back.
         var quiet = operation.Quiet;

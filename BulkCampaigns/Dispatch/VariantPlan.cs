@@ -1,0 +1,108 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using BulkCampaigns.Content;
+
+namespace BulkCampaigns.Dispatch;
+
+/// <summary>
+/// How an A/B operation splits its audience (docs/api.md: A/B variants). Each recipient's place is two 32-bit numbers
+/// from the MD5 of "operation id:address": the first picks the variant by the weights, the second whether the recipient
+/// is in the test share (the rest are held for the winner). Stable: the same operation and address always land in the
+/// same place, and both databases compute the same numbers (SQLite through a function of this class, PostgreSQL with
+/// its own <c>md5</c>), so the assignment never depends on the order of rows.
+/// </summary>
+public sealed class VariantPlan
+{
+    /// <summary>2^32: one bucket number per possible 32-bit value.</summary>
+    private const double Span = 4294967296.0;
+
+    private VariantPlan(IReadOnlyList<ContentVariant> variants, VariantTest? test)
+    {
+        Names = variants.Select(v => v.Name!).ToList();
+        Weights = variants.Select(v => v.Weight!.Value).ToList();
+        Contents = variants.Select(v => v.Content!.ToJson()).ToList();
+        var total = Weights.Sum();
+        var upper = new long[Weights.Count];
+        double sum = 0;
+        for (var i = 0; i < upper.Length; i++)
+        {
+            sum += Weights[i];
+            upper[i] = i == upper.Length - 1 ? (long)Span : (long)Math.Round(sum / total * Span);
+        }
+        Upper = upper;
+        if (test is { Share: { } share } && ContentRules.TryReadDuration(test.DecideAfter, out var wait))
+        {
+            TestCutoff = (long)Math.Round(share / 100 * Span);
+            DecideAfter = wait;
+            Metric = test.Metric ?? ContentRules.MetricDelivered;
+        }
+    }
+
+    public IReadOnlyList<string> Names { get; }
+    public IReadOnlyList<double> Weights { get; }
+
+    /// <summary>Each variant's content, as stored (the JSON <see cref="ChannelContent.Resolve"/> reads).</summary>
+    public IReadOnlyList<string> Contents { get; }
+
+    /// <summary>Variant i takes the first buckets below <c>Upper[i]</c> not taken by an earlier one.</summary>
+    public IReadOnlyList<long> Upper { get; }
+
+    /// <summary>With a test: recipients whose second bucket is below this are in the test share.</summary>
+    public long? TestCutoff { get; }
+    public TimeSpan? DecideAfter { get; }
+    public string? Metric { get; }
+
+    /// <summary>The plan of an operation's stored content; null when it has no variants.</summary>
+    public static VariantPlan? Of(string contentJson)
+    {
+        if (!contentJson.Contains("\"variants\"", StringComparison.Ordinal))
+        {
+            return null;
+        }
+        var content = MessageContent.FromJson(contentJson);
+        return content.Variants is { Count: > 0 } variants ? new VariantPlan(variants, content.Test) : null;
+    }
+
+    /// <summary>Bucket number <paramref name="part"/> (0: variant, 1: test share) of a recipient: 0 to 2^32 − 1.</summary>
+    public static long Bucket(long operationId, string address, int part)
+    {
+        Span<byte> hash = stackalloc byte[16];
+        // Not for secrecy: MD5 spreads addresses evenly and PostgreSQL computes the same one in SQL (md5), so both
+        // databases split an audience alike.
+#pragma warning disable CA5351
+        MD5.HashData(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{operationId}:{address}")), hash);
+#pragma warning restore CA5351
+        return BinaryPrimitives.ReadUInt32BigEndian(hash.Slice(part * 4, 4));
+    }
+
+    /// <summary>The variant of a bucket number.</summary>
+    public int Pick(long bucket)
+    {
+        for (var i = 0; i < Upper.Count; i++)
+        {
+            if (bucket < Upper[i])
+            {
+                return i;
+            }
+        }
+        return Upper.Count - 1;
+    }
+
+    /// <summary>The variant a recipient is sent, or null when a test holds it for the winner.</summary>
+    public int? Assign(long operationId, string address) =>
+        TestCutoff is { } cutoff && Bucket(operationId, address, 1) >= cutoff ? null : Pick(Bucket(operationId, address, 0));
+
+    /// <summary>The same choice as <see cref="Pick"/>, in SQL, over a bucket expression (numbers only: nothing of a request is written in).</summary>
+    public string PickSql(string bucket)
+    {
+        var sql = new StringBuilder("CASE");
+        for (var i = 0; i < Upper.Count - 1; i++)
+        {
+            sql.Append(CultureInfo.InvariantCulture, $" WHEN {bucket} < {Upper[i]} THEN {i}");
+        }
+        sql.Append(CultureInfo.InvariantCulture, $" ELSE {Upper.Count - 1} END");
+        return sql.ToString();
+    }
+}

@@ -7,11 +7,13 @@ using BulkCampaigns.Content;
 namespace BulkCampaigns.Dispatch;
 
 /// <summary>
-/// How an A/B operation splits its audience (docs/api.md: A/B variants). Each recipient's place is two 32-bit numbers
-/// from the MD5 of "operation id:address": the first picks the variant by the weights, the second whether the recipient
-/// is in the test share (the rest are held for the winner). Stable: the same operation and address always land in the
-/// same place, and both databases compute the same numbers (SQLite through a function of this class, PostgreSQL with
-/// its own <c>md5</c>), so the assignment never depends on the order of rows.
+/// How an A/B operation splits its audience (docs/api.md: A/B variants). Each recipient gets two 32-bit numbers from the
+/// MD5 of "operation id:address" (<see cref="Bucket"/>). With a test, the audience ordered by the second number is cut at
+/// the share: those before it are the test, the rest are held for the winner. Then the messages to send, ordered by the
+/// first number, are cut by the weights. Cutting an order (not each number on its own) gives every variant its weight's
+/// share to the recipient (±1 of the exact count), and the order is the hash's, so the same operation and address always
+/// land in the same place whatever order the rows were written in. Both databases compute it in SQL the same way (SQLite
+/// through a function of this class, PostgreSQL with its own <c>md5</c>); <see cref="AssignAll"/> is the same in C#.
 /// </summary>
 public sealed class VariantPlan
 {
@@ -49,7 +51,7 @@ public sealed class VariantPlan
     /// <summary>Variant i takes the first buckets below <c>Upper[i]</c> not taken by an earlier one.</summary>
     public IReadOnlyList<long> Upper { get; }
 
-    /// <summary>With a test: recipients whose second bucket is below this are in the test share.</summary>
+    /// <summary>With a test: recipients placed below this by their second bucket (<see cref="Position"/>) are the test share.</summary>
     public long? TestCutoff { get; }
     public TimeSpan? DecideAfter { get; }
     public string? Metric { get; }
@@ -77,7 +79,7 @@ public sealed class VariantPlan
         return BinaryPrimitives.ReadUInt32BigEndian(hash.Slice(part * 4, 4));
     }
 
-    /// <summary>The variant of a bucket number.</summary>
+    /// <summary>The variant at a place (or of a bucket number: the renderer's fallback for a message written without one).</summary>
     public int Pick(long bucket)
     {
         for (var i = 0; i < Upper.Count; i++)
@@ -90,11 +92,45 @@ public sealed class VariantPlan
         return Upper.Count - 1;
     }
 
-    /// <summary>The variant a recipient is sent, or null when a test holds it for the winner.</summary>
-    public int? Assign(long operationId, string address) =>
-        TestCutoff is { } cutoff && Bucket(operationId, address, 1) >= cutoff ? null : Pick(Bucket(operationId, address, 0));
+    /// <summary>The place in 0 … 2^32 − 1 of the <paramref name="rank"/>-th (from 1) of <paramref name="count"/>: what <see cref="Pick"/> and the test's cut read.</summary>
+    public static long Position(long rank, long count) => (rank - 1) * (long)Span / count;
 
-    /// <summary>The same choice as <see cref="Pick"/>, in SQL, over a bucket expression (numbers only: nothing of a request is written in).</summary>
+    /// <summary>
+    /// The split of an operation's messages to send (ID and address), as the stores write it: each one's variant, or
+    /// null when the test holds it for the winner.
+    /// </summary>
+    public Dictionary<long, int?> AssignAll(long operationId, IReadOnlyCollection<(long Id, string Address)> messages)
+    {
+        var split = new Dictionary<long, int?>(messages.Count);
+        var sent = messages.ToList();
+        if (TestCutoff is { } cutoff)
+        {
+            var byTest = messages.OrderBy(m => Bucket(operationId, m.Address, 1)).ThenBy(m => m.Id).ToList();
+            sent = [];
+            for (var i = 0; i < byTest.Count; i++)
+            {
+                if (Position(i + 1, byTest.Count) < cutoff)
+                {
+                    sent.Add(byTest[i]);
+                }
+                else
+                {
+                    split[byTest[i].Id] = null;
+                }
+            }
+        }
+        var byVariant = sent.OrderBy(m => Bucket(operationId, m.Address, 0)).ThenBy(m => m.Id).ToList();
+        for (var i = 0; i < byVariant.Count; i++)
+        {
+            split[byVariant[i].Id] = Pick(Position(i + 1, byVariant.Count));
+        }
+        return split;
+    }
+
+    /// <summary>The SQL of <see cref="Position"/> over a row number and a count.</summary>
+    public static string PositionSql(string rank, string count) => $"(({rank} - 1) * {(long)Span}) / {count}";
+
+    /// <summary>The same choice as <see cref="Pick"/>, in SQL, over a place expression (numbers only: nothing of a request is written in).</summary>
     public string PickSql(string bucket)
     {
         var sql = new StringBuilder("CASE");

@@ -132,23 +132,34 @@ public sealed partial class PostgresEngineStore
     /// <summary>The bucket numbers of <see cref="VariantPlan.Bucket"/>, from PostgreSQL's own md5 of "operation id:address".</summary>
     private static string BucketSql(int part) => $"('x' || substr(md5(@op::text || ':' || \"Address\"), {1 + (part * 8)}, 8))::bit(32)::bigint";
 
-    /// <summary>Writes each new message's A/B variant, and with a test holds the messages outside its share; answers how many are held.</summary>
+    /// <summary>Writes each new message's A/B variant, and with a test holds the messages outside its share (<see cref="VariantPlan"/>); answers how many are held.</summary>
     private static async Task<long> AssignVariantsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, VariantPlan plan, long operationId, long first, long last, CancellationToken ct)
     {
         const string mine = "\"OperationId\" = @op AND \"Id\" BETWEEN @first AND @last AND \"Status\" <> @suppressed";
-        await using (var assign = Sql(connection, tx, $"UPDATE \"Messages\" SET \"Variant\" = {plan.PickSql(BucketSql(0))} WHERE {mine}"
-            + (plan.TestCutoff is { } cutoff ? $" AND {BucketSql(1)} < {cutoff}" : "")))
+        long held = 0;
+        if (plan.TestCutoff is { } cutoff)
         {
-            assign.Add("op", operationId).Add("first", first).Add("last", last).Add("suppressed", MessageStatus.Suppressed);
-            await assign.ExecuteNonQueryAsync(ct);
+            held = await RunAsync($"""
+                UPDATE "Messages" m SET "Status" = @held
+                FROM (SELECT "Id", row_number() OVER (ORDER BY {BucketSql(1)}, "Id") AS rn, count(*) OVER () AS n FROM "Messages" WHERE {mine}) r
+                WHERE m."Id" = r."Id" AND {VariantPlan.PositionSql("r.rn", "r.n")} >= {cutoff}
+                """);
         }
-        if (plan.TestCutoff is null)
+        await RunAsync($"""
+            UPDATE "Messages" m SET "Variant" = r.v
+            FROM (SELECT "Id", {plan.PickSql(VariantPlan.PositionSql("rn", "n"))} AS v
+                  FROM (SELECT "Id", row_number() OVER (ORDER BY {BucketSql(0)}, "Id") AS rn, count(*) OVER () AS n
+                        FROM "Messages" WHERE {mine} AND "Status" <> @held) x) r
+            WHERE m."Id" = r."Id"
+            """);
+        return held;
+
+        async Task<long> RunAsync(string sql)
         {
-            return 0;
+            await using var command = Sql(connection, tx, sql);
+            command.Add("op", operationId).Add("first", first).Add("last", last).Add("suppressed", MessageStatus.Suppressed).Add("held", MessageStatus.Held);
+            return await command.ExecuteNonQueryAsync(ct);
         }
-        await using var hold = Sql(connection, tx, $"UPDATE \"Messages\" SET \"Status\" = @held WHERE {mine} AND \"Variant\" IS NULL");
-        hold.Add("op", operationId).Add("first", first).Add("last", last).Add("suppressed", MessageStatus.Suppressed).Add("held", MessageStatus.Held);
-        return await hold.ExecuteNonQueryAsync(ct);
     }
 
     private sealed class Inserted

@@ -168,26 +168,35 @@ public sealed partial class SqliteEngineStore
     private static async Task<long> AssignVariantsAsync(SqliteConnection connection, SqliteTransaction tx, VariantPlan plan, long operationId, long first, long last, CancellationToken ct)
     {
         connection.CreateFunction<long, string, long, long>("bc_variant_bucket", (op, address, part) => VariantPlan.Bucket(op, address, (int)part), isDeterministic: true);
-        const string mine = "Id BETWEEN $first AND $last AND +OperationId = $op";
-        await using var assign = connection.CreateCommand();
-        assign.Transaction = tx;
-        assign.CommandText = $"UPDATE Messages SET Variant = {plan.PickSql("bc_variant_bucket($op, Address, 0)")} WHERE {mine} AND Status <> {Suppressed}"
-            + (plan.TestCutoff is { } cutoff ? $" AND bc_variant_bucket($op, Address, 1) < {cutoff}" : "");
-        assign.Parameters.AddWithValue("$op", operationId);
-        assign.Parameters.AddWithValue("$first", first);
-        assign.Parameters.AddWithValue("$last", last);
-        await assign.ExecuteNonQueryAsync(ct);
-        if (plan.TestCutoff is null)
+        var mine = $"Id BETWEEN $first AND $last AND +OperationId = $op AND Status <> {Suppressed}";
+        long held = 0;
+        if (plan.TestCutoff is { } cutoff)
         {
-            return 0;
+            held = await RunAsync($"""
+                UPDATE Messages SET Status = {(int)MessageStatus.Held}
+                FROM (SELECT Id, ROW_NUMBER() OVER (ORDER BY bc_variant_bucket($op, Address, 1), Id) AS rn, COUNT(*) OVER () AS n FROM Messages WHERE {mine}) AS r
+                WHERE Messages.Id = r.Id AND {VariantPlan.PositionSql("r.rn", "r.n")} >= {cutoff}
+                """);
         }
-        await using var hold = connection.CreateCommand();
-        hold.Transaction = tx;
-        hold.CommandText = $"UPDATE Messages SET Status = {(int)MessageStatus.Held} WHERE {mine} AND Status <> {Suppressed} AND Variant IS NULL";
-        hold.Parameters.AddWithValue("$op", operationId);
-        hold.Parameters.AddWithValue("$first", first);
-        hold.Parameters.AddWithValue("$last", last);
-        return await hold.ExecuteNonQueryAsync(ct);
+        await RunAsync($"""
+            UPDATE Messages SET Variant = r.v
+            FROM (SELECT Id, {plan.PickSql(VariantPlan.PositionSql("rn", "n"))} AS v
+                  FROM (SELECT Id, ROW_NUMBER() OVER (ORDER BY bc_variant_bucket($op, Address, 0), Id) AS rn, COUNT(*) OVER () AS n
+                        FROM Messages WHERE {mine} AND Status <> {(int)MessageStatus.Held})) AS r
+            WHERE Messages.Id = r.Id
+            """);
+        return held;
+
+        async Task<long> RunAsync(string sql)
+        {
+            await using var command = connection.CreateCommand();
+            command.Transaction = tx;
+            command.CommandText = sql;
+            command.Parameters.AddWithValue("$op", operationId);
+            command.Parameters.AddWithValue("$first", first);
+            command.Parameters.AddWithValue("$last", last);
+            return await command.ExecuteNonQueryAsync(ct);
+        }
     }
 
     private static async Task<long> InsertOperationAsync(SqliteConnection connection, SqliteTransaction tx, NewOperation operation, long now, CancellationToken ct)

@@ -9,6 +9,7 @@ using BulkCampaigns.Dispatch;
 using BulkCampaigns.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
+using static BulkCampaigns.Tests.Dispatch.AbContentCases;
 using static BulkCampaigns.Tests.Dispatch.DispatchTestKit;
 
 namespace BulkCampaigns.Tests.Dispatch;
@@ -41,17 +42,6 @@ public abstract class AbVariantTests<TApp> : IClassFixture<TApp>, IDisposable
         _client.Dispose();
         GC.SuppressFinalize(this);
     }
-
-    /// <summary>Two variants whose text starts with their name, so a received body tells which one it was.</summary>
-    internal static object Variants(double a = 50, double b = 50, object? test = null) => new Dictionary<string, object?>
-    {
-        ["variants"] = new object[]
-        {
-            new { name = "A", weight = a, content = new { text = "A hello {{address}}" } },
-            new { name = "B", weight = b, content = new { text = "B hi {{address}}" } },
-        },
-        ["test"] = test,
-    }.Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value);
 
     private static object Inline(string from, int first, int count, object content, string? sendAt = null) => new
     {
@@ -267,6 +257,17 @@ public abstract class AbVariantTests<TApp> : IClassFixture<TApp>, IDisposable
 /// <summary>A/B contents the API refuses, and the field each problem is on.</summary>
 public static class AbContentCases
 {
+    /// <summary>Two variants whose text starts with their name, so a received body tells which one it was.</summary>
+    public static object Variants(double a = 50, double b = 50, object? test = null) => new Dictionary<string, object?>
+    {
+        ["variants"] = new object[]
+        {
+            new { name = "A", weight = a, content = new { text = "A hello {{address}}" } },
+            new { name = "B", weight = b, content = new { text = "B hi {{address}}" } },
+        },
+        ["test"] = test,
+    }.Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value);
+
     public static TheoryData<string, string> BadVariants => new()
     {
         { """{"variants": [{"name": "A", "weight": 50, "content": {"text": "a"}}]}""", "content.variants" },

@@ -123,7 +123,7 @@ public partial class VariantDesigner
     private string ShareText(VariantState variant)
     {
         var total = _variants.Sum(v => v.Weight is { } w && w > 0 ? w : 0);
-        return variant.Weight is { } weight && weight > 0 && total > 0 ? (weight / total).ToString("P0", CultureInfo.InvariantCulture) : "none";
+        return variant.Weight is { } weight && weight > 0 && total > 0 ? (100 * weight / total).ToString("0.#", CultureInfo.InvariantCulture) + "%" : "none";
     }
 
     private async Task SetAbAsync(bool on)

@@ -32,7 +32,7 @@ public static class CampaignExport
         http.Response.Headers.ContentDisposition = $"attachment; filename=\"{name}-messages.csv\"";
 
         await using var csv = CsvWriter.Create(http.Response.Body, CsvCells.WriterOptions, leaveOpen: true);
-        foreach (var header in new[] { "id", "address", "channel", "status", "segments", "attempts", "errorCode", "errorMessage", "providerMessageId", "sentAt", "updatedAt", "clickedAt", "clicks", "text" })
+        foreach (var header in new[] { "id", "address", "channel", "status", "segments", "attempts", "errorCode", "errorMessage", "providerMessageId", "sentAt", "updatedAt", "clickedAt", "clicks", "text", "variant" })
         {
             csv.WriteField(header);
         }
@@ -64,6 +64,7 @@ public static class CampaignExport
                 csv.WriteField(view.ClickedAt?.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture) ?? "");
                 csv.WriteField(view.Clicks.ToString(CultureInfo.InvariantCulture));
                 csv.WriteField(CsvCells.Escape(view.Content.Text ?? ""));
+                csv.WriteField(CsvCells.Escape(view.Variant ?? ""));
                 await csv.EndRecordAsync(ct);
             }
             after = rows[^1].Id;

@@ -21,7 +21,7 @@ public sealed record ThroughputPoint(DateTimeOffset Second, int Messages);
 /// What the campaign pages read. Every list is keyset-paged on indexed keys; an operation's messages are
 /// one contiguous range of IDs, so its pages are range scans on the primary key at any depth.
 /// </summary>
-public sealed class CampaignQueries(IDbContextFactory<AppDbContext> dbFactory, TimeProvider clock)
+public sealed class CampaignQueries(IDbContextFactory<AppDbContext> dbFactory, TimeProvider clock, Dispatch.IEngineStore store)
 {
     /// <summary>
     /// The operations the campaign pages show, and the only place that chooses them: the list, the dashboard's tables
@@ -159,6 +159,13 @@ public sealed class CampaignQueries(IDbContextFactory<AppDbContext> dbFactory, T
         return desc ? q.OrderByDescending(o => o.Total).ThenByDescending(o => o.Id) : q.OrderBy(o => o.Total).ThenBy(o => o.Id);
     }
 
+    /// <summary>The dashboard's view of an operation: its figures, and an A/B operation's variants side by side.</summary>
+    public async Task<OperationView> ViewAsync(Operation operation, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await OperationView.ReadAsync(db, store, operation, ct);
+    }
+
     public async Task<Operation?> OperationAsync(long id, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -209,9 +216,13 @@ public sealed class CampaignQueries(IDbContextFactory<AppDbContext> dbFactory, T
         if (status is { } s)
         {
             // QUEUED on screen includes messages a job has claimed and is handing to the provider.
-            query = s == MessageStatus.Queued
-                ? query.Where(m => m.Status == MessageStatus.Queued || m.Status == MessageStatus.Sending)
-                : query.Where(m => m.Status == s);
+            // And SCHEDULED the messages an A/B test holds for its winner.
+            query = s switch
+            {
+                MessageStatus.Queued => query.Where(m => m.Status == MessageStatus.Queued || m.Status == MessageStatus.Sending),
+                MessageStatus.Scheduled => query.Where(m => m.Status == MessageStatus.Scheduled || m.Status == MessageStatus.Held),
+                _ => query.Where(m => m.Status == s),
+            };
         }
         if (prefix.Length > 0)
         {

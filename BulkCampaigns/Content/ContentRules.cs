@@ -45,6 +45,16 @@ public static partial class ContentRules
     /// <summary>Every Liquid text of a content with the API field it comes from.</summary>
     public static IEnumerable<(string Field, string Text)> TextFields(MessageContent content, string prefix = "content")
     {
+        for (var v = 0; v < (content.Variants?.Count ?? 0); v++)
+        {
+            if (content.Variants![v]?.Content is { } inner && inner.Variants is null)
+            {
+                foreach (var field in TextFields(inner, $"{prefix}.variants[{v}].content"))
+                {
+                    yield return field;
+                }
+            }
+        }
         if (content.Text is not null)
         {
             yield return ($"{prefix}.text", content.Text);
@@ -141,6 +151,11 @@ public static partial class ContentRules
             problems.Add(new(prefix, "content is required: give text (with optional media), a contentId, modules, or a contentSid."));
             return problems;
         }
+        if (content.Variants is not null || content.Test is not null)
+        {
+            CheckVariants(problems, content, renderer, prefix, allowContentId);
+            return problems;
+        }
         var forms = (content.Text is not null || content.Media is { Count: > 0 } ? 1 : 0) + (content.ContentId is not null ? 1 : 0) + (content.Modules is not null ? 1 : 0)
             + (content.ContentSid is not null ? 1 : 0);
         if (forms == 0)
@@ -187,6 +202,131 @@ public static partial class ContentRules
             problems.AddRange(renderer.Problems(text).Select(p => new ContentProblem(field, p.Message, p.Line, p.Column)));
         }
         return problems;
+    }
+
+    public const int MinVariants = 2;
+    public const int MaxVariants = 5;
+    public const int MaxVariantNameLength = 40;
+    public const string MetricDelivered = "delivered";
+    public const string MetricClicked = "clicked";
+
+    /// <summary>The longest wait a test may ask for before its winner is picked.</summary>
+    public static readonly TimeSpan MaxDecideAfter = TimeSpan.FromDays(30);
+
+    /// <summary>An ISO 8601 duration such as <c>PT4H</c> or <c>P1DT30M</c>; false for anything else.</summary>
+    public static bool TryReadDuration(string? text, out TimeSpan duration)
+    {
+        duration = default;
+        if (string.IsNullOrWhiteSpace(text) || !text.StartsWith('P'))
+        {
+            return false;
+        }
+        try
+        {
+            duration = System.Xml.XmlConvert.ToTimeSpan(text);
+            return true;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+        catch (OverflowException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// An A/B content: 2–5 named, weighted variants, each a content of any other form (checked by the same rules, under
+    /// <c>content.variants[i].content</c>), and optionally the test that sends a share first and the winner to the rest.
+    /// </summary>
+    private static void CheckVariants(List<ContentProblem> problems, MessageContent content, TemplateRenderer renderer, string prefix, bool allowContentId)
+    {
+        if (content.Text is not null || content.Media is not null || content.ContentId is not null || content.Modules is not null
+            || content.ContentSid is not null || content.ContentVariables is not null)
+        {
+            problems.Add(new(prefix, "content with variants holds only variants and test: give each variant its own content."));
+        }
+        var variants = content.Variants;
+        if (variants is null)
+        {
+            problems.Add(new($"{prefix}.variants", $"test needs {MinVariants} to {MaxVariants} variants to choose from."));
+        }
+        else if (variants.Count is < MinVariants or > MaxVariants)
+        {
+            problems.Add(new($"{prefix}.variants", $"An A/B test has {MinVariants} to {MaxVariants} variants; this has {variants.Count}."));
+        }
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < (variants?.Count ?? 0); i++)
+        {
+            var at = $"{prefix}.variants[{i}]";
+            if (variants![i] is not { } variant)
+            {
+                problems.Add(new(at, "A variant can't be null: give its name, weight and content."));
+                continue;
+            }
+            if (string.IsNullOrWhiteSpace(variant.Name))
+            {
+                problems.Add(new($"{at}.name", "Give the variant a name, e.g. \"A\"."));
+            }
+            else if (variant.Name.Length > MaxVariantNameLength)
+            {
+                problems.Add(new($"{at}.name", $"A variant's name has at most {MaxVariantNameLength} characters."));
+            }
+            else if (!names.Add(variant.Name.Trim()))
+            {
+                problems.Add(new($"{at}.name", $"Two variants are named \"{variant.Name.Trim()}\"; give each its own name."));
+            }
+            if (variant.Weight is not { } weight || !double.IsFinite(weight) || weight <= 0)
+            {
+                problems.Add(new($"{at}.weight", "weight must be a number above 0: the variant's share of the audience, relative to the others' weights."));
+            }
+            else if (weight > 1_000_000)
+            {
+                problems.Add(new($"{at}.weight", "weight is at most 1,000,000."));
+            }
+            if (variant.Content is not { } inner)
+            {
+                problems.Add(new($"{at}.content", "Each variant needs its content: text, modules, a contentId or a contentSid."));
+            }
+            else if (inner.Variants is not null || inner.Test is not null)
+            {
+                problems.Add(new($"{at}.content", "A variant can't hold variants of its own."));
+            }
+            else
+            {
+                problems.AddRange(Validate(inner, renderer, $"{at}.content", allowContentId));
+            }
+        }
+        if (content.Test is { } test)
+        {
+            CheckTest(problems, test, $"{prefix}.test");
+        }
+    }
+
+    private static void CheckTest(List<ContentProblem> problems, VariantTest test, string at)
+    {
+        if (test.Share is not { } share || !double.IsFinite(share) || share <= 0 || share >= 100)
+        {
+            problems.Add(new($"{at}.share", "share is the percentage of the audience the test goes to first: a number above 0 and below 100, e.g. 20."));
+        }
+        if (!TryReadDuration(test.DecideAfter, out var wait) || wait <= TimeSpan.Zero)
+        {
+            problems.Add(new($"{at}.decideAfter", "decideAfter is how long after the launch the winner is picked, as an ISO 8601 duration, e.g. \"PT4H\"."));
+        }
+        else if (wait > MaxDecideAfter)
+        {
+            problems.Add(new($"{at}.decideAfter", $"decideAfter is at most {MaxDecideAfter.TotalDays:0} days (P{MaxDecideAfter.TotalDays:0}D)."));
+        }
+        if (test.Metric == MetricClicked)
+        {
+            // The clicked rate needs link tracking (a click column on messages), which this version does not have yet.
+            problems.Add(new($"{at}.metric", "metric clicked needs link tracking, which this server does not have yet; use delivered."));
+        }
+        else if (test.Metric != MetricDelivered)
+        {
+            problems.Add(new($"{at}.metric", "metric is delivered (or clicked, with link tracking): the rate the winner is picked by."));
+        }
     }
 
     private static void CheckTemplateForm(List<ContentProblem> problems, string prefix, MessageContent content)

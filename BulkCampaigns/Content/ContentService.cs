@@ -174,6 +174,11 @@ public sealed class ContentService(IDbContextFactory<AppDbContext> dbFactory, Te
         {
             return new PreviewResult(null, problems);
         }
+        if (content.Variants is { Count: > 0 } variants)
+        {
+            // An A/B content previews its first variant; the designer previews each variant's content on its own.
+            return Preview(variants[0].Content!, variables, address, attributeKeys);
+        }
         IReadOnlyList<RenderedChannel> channels;
         try
         {

@@ -37,6 +37,12 @@ public sealed class MessageContent
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool TrackLinks { get; set; }
 
+    /// <summary>An A/B test: 2–5 variants, each a content of its own, sent in proportion to their weights (docs/api.md: A/B variants).</summary>
+    public List<ContentVariant>? Variants { get; set; }
+
+    /// <summary>With <see cref="Variants"/>: send a share first, then the best variant to the rest.</summary>
+    public VariantTest? Test { get; set; }
+
     [JsonIgnore]
     public bool IsTwilioTemplate => ContentSid is not null;
 
@@ -53,6 +59,10 @@ public sealed class MessageContent
     /// <summary>The channels this content can be sent on: <c>SMS</c>/<c>MMS</c> for text, each module's channel otherwise.</summary>
     public IReadOnlyList<string> Channels()
     {
+        if (Variants is { Count: > 0 })
+        {
+            return Variants.Where(v => v?.Content is not null).SelectMany(v => v.Content!.Channels()).Distinct().ToList();
+        }
         if (Modules is { Count: > 0 })
         {
             return Modules.Select(m => m.Channel).Where(c => c is not null).Select(c => c!).Distinct().ToList();
@@ -71,7 +81,26 @@ public sealed class MessageContent
 
     /// <summary>The SMS text this content sends (the text, or the SMS module's fallback), if any.</summary>
     [JsonIgnore]
-    public string? SmsText => Modules is { Count: > 0 } ? Modules.FirstOrDefault(m => m.Sms is not null)?.Sms?.Text : Text;
+    public string? SmsText => Variants is { Count: > 0 } ? Variants[0]?.Content?.SmsText : Modules is { Count: > 0 } ? Modules.FirstOrDefault(m => m.Sms is not null)?.Sms?.Text : Text;
+}
+
+/// <summary>One arm of an A/B test: its name (shown on the dashboard and each message), its share of the audience, its content.</summary>
+public sealed class ContentVariant
+{
+    public string? Name { get; set; }
+    public double? Weight { get; set; }
+    public MessageContent? Content { get; set; }
+}
+
+/// <summary>
+/// Test-then-winner: <see cref="Share"/> % of the audience first, split across the variants; <see cref="DecideAfter"/>
+/// (ISO 8601, from the launch) later the variant with the best rate of <see cref="Metric"/> goes to the rest.
+/// </summary>
+public sealed class VariantTest
+{
+    public double? Share { get; set; }
+    public string? DecideAfter { get; set; }
+    public string? Metric { get; set; }
 }
 
 /// <summary>One channel's content: exactly one of <see cref="Sms"/>, <see cref="Rcs"/> or <see cref="Whatsapp"/>.</summary>

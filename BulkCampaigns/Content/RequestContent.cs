@@ -27,34 +27,79 @@ public sealed class RequestContent(ContentService templates, TemplateRenderer re
         {
             return null;
         }
+        if (model.Variants is not { } variants)
+        {
+            return (await PrepareOneAsync(model, "content", validation, senderChannel, ct))?.ToJson();
+        }
+        // Each variant's content is prepared as if it had been sent alone (a stored one copied, a Twilio template resolved).
+        var ok = true;
+        foreach (var (variant, i) in variants.Select((v, i) => (v, i)))
+        {
+            variant.Name = variant.Name!.Trim();
+            if (await PrepareOneAsync(variant.Content!, $"content.variants[{i}].content", validation, senderChannel, ct) is { } prepared)
+            {
+                variant.Content = prepared;
+            }
+            else
+            {
+                ok = false;
+            }
+        }
+        return ok ? model.ToJson() : null;
+    }
+
+    private async Task<MessageContent?> PrepareOneAsync(MessageContent model, string prefix, ApiValidation validation, string? senderChannel, CancellationToken ct)
+    {
         if (model.ContentId is null)
         {
-            return await WithTemplateAsync(model, validation, senderChannel, ct);
+            return await WithTemplateAsync(model, prefix, validation, senderChannel, ct);
         }
         if (!PublicId.TryDecode(PublicId.Content, model.ContentId, out var id) || await templates.GetAsync(id, ct) is not { } stored)
         {
-            validation.Add("content.contentId", $"No stored content {model.ContentId}.");
+            validation.Add($"{prefix}.contentId", $"No stored content {model.ContentId}.");
             return null;
         }
         // A template saved before today's rules may break them; it is checked as if it had been sent inline.
         var template = stored.Content.Clone();
+        if (template.Variants is not null && prefix != "content")
+        {
+            validation.Add($"{prefix}.contentId", $"{model.ContentId} is an A/B test itself; a variant can't hold variants of its own.");
+            return null;
+        }
         // Whether links are tracked is the send's choice: a saved template is the text, the request says how it goes out.
         template.TrackLinks = model.TrackLinks;
-        return Check(template, validation, allowContentId: false) ? await WithTemplateAsync(template, validation, senderChannel, ct) : null;
+        return Check(template, validation, allowContentId: false, prefix) ? await WithTemplateAsync(template, prefix, validation, senderChannel, ct) : null;
     }
 
-    private async Task<string?> WithTemplateAsync(MessageContent model, ApiValidation validation, string? senderChannel, CancellationToken ct)
+    private async Task<MessageContent?> WithTemplateAsync(MessageContent model, string prefix, ApiValidation validation, string? senderChannel, CancellationToken ct)
     {
+        if (model.Variants is { } variants)
+        {
+            // A stored A/B content: its variants' templates are resolved like an inline one's.
+            var ok = true;
+            for (var i = 0; i < variants.Count; i++)
+            {
+                if (await WithTemplateAsync(variants[i].Content!, $"{prefix}.variants[{i}].content", validation, senderChannel, ct) is { } inner)
+                {
+                    variants[i].Content = inner;
+                }
+                else
+                {
+                    ok = false;
+                }
+            }
+            return ok ? model : null;
+        }
         if (!model.IsTwilioTemplate)
         {
-            return model.ToJson();
+            return model;
         }
-        var (resolved, problems) = await templates.ResolveTwilioTemplateAsync(model, "content", senderChannel, ct);
+        var (resolved, problems) = await templates.ResolveTwilioTemplateAsync(model, prefix, senderChannel, ct);
         foreach (var problem in problems)
         {
             validation.Add(problem.Field, problem.Message);
         }
-        return problems.Count == 0 ? resolved?.ToJson() : null;
+        return problems.Count == 0 ? resolved : null;
     }
 
     /// <summary>The content object as the model every door shares; a value of the wrong type is named by its path.</summary>
@@ -70,6 +115,10 @@ public sealed class RequestContent(ContentService templates, TemplateRenderer re
             var model = content.Deserialize<MessageContent>(ContentJson.Options);
             // The server takes the template's text from the catalogue; a request does not get to say what the phone shows.
             model?.TemplateText = null;
+            foreach (var variant in model?.Variants ?? [])
+            {
+                variant?.Content?.TemplateText = null;
+            }
             return model;
         }
         catch (JsonException ex)
@@ -80,9 +129,9 @@ public sealed class RequestContent(ContentService templates, TemplateRenderer re
         }
     }
 
-    private bool Check(MessageContent content, ApiValidation validation, bool allowContentId = true)
+    private bool Check(MessageContent content, ApiValidation validation, bool allowContentId = true, string prefix = "content")
     {
-        var problems = ContentRules.Validate(content, renderer, "content", allowContentId);
+        var problems = ContentRules.Validate(content, renderer, prefix, allowContentId);
         foreach (var problem in problems)
         {
             validation.Add(problem.Field, problem.Message);

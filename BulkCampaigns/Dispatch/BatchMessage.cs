@@ -12,6 +12,9 @@ public sealed class BatchMessage(long id, string address, string channel, string
     public string Channel { get; } = channel;
     public string VariablesJson { get; } = variablesJson;
 
+    /// <summary>Its A/B variant (an index into the operation's variants); null without variants.</summary>
+    public int? Variant { get; init; }
+
     /// <summary>The <see cref="ClaimedBatch"/> it was claimed in; 0 for a message SENDING on its own row (claimed before claimed ranges).</summary>
     public long ClaimId { get; set; }
     public string Body { get; set; } = "";

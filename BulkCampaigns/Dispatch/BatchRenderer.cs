@@ -11,7 +11,22 @@ public sealed class BatchRenderer(TemplateRenderer renderer, Links.ShortLinks li
 {
     public void Render(BatchOperation op, List<BatchMessage> work)
     {
-        var content = ChannelContent.Resolve(op.ContentJson, op.FromChannel);
+        if (VariantPlan.Of(op.ContentJson) is not { } plan)
+        {
+            Render(op, op.ContentJson, work);
+            return;
+        }
+        // An A/B operation: each message with its own variant's content (its stored index; the plan's pick for a
+        // message written without one, which the creation never leaves behind outside the held).
+        foreach (var variant in work.GroupBy(p => p.Variant is { } v && v >= 0 && v < plan.Contents.Count ? v : plan.Pick(VariantPlan.Bucket(op.Id, p.Address, 0))))
+        {
+            Render(op, plan.Contents[variant.Key], variant.ToList());
+        }
+    }
+
+    private void Render(BatchOperation op, string contentJson, List<BatchMessage> work)
+    {
+        var content = ChannelContent.Resolve(contentJson, op.FromChannel);
         if (content.ContentSid is not null)
         {
             RenderTwilioTemplate(op, content, work);

@@ -50,6 +50,8 @@ public static class DispatchSetup
         services.AddSingleton<NodeHeartbeat>();
         services.AddHostedService(sp => sp.GetRequiredService<NodeHeartbeat>());
         services.AddHostedService<DispatchRecovery>();
+        services.AddSingleton<VariantWinner>();
+        services.AddHostedService<VariantWinnerRecovery>();
         services.AddSingleton<InFlightSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<InFlightSweeper>());
         return services;

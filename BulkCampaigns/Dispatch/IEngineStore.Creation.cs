@@ -3,7 +3,14 @@ namespace BulkCampaigns.Dispatch;
 /// <summary>An operation to be written: who sends, what, when and at what pace (checked before it gets here).</summary>
 public sealed record NewOperation(
     string? Name, bool IsTest, long SenderId, string FromAddress, string FromChannel, string ContentJson, string TagsJson,
-    DateTimeOffset? SendAt, int? Mps, QuietHours? Quiet);
+    DateTimeOffset? SendAt, int? Mps, QuietHours? Quiet)
+{
+    /// <summary>An A/B content's split: each message written with its variant, or HELD for the winner outside the test share.</summary>
+    public VariantPlan? Variants { get; init; }
+
+    /// <summary>When a test's winner is picked (launch + <c>decideAfter</c>); stored with the operation so a restart keeps it.</summary>
+    public DateTimeOffset? DecideAt { get; init; }
+}
 
 /// <summary>One recipient given inline in the request, its address already normalized.</summary>
 public sealed record NewRecipient(string Address, string Channel, string VariablesJson);

@@ -21,7 +21,8 @@ public sealed class OperationRunner(
     Operating.OperationLog opLog)
 {
     /// <summary>A new operation: its batches queued now, or its start scheduled for <paramref name="startAt"/>.</summary>
-    public async Task LaunchAsync(long operationId, DateTimeOffset? startAt, CancellationToken ct)
+    /// <remarks>An A/B test's decision is scheduled for <paramref name="decideAt"/> (stored with the operation too).</remarks>
+    public async Task LaunchAsync(long operationId, DateTimeOffset? startAt, CancellationToken ct, DateTimeOffset? decideAt = null)
     {
         // Logged before its batches are queued: a small operation may complete before this method returns, and its
         // "completed" line must come after, and only once (the engine writes it).
@@ -33,6 +34,10 @@ public sealed class OperationRunner(
         else
         {
             await EnqueueBatchesAsync(operationId, ct);
+        }
+        if (decideAt is { } decide)
+        {
+            jobs.Schedule<VariantWinner>(w => w.DecideAsync(operationId, CancellationToken.None), decide);
         }
         progress.Publish(operationId);
     }

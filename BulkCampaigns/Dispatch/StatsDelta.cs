@@ -11,7 +11,7 @@ public sealed class StatsDelta
     /// <summary>The operation's counter column of a status (the same name in both databases).</summary>
     public static string Column(MessageStatus status) => status switch
     {
-        MessageStatus.Scheduled => "Scheduled",
+        MessageStatus.Scheduled or MessageStatus.Held => "Scheduled",
         MessageStatus.Queued => "Queued",
         MessageStatus.Sending => "Sending",
         MessageStatus.Sent => "Sent",
@@ -25,6 +25,9 @@ public sealed class StatsDelta
         _ => throw new ArgumentOutOfRangeException(nameof(status)),
     };
 
+    /// <summary>The status whose counter a message in <paramref name="status"/> counts in: HELD counts as SCHEDULED, so <see cref="Changes"/> never names it.</summary>
+    public static MessageStatus Counted(MessageStatus status) => status == MessageStatus.Held ? MessageStatus.Scheduled : status;
+
     private static readonly int StatusCount = Enum.GetValues<MessageStatus>().Length;
 
     private readonly long[] _counts = new long[StatusCount];
@@ -35,8 +38,8 @@ public sealed class StatsDelta
 
     public void Move(MessageStatus from, MessageStatus to, long count = 1)
     {
-        _counts[(int)from] -= count;
-        _counts[(int)to] += count;
+        _counts[(int)Counted(from)] -= count;
+        _counts[(int)Counted(to)] += count;
     }
 
     /// <summary>The statuses whose count changed, and by how much.</summary>

@@ -21,6 +21,12 @@ public enum MessageStatus
     Failed = 8,
     Canceled = 9,
     Suppressed = 10,
+
+    /// <summary>
+    /// Outside an A/B test's share, waiting for its winner (counted and shown as SCHEDULED); the decision queues it with
+    /// the winner's variant.
+    /// </summary>
+    Held = 11,
 }
 
 /// <summary>One recipient of one operation.</summary>
@@ -57,6 +63,9 @@ public sealed class Message
     /// <summary>Counted clicks on the message's tracked links (<c>Links/</c>), and when the first came.</summary>
     public int Clicks { get; set; }
     public DateTimeOffset? ClickedAt { get; set; }
+
+    /// <summary>The index of its A/B variant in the operation's content; null without variants, or while held for the winner.</summary>
+    public int? Variant { get; set; }
 }
 
 internal sealed class MessageConfiguration : IEntityTypeConfiguration<Message>

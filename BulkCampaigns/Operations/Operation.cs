@@ -12,6 +12,9 @@ public enum OperationStatus
     Paused = 2,
     Completed = 3,
     Canceled = 4,
+
+    /// <summary>Never stored: how the API and the pages show a PROCESSING operation waiting for its A/B winner.</summary>
+    WaitingForWinner = 5,
 }
 
 /// <summary>
@@ -79,6 +82,16 @@ public sealed class Operation
     public DateTimeOffset UpdatedAt { get; set; }
     public DateTimeOffset? StartedAt { get; set; }
     public DateTimeOffset? CompletedAt { get; set; }
+
+    /// <summary>An A/B test's decision time (its launch plus <c>decideAfter</c>); null without a test.</summary>
+    public DateTimeOffset? DecideAt { get; set; }
+
+    /// <summary>The decision once taken: <c>{"name", "decidedAt", "rates"}</c>; null before (or without a test).</summary>
+    public string? WinnerJson { get; set; }
+
+    /// <summary>Stored PROCESSING, shown WAITING_FOR_WINNER: its test share is done and its rest waits for the decision.</summary>
+    public bool IsWaitingForWinner =>
+        Status == OperationStatus.Processing && DecideAt is not null && WinnerJson is null && Queued == 0 && Sending == 0;
 }
 
 internal sealed class OperationConfiguration : IEntityTypeConfiguration<Operation>
@@ -98,5 +111,7 @@ internal sealed class OperationConfiguration : IEntityTypeConfiguration<Operatio
         builder.Property(o => o.UpdatedAt).HasConversion(UnixMs.Converter);
         builder.Property(o => o.StartedAt).HasConversion(UnixMs.NullableConverter);
         builder.Property(o => o.CompletedAt).HasConversion(UnixMs.NullableConverter);
+        builder.Property(o => o.DecideAt).HasConversion(UnixMs.NullableConverter);
+        builder.Ignore(o => o.IsWaitingForWinner);
     }
 }

@@ -158,10 +158,13 @@ public sealed partial class OperationCreation(
         }
 
         var startAt = draft.SendAt is { } at && at > now ? at : (DateTimeOffset?)null;
+        // An A/B test's winner is picked decideAfter from the launch: its start, or now.
+        var variants = VariantPlan.Of(contentJson);
+        var decideAt = variants?.DecideAfter is { } wait ? (startAt ?? now) + wait : (DateTimeOffset?)null;
         var operation = new NewOperation(draft.Name, draft.IsTest, sender.Id, sender.Address, sender.Channel, contentJson,
-            JsonSerializer.Serialize(tags), startAt, mps, quiet);
+            JsonSerializer.Serialize(tags), startAt, mps, quiet) { Variants = variants, DecideAt = decideAt };
         var operationId = await store.CreateOperationAsync(operation, inline, groupIds, segmentSources, UnixMs.Now(clock), ct);
-        await runner.LaunchAsync(operationId, startAt, ct);
+        await runner.LaunchAsync(operationId, startAt, ct, decideAt);
         return (operationId, validation);
     }
 

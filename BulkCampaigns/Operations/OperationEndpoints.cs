@@ -52,8 +52,8 @@ public static class OperationEndpoints
             .QueryParameter("status", OpenApiDocument.OneOf("SCHEDULED", "QUEUED", "SENT", "DELIVERED", "READ", "UNDELIVERED", "UNADDRESSABLE", "FAILED", "CANCELED", "SUPPRESSED"), "Only messages in this status.")
             .QueryParameter("address", OpenApiDocument.Text(), "Only messages to this address (any format the default region reads).");
         messages.MapGet("/Operations", ListOperationsAsync).Produces<OperationList>().Describes("ListOperations", "List operations").Paged();
-        messages.MapGet("/Operations/{id}", async (string id, IDbContextFactory<AppDbContext> dbFactory, CancellationToken ct) =>
-            await FindOperationAsync(dbFactory, id, ct) is { } op ? Results.Ok(OperationView.Of(op)) : ApiError.NotFound($"No operation {id}.")).Produces<OperationView>()
+        messages.MapGet("/Operations/{id}", async (string id, IDbContextFactory<AppDbContext> dbFactory, IEngineStore store, CancellationToken ct) =>
+            await FindViewAsync(dbFactory, store, id, ct) is { } op ? Results.Ok(op) : ApiError.NotFound($"No operation {id}.")).Produces<OperationView>()
             .Describes("GetOperation", "Get an operation and its figures");
         messages.MapGet("/{id}", async (string id, IDbContextFactory<AppDbContext> dbFactory, CancellationToken ct) =>
         {
@@ -75,7 +75,7 @@ public static class OperationEndpoints
     }
 
     private static void Control(RouteGroupBuilder messages, string action, Func<OperationService, long, CancellationToken, Task<ControlResult>> run, string conflict) =>
-        messages.MapPost($"/Operations/{{id}}/{action}", async (string id, OperationService service, IDbContextFactory<AppDbContext> dbFactory, CancellationToken ct) =>
+        messages.MapPost($"/Operations/{{id}}/{action}", async (string id, OperationService service, IDbContextFactory<AppDbContext> dbFactory, IEngineStore store, CancellationToken ct) =>
         {
             if (!PublicId.TryDecode(PublicId.Operation, id, out var key))
             {
@@ -85,22 +85,24 @@ public static class OperationEndpoints
             {
                 ControlResult.NotFound => ApiError.NotFound($"No operation {id}."),
                 ControlResult.NotAllowed => ApiError.Conflict(conflict),
-                _ => Results.Ok(OperationView.Of((await FindOperationAsync(dbFactory, id, ct))!)),
+                _ => Results.Ok((await FindViewAsync(dbFactory, store, id, ct))!),
             };
         }).RequireAuthorization(AuthSetup.ApiWritePolicy).Produces<OperationView>().Produces<ApiError>(409)
             .Describes($"{action}Operation", $"{action} an operation");
 
-    private static async Task<Operation?> FindOperationAsync(IDbContextFactory<AppDbContext> dbFactory, string id, CancellationToken ct)
+    private static async Task<OperationView?> FindViewAsync(IDbContextFactory<AppDbContext> dbFactory, IEngineStore store, string id, CancellationToken ct)
     {
         if (!PublicId.TryDecode(PublicId.Operation, id, out var key))
         {
             return null;
         }
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await db.Set<Operation>().AsNoTracking().FirstOrDefaultAsync(o => o.Id == key, ct);
+        return await db.Set<Operation>().AsNoTracking().FirstOrDefaultAsync(o => o.Id == key, ct) is { } op
+            ? await OperationView.ReadAsync(db, store, op, ct)
+            : null;
     }
 
-    private static async Task<IResult> ListOperationsAsync(HttpRequest request, IDbContextFactory<AppDbContext> dbFactory, CancellationToken ct)
+    private static async Task<IResult> ListOperationsAsync(HttpRequest request, IDbContextFactory<AppDbContext> dbFactory, IEngineStore store, CancellationToken ct)
     {
         var validation = new ApiValidation();
         var page = PageRequest.From(request, validation);
@@ -111,7 +113,12 @@ public static class OperationEndpoints
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var rows = await db.Set<Operation>().AsNoTracking().Where(o => o.Id > page.After).OrderBy(o => o.Id).Take(page.PageSize + 1).ToListAsync(ct);
         var (items, pagination) = PageLinks.Page(request, page, rows, o => o.Id);
-        return Results.Ok(new OperationList(items.Select(OperationView.Of), pagination));
+        var views = new List<OperationView>();
+        foreach (var item in items)
+        {
+            views.Add(await OperationView.ReadAsync(db, store, item, ct));
+        }
+        return Results.Ok(new OperationList(views, pagination));
     }
 
     private static async Task<IResult> ListMessagesAsync(HttpRequest request, IDbContextFactory<AppDbContext> dbFactory, IOptions<MessagingOptions> messaging, CancellationToken ct)
@@ -135,7 +142,7 @@ public static class OperationEndpoints
         var statusText = request.Query["status"].ToString();
         if (statusText.Length > 0)
         {
-            if (Enum.TryParse<MessageStatus>(statusText.Replace("_", "", StringComparison.Ordinal), ignoreCase: true, out var s) && s != MessageStatus.Sending &&
+            if (Enum.TryParse<MessageStatus>(statusText.Replace("_", "", StringComparison.Ordinal), ignoreCase: true, out var s) && s is not (MessageStatus.Sending or MessageStatus.Held) &&
                 !int.TryParse(statusText, out _))
             {
                 status = s;
@@ -162,9 +169,12 @@ public static class OperationEndpoints
         }
         if (status is { } st)
         {
-            query = st == MessageStatus.Queued
-                ? query.Where(m => m.Status == MessageStatus.Queued || m.Status == MessageStatus.Sending)
-                : query.Where(m => m.Status == st);
+            query = st switch
+            {
+                MessageStatus.Queued => query.Where(m => m.Status == MessageStatus.Queued || m.Status == MessageStatus.Sending),
+                MessageStatus.Scheduled => query.Where(m => m.Status == MessageStatus.Scheduled || m.Status == MessageStatus.Held),
+                _ => query.Where(m => m.Status == st),
+            };
         }
         if (address.Length > 0)
         {

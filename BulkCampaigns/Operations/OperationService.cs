@@ -56,6 +56,8 @@ public sealed class OperationService(
         if (result == ControlResult.Done)
         {
             await store.MoveMessagesAsync(operationId, MessageStatus.Scheduled, MessageStatus.Canceled, ct);
+            // An A/B test's rest, held for its winner, is canceled with the rest.
+            await store.MoveMessagesAsync(operationId, MessageStatus.Held, MessageStatus.Canceled, ct);
             await store.MoveMessagesAsync(operationId, MessageStatus.Queued, MessageStatus.Canceled, ct);
             progress.Publish(operationId);
             await opLog.CanceledAsync(operationId, ct);

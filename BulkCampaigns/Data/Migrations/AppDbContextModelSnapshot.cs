@@ -422,6 +422,9 @@ namespace BulkCampaigns.Data.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("Variant")
+                        .HasColumnType("INTEGER");
+
                     b.HasKey("Id");
 
                     b.HasIndex("OperationId", "Address")
@@ -456,6 +459,9 @@ namespace BulkCampaigns.Data.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("DecideAt")
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("Delivered")
@@ -549,6 +555,9 @@ namespace BulkCampaigns.Data.Migrations
 
                     b.Property<long>("UpdatedAt")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("WinnerJson")
+                        .HasColumnType("TEXT");
 
                     b.HasKey("Id");
 

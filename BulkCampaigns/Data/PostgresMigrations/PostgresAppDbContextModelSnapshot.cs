@@ -476,6 +476,9 @@ namespace BulkCampaigns.Data.PostgresMigrations
                         .HasColumnType("text")
                         .UseCollation("C");
 
+                    b.Property<int?>("Variant")
+                        .HasColumnType("integer");
+
                     b.HasKey("Id");
 
                     b.HasIndex("OperationId", "Address")
@@ -513,6 +516,9 @@ namespace BulkCampaigns.Data.PostgresMigrations
                         .UseCollation("C");
 
                     b.Property<long>("CreatedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("DecideAt")
                         .HasColumnType("bigint");
 
                     b.Property<long>("Delivered")
@@ -612,6 +618,10 @@ namespace BulkCampaigns.Data.PostgresMigrations
 
                     b.Property<long>("UpdatedAt")
                         .HasColumnType("bigint");
+
+                    b.Property<string>("WinnerJson")
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.HasKey("Id");
 

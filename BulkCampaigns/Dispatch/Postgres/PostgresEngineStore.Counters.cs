@@ -52,7 +52,8 @@ public sealed partial class PostgresEngineStore
 /// <summary>Writes <see cref="StatsDelta"/>s to their operations' counter columns, inside the caller's transaction.</summary>
 internal static class PostgresCounters
 {
-    private static readonly MessageStatus[] Statuses = Enum.GetValues<MessageStatus>();
+    /// <summary>One per counter column: HELD counts in SCHEDULED's (<see cref="StatsDelta.Counted"/>).</summary>
+    private static readonly MessageStatus[] Statuses = Enum.GetValues<MessageStatus>().Where(s => StatsDelta.Counted(s) == s).ToArray();
 
     /// <summary>
     /// Every operation's changes in one statement, one array per counter column. It answers each operation's status

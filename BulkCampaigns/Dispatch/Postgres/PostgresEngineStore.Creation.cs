@@ -9,10 +9,10 @@ public sealed partial class PostgresEngineStore
 {
     private const string InsertOperationSql = """
         INSERT INTO "Operations" ("Name", "IsTest", "Status", "SenderId", "FromAddress", "FromChannel", "ContentJson", "TagsJson", "SendAt", "Mps",
-            "QuietStart", "QuietEnd", "QuietTimeZone", "FirstMessageId", "LastMessageId", "Total", "Attempts", "Scheduled", "Queued", "Sending",
+            "QuietStart", "QuietEnd", "QuietTimeZone", "DecideAt", "FirstMessageId", "LastMessageId", "Total", "Attempts", "Scheduled", "Queued", "Sending",
             "Sent", "Delivered", "Read", "Undelivered", "Unaddressable", "Failed", "Canceled", "Suppressed", "CreatedAt", "UpdatedAt")
         VALUES (@name, @is_test, @status, @sender, @from, @channel, @content, @tags, @send_at, @mps,
-            @quiet_start, @quiet_end, @quiet_zone, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, @now, @now)
+            @quiet_start, @quiet_end, @quiet_zone, @decide_at, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, @now, @now)
         RETURNING "Id"
         """;
 
@@ -81,7 +81,7 @@ public sealed partial class PostgresEngineStore
                 .Add("sender", operation.SenderId).Add("from", operation.FromAddress).Add("channel", operation.FromChannel)
                 .Add("content", operation.ContentJson).Add("tags", operation.TagsJson).Add("send_at", operation.SendAt?.ToUnixTimeMilliseconds())
                 .Add("mps", operation.Mps).Add("quiet_start", quiet?.Start).Add("quiet_end", quiet?.End).Add("quiet_zone", quiet?.TimeZoneId)
-                .Add("now", now);
+                .Add("now", now).Add("decide_at", operation.DecideAt?.ToUnixTimeMilliseconds());
             operationId = (long)(await insert.ExecuteScalarAsync(ct))!;
         }
         if (groupIds.Count > 0)
@@ -121,11 +121,15 @@ public sealed partial class PostgresEngineStore
             await written.AddAsync(insert, operationId, initial, now, ct);
         }
 
+        var held = operation.Variants is { } plan && written.Count > 0
+            ? await AssignVariantsAsync(connection, tx, plan, operationId, written.First, written.Last, ct)
+            : 0;
         var toSend = written.Count - written.Suppressed;
+        var sendable = toSend - held;
         await using (var stats = Sql(connection, tx, CreatedCountersSql))
         {
             stats.Add("op", operationId).Add("first", written.First).Add("last", written.Last).Add("total", written.Count)
-                .Add("scheduled", initial == MessageStatus.Scheduled ? toSend : 0).Add("queued", initial == MessageStatus.Queued ? toSend : 0)
+                .Add("scheduled", (initial == MessageStatus.Scheduled ? sendable : 0) + held).Add("queued", initial == MessageStatus.Queued ? sendable : 0)
                 .Add("suppressed_count", written.Suppressed).Add("done", toSend == 0).Add("now", now)
                 .Add("completed", OperationStatus.Completed).Add("processing", OperationStatus.Processing);
             await stats.ExecuteNonQueryAsync(ct);
@@ -135,6 +139,39 @@ public sealed partial class PostgresEngineStore
     }
 
     /// <summary>The messages written so far: how many, their ID range, how many suppressed.</summary>
+    /// <summary>The bucket numbers of <see cref="VariantPlan.Bucket"/>, from PostgreSQL's own md5 of "operation id:address".</summary>
+    private static string BucketSql(int part) => $"('x' || substr(md5(@op::text || ':' || \"Address\"), {1 + (part * 8)}, 8))::bit(32)::bigint";
+
+    /// <summary>Writes each new message's A/B variant, and with a test holds the messages outside its share (<see cref="VariantPlan"/>); answers how many are held.</summary>
+    private static async Task<long> AssignVariantsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, VariantPlan plan, long operationId, long first, long last, CancellationToken ct)
+    {
+        const string mine = "\"OperationId\" = @op AND \"Id\" BETWEEN @first AND @last AND \"Status\" <> @suppressed";
+        long held = 0;
+        if (plan.TestCutoff is { } cutoff)
+        {
+            held = await RunAsync($"""
+                UPDATE "Messages" m SET "Status" = @held
+                FROM (SELECT "Id", row_number() OVER (ORDER BY {BucketSql(1)}, "Id") AS rn, count(*) OVER () AS n FROM "Messages" WHERE {mine}) r
+                WHERE m."Id" = r."Id" AND {VariantPlan.PositionSql("r.rn", "r.n")} >= {cutoff}
+                """);
+        }
+        await RunAsync($"""
+            UPDATE "Messages" m SET "Variant" = r.v
+            FROM (SELECT "Id", {plan.PickSql(VariantPlan.PositionSql("rn", "n"))} AS v
+                  FROM (SELECT "Id", row_number() OVER (ORDER BY {BucketSql(0)}, "Id") AS rn, count(*) OVER () AS n
+                        FROM "Messages" WHERE {mine} AND "Status" <> @held) x) r
+            WHERE m."Id" = r."Id"
+            """);
+        return held;
+
+        async Task<long> RunAsync(string sql)
+        {
+            await using var command = Sql(connection, tx, sql);
+            command.Add("op", operationId).Add("first", first).Add("last", last).Add("suppressed", MessageStatus.Suppressed).Add("held", MessageStatus.Held);
+            return await command.ExecuteNonQueryAsync(ct);
+        }
+    }
+
     private sealed class Inserted
     {
         public long Count { get; private set; }

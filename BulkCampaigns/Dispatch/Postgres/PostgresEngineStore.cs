@@ -70,7 +70,8 @@ public sealed partial class PostgresEngineStore(NpgsqlDataSource dataSource, Tim
     /// </summary>
     private const string LockQueuedSql = """
         SELECT m."Id", m."Address", m."Channel", m."VariablesJson",
-               (SELECT count(*) FROM "Messages" v WHERE v."Id" BETWEEN @from AND @to AND v."OperationId" = @op AND v."Status" = @queued)
+               (SELECT count(*) FROM "Messages" v WHERE v."Id" BETWEEN @from AND @to AND v."OperationId" = @op AND v."Status" = @queued),
+               m."Variant"
         FROM "Messages" m
         WHERE m."Id" BETWEEN @from AND @to AND m."OperationId" = @op AND m."Status" = @queued
         ORDER BY m."Id"
@@ -93,7 +94,7 @@ public sealed partial class PostgresEngineStore(NpgsqlDataSource dataSource, Tim
 
     /// <summary>The operation's claimed ranges, each with its QUEUED messages (none when all are written).</summary>
     private const string InFlightClaimsSql = $"""
-        SELECT c."Id", c."FromId", c."ClaimedAt", m."Id", m."Address", m."Channel", m."VariablesJson"
+        SELECT c."Id", c."FromId", c."ClaimedAt", m."Id", m."Address", m."Channel", m."VariablesJson", m."Variant"
         FROM "ClaimedBatches" c
         LEFT JOIN "Messages" m ON m."Id" BETWEEN c."FromId" AND c."ToId" AND m."OperationId" = c."OperationId" AND m."Status" = @queued
         WHERE c."OperationId" = @op AND c."ClaimedAt" <= @before AND c."LeaseUntil" <= {DbNow}
@@ -260,7 +261,7 @@ public sealed partial class PostgresEngineStore(NpgsqlDataSource dataSource, Tim
             await using var rows = await select.ExecuteReaderAsync(ct);
             while (await rows.ReadAsync(ct))
             {
-                work.Add(new BatchMessage(rows.GetInt64(0), rows.GetString(1), rows.GetString(2), rows.GetString(3)));
+                work.Add(new BatchMessage(rows.GetInt64(0), rows.GetString(1), rows.GetString(2), rows.GetString(3)) { Variant = rows.IsDBNull(5) ? null : rows.GetInt32(5) });
                 visible = rows.GetInt64(4);
             }
         }
@@ -344,7 +345,7 @@ public sealed partial class PostgresEngineStore(NpgsqlDataSource dataSource, Tim
                 }
                 if (!reader.IsDBNull(3))
                 {
-                    current.Messages.Add(new BatchMessage(reader.GetInt64(3), reader.GetString(4), reader.GetString(5), reader.GetString(6)) { ClaimId = claimId });
+                    current.Messages.Add(new BatchMessage(reader.GetInt64(3), reader.GetString(4), reader.GetString(5), reader.GetString(6)) { ClaimId = claimId, Variant = reader.IsDBNull(7) ? null : reader.GetInt32(7) });
                 }
             }
         }

@@ -10,10 +10,10 @@ public sealed partial class SqliteEngineStore
     private const int Suppressed = (int)MessageStatus.Suppressed;
 
     private const string InsertOperationSql = """
-        INSERT INTO Operations (Name, IsTest, Status, SenderId, FromAddress, FromChannel, ContentJson, TagsJson, SendAt, Mps, QuietStart, QuietEnd, QuietTimeZone,
+        INSERT INTO Operations (Name, IsTest, Status, SenderId, FromAddress, FromChannel, ContentJson, TagsJson, SendAt, Mps, QuietStart, QuietEnd, QuietTimeZone, DecideAt,
             FirstMessageId, LastMessageId,
             Total, Attempts, Scheduled, Queued, Sending, Sent, Delivered, Read, Undelivered, Unaddressable, Failed, Canceled, Suppressed, CreatedAt, UpdatedAt)
-        VALUES ($name, $isTest, $status, $sender, $from, $channel, $content, $tags, $sendAt, $mps, $quietStart, $quietEnd, $quietZone,
+        VALUES ($name, $isTest, $status, $sender, $from, $channel, $content, $tags, $sendAt, $mps, $quietStart, $quietEnd, $quietZone, $decideAt,
             0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, $now, $now)
         RETURNING Id
         """;
@@ -135,7 +135,13 @@ public sealed partial class SqliteEngineStore
             last = reader.GetInt64(1);
             suppressed = reader.GetInt64(2);
         }
+        long held = 0;
+        if (operation.Variants is { } plan && inserted > 0)
+        {
+            held = await AssignVariantsAsync(connection, tx, plan, operationId, first, last, ct);
+        }
         var toSend = inserted - suppressed;
+        var sendable = toSend - held;
         await using (var stats = connection.CreateCommand())
         {
             stats.Transaction = tx;
@@ -144,8 +150,8 @@ public sealed partial class SqliteEngineStore
             stats.Parameters.AddWithValue("$first", first);
             stats.Parameters.AddWithValue("$last", last);
             stats.Parameters.AddWithValue("$total", inserted);
-            stats.Parameters.AddWithValue("$scheduled", initial == MessageStatus.Scheduled ? toSend : 0);
-            stats.Parameters.AddWithValue("$queued", initial == MessageStatus.Queued ? toSend : 0);
+            stats.Parameters.AddWithValue("$scheduled", (initial == MessageStatus.Scheduled ? sendable : 0) + held);
+            stats.Parameters.AddWithValue("$queued", initial == MessageStatus.Queued ? sendable : 0);
             stats.Parameters.AddWithValue("$suppressed", suppressed);
             stats.Parameters.AddWithValue("$done", toSend == 0 ? 1 : 0);
             stats.Parameters.AddWithValue("$now", now);
@@ -153,6 +159,44 @@ public sealed partial class SqliteEngineStore
         }
         await tx.CommitAsync(ct);
         return operationId;
+    }
+
+    /// <summary>
+    /// Writes each new message's A/B variant (<see cref="VariantPlan"/>, through a function of this connection so both
+    /// databases compute the same split), and with a test holds the messages outside its share; answers how many are held.
+    /// </summary>
+    private static async Task<long> AssignVariantsAsync(SqliteConnection connection, SqliteTransaction tx, VariantPlan plan, long operationId, long first, long last, CancellationToken ct)
+    {
+        connection.CreateFunction<long, string, long, long>("bc_variant_bucket", (op, address, part) => VariantPlan.Bucket(op, address, (int)part), isDeterministic: true);
+        var mine = $"Id BETWEEN $first AND $last AND +OperationId = $op AND Status <> {Suppressed}";
+        long held = 0;
+        if (plan.TestCutoff is { } cutoff)
+        {
+            held = await RunAsync($"""
+                UPDATE Messages SET Status = {(int)MessageStatus.Held}
+                FROM (SELECT Id, ROW_NUMBER() OVER (ORDER BY bc_variant_bucket($op, Address, 1), Id) AS rn, COUNT(*) OVER () AS n FROM Messages WHERE {mine}) AS r
+                WHERE Messages.Id = r.Id AND {VariantPlan.PositionSql("r.rn", "r.n")} >= {cutoff}
+                """);
+        }
+        await RunAsync($"""
+            UPDATE Messages SET Variant = r.v
+            FROM (SELECT Id, {plan.PickSql(VariantPlan.PositionSql("rn", "n"))} AS v
+                  FROM (SELECT Id, ROW_NUMBER() OVER (ORDER BY bc_variant_bucket($op, Address, 0), Id) AS rn, COUNT(*) OVER () AS n
+                        FROM Messages WHERE {mine} AND Status <> {(int)MessageStatus.Held})) AS r
+            WHERE Messages.Id = r.Id
+            """);
+        return held;
+
+        async Task<long> RunAsync(string sql)
+        {
+            await using var command = connection.CreateCommand();
+            command.Transaction = tx;
+            command.CommandText = sql;
+            command.Parameters.AddWithValue("$op", operationId);
+            command.Parameters.AddWithValue("$first", first);
+            command.Parameters.AddWithValue("$last", last);
+            return await command.ExecuteNonQueryAsync(ct);
+        }
     }
 
     private static async Task<long> InsertOperationAsync(SqliteConnection connection, SqliteTransaction tx, NewOperation operation, long now, CancellationToken ct)
@@ -170,6 +214,7 @@ public sealed partial class SqliteEngineStore
         insert.Parameters.AddWithValue("$tags", operation.TagsJson);
         insert.Parameters.AddWithValue("$sendAt", operation.SendAt is { } s ? s.ToUnixTimeMilliseconds() : DBNull.Value);
         insert.Parameters.AddWithValue("$now", now);
+        insert.Parameters.AddWithValue("$decideAt", operation.DecideAt is { } d ? d.ToUnixTimeMilliseconds() : DBNull.Value);
         insert.Parameters.AddWithValue("$mps", operation.Mps is { } m ? m : DBNull.Value);
         // The text EF Core's SQLite provider writes for a TimeOnly, so the entity reads it back.
         var quiet = operation.Quiet;

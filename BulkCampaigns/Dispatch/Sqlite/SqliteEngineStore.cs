@@ -309,14 +309,14 @@ public sealed partial class SqliteEngineStore(DatabaseConnection database, Write
     {
         var messages = new List<BatchMessage>((int)Math.Min(toId - fromId + 1, 100_000));
         await using var select = connection.CreateCommand();
-        select.CommandText = $"SELECT Id, Address, Channel, VariablesJson FROM Messages WHERE Id BETWEEN $from AND $to AND +OperationId = $op AND {where} ORDER BY Id";
+        select.CommandText = $"SELECT Id, Address, Channel, VariablesJson, Variant FROM Messages WHERE Id BETWEEN $from AND $to AND +OperationId = $op AND {where} ORDER BY Id";
         select.Parameters.AddWithValue("$from", fromId);
         select.Parameters.AddWithValue("$to", toId);
         select.Parameters.AddWithValue("$op", operationId);
         await using var reader = await select.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            messages.Add(new BatchMessage(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)));
+            messages.Add(new BatchMessage(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)) { Variant = reader.IsDBNull(4) ? null : reader.GetInt32(4) });
         }
         return messages;
     }

@@ -62,6 +62,14 @@ namespace BulkCampaigns.Tests.Api.Client.Models
 #else
         public string TemplateText { get; set; }
 #endif
+        /// <summary>The test property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::BulkCampaigns.Tests.Api.Client.Models.VariantTest? Test { get; set; }
+#nullable restore
+#else
+        public global::BulkCampaigns.Tests.Api.Client.Models.VariantTest Test { get; set; }
+#endif
         /// <summary>The text property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -72,6 +80,14 @@ namespace BulkCampaigns.Tests.Api.Client.Models
 #endif
         /// <summary>The trackLinks property</summary>
         public bool? TrackLinks { get; set; }
+        /// <summary>The variants property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public List<global::BulkCampaigns.Tests.Api.Client.Models.ContentVariant>? Variants { get; set; }
+#nullable restore
+#else
+        public List<global::BulkCampaigns.Tests.Api.Client.Models.ContentVariant> Variants { get; set; }
+#endif
         /// <summary>
         /// Instantiates a new <see cref="global::BulkCampaigns.Tests.Api.Client.Models.MessageContent"/> and sets the default values.
         /// </summary>
@@ -103,8 +119,10 @@ namespace BulkCampaigns.Tests.Api.Client.Models
                 { "media", n => { Media = n.GetCollectionOfPrimitiveValues<string>()?.AsList(); } },
                 { "modules", n => { Modules = n.GetCollectionOfObjectValues<global::BulkCampaigns.Tests.Api.Client.Models.ContentModule>(global::BulkCampaigns.Tests.Api.Client.Models.ContentModule.CreateFromDiscriminatorValue)?.AsList(); } },
                 { "templateText", n => { TemplateText = n.GetStringValue(); } },
+                { "test", n => { Test = n.GetObjectValue<global::BulkCampaigns.Tests.Api.Client.Models.VariantTest>(global::BulkCampaigns.Tests.Api.Client.Models.VariantTest.CreateFromDiscriminatorValue); } },
                 { "text", n => { Text = n.GetStringValue(); } },
                 { "trackLinks", n => { TrackLinks = n.GetBoolValue(); } },
+                { "variants", n => { Variants = n.GetCollectionOfObjectValues<global::BulkCampaigns.Tests.Api.Client.Models.ContentVariant>(global::BulkCampaigns.Tests.Api.Client.Models.ContentVariant.CreateFromDiscriminatorValue)?.AsList(); } },
             };
         }
         /// <summary>
@@ -120,8 +138,10 @@ namespace BulkCampaigns.Tests.Api.Client.Models
             writer.WriteCollectionOfPrimitiveValues<string>("media", Media);
             writer.WriteCollectionOfObjectValues<global::BulkCampaigns.Tests.Api.Client.Models.ContentModule>("modules", Modules);
             writer.WriteStringValue("templateText", TemplateText);
+            writer.WriteObjectValue<global::BulkCampaigns.Tests.Api.Client.Models.VariantTest>("test", Test);
             writer.WriteStringValue("text", Text);
             writer.WriteBoolValue("trackLinks", TrackLinks);
+            writer.WriteCollectionOfObjectValues<global::BulkCampaigns.Tests.Api.Client.Models.ContentVariant>("variants", Variants);
             writer.WriteAdditionalData(AdditionalData);
         }
     }

@@ -52,5 +52,9 @@ namespace BulkCampaigns.Tests.Api.Client.Models
         #pragma warning disable CS1591
         SUPPRESSED,
         #pragma warning restore CS1591
+        [EnumMember(Value = "HELD")]
+        #pragma warning disable CS1591
+        HELD,
+        #pragma warning restore CS1591
     }
 }

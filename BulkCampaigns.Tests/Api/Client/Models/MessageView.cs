@@ -94,6 +94,14 @@ namespace BulkCampaigns.Tests.Api.Client.Models
 #endif
         /// <summary>The updatedAt property</summary>
         public DateTimeOffset? UpdatedAt { get; set; }
+        /// <summary>The variant property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? Variant { get; set; }
+#nullable restore
+#else
+        public string Variant { get; set; }
+#endif
         /// <summary>
         /// Instantiates a new <see cref="global::BulkCampaigns.Tests.Api.Client.Models.MessageView"/> and sets the default values.
         /// </summary>
@@ -136,6 +144,7 @@ namespace BulkCampaigns.Tests.Api.Client.Models
                 { "status", n => { Status = n.GetEnumValue<global::BulkCampaigns.Tests.Api.Client.Models.MessageStatus>(); } },
                 { "to", n => { To = n.GetObjectValue<global::BulkCampaigns.Tests.Api.Client.Models.AddressView>(global::BulkCampaigns.Tests.Api.Client.Models.AddressView.CreateFromDiscriminatorValue); } },
                 { "updatedAt", n => { UpdatedAt = n.GetDateTimeOffsetValue(); } },
+                { "variant", n => { Variant = n.GetStringValue(); } },
             };
         }
         /// <summary>
@@ -161,6 +170,7 @@ namespace BulkCampaigns.Tests.Api.Client.Models
             writer.WriteEnumValue<global::BulkCampaigns.Tests.Api.Client.Models.MessageStatus>("status", Status);
             writer.WriteObjectValue<global::BulkCampaigns.Tests.Api.Client.Models.AddressView>("to", To);
             writer.WriteDateTimeOffsetValue("updatedAt", UpdatedAt);
+            writer.WriteStringValue("variant", Variant);
             writer.WriteAdditionalData(AdditionalData);
         }
     }

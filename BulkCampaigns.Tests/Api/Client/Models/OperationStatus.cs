@@ -28,5 +28,9 @@ namespace BulkCampaigns.Tests.Api.Client.Models
         #pragma warning disable CS1591
         CANCELED,
         #pragma warning restore CS1591
+        [EnumMember(Value = "WAITING_FOR_WINNER")]
+        #pragma warning disable CS1591
+        WAITING_FOR_WINNER,
+        #pragma warning restore CS1591
     }
 }

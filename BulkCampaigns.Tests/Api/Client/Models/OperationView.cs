@@ -80,6 +80,22 @@ namespace BulkCampaigns.Tests.Api.Client.Models
 #endif
         /// <summary>The updatedAt property</summary>
         public DateTimeOffset? UpdatedAt { get; set; }
+        /// <summary>The variants property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public List<global::BulkCampaigns.Tests.Api.Client.Models.VariantView>? Variants { get; set; }
+#nullable restore
+#else
+        public List<global::BulkCampaigns.Tests.Api.Client.Models.VariantView> Variants { get; set; }
+#endif
+        /// <summary>The winner property</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::BulkCampaigns.Tests.Api.Client.Models.VariantDecision? Winner { get; set; }
+#nullable restore
+#else
+        public global::BulkCampaigns.Tests.Api.Client.Models.VariantDecision Winner { get; set; }
+#endif
         /// <summary>
         /// Instantiates a new <see cref="global::BulkCampaigns.Tests.Api.Client.Models.OperationView"/> and sets the default values.
         /// </summary>
@@ -117,6 +133,8 @@ namespace BulkCampaigns.Tests.Api.Client.Models
                 { "status", n => { Status = n.GetEnumValue<global::BulkCampaigns.Tests.Api.Client.Models.OperationStatus>(); } },
                 { "tags", n => { Tags = n.GetObjectValue<global::BulkCampaigns.Tests.Api.Client.Models.OperationView_tags>(global::BulkCampaigns.Tests.Api.Client.Models.OperationView_tags.CreateFromDiscriminatorValue); } },
                 { "updatedAt", n => { UpdatedAt = n.GetDateTimeOffsetValue(); } },
+                { "variants", n => { Variants = n.GetCollectionOfObjectValues<global::BulkCampaigns.Tests.Api.Client.Models.VariantView>(global::BulkCampaigns.Tests.Api.Client.Models.VariantView.CreateFromDiscriminatorValue)?.AsList(); } },
+                { "winner", n => { Winner = n.GetObjectValue<global::BulkCampaigns.Tests.Api.Client.Models.VariantDecision>(global::BulkCampaigns.Tests.Api.Client.Models.VariantDecision.CreateFromDiscriminatorValue); } },
             };
         }
         /// <summary>
@@ -138,6 +156,8 @@ namespace BulkCampaigns.Tests.Api.Client.Models
             writer.WriteEnumValue<global::BulkCampaigns.Tests.Api.Client.Models.OperationStatus>("status", Status);
             writer.WriteObjectValue<global::BulkCampaigns.Tests.Api.Client.Models.OperationView_tags>("tags", Tags);
             writer.WriteDateTimeOffsetValue("updatedAt", UpdatedAt);
+            writer.WriteCollectionOfObjectValues<global::BulkCampaigns.Tests.Api.Client.Models.VariantView>("variants", Variants);
+            writer.WriteObjectValue<global::BulkCampaigns.Tests.Api.Client.Models.VariantDecision>("winner", Winner);
             writer.WriteAdditionalData(AdditionalData);
         }
     }

@@ -35,6 +35,8 @@ public static class CampaignFigures
                 return $"Canceled: {Plural.Count(op.Stats.Canceled, "message", "messages")} not sent";
             case OperationStatus.Scheduled:
                 return "Waiting for its start time";
+            case OperationStatus.WaitingForWinner:
+                return "Waiting for the A/B test's winner";
         }
         var remaining = op.Stats.Total - Done(op.Stats);
         return rate <= 0 || op.Status == OperationStatus.Paused
@@ -44,14 +46,14 @@ public static class CampaignFigures
 
     public static Color StatusColor(OperationStatus status) => status switch
     {
-        OperationStatus.Processing => Color.Info,
+        OperationStatus.Processing or OperationStatus.WaitingForWinner => Color.Info,
         OperationStatus.Paused => Color.Warning,
         OperationStatus.Completed => Color.Success,
         OperationStatus.Canceled => Color.Default,
         _ => Color.Secondary,
     };
 
-    public static string StatusText(OperationStatus status) => status.ToString().ToUpperInvariant();
+    public static string StatusText(OperationStatus status) => status == OperationStatus.WaitingForWinner ? "WAITING FOR WINNER" : status.ToString().ToUpperInvariant();
 
     public static string Duration(TimeSpan span) => span.TotalSeconds switch
     {

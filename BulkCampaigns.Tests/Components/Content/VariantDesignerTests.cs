@@ -1,0 +1,112 @@
+using BulkCampaigns.Components.Pages.Content;
+using BulkCampaigns.Content;
+using BulkCampaigns.Data;
+using BulkCampaigns.Tests.Infrastructure;
+using Bunit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace BulkCampaigns.Tests.Components.Content;
+
+/// <summary>The designer's A/B variants: a tab per variant, each with its own editor and live preview.</summary>
+public sealed class VariantDesignerTests : MudTestContext
+{
+    private readonly string _databasePath = Path.Combine(Path.GetTempPath(), $"bulkcampaigns-variants-{Guid.NewGuid():N}.db");
+    private MessageContent? _reported;
+
+    public VariantDesignerTests()
+    {
+        Services.AddDbContextFactory<AppDbContext>(o => o.UseSqlite($"Data Source={_databasePath}"));
+        Services.AddSingleton(TimeProvider.System);
+        Services.AddSingleton<TemplateRenderer>();
+        Services.AddSingleton<BulkCampaigns.Content.TwilioTemplates.ITwilioTemplateSource, BulkCampaigns.Content.TwilioTemplates.SimulatorTemplates>();
+        Services.AddSingleton<ContentService>();
+        using var db = Services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContext();
+        db.Database.Migrate();
+    }
+
+    private IRenderedComponent<VariantDesigner> RenderDesigner(MessageContent content)
+    {
+        RenderPopoverProvider();
+        return Render<VariantDesigner>(p => p
+            .Add(d => d.Content, content)
+            .Add(d => d.PreviewDelay, TimeSpan.Zero)
+            .Add(d => d.ContentChanged, c => _reported = c));
+    }
+
+    /// <summary>The A/B switch, as a click on it would.</summary>
+    private static void TurnOn(IRenderedComponent<VariantDesigner> cut)
+    {
+        var toggle = cut.FindComponent<MudBlazor.MudSwitch<bool>>();
+        cut.InvokeAsync(() => toggle.Instance.ValueChanged.InvokeAsync(true)).GetAwaiter().GetResult();
+    }
+
+    private static List<string> Previews(IRenderedComponent<VariantDesigner> cut) =>
+        cut.FindAll("[data-testid=variant-panel] [data-testid=phone-sms] [data-testid=phone-text]").Select(e => e.TextContent).ToList();
+
+    [Fact]
+    public void Turning_on_the_test_makes_a_tab_per_variant_each_with_its_own_editor_and_live_preview()
+    {
+        var cut = RenderDesigner(MessageContent.FromText("Hi {{ first_name }}!"));
+        Assert.Empty(cut.FindAll("[data-testid=variant-panel]"));
+
+        TurnOn(cut);
+
+        var tabs = cut.FindAll(".mud-tab").Select(t => t.TextContent.Trim()).ToList();
+        Assert.Equal(["A", "B"], tabs);
+        Assert.Equal(2, cut.FindAll("[data-testid=variant-panel]").Count);
+        // B starts as a copy of what was written; editing it changes only B's preview.
+        cut.FindAll("[data-testid=variant-panel]")[1].QuerySelector("[data-testid=message-editor] textarea")!.Input("Last chance, {{ first_name }}!");
+        cut.WaitForAssertion(() => Assert.Equal(["Hi Ana!", "Last chance, Ana!"], Previews(cut)));
+
+        Assert.NotNull(_reported?.Variants);
+        Assert.Equal(["A", "B"], _reported!.Variants!.Select(v => v.Name));
+        Assert.Equal("Last chance, {{ first_name }}!", _reported.Variants[1].Content!.Text);
+        Assert.Empty(ContentRules.Validate(_reported, Services.GetRequiredService<TemplateRenderer>()));
+    }
+
+    [Fact]
+    public async Task A_stored_test_opens_with_its_variants_and_a_weight_of_zero_is_named_under_its_field()
+    {
+        var cut = RenderDesigner(new MessageContent
+        {
+            Variants =
+            [
+                new() { Name = "Short", Weight = 70, Content = MessageContent.FromText("Sale today") },
+                new() { Name = "Long", Weight = 30, Content = MessageContent.FromText("Our sale ends today, {{ first_name }}") },
+            ],
+            Test = new VariantTest { Share = 10, DecideAfter = "PT2H", Metric = "delivered" },
+        });
+        Assert.Equal(["Short", "Long"], cut.FindAll(".mud-tab").Select(t => t.TextContent.Trim()));
+        cut.WaitForAssertion(() => Assert.Equal(["Sale today", "Our sale ends today, Ana"], Previews(cut)));
+        Assert.Equal(["70%", "30%"], cut.FindAll("[data-testid=variant-share]").Select(e => e.TextContent.Split(' ')[0]));
+
+        // B's weight field (the panels come before the test's fields), as typing 0 into it would.
+        var weight = cut.FindComponents<MudBlazor.MudNumericField<double?>>()[1];
+        await cut.InvokeAsync(() => weight.Instance.ValueChanged.InvokeAsync(0));
+
+        var problem = cut.Find("[data-testid=variant-problems] [data-field]");
+        Assert.Equal("content.variants[1].weight", problem.GetAttribute("data-field"));
+        Assert.Equal(0, _reported!.Variants![1].Weight);
+        Assert.Equal("PT2H", _reported.Test!.DecideAfter);
+    }
+
+    [Fact]
+    public void Variants_can_be_added_up_to_five_and_removed_down_to_two()
+    {
+        var cut = RenderDesigner(MessageContent.FromText("Hello"));
+        TurnOn(cut);
+        for (var i = 0; i < 3; i++)
+        {
+            cut.Find("[data-testid=add-variant]").Click();
+        }
+        Assert.Equal(["A", "B", "C", "D", "E"], cut.FindAll(".mud-tab").Select(t => t.TextContent.Trim()));
+        Assert.Empty(cut.FindAll("[data-testid=add-variant]"));
+        for (var i = 0; i < 3; i++)
+        {
+            cut.FindAll("[data-testid=remove-variant]")[0].Click();
+        }
+        Assert.Equal(2, _reported!.Variants!.Count);
+        Assert.Empty(cut.FindAll("[data-testid=remove-variant]"));
+    }
+}

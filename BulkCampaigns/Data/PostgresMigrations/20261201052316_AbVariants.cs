@@ -1,0 +1,49 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace BulkCampaigns.Data.PostgresMigrations
+{
+    /// <inheritdoc />
+    public partial class AbVariants : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<long>(
+                name: "DecideAt",
+                table: "Operations",
+                type: "bigint",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "WinnerJson",
+                table: "Operations",
+                type: "text",
+                nullable: true,
+                collation: "C");
+
+            migrationBuilder.AddColumn<int>(
+                name: "Variant",
+                table: "Messages",
+                type: "integer",
+                nullable: true);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropColumn(
+                name: "DecideAt",
+                table: "Operations");
+
+            migrationBuilder.DropColumn(
+                name: "WinnerJson",
+                table: "Operations");
+
+            migrationBuilder.DropColumn(
+                name: "Variant",
+                table: "Messages");
+        }
+    }
+}

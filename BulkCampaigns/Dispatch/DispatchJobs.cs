@@ -62,7 +62,7 @@ public sealed class DispatchJobs(
         using var running = active.Enter(operationId, fromId, toId);
         try
         {
-            await SendRangeAsync(operationId, fromId, toId, ct);
+            await SendRangeAsync(running, operationId, fromId, toId, ct);
         }
         catch (Exception ex) when (DatabaseLoss.Is(ex) && !ct.IsCancellationRequested)
         {
@@ -70,7 +70,7 @@ public sealed class DispatchJobs(
         }
     }
 
-    private async Task SendRangeAsync(long operationId, long fromId, long toId, CancellationToken ct)
+    private async Task SendRangeAsync(ActiveBatches.Entry running, long operationId, long fromId, long toId, CancellationToken ct)
     {
         await using var connection = await store.OpenReaderAsync(ct);
         var op = await store.LoadOperationAsync(connection, operationId, ct);

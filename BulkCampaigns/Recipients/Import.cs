@@ -41,6 +41,10 @@ public sealed class Import
     /// <summary>The stored upload, relative to the data folder; deleted once the import ends.</summary>
     public required string StoredFile { get; set; }
 
+    /// <summary>The node whose data folder holds <see cref="StoredFile"/> (<c>Node:Name</c>): it alone can run the import.</summary>
+    [System.ComponentModel.DataAnnotations.MaxLength(200)]
+    public string? NodeName { get; set; }
+
     public long Bytes { get; set; }
     public long BytesRead { get; set; }
     public long RowsRead { get; set; }

@@ -5,20 +5,22 @@ namespace BulkCampaigns.Recipients;
 
 /// <summary>
 /// Start-up step: Hangfire.InMemory forgets its queue on restart, the database does not. Every import
-/// still PROCESSING whose file is in this node's data folder was cut off by a stop or crash of this node; it is queued
-/// again on this node (the job starts it over from the file: staged rows never reached the group). An import whose file
-/// is not here (on PostgreSQL) belongs to another node sharing the database, which resumes it when it starts.
+/// still PROCESSING that this node received (its <see cref="Import.NodeName"/>) was cut off by a stop or crash of this node;
+/// it is queued again here (the job starts it over from the file, or fails it saying the upload is gone: staged rows never
+/// reached the group). On PostgreSQL an import another node received is that node's to resume when it starts; one
+/// written before imports named their node is this node's when its file is here.
 /// </summary>
-public sealed class ImportRecovery(IDbContextFactory<AppDbContext> dbFactory, ImportService imports, DatabaseConnection database, ILogger<ImportRecovery> logger) : IHostedService
+public sealed class ImportRecovery(IDbContextFactory<AppDbContext> dbFactory, ImportService imports, DatabaseConnection database, Dispatch.CurrentNode node, ILogger<ImportRecovery> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var running = await db.Set<Import>().Where(i => i.Status == ImportStatus.Processing).Select(i => new { i.Id, i.StoredFile }).ToListAsync(cancellationToken);
-        foreach (var (id, file) in running.Select(i => (i.Id, i.StoredFile)))
+        var running = await db.Set<Import>().Where(i => i.Status == ImportStatus.Processing).Select(i => new { i.Id, i.StoredFile, i.NodeName }).ToListAsync(cancellationToken);
+        foreach (var (id, file, owner) in running.Select(i => (i.Id, i.StoredFile, i.NodeName)))
         {
-            // On SQLite there is one node: a missing file is this node's, and the job fails the import saying so.
-            if (database.IsPostgres && !File.Exists(Path.Combine(imports.Options.UploadFolder, file)))
+            // On SQLite there is one node: every import is this node's, and the job fails one whose file is gone saying so.
+            var mine = owner is null ? File.Exists(Path.Combine(imports.Options.UploadFolder, file)) : owner == node.Name;
+            if (database.IsPostgres && !mine)
             {
                 continue;
             }

@@ -148,6 +148,7 @@ public sealed class ImportService(
             ChannelColumn = request.ChannelColumn,
             FileName = request.FileName ?? "upload.csv",
             StoredFile = storedName,
+            NodeName = node.Name,
             Bytes = bytes,
             CreatedAt = clock.GetUtcNow(),
         };

@@ -672,6 +672,10 @@ namespace BulkCampaigns.Data.Migrations
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("NodeName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("Rejected")
                         .HasColumnType("INTEGER");
 

@@ -748,6 +748,11 @@ namespace BulkCampaigns.Data.PostgresMigrations
                         .HasColumnType("character varying(16)")
                         .UseCollation("C");
 
+                    b.Property<string>("NodeName")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .UseCollation("C");
+
                     b.Property<long>("Rejected")
                         .HasColumnType("bigint");
 

@@ -39,7 +39,8 @@ public abstract class ImportRecoveryTests<TApp>(TApp app) : IClassFixture<TApp>
         await using var db = await factory.CreateDbContextAsync();
         var import = new Import
         {
-            GroupId = groupKey, DefaultRegion = "US", StoredFile = stored, Bytes = fileContent?.Length ?? 0, Attempts = 1,
+            // Received by this node, as ImportService writes it.
+            GroupId = groupKey, DefaultRegion = "US", StoredFile = stored, NodeName = app.Services.GetRequiredService<BulkCampaigns.Dispatch.CurrentNode>().Name, Bytes = fileContent?.Length ?? 0, Attempts = 1,
             RowsRead = 123, CreatedAt = DateTimeOffset.UtcNow, StartedAt = DateTimeOffset.UtcNow,
         };
         db.Add(import);

@@ -130,14 +130,46 @@ public sealed partial class SeveralNodesTests(ITestOutputHelper output)
         }
     }
 
-    private static async Task<AppProcess> StartNodeAsync(TestDatabase database, string name)
+    [Fact]
+    public async Task A_node_with_no_workers_imports_its_own_uploads_and_leaves_every_batch_to_the_other_node()
+    {
+        using var database = TestDatabase.Create(TestProvider.Postgres);
+        using var web = await StartNodeAsync(database, "node-web", workers: 0);
+        using var worker = await StartNodeAsync(database, "node-worker");
+        const int people = 2_000; // four batches of 500
+        var csv = "phone,First Name\n" + string.Join('\n', Enumerable.Range(0, people).Select(i => $"{Number(40_000 + i)},Ann {i}")) + "\n";
+
+        // The file is in node-web's own data folder: only node-web can import it.
+        var group = await web.Client.CreateGroupAsync("Uploaded on the web node");
+        var response = await web.Client.PostCsvAsync(group, csv);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var import = await web.Client.WaitForImportAsync(response.Headers.Location!);
+        Assert.True(import.GetProperty("status").GetString() == "COMPLETED", import.ToString());
+        Assert.Equal(people, import.GetProperty("imported").GetInt32());
+
+        const string from = "+14155550704";
+        await CreateSenderAsync(web.Client, from, mps: 1000);
+        var id = await SendAsync(web.Client, new { from = new { address = from }, to = new[] { new { groupId = group } }, content = new { text = "Hello {{ first_name }}" } });
+        var op = await WaitForStatusAsync(web.Client, id, "COMPLETED", timeoutSeconds: 300);
+
+        AssertStatsAddUp(op);
+        Assert.Equal(people, Stat(op, "sent") + Stat(op, "delivered"));
+        Assert.Equal(people, await database.CountAsync($"""SELECT COUNT(*) FROM "SimulatorMessages" WHERE "From" = '{from}'"""));
+        Assert.Equal(people, await database.CountAsync($"""SELECT COUNT(DISTINCT "To") FROM "SimulatorMessages" WHERE "From" = '{from}'"""));
+        var (byWeb, byWorker) = (SentBy(web), SentBy(worker));
+        output.WriteLine($"node-web's batches handled {byWeb}, node-worker's {byWorker}");
+        Assert.Equal(0, byWeb);
+        Assert.True(byWorker >= people, $"node-worker's batches handled {byWorker}");
+    }
+
+    private static async Task<AppProcess> StartNodeAsync(TestDatabase database, string name, int workers = 4)
     {
         var app = AppProcess.Start(database, settings: new Dictionary<string, string>
         {
             ["Jobs:Storage"] = "Postgres",
             ["Node:Name"] = name,
             ["Database:DataFolder"] = Path.Combine(database.Folder, name),
-            ["Jobs:WorkerCount"] = "4",
+            ["Jobs:WorkerCount"] = workers.ToString(System.Globalization.CultureInfo.InvariantCulture),
             // Each batch's line says how many messages it handled: how the test tells which node sent what.
             ["Logging:LogLevel:BulkCampaigns.Dispatch.DispatchJobs"] = "Debug",
         });

@@ -318,14 +318,9 @@ public static partial class ContentRules
         {
             problems.Add(new($"{at}.decideAfter", $"decideAfter is at most {MaxDecideAfter.TotalDays:0} days (P{MaxDecideAfter.TotalDays:0}D)."));
         }
-        if (test.Metric == MetricClicked)
+        if (test.Metric is not (MetricDelivered or MetricClicked))
         {
-            // The clicked rate needs link tracking (a click column on messages), which this version does not have yet.
-            problems.Add(new($"{at}.metric", "metric clicked needs link tracking, which this server does not have yet; use delivered."));
-        }
-        else if (test.Metric != MetricDelivered)
-        {
-            problems.Add(new($"{at}.metric", "metric is delivered (or clicked, with link tracking): the rate the winner is picked by."));
+            problems.Add(new($"{at}.metric", "metric is delivered or clicked: the rate the winner is picked by."));
         }
     }
 

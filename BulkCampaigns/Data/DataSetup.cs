@@ -79,8 +79,8 @@ public static class DataSetup
                 .UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>(), n => n.CommandTimeout(120)));
             services.AddSingleton<IDbContextFactory<AppDbContext>>(sp => new BaseFactory<PostgresAppDbContext>(sp.GetRequiredService<IDbContextFactory<PostgresAppDbContext>>()));
             services.AddScoped<AppDbContext>(sp => sp.GetRequiredService<PostgresAppDbContext>());
-            // Registered so the SQLite engine's types still resolve; it refuses to open (see WriteGate) rather than serialize PostgreSQL's writers.
-            services.AddSingleton<WriteGate>();
+            // No WriteGate: PostgreSQL takes many writers at once, and its only users (the SQLite engine and segment
+            // stores) are made on SQLite only, so nothing here may ask for it.
             dataProtection.PersistKeysToDbContext<PostgresAppDbContext>();
             return services;
         }

@@ -12,8 +12,9 @@ namespace BulkCampaigns.Data;
 /// Background writers (simulated delivery reports) go after the others, but get a turn at least every
 /// <see cref="DefaultBackgroundTurn"/> so they never starve.
 /// On PostgreSQL there is no gate: the server takes many writers at once (row locks, not a file lock), so queueing
-/// them in one process would only slow them, and could not hold across nodes anyway. It is registered there only so
-/// the SQLite engine's types resolve; entering it on PostgreSQL is a programming error and says so.
+/// them in one process would only slow them, and could not hold across nodes anyway. It is not registered there
+/// (its users, <c>SqliteEngineStore</c> and <c>SqliteSegmentStore</c>, are made on SQLite only); one made by hand on
+/// PostgreSQL refuses to open and says so.
 /// </summary>
 public sealed class WriteGate(DatabaseConnection database, TimeSpan? backgroundTurn = null) : IAsyncDisposable
 {

@@ -10,8 +10,8 @@ public partial interface IEngineStore
     Task<long?> DecideWinnerAsync(long operationId, int winner, string winnerJson, long now, CancellationToken ct);
 
     /// <summary>
-    /// How many messages of each variant were clicked (at least once), the clicked metric's numerator; null while this
-    /// server has no link tracking to count from (the test's <c>clicked</c> metric is refused until then).
+    /// How many messages of each variant were clicked (at least once, <c>Messages.ClickedAt</c>), the clicked metric's
+    /// numerator; a variant without a click is absent.
     /// </summary>
-    Task<IReadOnlyDictionary<int, long>?> CountClickedByVariantAsync(long operationId, CancellationToken ct);
+    Task<IReadOnlyDictionary<int, long>> CountClickedByVariantAsync(long operationId, CancellationToken ct);
 }

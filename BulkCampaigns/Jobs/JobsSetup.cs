@@ -94,18 +94,18 @@ public static class JobsSetup
                 .UseFilter(new AutomaticRetryAttribute { Attempts = 0 });
         });
         var workers = configuration.GetValue("Jobs:WorkerCount", Math.Max(4, Environment.ProcessorCount * 2));
-        if (workers <= 0 && postgres)
-        {
-            // A node that serves the pages and the API only: it queues jobs in the shared storage, the other nodes run them.
-            return services;
-        }
+        var ownQueue = Dispatch.NodeOptions.QueueOf(Dispatch.NodeOptions.ResolveName(configuration));
+        // WorkerCount=0 with shared storage: a node for the pages and the API, whose batches and other shared jobs the
+        // other nodes run. Its uploads are still its own to import (the file is on its disk, the job on its queue,
+        // which no other node reads), so it keeps one worker that listens to that queue only.
+        var ownQueueOnly = workers <= 0 && postgres;
         services.AddHangfireServer(o =>
         {
             o.WorkerCount = Math.Max(1, workers);
             o.SchedulePollingInterval = TimeSpan.FromSeconds(1);
             // The shared queue, and this node's own for jobs that need its disk (an import reads the uploaded file
             // from the local data folder; see Recipients/README.md).
-            o.Queues = [Dispatch.NodeOptions.QueueOf(Dispatch.NodeOptions.ResolveName(configuration)), Hangfire.States.EnqueuedState.DefaultQueue];
+            o.Queues = ownQueueOnly ? [ownQueue] : [ownQueue, Hangfire.States.EnqueuedState.DefaultQueue];
             // On stop, jobs see their cancellation token at once (a batch stops claiming and writes what it sent);
             // the server is given up on after a short wait rather than Hangfire's 15 s, so the whole stop fits in
             // Docker's 10 s grace. Whatever a job had not written is settled at the next start.

@@ -52,8 +52,8 @@ public sealed record OperationView(
 
 /// <summary>
 /// One variant of an A/B operation: its messages (<see cref="Total"/>, the held rest not counted until the decision),
-/// those handed to the provider, delivered (or read), failed (failed, undelivered or unaddressable), and clicked (null
-/// while the server has no link tracking).
+/// those handed to the provider, delivered (or read), failed (failed, undelivered or unaddressable), and clicked (at
+/// least once; null only when no click counts were read).
 /// </summary>
 public sealed record VariantView(string Name, double Weight, long Total, long Sent, long Delivered, long Failed, long? Clicked);
 

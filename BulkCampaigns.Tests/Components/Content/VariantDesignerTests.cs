@@ -109,4 +109,29 @@ public sealed class VariantDesignerTests : MudTestContext
         Assert.Equal(2, _reported!.Variants!.Count);
         Assert.Empty(cut.FindAll("[data-testid=remove-variant]"));
     }
+
+    [Fact]
+    public async Task The_clicked_rate_can_be_chosen_as_the_tests_metric()
+    {
+        var cut = RenderDesigner(new MessageContent
+        {
+            Variants =
+            [
+                new() { Name = "A", Weight = 50, Content = MessageContent.FromText("Sale https://shop.example/a") },
+                new() { Name = "B", Weight = 50, Content = MessageContent.FromText("Sale https://shop.example/b") },
+            ],
+            Test = new VariantTest { Share = 20, DecideAfter = "PT4H", Metric = "delivered" },
+            TrackLinks = true,
+        });
+        var metric = cut.FindComponents<MudBlazor.MudSelect<string>>().Single(s => s.Instance.Label == "Best by");
+        await cut.InvokeAsync(() => metric.Instance.OpenMenu());
+        var clicked = cut.FindComponents<MudBlazor.MudSelectItem<string>>().Single(i => i.Instance.Value == ContentRules.MetricClicked);
+        Assert.False(clicked.Instance.Disabled);
+
+        await cut.InvokeAsync(() => metric.Instance.ValueChanged.InvokeAsync(ContentRules.MetricClicked));
+
+        Assert.Equal(ContentRules.MetricClicked, _reported!.Test!.Metric);
+        Assert.Empty(ContentRules.Validate(_reported, Services.GetRequiredService<TemplateRenderer>()));
+        Assert.Empty(cut.FindAll("[data-testid=variant-problems] [data-field]"));
+    }
 }

@@ -46,7 +46,23 @@ public sealed partial class PostgresEngineStore
         return moved;
     }
 
-    /// <summary>No click column yet: link tracking will answer here (messages of the variant with a first click).</summary>
-    public Task<IReadOnlyDictionary<int, long>?> CountClickedByVariantAsync(long operationId, CancellationToken ct) =>
-        Task.FromResult<IReadOnlyDictionary<int, long>?>(null);
+    private const string CountClickedSql = """
+        SELECT "Variant", count(*) FROM "Messages"
+        WHERE "OperationId" = @op AND "ClickedAt" IS NOT NULL AND "Variant" IS NOT NULL GROUP BY "Variant"
+        """;
+
+    /// <summary>Messages of each variant clicked at least once (a first click sets <c>ClickedAt</c>, <c>PostgresEngineStore.Links.cs</c>).</summary>
+    public async Task<IReadOnlyDictionary<int, long>> CountClickedByVariantAsync(long operationId, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var count = Sql(connection, null, CountClickedSql);
+        count.Add("op", operationId);
+        var clicked = new Dictionary<int, long>();
+        await using var reader = await count.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            clicked[reader.GetInt32(0)] = reader.GetInt64(1);
+        }
+        return clicked;
+    }
 }

@@ -48,7 +48,19 @@ public sealed partial class SqliteEngineStore
         return moved;
     }
 
-    /// <summary>No click column yet: link tracking will answer here (messages of the variant with a first click).</summary>
-    public Task<IReadOnlyDictionary<int, long>?> CountClickedByVariantAsync(long operationId, CancellationToken ct) =>
-        Task.FromResult<IReadOnlyDictionary<int, long>?>(null);
+    /// <summary>Messages of each variant clicked at least once (a first click sets <c>ClickedAt</c>, <c>SqliteEngineStore.Links.cs</c>).</summary>
+    public async Task<IReadOnlyDictionary<int, long>> CountClickedByVariantAsync(long operationId, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        await using var count = connection.CreateCommand();
+        count.CommandText = "SELECT Variant, COUNT(*) FROM Messages WHERE OperationId = $op AND ClickedAt IS NOT NULL AND Variant IS NOT NULL GROUP BY Variant";
+        count.Parameters.AddWithValue("$op", operationId);
+        var clicked = new Dictionary<int, long>();
+        await using var reader = await count.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            clicked[reader.GetInt32(0)] = reader.GetInt64(1);
+        }
+        return clicked;
+    }
 }

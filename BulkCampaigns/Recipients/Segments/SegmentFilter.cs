@@ -209,12 +209,6 @@ public static class SegmentFilterReader
             return null;
         }
         var evt = (EngagementEvent)index;
-        if (evt is EngagementEvent.Clicked or EngagementEvent.NotClicked)
-        {
-            // The contract names these; they need link tracking, which this version does not record yet.
-            v.Add($"{path}.event", $"{name} is not available yet: it needs link tracking, which comes in a later version. Use sent, delivered or failed.");
-            return null;
-        }
         return ok ? new EngagementCondition(operationId, evt) : null;
     }
 

@@ -148,17 +148,32 @@ public abstract class SegmentSql
         return sql.Append(')').ToString();
     }
 
-    /// <summary>Which message statuses count as the event (docs/api.md: Segments).</summary>
+    /// <summary>
+    /// Which message statuses count as the event (docs/api.md: Segments). <c>notClicked</c> is a sent message (as
+    /// <c>sent</c> counts them) without a click: a recipient who never got the message had nothing to click.
+    /// <c>clicked</c> needs no status, a click is proof enough.
+    /// </summary>
     public static IReadOnlyList<MessageStatus> StatusesOf(EngagementEvent e) => e switch
     {
-        EngagementEvent.Sent => [MessageStatus.Sent, MessageStatus.Delivered, MessageStatus.Read, MessageStatus.Undelivered],
+        EngagementEvent.Sent or EngagementEvent.NotClicked => [MessageStatus.Sent, MessageStatus.Delivered, MessageStatus.Read, MessageStatus.Undelivered],
         EngagementEvent.Delivered => [MessageStatus.Delivered, MessageStatus.Read],
         EngagementEvent.Failed => [MessageStatus.Failed, MessageStatus.Undelivered, MessageStatus.Unaddressable],
-        _ => throw new ArgumentOutOfRangeException(nameof(e), "clicks need link tracking"),
+        _ => throw new ArgumentOutOfRangeException(nameof(e), "clicked is not a status"),
     };
 
-    private string Engagement(EngagementCondition e, Func<object, string> bind) =>
-        $"EXISTS (SELECT 1 FROM {Name("Messages")} m WHERE m.{Name("OperationId")} = {bind(e.OperationId)} AND m.{Name("Address")} = d.{Name("Address")} AND m.{Name("Status")} IN ({string.Join(", ", StatusesOf(e.Event).Select(s => ((int)s).ToString(CultureInfo.InvariantCulture)))}))";
+    private string Engagement(EngagementCondition e, Func<object, string> bind)
+    {
+        var condition = e.Event switch
+        {
+            EngagementEvent.Clicked => $"m.{Name("ClickedAt")} IS NOT NULL",
+            EngagementEvent.NotClicked => $"{InStatuses(e.Event)} AND m.{Name("ClickedAt")} IS NULL",
+            _ => InStatuses(e.Event),
+        };
+        return $"EXISTS (SELECT 1 FROM {Name("Messages")} m WHERE m.{Name("OperationId")} = {bind(e.OperationId)} AND m.{Name("Address")} = d.{Name("Address")} AND {condition})";
+    }
+
+    private string InStatuses(EngagementEvent e) =>
+        $"m.{Name("Status")} IN ({string.Join(", ", StatusesOf(e).Select(s => ((int)s).ToString(CultureInfo.InvariantCulture)))})";
 }
 
 /// <summary>SQLite: variables are a JSONB blob (<c>d.Folded</c>) read with <c>-&gt;&gt;</c>; numbers are JSON numbers.</summary>

@@ -15,16 +15,16 @@ public sealed partial class LinkClicksBrowserTests(BrowserApp browser)
     public async Task The_dashboard_shows_clicks_arriving_live_without_a_reload()
     {
         using var api = browser.App.CreateApiClient();
-        await DispatchTestKit.CreateSenderAsync(api, "+13125550141", 500);
+        await DispatchTestKit.CreateSenderAsync(api, "+13125550178", 500);
         var id = await DispatchTestKit.SendAsync(api, new
         {
-            from = new { address = "+13125550141", channel = "SMS" },
+            from = new { address = "+13125550178", channel = "SMS" },
             to = Enumerable.Range(4100, 5).Select(i => new { address = DispatchTestKit.Number(i) }),
             content = new { text = "Winter sale: https://shop.example/winter", trackLinks = true },
             name = "Winter sale",
         });
         await DispatchTestKit.WaitForStatusAsync(api, id, "COMPLETED");
-        var bodies = (await DispatchTestKit.SimulatorMessagesAsync(api, "&from=%2B13125550141")).Select(m => m.GetProperty("body").GetString()!).ToList();
+        var bodies = (await DispatchTestKit.SimulatorMessagesAsync(api, "&from=%2B13125550178")).Select(m => m.GetProperty("body").GetString()!).ToList();
         var codes = bodies.Select(b => ShortLink().Match(b).Groups[1].Value).ToList();
         Assert.Equal(5, codes.Count(c => c.Length == 16));
 

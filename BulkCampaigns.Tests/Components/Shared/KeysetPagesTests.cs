@@ -34,6 +34,32 @@ public sealed class KeysetPagesTests
     }
 
     [Fact]
+    public async Task While_the_next_page_is_read_the_list_still_names_the_page_whose_rows_it_shows()
+    {
+        var gate = new TaskCompletionSource();
+        var pages = KeysetPages.Over<string, string>(3, n => n, async (after, take) =>
+        {
+            if (after is not null)
+            {
+                await gate.Task;
+            }
+            return Names.Where(n => after is null || string.CompareOrdinal(n, after) > 0).Take(take).ToList();
+        });
+        await pages.LoadAsync();
+
+        var moving = pages.NextAsync();
+
+        Assert.True(pages.Loading);
+        Assert.Equal(1, pages.PageNumber);
+        Assert.Equal(["ann", "bob", "cat"], pages.Rows);
+        gate.SetResult();
+        await moving;
+        Assert.False(pages.Loading);
+        Assert.Equal(2, pages.PageNumber);
+        Assert.Equal(["dan", "eve", "fay"], pages.Rows);
+    }
+
+    [Fact]
     public async Task Next_walks_every_row_once_and_previous_goes_back_exactly_where_it_was()
     {
         var (pages, _) = NamesPagedBy(3);

@@ -64,14 +64,19 @@ public sealed class KeysetPages<TKey, TRow> : IKeysetPages
                 _current = _previous.Pop();
                 page = await _read(_current, PageSize);
             }
-            Rows = page.Rows;
-            HasNext = page.HasNext;
-            _next = page.Next;
+            Show(page);
         }
         finally
         {
             Loading = false;
         }
+    }
+
+    private void Show(KeysetPage<TKey, TRow> page)
+    {
+        Rows = page.Rows;
+        HasNext = page.HasNext;
+        _next = page.Next;
     }
 
     /// <summary>Back to the first page, read again.</summary>
@@ -82,25 +87,56 @@ public sealed class KeysetPages<TKey, TRow> : IKeysetPages
         return LoadAsync();
     }
 
-    public Task NextAsync()
+    /// <summary>
+    /// The next page. Where the list is (its page number, the rows) changes only once the page is read, so the pager
+    /// never names a page while the rows of the one before are still shown.
+    /// </summary>
+    public async Task NextAsync()
     {
         if (!HasNext)
         {
-            return Task.CompletedTask;
+            return;
         }
-        _previous.Push(_current);
-        _current = _next;
-        return LoadAsync();
+        Loading = true;
+        try
+        {
+            var page = await _read(_next, PageSize);
+            if (page.Rows.Count == 0)
+            {
+                await LoadAsync(); // its rows went meanwhile: this page again, read anew
+                return;
+            }
+            _previous.Push(_current);
+            _current = _next;
+            Show(page);
+        }
+        finally
+        {
+            Loading = false;
+        }
     }
 
-    public Task PreviousAsync()
+    public async Task PreviousAsync()
     {
         if (_previous.Count == 0)
         {
-            return Task.CompletedTask;
+            return;
         }
-        _current = _previous.Pop();
-        return LoadAsync();
+        Loading = true;
+        try
+        {
+            var page = await _read(_previous.Peek(), PageSize);
+            _current = _previous.Pop();
+            Show(page);
+        }
+        finally
+        {
+            Loading = false;
+        }
+        if (RowCount == 0 && _previous.Count > 0)
+        {
+            await LoadAsync(); // a page left empty by removals gives way to the one before it
+        }
     }
 
     public Task ChangePageSizeAsync(int pageSize)

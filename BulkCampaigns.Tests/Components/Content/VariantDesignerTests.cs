@@ -52,8 +52,7 @@ public sealed class VariantDesignerTests : MudTestContext
 
         TurnOn(cut);
 
-        var tabs = cut.FindAll(".mud-tab").Select(t => t.TextContent.Trim()).ToList();
-        Assert.Equal(["A", "B"], tabs);
+        cut.WaitForAssertion(() => Assert.Equal(["A", "B"], cut.FindAll(".mud-tab").Select(t => t.TextContent.Trim())));
         Assert.Equal(2, cut.FindAll("[data-testid=variant-panel]").Count);
         // B starts as a copy of what was written; editing it changes only B's preview.
         cut.FindAll("[data-testid=variant-panel]")[1].QuerySelector("[data-testid=message-editor] textarea")!.Input("Last chance, {{ first_name }}!");
@@ -77,7 +76,7 @@ public sealed class VariantDesignerTests : MudTestContext
             ],
             Test = new VariantTest { Share = 10, DecideAfter = "PT2H", Metric = "delivered" },
         });
-        Assert.Equal(["Short", "Long"], cut.FindAll(".mud-tab").Select(t => t.TextContent.Trim()));
+        cut.WaitForAssertion(() => Assert.Equal(["Short", "Long"], cut.FindAll(".mud-tab").Select(t => t.TextContent.Trim())));
         cut.WaitForAssertion(() => Assert.Equal(["Sale today", "Our sale ends today, Ana"], Previews(cut)));
         Assert.Equal(["70%", "30%"], cut.FindAll("[data-testid=variant-share]").Select(e => e.TextContent.Split(' ')[0]));
 
@@ -100,7 +99,8 @@ public sealed class VariantDesignerTests : MudTestContext
         {
             cut.Find("[data-testid=add-variant]").Click();
         }
-        Assert.Equal(["A", "B", "C", "D", "E"], cut.FindAll(".mud-tab").Select(t => t.TextContent.Trim()));
+        // MudTabs draws a new panel's tab header in its next render, which a busy machine may not have reached yet.
+        cut.WaitForAssertion(() => Assert.Equal(["A", "B", "C", "D", "E"], cut.FindAll(".mud-tab").Select(t => t.TextContent.Trim())));
         Assert.Empty(cut.FindAll("[data-testid=add-variant]"));
         for (var i = 0; i < 3; i++)
         {

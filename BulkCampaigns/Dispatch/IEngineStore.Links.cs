@@ -1,7 +1,14 @@
 namespace BulkCampaigns.Dispatch;
 
 /// <summary>What the redirect needs to render a message's links again: the message and its operation's content.</summary>
-public sealed record LinkMessage(long MessageId, long OperationId, string Address, string Channel, string VariablesJson, string ContentJson, string FromAddress, string FromChannel);
+public sealed record LinkMessage(long MessageId, long OperationId, string Address, string Channel, string VariablesJson, string ContentJson, string FromAddress, string FromChannel)
+{
+    /// <summary>The row of either store's look-up (its columns in this record's order after the message ID); null when there is none.</summary>
+    public static async Task<LinkMessage?> ReadAsync(System.Data.Common.DbDataReader row, long messageId, CancellationToken ct) =>
+        await row.ReadAsync(ct)
+            ? new LinkMessage(messageId, row.GetInt64(0), row.GetString(1), row.GetString(2), row.GetString(3), row.GetString(4), row.GetString(5), row.GetString(6))
+            : null;
+}
 
 /// <summary>One counted click, as the click writer gathers them.</summary>
 public sealed record ClickRecord(long OperationId, long MessageId, int LinkIndex, string Url, long At);

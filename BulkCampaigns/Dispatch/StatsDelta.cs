@@ -36,6 +36,25 @@ public sealed class StatsDelta
 
     public bool IsEmpty => Attempts == 0 && _counts.All(c => c == 0);
 
+    /// <summary>
+    /// Counts the written messages of a settled batch (SENDING to each one's final status, and their attempts); answers
+    /// the addresses the provider reported unsubscribed, for the store to suppress.
+    /// </summary>
+    public List<string> CountSettled(IEnumerable<BatchMessage> settled, HashSet<long> written)
+    {
+        var unsubscribed = new List<string>();
+        foreach (var p in settled.Where(p => written.Contains(p.Id)))
+        {
+            Move(MessageStatus.Sending, p.Final);
+            Attempts += p.Attempts;
+            if (p.Unsubscribed)
+            {
+                unsubscribed.Add(p.Address);
+            }
+        }
+        return unsubscribed;
+    }
+
     public void Move(MessageStatus from, MessageStatus to, long count = 1)
     {
         _counts[(int)Counted(from)] -= count;

@@ -378,16 +378,7 @@ public sealed partial class PostgresEngineStore(NpgsqlDataSource dataSource, Tim
 
         var delta = new StatsDelta();
         var requeue = await CountDownClaimsAsync(connection, tx, operationId, operationCanceled, settled, written, delta, now, ct);
-        var unsubscribed = new List<string>();
-        foreach (var p in settled.Where(p => written.Contains(p.Id)))
-        {
-            delta.Move(MessageStatus.Sending, p.Final);
-            delta.Attempts += p.Attempts;
-            if (p.Unsubscribed)
-            {
-                unsubscribed.Add(p.Address);
-            }
-        }
+        var unsubscribed = delta.CountSettled(settled, written);
         if (unsubscribed.Count > 0)
         {
             await using var suppress = Sql(connection, tx, SuppressSql);

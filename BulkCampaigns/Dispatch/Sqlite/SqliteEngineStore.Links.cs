@@ -34,11 +34,7 @@ public sealed partial class SqliteEngineStore
         command.CommandText = LinkMessageSql;
         command.Parameters.AddWithValue("$id", messageId);
         await using var row = await command.ExecuteReaderAsync(ct);
-        if (!await row.ReadAsync(ct))
-        {
-            return null;
-        }
-        return new LinkMessage(messageId, row.GetInt64(0), row.GetString(1), row.GetString(2), row.GetString(3), row.GetString(4), row.GetString(5), row.GetString(6));
+        return await LinkMessage.ReadAsync(row, messageId, ct);
     }
 
     public async Task<IReadOnlyCollection<long>> RecordClicksAsync(IReadOnlyList<ClickRecord> clicks, CancellationToken ct)

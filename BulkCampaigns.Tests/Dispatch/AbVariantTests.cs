@@ -19,6 +19,7 @@ namespace BulkCampaigns.Tests.Dispatch;
 public sealed class AbVariantTests(ExactSimulatorApp app, ITestOutputHelper output) : AbVariantTests<ExactSimulatorApp>(app, output);
 
 /// <summary>On PostgreSQL, through the PostgreSQL engine store (its own md5 split).</summary>
+[Trait(DatabaseTrait.Name, DatabaseTrait.Both)]
 [Collection(DispatchAppsCollection.Name)]
 public sealed class AbVariantTestsOnPostgres(PostgresExactSimulatorApp app, ITestOutputHelper output) : AbVariantTests<PostgresExactSimulatorApp>(app, output);
 

@@ -6,6 +6,7 @@ using static BulkCampaigns.Tests.Dispatch.DispatchTestKit;
 namespace BulkCampaigns.Tests.Dispatch;
 
 /// <summary>Test-then-winner across a restart: the wait is stored, so a new process takes the decision and sends the rest.</summary>
+[Trait(DatabaseTrait.Name, DatabaseTrait.Both)]
 public sealed class AbWinnerRestartTests(ITestOutputHelper output)
 {
     private const int Recipients = 300;

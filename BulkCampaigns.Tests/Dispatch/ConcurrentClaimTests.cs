@@ -1,6 +1,7 @@
 using BulkCampaigns.Data;
 using BulkCampaigns.Dispatch;
 using Microsoft.Extensions.DependencyInjection;
+using BulkCampaigns.Tests.Infrastructure;
 using static BulkCampaigns.Tests.Dispatch.DispatchTestKit;
 
 namespace BulkCampaigns.Tests.Dispatch;
@@ -10,6 +11,7 @@ namespace BulkCampaigns.Tests.Dispatch;
 public sealed class ConcurrentClaimTests(ExactSimulatorApp app) : ConcurrentClaimTests<ExactSimulatorApp>(app);
 
 /// <summary>On PostgreSQL, where claimers are not queued in one process: they may be on several nodes.</summary>
+[Trait(DatabaseTrait.Name, DatabaseTrait.Both)]
 [Collection(DispatchAppsCollection.Name)]
 public sealed class ConcurrentClaimTestsOnPostgres(PostgresExactSimulatorApp app) : ConcurrentClaimTests<PostgresExactSimulatorApp>(app);
 

@@ -3,6 +3,7 @@ using BulkCampaigns.Dispatch;
 using BulkCampaigns.Operations;
 using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
+using BulkCampaigns.Tests.Infrastructure;
 using static BulkCampaigns.Tests.Dispatch.DispatchTestKit;
 
 namespace BulkCampaigns.Tests.Dispatch;
@@ -12,6 +13,7 @@ namespace BulkCampaigns.Tests.Dispatch;
 public sealed class InFlightSweepTests(ExactSimulatorApp app) : InFlightSweepTests<ExactSimulatorApp>(app);
 
 /// <summary>On PostgreSQL, through the PostgreSQL engine store.</summary>
+[Trait(DatabaseTrait.Name, DatabaseTrait.Both)]
 [Collection(DispatchAppsCollection.Name)]
 public sealed class InFlightSweepTestsOnPostgres(PostgresExactSimulatorApp app) : InFlightSweepTests<PostgresExactSimulatorApp>(app);
 

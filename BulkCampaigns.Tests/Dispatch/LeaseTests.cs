@@ -4,6 +4,7 @@ using System.Text.Json;
 using BulkCampaigns.Auth;
 using BulkCampaigns.Dispatch;
 using Microsoft.Extensions.DependencyInjection;
+using BulkCampaigns.Tests.Infrastructure;
 using static BulkCampaigns.Tests.Dispatch.DispatchTestKit;
 
 namespace BulkCampaigns.Tests.Dispatch;
@@ -13,6 +14,7 @@ namespace BulkCampaigns.Tests.Dispatch;
 public sealed class LeaseTests(ExactSimulatorApp app) : LeaseTests<ExactSimulatorApp>(app);
 
 /// <summary>On PostgreSQL, where the lease is on the server's clock and other nodes may hold claims.</summary>
+[Trait(DatabaseTrait.Name, DatabaseTrait.Both)]
 [Collection(DispatchAppsCollection.Name)]
 public sealed class LeaseTestsOnPostgres(PostgresExactSimulatorApp app) : LeaseTests<PostgresExactSimulatorApp>(app);
 

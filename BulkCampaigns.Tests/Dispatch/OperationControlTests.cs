@@ -17,6 +17,7 @@ namespace BulkCampaigns.Tests.Dispatch;
 public sealed class OperationControlTests(ExactSimulatorApp app, ITestOutputHelper output) : OperationControlTests<ExactSimulatorApp>(app, output);
 
 /// <summary>On PostgreSQL, through the PostgreSQL engine store.</summary>
+[Trait(DatabaseTrait.Name, DatabaseTrait.Both)]
 [Collection(DispatchAppsCollection.Name)]
 public sealed class OperationControlTestsOnPostgres(PostgresExactSimulatorApp app, ITestOutputHelper output) : OperationControlTests<PostgresExactSimulatorApp>(app, output);
 

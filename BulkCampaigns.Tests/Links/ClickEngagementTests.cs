@@ -16,6 +16,7 @@ namespace BulkCampaigns.Tests.Links;
 [Collection(DispatchAppsCollection.Name)]
 public sealed class ClickEngagementTests(LinksApp app) : ClickEngagementTests<LinksApp>(app);
 
+[Trait(DatabaseTrait.Name, DatabaseTrait.Both)]
 [Collection(DispatchAppsCollection.Name)]
 public sealed class ClickEngagementTestsOnPostgres(PostgresLinksApp app) : ClickEngagementTests<PostgresLinksApp>(app);
 

@@ -36,6 +36,7 @@ public static class LinksSettings
 [Collection(DispatchAppsCollection.Name)]
 public sealed class LinkTrackingTests(LinksApp app) : LinkTrackingTests<LinksApp>(app);
 
+[Trait(DatabaseTrait.Name, DatabaseTrait.Both)]
 [Collection(DispatchAppsCollection.Name)]
 public sealed class LinkTrackingTestsOnPostgres(PostgresLinksApp app) : LinkTrackingTests<PostgresLinksApp>(app);
 

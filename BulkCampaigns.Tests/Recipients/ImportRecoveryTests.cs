@@ -17,6 +17,7 @@ namespace BulkCampaigns.Tests.Recipients;
 public sealed class ImportRecoveryTests(AppFactory app) : ImportRecoveryTests<AppFactory>(app);
 
 /// <summary>On PostgreSQL, through the PostgreSQL engine store's import statements.</summary>
+[Trait(DatabaseTrait.Name, DatabaseTrait.Both)]
 public sealed class ImportRecoveryTestsOnPostgres(PostgresImportsApp app) : ImportRecoveryTests<PostgresImportsApp>(app);
 
 public abstract class ImportRecoveryTests<TApp>(TApp app) : IClassFixture<TApp>

@@ -11,6 +11,7 @@ namespace BulkCampaigns.Tests.Recipients;
 public sealed class ImportShapeTests(AppFactory app) : ImportShapeTests<AppFactory>(app);
 
 /// <summary>On PostgreSQL, through the PostgreSQL engine store's import statements.</summary>
+[Trait(DatabaseTrait.Name, DatabaseTrait.Both)]
 public sealed class ImportShapeTestsOnPostgres(PostgresImportsApp app) : ImportShapeTests<PostgresImportsApp>(app);
 
 public abstract class ImportShapeTests<TApp>(TApp app) : IClassFixture<TApp>

@@ -15,6 +15,7 @@ namespace BulkCampaigns.Tests.Recipients.Segments;
 public sealed class SegmentSemanticsTests(AppFactory app) : SegmentSemanticsTests<AppFactory>(app);
 
 /// <summary>On PostgreSQL: the same filters, compiled by its dialect over its jsonb side table.</summary>
+[Trait(DatabaseTrait.Name, DatabaseTrait.Both)]
 public sealed class SegmentSemanticsTestsOnPostgres(PostgresAppFactory app) : SegmentSemanticsTests<PostgresAppFactory>(app);
 
 /// <summary>

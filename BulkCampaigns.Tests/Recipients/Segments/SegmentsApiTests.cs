@@ -14,6 +14,7 @@ namespace BulkCampaigns.Tests.Recipients.Segments;
 public sealed class SegmentsApiTests(ExactSimulatorApp app) : SegmentsApiTests<ExactSimulatorApp>(app);
 
 /// <summary>On PostgreSQL: the jsonb side table, and a segment's messages made by the PostgreSQL engine store.</summary>
+[Trait(DatabaseTrait.Name, DatabaseTrait.Both)]
 [Collection(DispatchAppsCollection.Name)]
 public sealed class SegmentsApiTestsOnPostgres(PostgresExactSimulatorApp app) : SegmentsApiTests<PostgresExactSimulatorApp>(app);
 

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Xml;
 using BulkCampaigns.Content;
-using Microsoft.AspNetCore.Components;
 
 namespace BulkCampaigns.Components.Pages.Content;
 
@@ -26,18 +25,6 @@ public partial class VariantDesigner
     private string _metric = ContentRules.MetricDelivered;
     private bool _revealAll;
     private int _nextKey;
-
-    [Parameter]
-    public MessageContent? Content { get; set; }
-
-    [Parameter]
-    public EventCallback<MessageContent> ContentChanged { get; set; }
-
-    [Parameter]
-    public long? GroupId { get; set; }
-
-    [Parameter]
-    public TimeSpan PreviewDelay { get; set; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>The content as the editors hold it now.</summary>
     public MessageContent Current => Build();

@@ -74,7 +74,7 @@ public sealed class AbVariantBrowserTests(ReliableCarrierBrowserApp browser) : I
         await tabs.GetByText("B", new() { Exact = true }).ClickAsync();
         var messageB = panelB.GetByLabel("Message", new() { Exact = true });
         await messageB.FillAsync("{{ first_name }}, last day of the spring sale");
-        var sampleB = await SampleAsync(panelB.GetByTestId("sample-address"));
+        var sampleB = await BrowserSteps.SampleAddressAsync(panelB.GetByTestId("sample-address"));
         await Expect(panelB.GetByTestId("phone-sms").GetByTestId("phone-text")).ToHaveTextAsync(TextB(firstNameByNumber[sampleB])[..^1]);
         // The edit went to the wizard and back, and the field is still the one being typed in: the next key lands in it.
         await page.Keyboard.PressAsync("!");
@@ -85,7 +85,7 @@ public sealed class AbVariantBrowserTests(ReliableCarrierBrowserApp browser) : I
         // A keeps the first text, with a preview of its own, and takes three quarters.
         await tabs.GetByText("A", new() { Exact = true }).ClickAsync();
         await panelA.GetByLabel("Weight", new() { Exact = true }).FillAsync("75");
-        var sampleA = await SampleAsync(panelA.GetByTestId("sample-address"));
+        var sampleA = await BrowserSteps.SampleAddressAsync(panelA.GetByTestId("sample-address"));
         await Expect(panelA.GetByTestId("phone-sms").GetByTestId("phone-text")).ToHaveTextAsync(TextA(firstNameByNumber[sampleA]));
         await Expect(panelA.GetByTestId("variant-share")).ToHaveTextAsync("75% of the audience");
         await tabs.GetByText("B", new() { Exact = true }).ClickAsync();
@@ -138,12 +138,5 @@ public sealed class AbVariantBrowserTests(ReliableCarrierBrowserApp browser) : I
         await Expect(rowA.GetByTestId("variant-failed")).ToHaveTextAsync(new Regex(@"^\d+$"));
         await Expect(rowA.GetByTestId("variant-delivery-rate")).ToHaveTextAsync(new Regex(@"^\d{1,3}\.\d%$"));
         Assert.Empty(session.ConsoleErrors);
-    }
-
-    /// <summary>The address a preview shows, once it shows one.</summary>
-    private static async Task<string> SampleAsync(ILocator address)
-    {
-        await Expect(address).ToHaveTextAsync(new Regex(@"^\+1\d{10}$"));
-        return await address.InnerTextAsync();
     }
 }

@@ -154,7 +154,7 @@ public sealed class MarketerJourneyTests(ReliableCarrierBrowserApp browser) : IC
         await picker.GetByText("Recipient of a group").ClickAsync();
         await picker.Locator(".mud-select").First.ClickAsync();
         await page.Locator(".mud-popover-open").GetByText(group).ClickAsync();
-        var sample = await SampleAsync(page.GetByTestId("sample-address"));
+        var sample = await BrowserSteps.SampleAddressAsync(page.GetByTestId("sample-address"));
         var message = page.GetByLabel("Message", new() { Exact = true });
         await message.FillAsync(Message);
         await message.EvaluateAsync("e => e.setSelectionRange(3, 3)");
@@ -183,7 +183,7 @@ public sealed class MarketerJourneyTests(ReliableCarrierBrowserApp browser) : IC
         await BrowserSteps.OpenSelectAsync(page, "content-template", template);
         await page.Locator(".mud-popover-open").GetByText(template).ClickAsync();
         var preview = page.GetByTestId("template-preview");
-        var previewed = await SampleAsync(preview.GetByTestId("sample-address"));
+        var previewed = await BrowserSteps.SampleAddressAsync(preview.GetByTestId("sample-address"));
         await Expect(preview.GetByTestId("phone-text")).ToHaveTextAsync(Greeting(contacts.FirstNameByNumber[previewed]));
         await page.GetByRole(AriaRole.Button, new() { Name = "Next" }).ClickAsync();
 
@@ -261,13 +261,6 @@ public sealed class MarketerJourneyTests(ReliableCarrierBrowserApp browser) : IC
         Assert.Equal(people, received.Select(m => m.To).Distinct().Count());
         Assert.All(received, m => Assert.Equal(Greeting(contacts.FirstNameByNumber[m.To]), m.Body));
         Assert.Empty(session.ConsoleErrors);
-    }
-
-    /// <summary>The address a preview shows, once it shows one.</summary>
-    private static async Task<string> SampleAsync(ILocator address)
-    {
-        await Expect(address).ToHaveTextAsync(new Regex(@"^\+1\d{10}$"));
-        return await address.InnerTextAsync();
     }
 
     private static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);

@@ -43,4 +43,11 @@ public static class BrowserSteps
     /// <summary>The mapping of a file whose address column is "Mobile Number".</summary>
     public static Task ExpectMappingAsync(IPage page, float timeout = 5_000) =>
         Expect(page.GetByRole(AriaRole.Columnheader, new() { Name = "Mobile Number (address)" })).ToBeVisibleAsync(new() { Timeout = timeout });
+
+    /// <summary>The address a content preview shows (a US number), once it shows one.</summary>
+    public static async Task<string> SampleAddressAsync(ILocator address)
+    {
+        await Expect(address).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\+1\d{10}$"));
+        return await address.InnerTextAsync();
+    }
 }

@@ -65,6 +65,32 @@ public sealed class VariantDesignerTests : MudTestContext
     }
 
     [Fact]
+    public async Task In_the_wizard_an_edit_handed_back_as_the_draft_keeps_each_variants_editor_so_typing_goes_on_in_the_same_field()
+    {
+        RenderPopoverProvider();
+        string? written = null;
+        // The wizard's content step keeps each reported content as its draft and passes it back down.
+        var cut = Render<BulkCampaigns.Components.Pages.Campaigns.Wizard.ContentStep>(p => p
+            .Add(s => s.TrackLinks, true)
+            .Add(s => s.Changed, c => written = c.ContentJson));
+        cut.Find("[data-testid=message-editor] textarea").Input("Hi {{ first_name }}!");
+        var designer = cut.FindComponent<VariantDesigner>();
+        await cut.InvokeAsync(() => designer.FindComponent<MudBlazor.MudSwitch<bool>>().Instance.ValueChanged.InvokeAsync(true));
+        var editors = cut.FindComponents<ContentDesigner>().Select(c => c.Instance).ToList();
+        Assert.Equal(2, editors.Count);
+
+        var textarea = cut.FindAll("[data-testid=variant-panel]")[1].QuerySelector("[data-testid=message-editor] textarea")!;
+        textarea.Input("Last");
+        cut.FindAll("[data-testid=variant-panel]")[1].QuerySelector("[data-testid=message-editor] textarea")!.Input("Last chance, {{ first_name }}!");
+
+        // The same editors (a new one would be a new field in the browser, losing the focus and what is typed next).
+        Assert.Equal(editors, cut.FindComponents<ContentDesigner>().Select(c => c.Instance));
+        cut.WaitForAssertion(() => Assert.Equal(["Hi Ana!", "Last chance, Ana!"], cut.FindAll("[data-testid=variant-panel] [data-testid=phone-sms] [data-testid=phone-text]").Select(e => e.TextContent).ToList()));
+        var content = MessageContent.FromJson(written!);
+        Assert.Equal(["Hi {{ first_name }}!", "Last chance, {{ first_name }}!"], content.Variants!.Select(v => v.Content!.Text));
+    }
+
+    [Fact]
     public async Task A_stored_test_opens_with_its_variants_and_a_weight_of_zero_is_named_under_its_field()
     {
         var cut = RenderDesigner(new MessageContent

@@ -46,21 +46,6 @@ public partial class ContentDesigner : IDisposable
     [Inject]
     private ContentService Service { get; set; } = default!;
 
-    /// <summary>The content to start from; read again only when a different instance is passed.</summary>
-    [Parameter]
-    public MessageContent? Content { get; set; }
-
-    [Parameter]
-    public EventCallback<MessageContent> ContentChanged { get; set; }
-
-    /// <summary>The group whose first recipient the preview starts with (the campaign's audience); typed sample values otherwise.</summary>
-    [Parameter]
-    public long? GroupId { get; set; }
-
-    /// <summary>How long typing must pause before the preview is redrawn.</summary>
-    [Parameter]
-    public TimeSpan PreviewDelay { get; set; } = TimeSpan.FromMilliseconds(250);
-
     private IReadOnlyList<string> Placeholders => _sample.AttributeKeys;
 
     private string RichTextField => RichPrefix + ".text";

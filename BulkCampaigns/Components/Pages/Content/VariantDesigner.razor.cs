@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Xml;
 using BulkCampaigns.Content;
-using Microsoft.AspNetCore.Components;
 
 namespace BulkCampaigns.Components.Pages.Content;
 
@@ -14,6 +13,7 @@ namespace BulkCampaigns.Components.Pages.Content;
 public partial class VariantDesigner
 {
     private MessageContent? _loaded;
+    private MessageContent? _reported;
     private bool _ab;
     private MessageContent _singleInput = new() { Text = "" };
     private MessageContent? _singleCurrent;
@@ -26,18 +26,6 @@ public partial class VariantDesigner
     private string _metric = ContentRules.MetricDelivered;
     private bool _revealAll;
     private int _nextKey;
-
-    [Parameter]
-    public MessageContent? Content { get; set; }
-
-    [Parameter]
-    public EventCallback<MessageContent> ContentChanged { get; set; }
-
-    [Parameter]
-    public long? GroupId { get; set; }
-
-    [Parameter]
-    public TimeSpan PreviewDelay { get; set; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>The content as the editors hold it now.</summary>
     public MessageContent Current => Build();
@@ -61,6 +49,12 @@ public partial class VariantDesigner
             return;
         }
         _loaded = Content;
+        if (ReferenceEquals(Content, _reported))
+        {
+            // What the editors reported themselves, handed back (the wizard keeps it as its draft): they hold it already.
+            // Loading it again would rebuild every variant's tab under a new key, replacing the field being typed in.
+            return;
+        }
         if (Content.Variants is { Count: > 0 } variants)
         {
             _ab = true;
@@ -145,13 +139,13 @@ public partial class VariantDesigner
             _singleInput = _variants.FirstOrDefault()?.Current.Clone() ?? new MessageContent { Text = "" };
             _singleCurrent = null;
         }
-        await ContentChanged.InvokeAsync(Build());
+        await ReportAsync(Build());
     }
 
     private Task SingleChangedAsync(MessageContent content)
     {
         _singleCurrent = content;
-        return ContentChanged.InvokeAsync(content);
+        return ReportAsync(content);
     }
 
     private Task AddAsync()
@@ -159,20 +153,26 @@ public partial class VariantDesigner
         var name = ((char)('A' + _variants.Count)).ToString();
         _variants.Add(New(name, 50, (_variants.LastOrDefault()?.Current ?? new MessageContent { Text = "" }).Clone()));
         _active = _variants.Count - 1;
-        return ContentChanged.InvokeAsync(Build());
+        return ReportAsync(Build());
     }
 
     private Task RemoveAsync(VariantState variant)
     {
         _variants.Remove(variant);
         _active = Math.Min(_active, _variants.Count - 1);
-        return ContentChanged.InvokeAsync(Build());
+        return ReportAsync(Build());
     }
 
     private Task EditAsync(Action edit)
     {
         edit();
-        return ContentChanged.InvokeAsync(Build());
+        return ReportAsync(Build());
+    }
+
+    private Task ReportAsync(MessageContent content)
+    {
+        _reported = content;
+        return ContentChanged.InvokeAsync(content);
     }
 
     /// <summary>Shows every problem (on save), in each variant's designer too.</summary>

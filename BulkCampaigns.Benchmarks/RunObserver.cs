@@ -21,6 +21,7 @@ public sealed class RunObserver : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _sampler;
     private readonly Dictionary<string, long> _waits = new();
+    private readonly Dictionary<string, long> _lockWaits = new();
     private int _samples;
 
     private RunObserver(IReadOnlyList<(string Name, int Pid)> processes, string? databaseConnectionString)
@@ -70,7 +71,10 @@ public sealed class RunObserver : IAsyncDisposable
         var waits = _samples == 0
             ? new Dictionary<string, double>()
             : _waits.OrderByDescending(w => w.Value).ToDictionary(w => w.Key, w => w.Value / (double)_samples);
-        return new Observed(wall, Environment.ProcessorCount, machine, cpu, waits);
+        var lockWaits = _samples == 0
+            ? new Dictionary<string, double>()
+            : _lockWaits.OrderByDescending(w => w.Value).Take(5).ToDictionary(w => w.Key, w => w.Value / (double)_samples);
+        return new Observed(wall, Environment.ProcessorCount, machine, cpu, waits, lockWaits);
     }
 
     public async ValueTask DisposeAsync()
@@ -94,8 +98,9 @@ public sealed class RunObserver : IAsyncDisposable
             await using var connection = new NpgsqlConnection(connectionString + ";Pooling=false;Application Name=bench-observer");
             await connection.OpenAsync(ct);
             await using var command = new NpgsqlCommand("""
-                SELECT coalesce(wait_event_type || ':' || wait_event, 'on CPU'), count(*)::int FROM pg_stat_activity
-                WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid() GROUP BY 1
+                SELECT coalesce(wait_event_type || ':' || wait_event, 'on CPU'), left(regexp_replace(query, '\s+', ' ', 'g'), 70), count(*)::int
+                FROM pg_stat_activity
+                WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid() GROUP BY 1, 2
                 """, connection);
             while (!ct.IsCancellationRequested)
             {
@@ -104,7 +109,13 @@ public sealed class RunObserver : IAsyncDisposable
                     while (await reader.ReadAsync(ct))
                     {
                         var key = reader.GetString(0);
-                        _waits[key] = _waits.GetValueOrDefault(key) + reader.GetInt32(1);
+                        var sessions = reader.GetInt32(2);
+                        _waits[key] = _waits.GetValueOrDefault(key) + sessions;
+                        if (key.StartsWith("Lock:", StringComparison.Ordinal))
+                        {
+                            var statement = key + " " + (reader.IsDBNull(1) ? "?" : reader.GetString(1));
+                            _lockWaits[statement] = _lockWaits.GetValueOrDefault(statement) + sessions;
+                        }
                     }
                 }
                 _samples++;
@@ -180,9 +191,11 @@ public sealed class RunObserver : IAsyncDisposable
 
 /// <summary>
 /// The figures of one observed run: its wall time, the machine's cores and their busy seconds, the CPU seconds of
-/// each named process, and the database's active sessions by what they did (average sessions over the samples).
+/// each named process, the database's active sessions by what they did (average sessions over the samples), and the
+/// statements most waited on for a lock (by their first 70 characters).
 /// </summary>
-public sealed record Observed(double WallSeconds, int Cores, double MachineBusySeconds, IReadOnlyDictionary<string, double> CpuSeconds, IReadOnlyDictionary<string, double> DatabaseSessions)
+public sealed record Observed(double WallSeconds, int Cores, double MachineBusySeconds, IReadOnlyDictionary<string, double> CpuSeconds,
+    IReadOnlyDictionary<string, double> DatabaseSessions, IReadOnlyDictionary<string, double> LockWaitsByStatement)
 {
     public double MachineBusyShare => WallSeconds > 0 ? MachineBusySeconds / (WallSeconds * Cores) : 0;
 
@@ -200,7 +213,9 @@ public sealed record Observed(double WallSeconds, int Cores, double MachineBusyS
     public string SessionsLine(int top = 4) => DatabaseSessions.Count == 0
         ? "database sessions: not sampled"
         : string.Create(CultureInfo.InvariantCulture, $"database sessions active on average {DatabaseSessions.Values.Sum():0.00}: ")
-          + string.Join(", ", DatabaseSessions.Take(top).Select(w => string.Create(CultureInfo.InvariantCulture, $"{w.Key} {w.Value:0.00}")));
+          + string.Join(", ", DatabaseSessions.Take(top).Select(w => string.Create(CultureInfo.InvariantCulture, $"{w.Key} {w.Value:0.00}")))
+          + (LockWaitsByStatement.Count == 0 ? "" : "; waiting for a lock most: "
+             + string.Join(" | ", LockWaitsByStatement.Take(2).Select(w => string.Create(CultureInfo.InvariantCulture, $"{w.Value:0.00} on {w.Key}"))));
 
     /// <summary>
     /// What limited the run, from the figures: the machine's CPU when its cores were nearly all busy (naming who used
@@ -208,14 +223,16 @@ public sealed record Observed(double WallSeconds, int Cores, double MachineBusyS
     /// </summary>
     public string LimitLine()
     {
+        var waiting = DatabaseSessions.Where(w => w.Key != "on CPU").ToList();
+        var running = DatabaseSessions.GetValueOrDefault("on CPU");
+        var database = waiting.Count == 0 ? "" : string.Create(CultureInfo.InvariantCulture,
+            $"; the database's sessions meanwhile {running:0.00} on CPU, {waiting.Sum(w => w.Value):0.00} waiting (most on {waiting[0].Key}, {waiting[0].Value:0.00})");
         var byCores = CpuSeconds.OrderByDescending(c => c.Value).Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Key} {c.Value / WallSeconds:0.00}")).ToList();
         var rest = Math.Max(0, MachineBusySeconds - CpuSeconds.Values.Sum()) / WallSeconds;
         if (MachineBusyShare >= 0.9)
         {
-            return string.Create(CultureInfo.InvariantCulture, $"the machine's CPU: its {Cores} cores were {MachineBusyShare:P0} busy (cores: {string.Join(", ", byCores)}, everything else {rest:0.00})");
+            return string.Create(CultureInfo.InvariantCulture, $"the machine's CPU: its {Cores} cores were {MachineBusyShare:P0} busy (cores: {string.Join(", ", byCores)}, everything else {rest:0.00})") + database;
         }
-        var waiting = DatabaseSessions.Where(w => w.Key != "on CPU").ToList();
-        var running = DatabaseSessions.GetValueOrDefault("on CPU");
         if (waiting.Count > 0 && waiting.Sum(w => w.Value) > running)
         {
             var topWait = waiting.First();

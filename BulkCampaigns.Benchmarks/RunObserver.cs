@@ -231,7 +231,8 @@ public sealed record Observed(double WallSeconds, int Cores, double MachineBusyS
         var rest = Math.Max(0, MachineBusySeconds - CpuSeconds.Values.Sum()) / WallSeconds;
         if (MachineBusyShare >= 0.9)
         {
-            return string.Create(CultureInfo.InvariantCulture, $"the machine's CPU: its {Cores} cores were {MachineBusyShare:P0} busy (cores: {string.Join(", ", byCores)}, everything else {rest:0.00})") + database;
+            return string.Create(CultureInfo.InvariantCulture, $"the machine's CPU: its {Cores} cores were {MachineBusyShare:P0} busy (cores: {string.Join(", ", byCores)}, everything else {rest:0.00})")
+                + (rest > CpuSeconds.Values.Sum() / WallSeconds ? ", mostly by other processes: the machine was not quiet" : "") + database;
         }
         if (waiting.Count > 0 && waiting.Sum(w => w.Value) > running)
         {

@@ -20,6 +20,10 @@ public sealed record ScenarioResult(string Scenario, string Machine, DateTimeOff
 {
     /// <summary>Every measured run, when the scenario measures runs (cold and warm).</summary>
     public IReadOnlyList<Run>? Runs { get; init; }
+
+    /// <summary>The one-node and two-node runs side by side, when the scenario compares them (dispatch <c>--nodes 2</c>); left out of the JSON otherwise.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<Scenarios.NodesRun>? Nodes { get; init; }
 }
 
 /// <summary>

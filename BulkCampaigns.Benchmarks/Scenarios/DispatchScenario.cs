@@ -19,6 +19,11 @@ namespace BulkCampaigns.Benchmarks.Scenarios;
 /// With <c>--db postgres</c> the app runs on PostgreSQL (its jobs too): the template is a database every run copies
 /// (<c>CREATE DATABASE … TEMPLATE</c>), and the floor is <c>psql</c> writing the same rows into tables of the same shape as
 /// the app's (insert the rendered messages, mark them sent, insert the simulator's rows).
+/// With <c>--db postgres --nodes 2</c> every run also sends the same operation with two app processes (nodes) on one
+/// copy of the database and one Redis (<see cref="RedisServer"/>), launched and watched through the first node, right
+/// after the one-node run and its floor: the two times side by side, how many messages each node's batches handled
+/// (from Hangfire's job states in the database), and what the machine and the database did meanwhile
+/// (<see cref="RunObserver"/>), from which the run says what limited it.
 /// </summary>
 public sealed class DispatchScenario : IScenario
 {
@@ -43,11 +48,23 @@ public sealed class DispatchScenario : IScenario
         var phases = options.TryGetValue("phases", out var p) ? p.Split(',') : ["cold", "warm"];
         // --links plain|tracked: the template with a link, sent as written or as a tracked short link (the cost of tracking is the difference).
         Links = options.TryGetValue("links", out var l) ? l : "none";
+        // --nodes 2: each run sends the operation with one node and then with two (same database, one Redis); 1 is the plain run.
+        var nodes = options.TryGetValue("nodes", out var nd) ? int.Parse(nd, CultureInfo.InvariantCulture) : 1;
+        if (nodes is not (1 or 2))
+        {
+            throw new ArgumentException("--nodes takes 1 or 2");
+        }
+        if (nodes == 2 && !PostgresServer.Wanted(options))
+        {
+            throw new ArgumentException("--nodes 2 needs --db postgres: several nodes share one PostgreSQL database");
+        }
         var settings = AppProcess.ParseEnv(options);
         settings["Limits__MaxGroupRecipients"] = Math.Max(1_000_000, rows).ToString(CultureInfo.InvariantCulture);
         var folder = Path.Combine(Path.GetTempPath(), "bulkcampaigns-bench", "dispatch-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(folder);
         await using var postgres = PostgresServer.Wanted(options) ? await PostgresServer.StartAsync(options, ct) : null;
+        // Disposed before the database server, also when the run fails: a Redis the benchmark started is stopped.
+        await using var redis = nodes == 2 ? await RedisServer.StartAsync(options, ct) : null;
         const string pgTemplate = "bench_dispatch_template";
         try
         {
@@ -65,6 +82,7 @@ public sealed class DispatchScenario : IScenario
             Console.WriteLine($"prepared: group {group} of {recipients:N0} recipients, warm-up group {warmUpGroup}");
 
             var runs = new List<Run>();
+            var nodeRuns = new List<NodesRun>();
             for (var run = 1; run <= runCount; run++)
             {
                 foreach (var phase in phases)
@@ -87,7 +105,19 @@ public sealed class DispatchScenario : IScenario
                         File.Copy(template, database);
                     }
                     var loadAtStart = Harness.LoadAverage();
-                    var (seconds, growth, outcome) = await DispatchInFreshAppAsync(database, runSettings, group, phase == "warm" ? warmUpGroup : null, recipients, ct);
+                    NodesDispatch? oneNode = null;
+                    double seconds, growth;
+                    string outcome;
+                    if (nodes == 2)
+                    {
+                        // The one-node run of the comparison: the same app and settings, observed like the two-node one.
+                        oneNode = await DispatchOnNodesAsync(1, runSettings, runFolder, null, postgres!, pgDatabase, group, phase == "warm" ? warmUpGroup : null, recipients, ct);
+                        (seconds, growth, outcome) = (oneNode.Seconds, oneNode.GrowthMb.Max(), oneNode.Outcome);
+                    }
+                    else
+                    {
+                        (seconds, growth, outcome) = await DispatchInFreshAppAsync(database, runSettings, group, phase == "warm" ? warmUpGroup : null, recipients, ct);
+                    }
                     var loadAtEnd = Harness.LoadAverage();
                     double floor;
                     if (postgres is not null)
@@ -107,6 +137,14 @@ public sealed class DispatchScenario : IScenario
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"{phase} run {run}: {seconds:0.00} s, floor {floor:0.00} s, ratio {result.Ratio:0.00}, memory growth {growth:0} MB, load {loadAtStart} → {loadAtEnd}; {outcome}"));
                     runs.Add(result);
+                    if (oneNode is not null)
+                    {
+                        var twoNodes = await TwoNodesRunAsync(postgres!, redis!, pgTemplate, $"bench_dispatch_{phase}_{run}_2n", runSettings, runFolder, group, phase == "warm" ? warmUpGroup : null, recipients, ct);
+                        runs.Add(new Run(phase + ", 2 nodes", run, twoNodes.Seconds, null, twoNodes.GrowthMb.Max(), twoNodes.LoadAtStart, twoNodes.LoadAtEnd, twoNodes.Outcome));
+                        var compared = new NodesRun(phase, run, oneNode, twoNodes);
+                        compared.Print(Console.Out);
+                        nodeRuns.Add(compared);
+                    }
                     SqliteConnection.ClearAllPools();
                     TryDelete(runFolder);
                 }
@@ -117,8 +155,27 @@ public sealed class DispatchScenario : IScenario
             double? targetRatio = postgres is null ? null : 3.0;
             figures.AddRange(Harness.PhaseFigures(runs, "cold", "launch → COMPLETED", targetSeconds, targetRatio, 200));
             figures.AddRange(Harness.PhaseFigures(runs, "warm", "launch → COMPLETED", targetSeconds, targetRatio, 200));
+            foreach (var phase in phases.Where(_ => nodes == 2))
+            {
+                // No time target for two nodes: what is judged is the ratio to one node, printed beside it.
+                figures.AddRange(Harness.PhaseFigures(runs, phase + ", 2 nodes", "launch → COMPLETED", null, null, 200).Select(f => f.Target is null ? f with { Met = null } : f));
+                if (nodeRuns.Where(c => c.Phase == phase).Select(c => c.Ratio).ToList() is { Count: > 0 } ratios)
+                {
+                    figures.Add(new Figure($"2 nodes ÷ 1 node, {phase}, worst of {ratios.Count}", ratios.Max(), "×", null, "< 1 is faster with 2"));
+                    figures.Add(new Figure($"2 nodes ÷ 1 node, {phase}, best of {ratios.Count}", ratios.Min(), "×"));
+                    var sending = nodeRuns.Where(c => c.Phase == phase).Select(c => c.SendingRatio).ToList();
+                    figures.Add(new Figure($"2 nodes ÷ 1 node after the launch request, {phase}, worst of {sending.Count}", sending.Max(), "×"));
+                    figures.Add(new Figure($"2 nodes ÷ 1 node after the launch request, {phase}, best of {sending.Count}", sending.Min(), "×"));
+                }
+            }
+            if (nodeRuns.Count > 0)
+            {
+                Console.WriteLine();
+                NodesRun.PrintTable(nodeRuns, Console.Out);
+            }
             // Kept beside the SQLite figures: BenchmarkResults/<scenario>-postgres.json.
-            return Harness.Result(postgres is null ? Name : Name + "-postgres", figures, new Dictionary<string, string>
+            // --nodes 2 is kept apart too: BenchmarkResults/dispatch-postgres-nodes.json.
+            var parameters = new Dictionary<string, string>
             {
                 ["rows"] = rows.ToString(CultureInfo.InvariantCulture),
                 ["recipients"] = recipients.ToString(CultureInfo.InvariantCulture),
@@ -131,7 +188,14 @@ public sealed class DispatchScenario : IScenario
                 ["floor"] = postgres is null
                     ? "sqlite3 CLI: INSERT…SELECT the message rows, UPDATE them to SENDING, INSERT the simulator rows, UPDATE to SENT with the rendered body"
                     : "psql, same server: INSERT…SELECT the rendered message rows, UPDATE them to SENT, INSERT…SELECT the simulator rows, into tables LIKE Messages/SimulatorMessages INCLUDING ALL",
-            }) with { Runs = runs };
+            };
+            if (nodes == 2)
+            {
+                parameters["nodes"] = "1, then 2 on a fresh copy of the same database, in each run (2: one Redis, launched and watched through node-1)";
+                parameters["redis"] = redis!.Address;
+            }
+            return Harness.Result(postgres is null ? Name : nodes == 2 ? Name + "-postgres-nodes" : Name + "-postgres", figures, parameters)
+                with { Runs = runs, Nodes = nodeRuns.Count > 0 ? nodeRuns : null };
         }
         finally
         {
@@ -218,6 +282,159 @@ public sealed class DispatchScenario : IScenario
         }
         var seconds = watch.Elapsed.TotalSeconds;
         return (seconds, growth, string.Create(CultureInfo.InvariantCulture, $"{sent:N0} sent ({sent / seconds:N0} msg/s), launch request {accepted.TotalSeconds:0.00} s, app CPU {app.CpuSecondsOfLastMeasure:0.00} s"));
+    }
+
+    /// <summary>
+    /// The two-node run of a comparison: a fresh copy of the template, the operation sent by two nodes sharing it and
+    /// <paramref name="redis"/>, then how many messages each node's batches handled; the copy is dropped after.
+    /// </summary>
+    private static async Task<NodesDispatch> TwoNodesRunAsync(PostgresServer postgres, RedisServer redis, string template, string database,
+        Dictionary<string, string> settings, string runFolder, string group, string? warmUpGroup, long recipients, CancellationToken ct)
+    {
+        await postgres.CreateDatabaseAsync(database, template, ct);
+        try
+        {
+            var twoSettings = new Dictionary<string, string>(settings);
+            foreach (var (key, value) in AppProcess.PostgresSettings(postgres.ConnectionString(database)))
+            {
+                twoSettings[key] = value;
+            }
+            return await DispatchOnNodesAsync(2, twoSettings, runFolder, redis, postgres, database, group, warmUpGroup, recipients, ct);
+        }
+        finally
+        {
+            await postgres.DropDatabaseAsync(database, CancellationToken.None);
+        }
+    }
+
+    /// <summary>
+    /// Starts <paramref name="count"/> nodes (node-1, node-2; each its own data folder; on <paramref name="redis"/> when
+    /// given) on the run's PostgreSQL database one after the other, as README's "Several nodes" does, runs the warm-up
+    /// operation when asked, then launches the operation through node-1 and polls node-1 until it is COMPLETED, observing
+    /// the nodes, the database server and Redis meanwhile. The nodes are killed at the end.
+    /// </summary>
+    private static async Task<NodesDispatch> DispatchOnNodesAsync(int count, Dictionary<string, string> settings, string runFolder, RedisServer? redis,
+        PostgresServer postgres, string pgDatabase, string group, string? warmUpGroup, long recipients, CancellationToken ct)
+    {
+        var apps = new List<AppProcess>();
+        try
+        {
+            for (var i = 1; i <= count; i++)
+            {
+                var nodeSettings = new Dictionary<string, string>(settings)
+                {
+                    ["Node__Name"] = $"node-{i}",
+                    ["Database__DataFolder"] = Path.Combine(runFolder, $"node-{i}-{count}"),
+                };
+                if (redis is not null)
+                {
+                    nodeSettings["ConnectionStrings__Redis"] = redis.Address;
+                }
+                var app = AppProcess.Start(Path.Combine(runFolder, "unused.db"), nodeSettings);
+                apps.Add(app);
+                using var health = app.ApiClient(TimeSpan.FromSeconds(30));
+                await app.WaitHealthyAsync(health, ct);
+            }
+            using var client = apps[0].ApiClient(TimeSpan.FromMinutes(10));
+            if (warmUpGroup is not null)
+            {
+                await DispatchAsync(client, warmUpGroup, ct);
+            }
+            var connectionString = postgres.ConnectionString(pgDatabase);
+            var postmaster = await RunObserver.PostgresServerPidAsync(connectionString, ct);
+            var names = apps.Select((a, i) => ($"node-{i + 1}", (int?)a.Process.Id)).ToList();
+            await using var observer = RunObserver.Start([.. names, ("PostgreSQL", postmaster), ("Redis", redis?.ProcessId)], connectionString);
+            var loadAtStart = Harness.LoadAverage();
+            var watch = new Stopwatch();
+            var ((op, accepted), growth) = await MeasureAllAsync(apps, 0, async () =>
+            {
+                watch.Start();
+                var result = await DispatchAsync(client, group, ct);
+                watch.Stop();
+                return result;
+            });
+            var observed = await observer.StopAsync();
+            var loadAtEnd = Harness.LoadAverage();
+            var stats = op.GetProperty("stats");
+            var sent = stats.GetProperty("sent").GetInt64() + stats.GetProperty("delivered").GetInt64();
+            if (op.GetProperty("status").GetString() != "COMPLETED" || sent != recipients)
+            {
+                throw new InvalidOperationException($"the operation did not complete cleanly on {count} node(s): {op}");
+            }
+            var seconds = watch.Elapsed.TotalSeconds;
+            var (shares, rerun) = await SentByNodeAsync(connectionString, op.GetProperty("id").GetString()!, apps, ct);
+            var outcome = string.Create(CultureInfo.InvariantCulture, $"{sent:N0} sent ({sent / seconds:N0} msg/s) by {count} node(s), launch request {accepted.TotalSeconds:0.00} s");
+            return new NodesDispatch(count, seconds, accepted.TotalSeconds, growth, outcome, loadAtStart, loadAtEnd, shares, rerun, observed,
+                observed.CpuLine(), observed.SessionsLine(), observed.LimitLine());
+        }
+        finally
+        {
+            foreach (var app in apps)
+            {
+                app.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Runs <paramref name="work"/> measuring the memory growth of every app from <paramref name="from"/> on (one inside the other).</summary>
+    private static async Task<(T Result, List<double> GrowthMb)> MeasureAllAsync<T>(IReadOnlyList<AppProcess> apps, int from, Func<Task<T>> work)
+    {
+        if (from == apps.Count)
+        {
+            return (await work(), []);
+        }
+        var ((result, inner), growth) = await apps[from].MeasureMemoryAsync(() => MeasureAllAsync(apps, from + 1, work));
+        inner.Insert(0, growth);
+        return (result, inner);
+    }
+
+    /// <summary>
+    /// How many messages of the operation each node's batches handled, from the database: Hangfire keeps every batch
+    /// job (<c>SendBatchAsync(operation, fromId, toId)</c>) with its Processing state, whose <c>ServerId</c> is
+    /// "host:pid:guid", so a batch is its node's by the PID; a batch's messages are the operation's messages in its range.
+    /// Also answers how many ranges ran more than once (a batch stopped for its lease and queued again: counted for each run).
+    /// </summary>
+    private static async Task<(IReadOnlyList<NodeShare> Shares, int RerunRanges)> SentByNodeAsync(string connectionString, string operationId, List<AppProcess> apps, CancellationToken ct)
+    {
+        if (!PublicId.TryDecode(PublicId.Operation, operationId, out var operationKey))
+        {
+            throw new InvalidOperationException("not an operation id: " + operationId);
+        }
+        const string runs = """
+            WITH runs AS (
+                SELECT DISTINCT j.id, (j.arguments::jsonb ->> 1)::bigint AS from_id, (j.arguments::jsonb ->> 2)::bigint AS to_id,
+                       s.data::jsonb ->> 'ServerId' AS server
+                FROM hangfire.job j JOIN hangfire.state s ON s.jobid = j.id AND s.name = 'Processing'
+                WHERE j.invocationdata::jsonb ->> 'Method' = 'SendBatchAsync' AND (j.arguments::jsonb ->> 0)::bigint = @op)
+            """;
+        await using var connection = new Npgsql.NpgsqlConnection(connectionString + ";Pooling=false");
+        await connection.OpenAsync(ct);
+        var shares = new List<NodeShare>();
+        await using (var command = new Npgsql.NpgsqlCommand(runs + """
+            SELECT r.server, count(DISTINCT r.id)::int, count(m."Id")
+            FROM runs r LEFT JOIN "Messages" m ON m."OperationId" = @op AND m."Id" BETWEEN r.from_id AND r.to_id
+            GROUP BY r.server ORDER BY r.server
+            """, connection))
+        {
+            command.Parameters.AddWithValue("op", operationKey);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                var server = reader.IsDBNull(0) ? "?" : reader.GetString(0);
+                var node = apps.Select((a, i) => (a, i)).FirstOrDefault(x => server.Contains($":{x.a.Process.Id}:", StringComparison.Ordinal));
+                var name = node.a is null ? "server " + server : $"node-{node.i + 1}";
+                shares.Add(new NodeShare(name, reader.GetInt32(1), reader.GetInt64(2)));
+            }
+        }
+        await using var rerun = new Npgsql.NpgsqlCommand(runs + "SELECT count(*)::int FROM (SELECT 1 FROM runs GROUP BY from_id, to_id HAVING count(*) > 1) x", connection);
+        rerun.Parameters.AddWithValue("op", operationKey);
+        var rerunRanges = (int)(await rerun.ExecuteScalarAsync(ct))!;
+        // Nodes that ran no batch are listed too, with nothing.
+        foreach (var missing in Enumerable.Range(1, apps.Count).Select(i => $"node-{i}").Where(n => shares.All(s => s.Node != n)))
+        {
+            shares.Add(new NodeShare(missing, 0, 0));
+        }
+        return (shares.OrderBy(s => s.Node, StringComparer.Ordinal).ToList(), rerunRanges);
     }
 
     /// <summary>Launches an operation to the group and polls it until it is no longer running; answers it and how long the launch request took.</summary>
@@ -332,4 +549,51 @@ public sealed class DispatchScenario : IScenario
         {
         }
     }
+}
+
+/// <summary>How many batches of an operation a node ran and how many messages were in their ranges.</summary>
+public sealed record NodeShare(string Node, int Batches, long Messages);
+
+/// <summary>One operation sent by <paramref name="Nodes"/> nodes: its time, each node's memory growth, what each node sent, what the machine did.</summary>
+/// <param name="LaunchSeconds">The launch request (the operation and its messages created, on the node it was sent to): part of <paramref name="Seconds"/> that a second node does not share.</param>
+public sealed record NodesDispatch(int Nodes, double Seconds, double LaunchSeconds, IReadOnlyList<double> GrowthMb, string Outcome, string LoadAtStart, string LoadAtEnd,
+    IReadOnlyList<NodeShare> SentBy, int RerunRanges, Observed Observed, string Cpu, string DatabaseSessions, string Limit);
+
+/// <summary>One run of the comparison: the same operation sent by one node, then by two, on fresh copies of one database.</summary>
+public sealed record NodesRun(string Phase, int Number, NodesDispatch OneNode, NodesDispatch TwoNodes)
+{
+    /// <summary>Two nodes' time ÷ one node's: below 1 two nodes were faster.</summary>
+    public double Ratio => TwoNodes.Seconds / OneNode.Seconds;
+
+    /// <summary>The same for the sending alone: launch → COMPLETED less the launch request, the part both nodes share.</summary>
+    public double SendingRatio => (TwoNodes.Seconds - TwoNodes.LaunchSeconds) / (OneNode.Seconds - OneNode.LaunchSeconds);
+
+    public void Print(TextWriter output)
+    {
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{Phase} run {Number}: 1 node {OneNode.Seconds:0.00} s, 2 nodes {TwoNodes.Seconds:0.00} s: 2 nodes ÷ 1 node {Ratio:0.00}; after the launch request {OneNode.Seconds - OneNode.LaunchSeconds:0.00} s and {TwoNodes.Seconds - TwoNodes.LaunchSeconds:0.00} s: {SendingRatio:0.00}; {Shares(TwoNodes)}"));
+        foreach (var run in new[] { OneNode, TwoNodes })
+        {
+            var label = run.Nodes == 1 ? "  1 node:  " : "  2 nodes: ";
+            output.WriteLine($"{label}load {run.LoadAtStart} → {run.LoadAtEnd}; {run.Outcome}");
+            output.WriteLine($"{label}{run.Cpu}");
+            output.WriteLine($"{label}{run.DatabaseSessions}");
+            output.WriteLine($"{label}what limits it: {run.Limit}");
+        }
+    }
+
+    public static void PrintTable(IReadOnlyList<NodesRun> runs, TextWriter output)
+    {
+        output.WriteLine("| phase | run | 1 node | 2 nodes | 2 nodes ÷ 1 node | the same after the launch request | sent by each node (batches) | load at start → end, 1 node; 2 nodes |");
+        output.WriteLine("|---|---|---|---|---|---|---|---|");
+        foreach (var r in runs)
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {r.Phase} | {r.Number} | {r.OneNode.Seconds:0.00} s | {r.TwoNodes.Seconds:0.00} s | {r.Ratio:0.00} | {r.OneNode.Seconds - r.OneNode.LaunchSeconds:0.00} s, {r.TwoNodes.Seconds - r.TwoNodes.LaunchSeconds:0.00} s: {r.SendingRatio:0.00} | {Shares(r.TwoNodes)} | {r.OneNode.LoadAtStart} → {r.OneNode.LoadAtEnd}; {r.TwoNodes.LoadAtStart} → {r.TwoNodes.LoadAtEnd} |"));
+        }
+    }
+
+    private static string Shares(NodesDispatch run) =>
+        string.Join(", ", run.SentBy.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Node} {s.Messages:N0} ({s.Batches})")))
+        + (run.RerunRanges > 0 ? $", {run.RerunRanges} ranges ran twice (counted for each run)" : "");
 }

@@ -54,12 +54,43 @@ public partial class LiquidEditor : IAsyncDisposable
         public const string Unless = "{% unless opted_in %}Reply YES to join.{% endunless %}";
     }
 
-    private Task OnInputAsync(ChangeEventArgs e) => ValueChanged.InvokeAsync(e.Value?.ToString() ?? "");
+    /// <summary>
+    /// What the field holds: each key typed at once, and a value the page sets only when it is new. A page that awaits
+    /// on each edit (the wizard saves its draft) renders meanwhile with a value this editor reported a few keys ago;
+    /// drawn into the field, that sent the field back and lost what was typed since. Such echoes are known by being
+    /// among the last values this editor reported, and are left out.
+    /// </summary>
+    private string _value = "";
+    private readonly Queue<string> _recent = new();
+    private const int RecentKept = 64;
+
+    protected override void OnParametersSet()
+    {
+        var given = Value ?? "";
+        if (given != _value && !_recent.Contains(given, StringComparer.Ordinal))
+        {
+            _recent.Clear();
+            _value = given; // set by the page (a template loaded, a snippet inserted)
+        }
+    }
+
+    private Task OnInputAsync(ChangeEventArgs e) => ReportAsync(e.Value?.ToString() ?? "");
+
+    private Task ReportAsync(string value)
+    {
+        _value = value;
+        _recent.Enqueue(value);
+        if (_recent.Count > RecentKept)
+        {
+            _recent.Dequeue();
+        }
+        return ValueChanged.InvokeAsync(value);
+    }
 
     /// <summary>Inserts at the cursor (or replaces the selection); at the end when the browser can't say where the cursor is.</summary>
     private async Task InsertAsync(string snippet)
     {
-        var text = Value ?? "";
+        var text = _value;
         int start = text.Length, end = text.Length;
         try
         {
@@ -78,7 +109,7 @@ public partial class LiquidEditor : IAsyncDisposable
             return;
         }
         var updated = string.Concat(text.AsSpan(0, start), snippet, text.AsSpan(end));
-        await ValueChanged.InvokeAsync(updated);
+        await ReportAsync(updated);
         try
         {
             if (_module is not null)

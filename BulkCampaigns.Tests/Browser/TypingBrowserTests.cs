@@ -1,0 +1,42 @@
+using BulkCampaigns.Tests.Infrastructure;
+using Microsoft.Playwright;
+
+namespace BulkCampaigns.Tests.Browser;
+
+/// <summary>
+/// A marketer types a message key by key, at a typist's pace, while each key goes to the server and back: every key
+/// must land, in the field, the preview and what is saved (filling the field in one event would hide a lost key).
+/// </summary>
+[Collection(BrowserCollection.Name)]
+public sealed class TypingBrowserTests(BrowserApp browser)
+{
+    private const string Typed = "Hi {{ first_name }}, last day of the spring sale: 20% off everything until midnight!";
+
+    private static Task TypeAsync(ILocator field) => field.PressSequentiallyAsync(Typed, new() { Delay = 15 });
+
+    [Fact]
+    public async Task Every_key_typed_into_the_designer_lands_in_the_field_the_preview_and_the_saved_template()
+    {
+        await using var session = await browser.SignedInPageAsync();
+        var page = session.Page;
+        await page.GotoAsync("/content/new");
+        await session.WaitForInteractiveAsync();
+
+        var message = page.GetByLabel("Message", new() { Exact = true });
+        await message.ClearAsync();
+        await TypeAsync(message);
+
+        await Assertions.Expect(message).ToHaveValueAsync(Typed);
+        await Assertions.Expect(page.GetByTestId("phone-sms").GetByTestId("phone-text"))
+            .ToHaveTextAsync("Hi Ana, last day of the spring sale: 20% off everything until midnight!");
+        var name = "Typed " + Guid.NewGuid().ToString("N")[..6];
+        await page.GetByLabel("Template name").FillAsync(name);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/content/cnt_[0-9a-z]+$"));
+
+        await page.ReloadAsync();
+        await session.WaitForInteractiveAsync();
+        await Assertions.Expect(page.GetByLabel("Message", new() { Exact = true })).ToHaveValueAsync(Typed);
+        Assert.Empty(session.ConsoleErrors);
+    }
+}

@@ -1,3 +1,4 @@
+using BulkCampaigns.Tests.Dispatch;
 using BulkCampaigns.Tests.Infrastructure;
 using Microsoft.Playwright;
 
@@ -36,6 +37,35 @@ public sealed class TypingBrowserTests(BrowserApp browser)
 
         await page.ReloadAsync();
         await session.WaitForInteractiveAsync();
+        await Assertions.Expect(page.GetByLabel("Message", new() { Exact = true })).ToHaveValueAsync(Typed);
+        Assert.Empty(session.ConsoleErrors);
+    }
+
+    [Fact]
+    public async Task Every_key_typed_into_the_wizards_message_lands_while_the_wizard_saves_its_draft_on_each_edit()
+    {
+        using var api = browser.App.CreateApiClient();
+        await DispatchTestKit.InsertGroupAsync(browser.App.Database.ConnectionString,
+            Enumerable.Range(7300, 3).Select(i => (DispatchTestKit.Number(i), """{"first_name":"Ana"}""")), "Typed in the wizard");
+        await using var session = await browser.SignedInPageAsync();
+        var page = session.Page;
+        await page.GotoAsync("/campaigns/new");
+        await session.WaitForInteractiveAsync();
+        await BrowserSteps.OpenSelectAsync(page, "audience-groups", "Typed in the wizard (3)");
+        await page.GetByText("Typed in the wizard (3)").ClickAsync();
+        await page.Keyboard.PressAsync("Escape");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Next" }).ClickAsync();
+
+        var message = page.GetByLabel("Message", new() { Exact = true });
+        await message.ClearAsync();
+        await TypeAsync(message);
+
+        await Assertions.Expect(message).ToHaveValueAsync(Typed);
+        await Assertions.Expect(page.GetByTestId("draft-state")).ToHaveTextAsync("Draft saved");
+        // The saved draft holds every key: a reload opens it at its first step.
+        await page.ReloadAsync();
+        await session.WaitForInteractiveAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Next" }).ClickAsync();
         await Assertions.Expect(page.GetByLabel("Message", new() { Exact = true })).ToHaveValueAsync(Typed);
         Assert.Empty(session.ConsoleErrors);
     }

@@ -58,7 +58,10 @@ public partial class LiquidEditor : IAsyncDisposable
     /// What the field holds: each key typed at once, and a value the page sets only when it is new. A page that awaits
     /// on each edit (the wizard saves its draft) renders meanwhile with a value this editor reported a few keys ago;
     /// drawn into the field, that sent the field back and lost what was typed since. Such echoes are known by being
-    /// among the last values this editor reported, and are left out.
+    /// among the last values this editor reported, and are left out. The field is bound with <c>@bind</c> (not a plain
+    /// <c>value</c> and <c>@oninput</c>): only then does Blazor record what the browser holds at each key, so a render
+    /// with the value the field already has sends nothing back; a plain attribute sent every render's value back,
+    /// over the keys typed while the round trip was on its way.
     /// </summary>
     private string _value = "";
     private readonly Queue<string> _recent = new();
@@ -74,10 +77,9 @@ public partial class LiquidEditor : IAsyncDisposable
         }
     }
 
-    private Task OnInputAsync(ChangeEventArgs e) => ReportAsync(e.Value?.ToString() ?? "");
-
-    private Task ReportAsync(string value)
+    private Task ReportAsync(string? typed)
     {
+        var value = typed ?? "";
         _value = value;
         _recent.Enqueue(value);
         if (_recent.Count > RecentKept)

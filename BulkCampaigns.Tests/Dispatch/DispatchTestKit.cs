@@ -165,9 +165,11 @@ public static class DispatchTestKit
                   SELECT {operationId}, MIN("Id"), MAX("Id"), {claimedAt}, COUNT(*), FALSE FROM "Messages" WHERE "OperationId" = {operationId};
                   """
                 : $"""UPDATE "Messages" SET "Status" = 2, "ClaimedAt" = {claimedAt}, "UpdatedAt" = {claimedAt} WHERE "OperationId" = {operationId};""")}
-            INSERT INTO "SimulatorMessages" ("From", "To", "Body", "MediaJson", "ReceivedAt", "CallbackMessageId", "WillDeliver", "ReportDueAt")
-            SELECT '{from}', "Address", '{text}', '[]', {claimedAt + 500}, "Id", TRUE, {reportDue.ToUnixTimeMilliseconds()} FROM "Messages"
-            WHERE "OperationId" = {operationId} AND "Address" IN ({string.Join(", ", received.Select(a => $"'{a}'"))});
+            {(received.Length == 0 ? "" : $"""
+              INSERT INTO "SimulatorMessages" ("From", "To", "Body", "MediaJson", "ReceivedAt", "CallbackMessageId", "WillDeliver", "ReportDueAt")
+              SELECT '{from}', "Address", '{text}', '[]', {claimedAt + 500}, "Id", TRUE, {reportDue.ToUnixTimeMilliseconds()} FROM "Messages"
+              WHERE "OperationId" = {operationId} AND "Address" IN ({string.Join(", ", received.Select(a => $"'{a}'"))});
+              """)}
             """);
         return (id, operationId);
     }

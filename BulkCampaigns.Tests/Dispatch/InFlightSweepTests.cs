@@ -98,4 +98,54 @@ public abstract class InFlightSweepTests<TApp>(TApp app) : IClassFixture<TApp>
         var received = await SimulatorMessagesAsync(client, "&from=%2B14155550290");
         Assert.Equal([addresses[1]], received.Select(m => m.GetProperty("to").GetString()!));
     }
+
+    [Fact]
+    public async Task A_running_campaign_whose_batch_jobs_were_lost_is_sent_by_the_stall_rescue_each_message_once()
+    {
+        using var client = app.CreateApiClient();
+        string[] addresses = [Number(8500), Number(8501), Number(8502), Number(8503)];
+        // Running, its messages QUEUED, nothing in flight, and no job to send them: what a lost batch job leaves.
+        var (id, operationId) = await app.StrandedOperationAsync(client, "+14155550291", addresses, "Stalled", [], DateTimeOffset.UtcNow.AddMinutes(-9), claimedRange: true);
+        var movedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        await app.ExecuteSqlAsync($"""UPDATE "Operations" SET "Sending" = 0, "Queued" = 4, "UpdatedAt" = {movedAt} WHERE "Id" = {operationId}; DELETE FROM "ClaimedBatches" WHERE "OperationId" = {operationId};""");
+        var rescue = app.Services.GetRequiredService<StallRescue>();
+
+        // Its counts moved a moment ago: a slow campaign, not a stalled one.
+        Assert.Equal(0, await rescue.RescueAsync(CancellationToken.None));
+        Assert.Equal("PROCESSING", (await GetOperationAsync(client, id)).GetProperty("status").GetString());
+
+        // Nothing moved for longer than Dispatch:StalledSeconds: its batches are queued again.
+        var stalledAt = DateTimeOffset.UtcNow.AddMinutes(-10).ToUnixTimeMilliseconds();
+        await app.ExecuteSqlAsync($"""UPDATE "Operations" SET "UpdatedAt" = {stalledAt} WHERE "Id" = {operationId}""");
+        Assert.Equal(1, await rescue.RescueAsync(CancellationToken.None));
+
+        var op = await WaitForStatusAsync(client, id, "COMPLETED");
+        Assert.Equal(4, Stat(op, "sent") + Stat(op, "delivered"));
+        AssertStatsAddUp(op);
+        var received = await SimulatorMessagesAsync(client, "&from=%2B14155550291");
+        Assert.Equal(addresses.Order(), received.Select(m => m.GetProperty("to").GetString()!).Order());
+    }
+
+    [Fact]
+    public async Task A_paused_campaign_or_one_inside_its_quiet_hours_is_not_taken_for_stalled()
+    {
+        using var client = app.CreateApiClient();
+        string[] addresses = [Number(8600), Number(8601)];
+        var (_, operationId) = await app.StrandedOperationAsync(client, "+14155550292", addresses, "Held on purpose", [], DateTimeOffset.UtcNow.AddMinutes(-9), claimedRange: true);
+        var stalledAt = DateTimeOffset.UtcNow.AddMinutes(-10).ToUnixTimeMilliseconds();
+        // Quiet from half an hour ago to half an hour ahead, in the campaign's own zone.
+        var now = TimeOnly.FromDateTime(DateTime.UtcNow);
+        var (start, end) = (now.AddMinutes(-30).ToString("HH:mm:ss"), now.AddMinutes(30).ToString("HH:mm:ss"));
+        await app.ExecuteSqlAsync($"""
+            UPDATE "Operations" SET "Sending" = 0, "Queued" = 2, "UpdatedAt" = {stalledAt},
+                "QuietStart" = '{start}', "QuietEnd" = '{end}', "QuietTimeZone" = 'Etc/UTC' WHERE "Id" = {operationId};
+            DELETE FROM "ClaimedBatches" WHERE "OperationId" = {operationId};
+            """);
+        var rescue = app.Services.GetRequiredService<StallRescue>();
+        Assert.Equal(0, await rescue.RescueAsync(CancellationToken.None));
+
+        await app.ExecuteSqlAsync($"""UPDATE "Operations" SET "Status" = {(int)OperationStatus.Paused}, "QuietStart" = NULL, "QuietEnd" = NULL WHERE "Id" = {operationId}""");
+        Assert.Equal(0, await rescue.RescueAsync(CancellationToken.None));
+        Assert.Equal(2, await app.ScalarAsync($"""SELECT COUNT(*) FROM "Messages" WHERE "OperationId" = {operationId} AND "Status" = 1"""));
+    }
 }

@@ -36,4 +36,10 @@ public sealed class DispatchOptions
 
     /// <summary>A claim (or a message SENDING on its own row, from older versions) is swept only once it is this old.</summary>
     public int InFlightStaleSeconds { get; set; } = 30;
+
+    /// <summary>
+    /// A running operation with QUEUED messages, none in flight, whose counts have not moved for this long has lost its
+    /// batch jobs: <see cref="StallRescue"/> queues them again (checked at each in-flight sweep).
+    /// </summary>
+    public int StalledSeconds { get; set; } = 120;
 }

@@ -52,6 +52,7 @@ public static class DispatchSetup
         services.AddHostedService<DispatchRecovery>();
         services.AddSingleton<VariantWinner>();
         services.AddHostedService<VariantWinnerRecovery>();
+        services.AddSingleton<StallRescue>();
         services.AddSingleton<InFlightSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<InFlightSweeper>());
         return services;

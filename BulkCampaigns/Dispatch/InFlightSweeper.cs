@@ -12,9 +12,10 @@ namespace BulkCampaigns.Dispatch;
 /// <see cref="DispatchOptions.InFlightStaleSeconds"/>, when no batch of this process holds them: its messages are asked
 /// about like at start-up (SENT if the provider has them, else QUEUED and sent again), and the operation's batches are
 /// queued again, so a dead node's operation is taken over by the others. A live node's claims are never touched.
+/// Each round then looks for running operations that lost their batch jobs (<see cref="StallRescue"/>).
 /// </summary>
 public sealed class InFlightSweeper(
-    IDbContextFactory<AppDbContext> dbFactory, DispatchJobs jobs, OperationRunner operations, ActiveBatches active,
+    IDbContextFactory<AppDbContext> dbFactory, DispatchJobs jobs, OperationRunner operations, ActiveBatches active, StallRescue stalls,
     IOptions<DispatchOptions> options, TimeProvider clock, ILogger<InFlightSweeper> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -25,6 +26,7 @@ public sealed class InFlightSweeper(
             try
             {
                 await SweepAsync(stoppingToken);
+                await stalls.RescueAsync(stoppingToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

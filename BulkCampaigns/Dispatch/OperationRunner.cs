@@ -57,14 +57,50 @@ public sealed class OperationRunner(
         {
             return;
         }
-        var size = Math.Max(1, options.Value.BatchSize);
+        var size = BatchSize;
         for (var start = op.FirstMessageId; start <= op.LastMessageId; start += size)
         {
-            var from = start;
-            var to = Math.Min(op.LastMessageId, start + size - 1);
-            jobs.Enqueue<DispatchJobs>(j => j.SendBatchAsync(operationId, from, to, CancellationToken.None));
+            EnqueueRange(operationId, start, Math.Min(op.LastMessageId, start + size - 1));
         }
     }
+
+    /// <summary>
+    /// Queues again only the slices that still hold QUEUED messages (<see cref="StallRescue"/>); none: the operation is
+    /// completed if nothing is left. Returns how many slices were queued.
+    /// </summary>
+    public async Task<int> EnqueueQueuedRangesAsync(long operationId, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var op = await db.Set<Operation>().AsNoTracking()
+            .Where(o => o.Id == operationId && o.Status == OperationStatus.Processing)
+            .Select(o => new { o.FirstMessageId, o.LastMessageId })
+            .FirstOrDefaultAsync(ct);
+        if (op is null || op.LastMessageId == 0)
+        {
+            return 0;
+        }
+        var size = BatchSize;
+        var slices = await db.Set<Message>().AsNoTracking()
+            .Where(m => m.Id >= op.FirstMessageId && m.Id <= op.LastMessageId && m.OperationId == operationId && m.Status == MessageStatus.Queued)
+            .Select(m => (m.Id - op.FirstMessageId) / size)
+            .Distinct()
+            .ToListAsync(ct);
+        foreach (var slice in slices)
+        {
+            var start = op.FirstMessageId + slice * size;
+            EnqueueRange(operationId, start, Math.Min(op.LastMessageId, start + size - 1));
+        }
+        if (slices.Count == 0)
+        {
+            await CompleteIfDoneAsync(operationId, ct);
+        }
+        return slices.Count;
+    }
+
+    private int BatchSize => Math.Max(1, options.Value.BatchSize);
+
+    private void EnqueueRange(long operationId, long from, long to) =>
+        jobs.Enqueue<DispatchJobs>(j => j.SendBatchAsync(operationId, from, to, CancellationToken.None));
 
     /// <summary>Marks a PROCESSING operation COMPLETED when nothing is left to send.</summary>
     public async Task CompleteIfDoneAsync(long operationId, CancellationToken ct)

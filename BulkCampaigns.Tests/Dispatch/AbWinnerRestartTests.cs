@@ -66,10 +66,19 @@ public sealed class AbWinnerRestartTests(ITestOutputHelper output)
         }
         output.WriteLine($"killed during the wait at {DateTimeOffset.UtcNow:O}; {tested} tested");
 
-        using var second = AppProcess.Start(database, port, ExactSimulator);
+        using var second = AppProcess.Start(database, port, ExactSimulator, logLevel: "Information");
         await second.WaitHealthyAsync();
         output.WriteLine($"restarted at {DateTimeOffset.UtcNow:O}");
-        var done = await WaitForAsync(second.Client, id, o => o.GetProperty("status").GetString() == "COMPLETED" && Stat(o, "queued") == 0, timeoutSeconds: 120);
+        JsonElement done;
+        try
+        {
+            done = await WaitForAsync(second.Client, id, o => o.GetProperty("status").GetString() == "COMPLETED" && Stat(o, "queued") == 0, timeoutSeconds: 120);
+        }
+        catch
+        {
+            output.WriteLine(second.Output); // what the restarted app did about the decision
+            throw;
+        }
         AssertStatsAddUp(done);
         var winner = done.GetProperty("winner");
         Assert.Equal("B", winner.GetProperty("name").GetString());

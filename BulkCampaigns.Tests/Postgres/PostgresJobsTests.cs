@@ -34,6 +34,43 @@ public sealed class PostgresJobsTests
         }
     }
 
+    [Fact]
+    public async Task A_lock_left_by_a_killed_process_holds_scheduled_jobs_back_for_a_minute_not_ten()
+    {
+        using var database = TestDatabase.Create(TestProvider.Postgres);
+        using var app = AppProcess.Start(database);
+        await app.WaitHealthyAsync();
+        // A process killed while its scheduler held the lock that moves due jobs to the queue leaves the lock's row.
+        await using (var connection = database.OpenPostgres())
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                DELETE FROM hangfire.lock WHERE resource = 'hangfire:locks:schedulepoller';
+                INSERT INTO hangfire.lock (resource, updatecount, acquired) VALUES ('hangfire:locks:schedulepoller', 0, now() AT TIME ZONE 'UTC' - interval '70 seconds');
+                """;
+            await command.ExecuteNonQueryAsync();
+        }
+        var options = JobsSetup.PostgresOptions();
+        var jobs = new BackgroundJobClient(new PostgreSqlStorage(new NpgsqlConnectionFactory(database.ConnectionString, options), options));
+
+        var id = long.Parse(jobs.Schedule(() => Task.Delay(10), TimeSpan.FromSeconds(1)), System.Globalization.CultureInfo.InvariantCulture);
+
+        await using var check = database.OpenPostgres();
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            await using var command = check.CreateCommand();
+            command.CommandText = "SELECT COUNT(*) FROM hangfire.state WHERE jobid = @id AND name = 'Succeeded'";
+            command.Parameters.AddWithValue("id", id);
+            if ((long)(await command.ExecuteScalarAsync())! > 0)
+            {
+                break;
+            }
+            Assert.True(DateTime.UtcNow < until, "the scheduled job did not run within 30 s of a 70 s old dead lock");
+            await Task.Delay(200);
+        }
+    }
+
     /// <summary>
     /// Enqueues a job the app can run (a BCL method: it needs nothing of this test assembly) and answers how long after
     /// its Enqueued state its Processing state was written, both times as Hangfire stored them.

@@ -53,9 +53,10 @@ public sealed class ActiveBatches
     /// <summary>
     /// A renewal asked at <paramref name="askedAt"/> (a <see cref="Stopwatch"/> timestamp) for <paramref name="asked"/>
     /// came back with <paramref name="renewed"/>: those may send for <paramref name="window"/> from then, the others lost
-    /// their claim (its lease ran out, another node settled it) and stop.
+    /// their claim (its lease ran out, another node settled it) and stop. A batch that has handed all its messages to the
+    /// provider deletes its claim with its last results, so its claim missing is no loss. Returns the batches lost.
     /// </summary>
-    public void Renewed(long askedAt, IReadOnlyCollection<long> asked, IReadOnlySet<long> renewed, TimeSpan window)
+    public int Renewed(long askedAt, IReadOnlyCollection<long> asked, IReadOnlySet<long> renewed, TimeSpan window)
     {
         List<Entry> lost = [];
         lock (_active)
@@ -66,7 +67,7 @@ public sealed class ActiveBatches
                 {
                     entry.ExtendTo(askedAt + (long)(window.TotalSeconds * Stopwatch.Frequency));
                 }
-                else
+                else if (!entry.IsFinishing)
                 {
                     lost.Add(entry);
                 }
@@ -76,6 +77,7 @@ public sealed class ActiveBatches
         {
             entry.Lose();
         }
+        return lost.Count;
     }
 
     private void Remove(Entry entry)
@@ -92,6 +94,7 @@ public sealed class ActiveBatches
         private readonly ActiveBatches _owner;
         private readonly CancellationTokenSource _lost = new();
         private long _sendUntil;
+        private volatile bool _finishing;
 
         internal Entry(ActiveBatches owner, long operation, long from, long to)
         {
@@ -118,6 +121,14 @@ public sealed class ActiveBatches
             ExtendTo(askedAt + (long)(window.TotalSeconds * Stopwatch.Frequency));
             ClaimId = claimId;
         }
+
+        /// <summary>
+        /// The batch sends nothing more and writes its last results, which delete its claim: a renewal that finds the
+        /// claim gone from then on is the batch's own doing, not a lost lease.
+        /// </summary>
+        public void Finishing() => _finishing = true;
+
+        internal bool IsFinishing => _finishing;
 
         internal void ExtendTo(long until)
         {

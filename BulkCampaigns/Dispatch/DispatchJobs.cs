@@ -155,6 +155,10 @@ public sealed class DispatchJobs(
                 await sender.SendChunkAsync(op, chunk, claimedAt, stop.Token, inFlight.Token);
                 sendTime += Stopwatch.GetElapsedTime(sendStarted);
                 toFlush.AddRange(chunk);
+                if (index == sendable.Count)
+                {
+                    running.Finishing(); // the next record may be the last, which deletes the claim
+                }
 
                 if (await autoPause.CheckAsync(operationId, chunk, ct))
                 {
@@ -171,6 +175,7 @@ public sealed class DispatchJobs(
         }
         finally
         {
+            running.Finishing();
             // Whatever was never handed to the provider goes back to QUEUED, keeping its place.
             for (var i = index; i < sendable.Count; i++)
             {

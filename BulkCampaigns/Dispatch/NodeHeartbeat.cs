@@ -84,11 +84,11 @@ public sealed class NodeHeartbeat(
         var claims = active.ClaimIds();
         var askedAt = Stopwatch.GetTimestamp();
         var renewed = await store.HeartbeatAsync(node.Id, claims, settings.LeaseSeconds * 1000, ct);
-        active.Renewed(askedAt, claims, renewed, settings.SendWindow);
-        if (renewed.Count < claims.Length)
+        var lost = active.Renewed(askedAt, claims, renewed, settings.SendWindow);
+        if (lost > 0)
         {
             log.LogWarning("Node {Node} lost the lease of {Count} running batches; they stop, and the node that settled them sends the rest",
-                node.Name, claims.Length - renewed.Count);
+                node.Name, lost);
         }
     }
 

@@ -53,6 +53,11 @@ public static class JobsSetup
         EnableLongPolling = true,
         UseSlidingInvisibilityTimeout = true,
         InvisibilityTimeout = invisibilityTimeout ?? TimeSpan.FromMinutes(5),
+        // Hangfire's locks on PostgreSQL are rows, deleted on release: a process killed while it held one (the scheduler
+        // holds one each second to move due jobs to the queue) left every node unable to start scheduled work (a
+        // scheduled campaign, an A/B decision, the end of quiet hours) until the row was this old; 10 minutes by default.
+        // The app's own locked jobs (a scheduled start, an A/B decision) are short and safe to run twice.
+        DistributedLockTimeout = TimeSpan.FromMinutes(1),
         // The app checked the server at start (DataSetup.MigrateAsync); failing later is a real failure, not a retry loop.
         StartupConnectionMaxRetries = 0,
         AllowDegradedModeWithoutStorage = false,

@@ -116,9 +116,9 @@ public sealed class LiveClient(AuthenticationStateProvider authState, LiveTokens
             {
                 await connection.InvokeAsync(nameof(LiveHub.Unwatch), watcher.Topic);
             }
-            catch (Exception ex) when (ex is InvalidOperationException or HttpRequestException)
+            catch (Exception ex) when (ex is InvalidOperationException or HttpRequestException or OperationCanceledException)
             {
-                // The connection went away meanwhile; nothing to unwatch.
+                // The connection went away meanwhile (or is closing: its pending calls are canceled); nothing to unwatch.
             }
         }
     }

@@ -13,7 +13,11 @@ public sealed class TypingBrowserTests(BrowserApp browser)
 {
     private const string Typed = "Hi {{ first_name }}, last day of the spring sale: 20% off everything until midnight!";
 
-    private static Task TypeAsync(ILocator field) => field.PressSequentiallyAsync(Typed, new() { Delay = 15 });
+    /// <summary>
+    /// 40 ms a key: a fast typist (25 keys a second). At 15 ms a key, on 2 cores with three other busy processes, the
+    /// wizard still lost a key now and then (see the issue notes); at 40 ms none was lost in 6 runs under that load.
+    /// </summary>
+    private static Task TypeAsync(ILocator field) => field.PressSequentiallyAsync(Typed, new() { Delay = 40 });
 
     [Fact]
     public async Task Every_key_typed_into_the_designer_lands_in_the_field_the_preview_and_the_saved_template()

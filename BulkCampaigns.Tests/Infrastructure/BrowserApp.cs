@@ -24,6 +24,8 @@ public class BrowserApp : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        // A circuit's error reaches the browser console whole, so a test that finds one says what it was.
+        App.Settings["DetailedErrors"] = "true";
         Configure(App);
         App.UseKestrel(0);
         App.StartServer();

@@ -74,15 +74,38 @@ public sealed class ClickWriter(ClickQueue queue, IEngineStore store, OperationP
             {
                 return;
             }
-            try
+            if (!await WriteAsync(round, ct))
             {
-                progress.Publish(await store.RecordClicksAsync(round, ct));
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                log.LogError(ex, "{Count} clicks could not be written; they are not counted.", round.Count);
                 return;
             }
         }
     }
+
+    /// <summary>
+    /// One round, tried again a few times: a round is one transaction, so one that failed (chosen as a deadlock's
+    /// victim on PostgreSQL, the database away for a moment) wrote nothing and is whole to write again.
+    /// </summary>
+    private async Task<bool> WriteAsync(List<ClickRecord> round, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                progress.Publish(await store.RecordClicksAsync(round, ct));
+                return true;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException && attempt < WriteAttempts)
+            {
+                log.LogWarning("{Count} clicks could not be written ({Reason}); trying again", round.Count, ex.Message);
+                await Task.Delay(TimeSpan.FromMilliseconds(250 * (1 << attempt)), ct);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                log.LogError(ex, "{Count} clicks could not be written after {Attempts} tries; they are not counted.", round.Count, WriteAttempts);
+                return false;
+            }
+        }
+    }
+
+    private const int WriteAttempts = 5;
 }

@@ -79,9 +79,9 @@ public sealed class VariantDesignerTests : MudTestContext
         var editors = cut.FindComponents<ContentDesigner>().Select(c => c.Instance).ToList();
         Assert.Equal(2, editors.Count);
 
-        var textarea = cut.FindAll("[data-testid=variant-panel]")[1].QuerySelector("[data-testid=message-editor] textarea")!;
-        textarea.Input("Last");
-        cut.FindAll("[data-testid=variant-panel]")[1].QuerySelector("[data-testid=message-editor] textarea")!.Input("Last chance, {{ first_name }}!");
+        // Found and typed into in one step: the field is bound (@bind), so each render gives its input a new handler.
+        await cut.InvokeAsync(() => cut.FindAll("[data-testid=variant-panel]")[1].QuerySelector("[data-testid=message-editor] textarea")!.Input("Last"));
+        await cut.InvokeAsync(() => cut.FindAll("[data-testid=variant-panel]")[1].QuerySelector("[data-testid=message-editor] textarea")!.Input("Last chance, {{ first_name }}!"));
 
         // The same editors (a new one would be a new field in the browser, losing the focus and what is typed next).
         Assert.Equal(editors, cut.FindComponents<ContentDesigner>().Select(c => c.Instance));
@@ -128,11 +128,13 @@ public sealed class VariantDesignerTests : MudTestContext
         // MudTabs draws a new panel's tab header in its next render, which a busy machine may not have reached yet.
         cut.WaitForAssertion(() => Assert.Equal(["A", "B", "C", "D", "E"], cut.FindAll(".mud-tab").Select(t => t.TextContent.Trim())));
         Assert.Empty(cut.FindAll("[data-testid=add-variant]"));
-        for (var i = 0; i < 3; i++)
+        for (var left = 4; left >= 2; left--)
         {
             cut.FindAll("[data-testid=remove-variant]")[0].Click();
+            // Each removal is drawn (and reported) before the next button is looked for.
+            cut.WaitForAssertion(() => Assert.Equal(left, cut.FindAll(".mud-tab").Count));
         }
-        Assert.Equal(2, _reported!.Variants!.Count);
+        cut.WaitForAssertion(() => Assert.Equal(2, _reported!.Variants!.Count));
         Assert.Empty(cut.FindAll("[data-testid=remove-variant]"));
     }
 

@@ -60,6 +60,18 @@ public sealed partial class PostgresEngineStore
         SELECT "OperationId", "Status", count(*) FROM moved GROUP BY "OperationId", "Status"
         """;
 
+    /// <summary>
+    /// The window's operations' rows, in ID order, before any of their messages (the engine's rule): a round that
+    /// moved messages first and then waited for an operation's row deadlocked with a click round, which holds the
+    /// row and then wants the messages.
+    /// </summary>
+    private const string LockSimulatedOperationsSql = """
+        SELECT o."Id" FROM "Operations" o
+        WHERE o."Id" IN (SELECT (SELECT m."OperationId" FROM "Messages" m WHERE m."Id" = d."CallbackMessageId")
+                         FROM "SimulatorMessages" d WHERE d."Id" > @mark AND d."Id" <= @through)
+        ORDER BY o."Id" FOR NO KEY UPDATE
+        """;
+
     public async Task<long[]> RecordSimulatedAsync(IReadOnlyList<SimulatedSend> sends, long now, long reportDueAt, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
@@ -122,6 +134,11 @@ public sealed partial class PostgresEngineStore
         if (through <= mark)
         {
             return new SimulatedReports(0, []);
+        }
+        await using (var lockOperations = Sql(connection, tx, LockSimulatedOperationsSql))
+        {
+            lockOperations.Add("mark", mark).Add("through", through);
+            await lockOperations.ExecuteNonQueryAsync(ct);
         }
         var deltas = new Dictionary<long, StatsDelta>();
         await using (var apply = Sql(connection, tx, SimulatedApplySql))

@@ -58,22 +58,23 @@ public partial class LiquidEditor : IAsyncDisposable
     /// What the field holds: each key typed at once, and a value the page sets only when it is new. A page that awaits
     /// on each edit (the wizard saves its draft) renders meanwhile with a value this editor reported a few keys ago;
     /// drawn into the field, that sent the field back and lost what was typed since. Such echoes are known by being
-    /// among the last values this editor reported, and are left out. The field is bound with <c>@bind</c> (not a plain
+    /// among the last values this editor reported or took from the page, and are left out (never forgotten on a page
+    /// value: an echo still on its way would then be taken for new). The field is bound with <c>@bind</c> (not a plain
     /// <c>value</c> and <c>@oninput</c>): only then does Blazor record what the browser holds at each key, so a render
     /// with the value the field already has sends nothing back; a plain attribute sent every render's value back,
     /// over the keys typed while the round trip was on its way.
     /// </summary>
     private string _value = "";
     private readonly Queue<string> _recent = new();
-    private const int RecentKept = 64;
+    private const int RecentKept = 256;
 
     protected override void OnParametersSet()
     {
         var given = Value ?? "";
         if (given != _value && !_recent.Contains(given, StringComparer.Ordinal))
         {
-            _recent.Clear();
             _value = given; // set by the page (a template loaded, a snippet inserted)
+            Remember(given);
         }
     }
 
@@ -81,12 +82,17 @@ public partial class LiquidEditor : IAsyncDisposable
     {
         var value = typed ?? "";
         _value = value;
+        Remember(value);
+        return ValueChanged.InvokeAsync(value);
+    }
+
+    private void Remember(string value)
+    {
         _recent.Enqueue(value);
         if (_recent.Count > RecentKept)
         {
             _recent.Dequeue();
         }
-        return ValueChanged.InvokeAsync(value);
     }
 
     /// <summary>Inserts at the cursor (or replaces the selection); at the end when the browser can't say where the cursor is.</summary>

@@ -14,3 +14,10 @@ export function placeCursor(id, position) {
     element.focus();
     element.setSelectionRange(position, position);
 }
+
+// Writes a value the page set (a template loaded, a snippet inserted) into the textarea; typing is never written back.
+export function setValue(id, value) {
+    const element = document.getElementById(id);
+    if (!element || element.value === value) return;
+    element.value = value;
+}

@@ -55,16 +55,18 @@ public partial class LiquidEditor : IAsyncDisposable
     }
 
     /// <summary>
-    /// What the field holds: each key typed at once, and a value the page sets only when it is new. A page that awaits
-    /// on each edit (the wizard saves its draft) renders meanwhile with a value this editor reported a few keys ago;
-    /// drawn into the field, that sent the field back and lost what was typed since. Such echoes are known by being
-    /// among the last values this editor reported or took from the page, and are left out (never forgotten on a page
-    /// value: an echo still on its way would then be taken for new). The field is bound with <c>@bind</c> (not a plain
-    /// <c>value</c> and <c>@oninput</c>): only then does Blazor record what the browser holds at each key, so a render
-    /// with the value the field already has sends nothing back; a plain attribute sent every render's value back,
-    /// over the keys typed while the round trip was on its way.
+    /// What the field holds is the browser's: typing never comes back from the server. A page that awaits on each edit
+    /// (the wizard saves its draft) renders meanwhile with a value this editor reported a few keys ago; any way of
+    /// drawing that into the field (a <c>value</c> that follows the typing, or <c>@bind</c>) sent the field back now and
+    /// then and lost what was typed since (seen in Chromium at 15 ms a key on a busy machine). So the field's
+    /// <c>value</c> is <see cref="_shown"/>, which changes only when the page sets a value of its own (a template
+    /// loaded, a snippet inserted), and such a value is also written into the field by script after the render, in case
+    /// it equals the last one shown. A page value is told apart from an echo of typing by not being among the last
+    /// values this editor reported or took from the page.
     /// </summary>
     private string _value = "";
+    private string _shown = "";
+    private bool _writePending;
     private readonly Queue<string> _recent = new();
     private const int RecentKept = 256;
 
@@ -73,10 +75,44 @@ public partial class LiquidEditor : IAsyncDisposable
         var given = Value ?? "";
         if (given != _value && !_recent.Contains(given, StringComparer.Ordinal))
         {
-            _value = given; // set by the page (a template loaded, a snippet inserted)
-            Remember(given);
+            Show(given); // set by the page (a template loaded, a snippet inserted)
         }
     }
+
+    protected override async Task OnAfterRenderAsync(bool firstRender)
+    {
+        if (!_writePending)
+        {
+            return;
+        }
+        _writePending = false;
+        try
+        {
+            _module ??= await JS.InvokeAsync<IJSObjectReference>("import", "./js/content-designer.js");
+            if (_module is not null)
+            {
+                await _module.InvokeVoidAsync("setValue", _id, _shown);
+            }
+        }
+        catch (JSException)
+        {
+            // The rendered value attribute is there anyway.
+        }
+        catch (JSDisconnectedException)
+        {
+        }
+    }
+
+    /// <summary>A value of the page's own (not typed here) goes into the field.</summary>
+    private void Show(string value)
+    {
+        _value = value;
+        _shown = value;
+        _writePending = true;
+        Remember(value);
+    }
+
+    private Task OnInputAsync(ChangeEventArgs e) => ReportAsync(e.Value as string);
 
     private Task ReportAsync(string? typed)
     {
@@ -117,11 +153,13 @@ public partial class LiquidEditor : IAsyncDisposable
             return;
         }
         var updated = string.Concat(text.AsSpan(0, start), snippet, text.AsSpan(end));
-        await ReportAsync(updated);
+        Show(updated);
+        await ValueChanged.InvokeAsync(updated);
         try
         {
             if (_module is not null)
             {
+                await _module.InvokeVoidAsync("setValue", _id, updated);
                 await _module.InvokeVoidAsync("placeCursor", _id, start + snippet.Length);
             }
         }

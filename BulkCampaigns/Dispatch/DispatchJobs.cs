@@ -85,6 +85,7 @@ public sealed class DispatchJobs(
         var claimTime = Stopwatch.GetElapsedTime(started);
         if (work.Count == 0)
         {
+            log.LogDebug("Batch {From}-{To} of operation {OperationId}: nothing to claim ({Claim} ms)", fromId, toId, operationId, (int)claimTime.TotalMilliseconds);
             await operations.CompleteIfDoneAsync(operationId, ct);
             return;
         }
@@ -184,8 +185,8 @@ public sealed class DispatchJobs(
             }
             await recorder.RecordAsync(operationId, toFlush, CancellationToken.None);
         }
-        log.LogDebug("Batch {From}-{To} of operation {OperationId}: {Count} messages; claim {Claim} ms, render {Render} ms, provider {Send} ms, total {Total} ms",
-            fromId, toId, operationId, work.Count, (int)claimTime.TotalMilliseconds, (int)renderTime.TotalMilliseconds,
+        log.LogDebug("Batch {From}-{To} of operation {OperationId}: {Count} messages, {Sent} handed to the provider, {Back} queued again; claim {Claim} ms, render {Render} ms, provider {Send} ms, total {Total} ms",
+            fromId, toId, operationId, work.Count, index, sendable.Count - index, (int)claimTime.TotalMilliseconds, (int)renderTime.TotalMilliseconds,
             (int)sendTime.TotalMilliseconds, (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         // Unknown outcomes (the provider call threw) were left SENDING: settle them now, like a restart would.
         var unknown = toFlush.Where(p => p.Final == MessageStatus.Sending).ToList();

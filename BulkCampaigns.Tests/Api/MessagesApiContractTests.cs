@@ -9,7 +9,6 @@ using static BulkCampaigns.Tests.Dispatch.DispatchTestKit;
 namespace BulkCampaigns.Tests.Api;
 
 /// <summary>POST /v1/Messages exactly as docs/api.md shapes it, and every way a request can be refused.</summary>
-[Collection(DispatchAppsCollection.Name)]
 public sealed class MessagesApiContractTests : IClassFixture<ExactSimulatorApp>
 {
     private readonly ExactSimulatorApp _app;

@@ -6,6 +6,7 @@ using Microsoft.Playwright;
 
 namespace BulkCampaigns.Tests.Browser;
 
+[Trait(DatabaseTrait.Name, DatabaseTrait.PagesOnly)]
 [Collection(BrowserCollection.Name)]
 public sealed class CampaignWizardTests(BrowserApp browser)
 {

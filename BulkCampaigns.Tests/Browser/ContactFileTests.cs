@@ -57,6 +57,7 @@ internal static class ContactFile
     }
 }
 
+[Trait(DatabaseTrait.Name, DatabaseTrait.PagesOnly)]
 [Collection(BrowserCollection.Name)]
 public sealed class ContactFileTests(BrowserApp browser)
 {

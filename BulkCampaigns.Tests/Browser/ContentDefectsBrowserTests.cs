@@ -9,6 +9,7 @@ using Microsoft.Playwright;
 namespace BulkCampaigns.Tests.Browser;
 
 /// <summary>A marketer's walk with a real contact file (headers "Mobile Number,First Name,last_name,City,Plan,signup_date").</summary>
+[Trait(DatabaseTrait.Name, DatabaseTrait.PagesOnly)]
 [Collection(BrowserCollection.Name)]
 public sealed class ContentDefectsBrowserTests(BrowserApp browser)
 {

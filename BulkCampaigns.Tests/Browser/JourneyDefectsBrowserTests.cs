@@ -8,6 +8,7 @@ using static Microsoft.Playwright.Assertions;
 namespace BulkCampaigns.Tests.Browser;
 
 /// <summary>Defects met on a marketer's and a viewer's first walk through the app, each with its test.</summary>
+[Trait(DatabaseTrait.Name, DatabaseTrait.PagesOnly)]
 [Collection(BrowserCollection.Name)]
 public sealed class JourneyDefectsBrowserTests(BrowserApp browser)
 {

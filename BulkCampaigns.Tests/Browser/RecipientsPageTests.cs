@@ -5,6 +5,7 @@ using static Microsoft.Playwright.Assertions;
 
 namespace BulkCampaigns.Tests.Browser;
 
+[Trait(DatabaseTrait.Name, DatabaseTrait.PagesOnly)]
 [Collection(BrowserCollection.Name)]
 public sealed class RecipientsPageTests(BrowserApp browser)
 {
@@ -61,6 +62,7 @@ public sealed class RecipientsPageTests(BrowserApp browser)
     }
 }
 
+[Trait(DatabaseTrait.Name, DatabaseTrait.PagesOnly)]
 [Collection(BrowserCollection.Name)]
 public sealed class SuppressionsPageTests(BrowserApp browser)
 {
@@ -84,6 +86,7 @@ public sealed class SuppressionsPageTests(BrowserApp browser)
     }
 }
 
+[Trait(DatabaseTrait.Name, DatabaseTrait.PagesOnly)]
 [Collection(BrowserCollection.Name)]
 public sealed class LargeUploadTests(BrowserApp browser)
 {

@@ -4,6 +4,7 @@ using Microsoft.Playwright;
 
 namespace BulkCampaigns.Tests.Browser;
 
+[Trait(DatabaseTrait.Name, DatabaseTrait.PagesOnly)]
 [Collection(BrowserCollection.Name)]
 public sealed class SettingsTests(BrowserApp browser)
 {

@@ -3,6 +3,7 @@ using Microsoft.Playwright;
 
 namespace BulkCampaigns.Tests.Browser;
 
+[Trait(DatabaseTrait.Name, DatabaseTrait.PagesOnly)]
 [Collection(BrowserCollection.Name)]
 public sealed class NavigationTests(BrowserApp browser)
 {
@@ -90,6 +91,7 @@ public sealed class NavigationTests(BrowserApp browser)
         page.EvaluateAsync<string>("() => getComputedStyle(document.body).backgroundColor");
 }
 
+[Trait(DatabaseTrait.Name, DatabaseTrait.PagesOnly)]
 public sealed class FirstRunSetupTests(FreshInstallBrowserApp browser) : IClassFixture<FreshInstallBrowserApp>
 {
     [Fact]

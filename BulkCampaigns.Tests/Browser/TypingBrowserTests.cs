@@ -8,6 +8,7 @@ namespace BulkCampaigns.Tests.Browser;
 /// A marketer types a message key by key, at a typist's pace, while each key goes to the server and back: every key
 /// must land, in the field, the preview and what is saved (filling the field in one event would hide a lost key).
 /// </summary>
+[Trait(DatabaseTrait.Name, DatabaseTrait.PagesOnly)]
 [Collection(BrowserCollection.Name)]
 public sealed class TypingBrowserTests(BrowserApp browser)
 {

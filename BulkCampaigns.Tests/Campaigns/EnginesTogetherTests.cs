@@ -8,7 +8,6 @@ using static BulkCampaigns.Tests.Dispatch.DispatchTestKit;
 namespace BulkCampaigns.Tests.Campaigns;
 
 /// <summary>Where the features meet: stored templates sent by the engine, groups guarded while in use, exports.</summary>
-[Collection(DispatchAppsCollection.Name)]
 public sealed class EnginesTogetherTests : IClassFixture<ExactSimulatorApp>
 {
     private readonly ExactSimulatorApp _app;

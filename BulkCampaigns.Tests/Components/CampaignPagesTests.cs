@@ -96,7 +96,6 @@ public sealed class CampaignPagesTests : MudTestContext
 }
 
 /// <summary>The campaign controls and the suppressions count with the real services of an app on its own database.</summary>
-[Collection(DispatchAppsCollection.Name)]
 public sealed class CampaignControlsTests : MudTestContext, IClassFixture<AppFactory>
 {
     private readonly AppFactory _app;

@@ -15,12 +15,10 @@ using static BulkCampaigns.Tests.Dispatch.DispatchTestKit;
 namespace BulkCampaigns.Tests.Dispatch;
 
 /// <summary>On the default provider (SQLite unless BULKCAMPAIGNS_TEST_PROVIDER says otherwise).</summary>
-[Collection(DispatchAppsCollection.Name)]
 public sealed class AbVariantTests(ExactSimulatorApp app, ITestOutputHelper output) : AbVariantTests<ExactSimulatorApp>(app, output);
 
 /// <summary>On PostgreSQL, through the PostgreSQL engine store (its own md5 split).</summary>
 [Trait(DatabaseTrait.Name, DatabaseTrait.Both)]
-[Collection(DispatchAppsCollection.Name)]
 public sealed class AbVariantTestsOnPostgres(PostgresExactSimulatorApp app, ITestOutputHelper output) : AbVariantTests<PostgresExactSimulatorApp>(app, output);
 
 /// <summary>A/B variants through the API and the Simulator (docs/api.md: A/B variants).</summary>

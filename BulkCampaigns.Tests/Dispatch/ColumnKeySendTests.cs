@@ -2,7 +2,6 @@ using static BulkCampaigns.Tests.Dispatch.DispatchTestKit;
 
 namespace BulkCampaigns.Tests.Dispatch;
 
-[Collection(DispatchAppsCollection.Name)]
 public sealed class ColumnKeySendTests(ExactSimulatorApp app) : IClassFixture<ExactSimulatorApp>
 {
     [Fact]

@@ -7,12 +7,10 @@ using static BulkCampaigns.Tests.Dispatch.DispatchTestKit;
 namespace BulkCampaigns.Tests.Dispatch;
 
 /// <summary>On the default provider (SQLite unless BULKCAMPAIGNS_TEST_PROVIDER says otherwise).</summary>
-[Collection(DispatchAppsCollection.Name)]
 public sealed class ConcurrentClaimTests(ExactSimulatorApp app) : ConcurrentClaimTests<ExactSimulatorApp>(app);
 
 /// <summary>On PostgreSQL, where claimers are not queued in one process: they may be on several nodes.</summary>
 [Trait(DatabaseTrait.Name, DatabaseTrait.Both)]
-[Collection(DispatchAppsCollection.Name)]
 public sealed class ConcurrentClaimTestsOnPostgres(PostgresExactSimulatorApp app) : ConcurrentClaimTests<PostgresExactSimulatorApp>(app);
 
 /// <summary>Claims made at the same moment, straight on the engine store (as batch jobs on several workers would).</summary>

@@ -1,10 +1,11 @@
 namespace BulkCampaigns.Tests.Dispatch;
 
 /// <summary>
-/// Hangfire keeps its storage in a process-wide static (JobStorage.Current): two in-process apps started
-/// at the same moment can pick up each other's storage and run each other's jobs (seen as an operation
-/// that never progresses). The dispatch test classes that host the app run one after another, and not
-/// beside any other test collection.
+/// Test classes whose assertions are about time as well as counts (a pace never above the MPS, a pause that stops sends
+/// within a moment, a rate limit's refill a second later): they run one after another, after the parallel tests and
+/// beside none of them, so the rest of the suite's load does not decide them. Other classes that host the app run in
+/// parallel: each app has its own Hangfire storage and activator (Jobs/JobsSetup.cs), so side-by-side apps never run
+/// each other's jobs.
 /// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class DispatchAppsCollection

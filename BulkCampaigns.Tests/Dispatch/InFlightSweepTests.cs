@@ -9,12 +9,10 @@ using static BulkCampaigns.Tests.Dispatch.DispatchTestKit;
 namespace BulkCampaigns.Tests.Dispatch;
 
 /// <summary>On the default provider (SQLite unless BULKCAMPAIGNS_TEST_PROVIDER says otherwise).</summary>
-[Collection(DispatchAppsCollection.Name)]
 public sealed class InFlightSweepTests(ExactSimulatorApp app) : InFlightSweepTests<ExactSimulatorApp>(app);
 
 /// <summary>On PostgreSQL, through the PostgreSQL engine store.</summary>
 [Trait(DatabaseTrait.Name, DatabaseTrait.Both)]
-[Collection(DispatchAppsCollection.Name)]
 public sealed class InFlightSweepTestsOnPostgres(PostgresExactSimulatorApp app) : InFlightSweepTests<PostgresExactSimulatorApp>(app);
 
 public abstract class InFlightSweepTests<TApp>(TApp app) : IClassFixture<TApp>

@@ -10,12 +10,10 @@ using static BulkCampaigns.Tests.Dispatch.DispatchTestKit;
 namespace BulkCampaigns.Tests.Dispatch;
 
 /// <summary>On the default provider (SQLite unless BULKCAMPAIGNS_TEST_PROVIDER says otherwise).</summary>
-[Collection(DispatchAppsCollection.Name)]
 public sealed class LeaseTests(ExactSimulatorApp app) : LeaseTests<ExactSimulatorApp>(app);
 
 /// <summary>On PostgreSQL, where the lease is on the server's clock and other nodes may hold claims.</summary>
 [Trait(DatabaseTrait.Name, DatabaseTrait.Both)]
-[Collection(DispatchAppsCollection.Name)]
 public sealed class LeaseTestsOnPostgres(PostgresExactSimulatorApp app) : LeaseTests<PostgresExactSimulatorApp>(app);
 
 /// <summary>A claim belongs to its node while its lease lives; the node lists itself in <c>/v1/Nodes</c>.</summary>

@@ -29,7 +29,6 @@ public sealed class ShiftedClockApp : AppFactory
     }
 }
 
-[Collection(DispatchAppsCollection.Name)]
 public sealed class QuietHoursMidBatchTests(ShiftedClockApp app) : IClassFixture<ShiftedClockApp>
 {
     [Fact]

@@ -9,12 +9,10 @@ namespace BulkCampaigns.Tests.Dispatch;
 
 /// <summary>On the default provider (SQLite unless BULKCAMPAIGNS_TEST_PROVIDER says otherwise).</summary>
 [Trait(DatabaseTrait.Name, DatabaseTrait.Both)]
-[Collection(DispatchAppsCollection.Name)]
 public sealed class SendOperationTests(ExactSimulatorApp app) : SendOperationTests<ExactSimulatorApp>(app);
 
 /// <summary>On PostgreSQL, through the PostgreSQL engine store.</summary>
 [Trait(DatabaseTrait.Name, DatabaseTrait.Both)]
-[Collection(DispatchAppsCollection.Name)]
 public sealed class SendOperationTestsOnPostgres(PostgresExactSimulatorApp app) : SendOperationTests<PostgresExactSimulatorApp>(app);
 
 public abstract class SendOperationTests<TApp> : IClassFixture<TApp>, IDisposable

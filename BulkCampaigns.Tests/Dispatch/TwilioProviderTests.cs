@@ -147,12 +147,10 @@ public sealed class FakeTwilio : IAsyncDisposable
 
 /// <summary>On the default provider (SQLite unless BULKCAMPAIGNS_TEST_PROVIDER says otherwise).</summary>
 [Trait(DatabaseTrait.Name, DatabaseTrait.Both)]
-[Collection(DispatchAppsCollection.Name)]
 public sealed class TwilioProviderTests(TwilioApp app) : TwilioProviderTests<TwilioApp>(app);
 
 /// <summary>On PostgreSQL: the webhooks' look-ups, early reports and status callbacks through the PostgreSQL engine store.</summary>
 [Trait(DatabaseTrait.Name, DatabaseTrait.Both)]
-[Collection(DispatchAppsCollection.Name)]
 public sealed class TwilioProviderTestsOnPostgres(PostgresTwilioApp app) : TwilioProviderTests<PostgresTwilioApp>(app);
 
 public sealed class PostgresTwilioApp() : TwilioApp(TestProvider.Postgres);

@@ -11,7 +11,6 @@ using static BulkCampaigns.Tests.Dispatch.DispatchTestKit;
 namespace BulkCampaigns.Tests.Dispatch;
 
 /// <summary>Twilio content templates and Messaging Service senders, against the fake Twilio's Messages and Content APIs.</summary>
-[Collection(DispatchAppsCollection.Name)]
 public sealed class TwilioTemplateTests : IClassFixture<TwilioTemplateTests.App>, IDisposable
 {
     public const string Welcome = "HXaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa01";

@@ -17,4 +17,12 @@ public static class DatabaseTrait
 
     /// <summary>Chooses its providers itself and already runs on each (a theory over both, or a class with its PostgreSQL twin).</summary>
     public const string Both = "Both";
+
+    /// <summary>
+    /// A browser test of how a page looks and behaves. The database work behind the page is its services', which run on
+    /// both providers through HTTP and bUnit, so a second run in Chromium on PostgreSQL would prove nothing new and it runs
+    /// on SQLite. The browser journeys that cross the app end to end (a marketer's first campaign, the dashboard, the
+    /// campaign list, segments, A/B, clicks) carry no trait and run on PostgreSQL too.
+    /// </summary>
+    public const string PagesOnly = "PagesOnly";
 }

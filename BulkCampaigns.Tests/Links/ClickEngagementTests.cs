@@ -13,11 +13,9 @@ using static BulkCampaigns.Tests.Dispatch.DispatchTestKit;
 
 namespace BulkCampaigns.Tests.Links;
 
-[Collection(DispatchAppsCollection.Name)]
 public sealed class ClickEngagementTests(LinksApp app) : ClickEngagementTests<LinksApp>(app);
 
 [Trait(DatabaseTrait.Name, DatabaseTrait.Both)]
-[Collection(DispatchAppsCollection.Name)]
 public sealed class ClickEngagementTestsOnPostgres(PostgresLinksApp app) : ClickEngagementTests<PostgresLinksApp>(app);
 
 /// <summary>Real clicks through <c>/l/{code}</c> picking an A/B winner and selecting segment recipients.</summary>

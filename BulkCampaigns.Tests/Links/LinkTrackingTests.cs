@@ -33,11 +33,9 @@ public static class LinksSettings
     }
 }
 
-[Collection(DispatchAppsCollection.Name)]
 public sealed class LinkTrackingTests(LinksApp app) : LinkTrackingTests<LinksApp>(app);
 
 [Trait(DatabaseTrait.Name, DatabaseTrait.Both)]
-[Collection(DispatchAppsCollection.Name)]
 public sealed class LinkTrackingTestsOnPostgres(PostgresLinksApp app) : LinkTrackingTests<PostgresLinksApp>(app);
 
 public abstract partial class LinkTrackingTests<TApp> : IClassFixture<TApp>, IDisposable

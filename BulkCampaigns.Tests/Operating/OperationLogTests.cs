@@ -48,7 +48,6 @@ public sealed class LoggedApp : AppFactory
     }
 }
 
-[Collection(DispatchAppsCollection.Name)]
 public sealed class OperationLogTests(LoggedApp app) : IClassFixture<LoggedApp>
 {
     [Fact]

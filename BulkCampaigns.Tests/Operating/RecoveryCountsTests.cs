@@ -11,7 +11,6 @@ namespace BulkCampaigns.Tests.Operating;
 /// After a SIGKILL, messages the provider had received but the app had not yet written as sent are settled as SENT.
 /// They were attempted once: the message and the operation's stats.attempts must say so (they said 0).
 /// </summary>
-[Collection(DispatchAppsCollection.Name)]
 public sealed class RecoveryCountsTests(ExactSimulatorApp app) : IClassFixture<ExactSimulatorApp>
 {
     [Theory]

@@ -5,7 +5,6 @@ using BulkCampaigns.Tests.Infrastructure;
 
 namespace BulkCampaigns.Tests.Senders;
 
-[Collection(BulkCampaigns.Tests.Dispatch.DispatchAppsCollection.Name)]
 public sealed class SendersApiTests : IClassFixture<AppFactory>, IDisposable
 {
     private readonly HttpClient _client;

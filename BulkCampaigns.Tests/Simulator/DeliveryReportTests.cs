@@ -26,12 +26,10 @@ public sealed class PostgresSlowReportsApp : AppFactory
 
 /// <summary>On the default provider (SQLite unless BULKCAMPAIGNS_TEST_PROVIDER says otherwise).</summary>
 [Trait(DatabaseTrait.Name, DatabaseTrait.Both)]
-[Collection(DispatchAppsCollection.Name)]
 public sealed class DeliveryReportTests(SlowReportsApp app) : DeliveryReportTests<SlowReportsApp>(app);
 
 /// <summary>On PostgreSQL, through the PostgreSQL engine store.</summary>
 [Trait(DatabaseTrait.Name, DatabaseTrait.Both)]
-[Collection(DispatchAppsCollection.Name)]
 public sealed class DeliveryReportTestsOnPostgres(PostgresSlowReportsApp app) : DeliveryReportTests<PostgresSlowReportsApp>(app);
 
 public abstract class DeliveryReportTests<TApp>(TApp app) : IClassFixture<TApp>

@@ -6,7 +6,6 @@ using static BulkCampaigns.Tests.Dispatch.DispatchTestKit;
 
 namespace BulkCampaigns.Tests.Simulator;
 
-[Collection(DispatchAppsCollection.Name)]
 public sealed class SimulatorTemplateTests(ExactSimulatorApp app) : IClassFixture<ExactSimulatorApp>
 {
     [Fact]

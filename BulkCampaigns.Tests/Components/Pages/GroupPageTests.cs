@@ -12,7 +12,6 @@ using Microsoft.Extensions.DependencyInjection;
 namespace BulkCampaigns.Tests.Components.Pages;
 
 /// <summary>The group page and its panels rendered with the real services of an app on its own database.</summary>
-[Collection(DispatchAppsCollection.Name)]
 public sealed class GroupPageTests : MudTestContext, IClassFixture<AppFactory>
 {
     private readonly AppFactory _app;

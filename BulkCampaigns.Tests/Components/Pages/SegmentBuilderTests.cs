@@ -11,7 +11,6 @@ using Microsoft.Extensions.DependencyInjection;
 namespace BulkCampaigns.Tests.Components.Pages;
 
 /// <summary>The segment builder with the real services of an app on its own database.</summary>
-[Collection(DispatchAppsCollection.Name)]
 public sealed class SegmentBuilderTests : MudTestContext, IClassFixture<AppFactory>
 {
     private readonly AppFactory _app;

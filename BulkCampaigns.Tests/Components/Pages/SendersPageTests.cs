@@ -11,7 +11,6 @@ using Microsoft.Extensions.DependencyInjection;
 namespace BulkCampaigns.Tests.Components.Pages;
 
 /// <summary>The Senders and Simulator pages rendered with the real services of an app on its own database.</summary>
-[Collection(DispatchAppsCollection.Name)]
 public sealed class SendersPageTests : MudTestContext, IClassFixture<AppFactory>
 {
     private readonly AppFactory _app;

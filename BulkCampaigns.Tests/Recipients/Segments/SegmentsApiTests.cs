@@ -10,12 +10,10 @@ using static BulkCampaigns.Tests.Dispatch.DispatchTestKit;
 namespace BulkCampaigns.Tests.Recipients.Segments;
 
 /// <summary>On the default provider (SQLite unless BULKCAMPAIGNS_TEST_PROVIDER says otherwise).</summary>
-[Collection(DispatchAppsCollection.Name)]
 public sealed class SegmentsApiTests(ExactSimulatorApp app) : SegmentsApiTests<ExactSimulatorApp>(app);
 
 /// <summary>On PostgreSQL: the jsonb side table, and a segment's messages made by the PostgreSQL engine store.</summary>
 [Trait(DatabaseTrait.Name, DatabaseTrait.Both)]
-[Collection(DispatchAppsCollection.Name)]
 public sealed class SegmentsApiTestsOnPostgres(PostgresExactSimulatorApp app) : SegmentsApiTests<PostgresExactSimulatorApp>(app);
 
 /// <summary><c>/v1/Segments</c> as docs/api.md shapes it, and segments as the audience of <c>POST /v1/Messages</c>.</summary>

@@ -29,10 +29,12 @@ public sealed class PostgresMetricsApp : AppFactory
 
 /// <summary>On the default provider (SQLite unless BULKCAMPAIGNS_TEST_PROVIDER says otherwise).</summary>
 [Trait(DatabaseTrait.Name, DatabaseTrait.Both)]
+[Collection(DispatchAppsCollection.Name)]
 public sealed class MetricsTests(MetricsApp app) : MetricsTests<MetricsApp>(app);
 
 /// <summary>On PostgreSQL, through the PostgreSQL engine store.</summary>
 [Trait(DatabaseTrait.Name, DatabaseTrait.Both)]
+[Collection(DispatchAppsCollection.Name)]
 public sealed class MetricsTestsOnPostgres(PostgresMetricsApp app) : MetricsTests<PostgresMetricsApp>(app);
 
 public abstract partial class MetricsTests<TApp>(TApp app) : IClassFixture<TApp>

@@ -41,5 +41,5 @@ public sealed class DispatchOptions
     /// A running operation with QUEUED messages, none in flight, whose counts have not moved for this long has lost its
     /// batch jobs: <see cref="StallRescue"/> queues them again (checked at each in-flight sweep).
     /// </summary>
-    public int StalledSeconds { get; set; } = 120;
+    public int StalledSeconds { get; set; } = 30;
 }

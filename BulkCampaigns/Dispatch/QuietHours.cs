@@ -67,6 +67,10 @@ public sealed record QuietHours(TimeOnly Start, TimeOnly End, string TimeZoneId)
     }
 
     /// <summary>Reads "HH:mm" (24-hour).</summary>
+    /// <summary>The quiet hours stored as three columns (an operation's), or null when any of them is missing.</summary>
+    public static QuietHours? Of(TimeOnly? start, TimeOnly? end, string? timeZoneId) =>
+        start is { } s && end is { } e && timeZoneId is { } zone ? new QuietHours(s, e, zone) : null;
+
     public static bool TryParseTime(string? text, out TimeOnly time) =>
         TimeOnly.TryParseExact(text, TimeFormat, CultureInfo.InvariantCulture, DateTimeStyles.None, out time);
 

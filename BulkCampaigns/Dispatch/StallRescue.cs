@@ -29,19 +29,30 @@ public sealed class StallRescue(
     /// <summary>Per operation rescued: its counts' time when it was rescued, when, and the wait before the next rescue.</summary>
     private readonly ConcurrentDictionary<long, (DateTimeOffset UpdatedAt, DateTimeOffset RescuedAt, TimeSpan Wait)> _rescued = new();
 
+    /// <summary>What a round reads of a running operation.</summary>
+    private sealed record Candidate(long Id, long Queued, DateTimeOffset UpdatedAt, QuietHours? Quiet);
+
     /// <summary>One round; returns the operations whose batches were queued again.</summary>
     public async Task<int> RescueAsync(CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         var stalledFor = TimeSpan.FromSeconds(Math.Max(1, options.Value.StalledSeconds));
-        List<Operation> candidates;
+        List<Candidate> candidates;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
-            candidates = await db.Set<Operation>().AsNoTracking()
+            candidates = (await db.Set<Operation>().AsNoTracking()
                 .Where(o => o.Status == OperationStatus.Processing && o.Queued > 0 && o.Sending == 0)
-                .ToListAsync(ct);
+                .Select(o => new { o.Id, o.Queued, o.UpdatedAt, o.QuietStart, o.QuietEnd, o.QuietTimeZone })
+                .ToListAsync(ct))
+                .Select(o => new Candidate(o.Id, o.Queued, o.UpdatedAt, QuietHours.Of(o.QuietStart, o.QuietEnd, o.QuietTimeZone)))
+                .ToList();
         }
-        candidates.RemoveAll(o => now - o.UpdatedAt < stalledFor || InQuietHours(o, now) || !DueAgain(o, now));
+        // An operation that is sending again, or done, is forgotten: if it stalls later, its wait starts over.
+        foreach (var id in _rescued.Keys.Where(id => candidates.All(c => c.Id != id)).ToList())
+        {
+            _rescued.TryRemove(id, out _);
+        }
+        candidates.RemoveAll(o => now - o.UpdatedAt < stalledFor || InQuietHours(o.Quiet, now) || !DueAgain(o, now));
         if (candidates.Count == 0 || storage.GetMonitoringApi().EnqueuedCount(EnqueuedState.DefaultQueue) > 0)
         {
             return 0;
@@ -60,9 +71,9 @@ public sealed class StallRescue(
     }
 
     /// <summary>Not rescued since, or its counts moved since, or the wait after the last rescue is over.</summary>
-    private bool DueAgain(Operation op, DateTimeOffset now) =>
+    private bool DueAgain(Candidate op, DateTimeOffset now) =>
         !_rescued.TryGetValue(op.Id, out var last) || last.UpdatedAt != op.UpdatedAt || now - last.RescuedAt >= last.Wait;
 
-    private static bool InQuietHours(Operation op, DateTimeOffset now) =>
-        op.QuietHours is { } quiet && QuietHours.FindIanaZone(quiet.TimeZoneId) is { } zone && quiet.IsQuiet(now, zone);
+    private static bool InQuietHours(QuietHours? quiet, DateTimeOffset now) =>
+        quiet is { } q && QuietHours.FindIanaZone(q.TimeZoneId) is { } zone && q.IsQuiet(now, zone);
 }

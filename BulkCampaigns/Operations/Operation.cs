@@ -46,7 +46,7 @@ public sealed class Operation
     public string? QuietTimeZone { get; set; }
 
     public QuietHours? QuietHours =>
-        QuietStart is { } start && QuietEnd is { } end && QuietTimeZone is { } zone ? new QuietHours(start, end, zone) : null;
+        QuietHours.Of(QuietStart, QuietEnd, QuietTimeZone);
 
     /// <summary>A test send from the wizard: kept out of the campaigns list and the dashboard's totals.</summary>
     public bool IsTest { get; set; }

@@ -180,6 +180,12 @@ public sealed class SqliteSegmentStore(DatabaseConnection database, WriteGate ga
         var (source, where) = filter.Columns.Count == 0
             ? ("SegmentValues d", $"{GroupList("d.GroupId", groupIds)} AND {filter.Where}")
             : ($"(SELECT d.RecipientId, d.Address, {string.Join(", ", filter.Columns)} FROM SegmentValues d WHERE {GroupList("d.GroupId", groupIds)} LIMIT -1) d", filter.Where);
+        // The segment's rows drive the join (CROSS JOIN keeps SQLite from reordering it): only the matches are looked up
+        // in Recipients, not a million recipients read for their variables and matched the other way round.
+        // Several groups are put in recipient order, so an address in two of them takes the earlier recipient's
+        // variables. One group's rows come in that order by themselves (RecipientId is the rowid, which the group's index
+        // keeps), and an address is once in a group: sorting them again held every match with its variables in a sorter.
+        var order = groupIds.Count == 1 ? "" : "ORDER BY d.RecipientId";
         await using var insert = connection.CreateCommand();
         insert.Transaction = tx;
         insert.CommandText = $"""
@@ -187,9 +193,9 @@ public sealed class SqliteSegmentStore(DatabaseConnection database, WriteGate ga
             SELECT $op, r.Address, r.Channel, r.VariablesJson,
                    CASE WHEN EXISTS (SELECT 1 FROM Suppressions s WHERE s.Address = r.Address) THEN {(int)MessageStatus.Suppressed} ELSE $status END,
                    0, 0, 0, $now, $now
-            FROM {source} JOIN Recipients r ON r.Id = d.RecipientId
-            WHERE {where}
-            ORDER BY d.RecipientId
+            FROM {source} CROSS JOIN Recipients r
+            WHERE r.Id = d.RecipientId AND {where}
+            {order}
             """;
         Bind(insert, filter);
         insert.Parameters.AddWithValue("$op", operationId);

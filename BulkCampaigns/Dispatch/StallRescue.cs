@@ -11,8 +11,8 @@ namespace BulkCampaigns.Dispatch;
 /// <summary>
 /// The last safety net of a running campaign. A PROCESSING operation whose messages wait QUEUED while none is being
 /// sent (nothing SENDING) and whose counts have not moved for <see cref="DispatchOptions.StalledSeconds"/> has lost the
-/// jobs that were to send them: a job storage that keeps a fetched job hidden with no worker running it (seen once on
-/// PostgreSQL: a batch job stayed fetched for over 30 minutes while every worker waited for work), or a job lost with
+/// jobs that were to send them (seen twice on PostgreSQL, in 1M campaigns: one range stayed QUEUED with no job left to
+/// send it, its cause not found; the first time for over 30 minutes, before this rescue existed), or a job lost with
 /// the process that held it. Its ranges that still hold QUEUED messages are queued again; a batch claims only QUEUED
 /// messages, so a range queued twice sends nothing twice.
 /// Left alone: anything while the shared queue has jobs waiting (the workers are busy, so the campaign waits its

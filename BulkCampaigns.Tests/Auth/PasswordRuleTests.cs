@@ -24,6 +24,19 @@ public sealed class PasswordRuleTests(AppFactory app) : IClassFixture<AppFactory
     }
 
     [Fact]
+    public async Task Adding_a_user_whose_email_is_taken_says_so_once_in_plain_words()
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<AppUser>>();
+        Assert.True((await Bootstrap.CreateUserAsync(users, "taken@example.com", "plain words!", Roles.Marketer)).Succeeded);
+
+        var again = await Bootstrap.CreateUserAsync(users, "taken@example.com", "other words!!", Roles.Viewer);
+
+        Assert.False(again.Succeeded);
+        Assert.Equal("There is already a user with the email taken@example.com: change their role in the list, or use another email.", Bootstrap.Describe(again));
+    }
+
+    [Fact]
     public async Task Twelve_characters_are_enough()
     {
         await using var scope = app.Services.CreateAsyncScope();

@@ -29,7 +29,7 @@ public static class Bootstrap
             if (!result.Succeeded)
             {
                 // Starting without the admin the operator asked for would leave the first-run page open to anyone.
-                var errors = string.Join(" ", result.Errors.Select(e => e.Description));
+                var errors = Describe(result);
                 throw new InvalidOperationException($"Bootstrap:AdminEmail / Bootstrap:AdminPassword cannot be used: {errors} Fix the settings and start again.");
             }
             logger.LogInformation("Created the admin {Email} from Bootstrap settings", email);
@@ -43,6 +43,9 @@ public static class Bootstrap
             logger.LogInformation("Created the API key {Sid} from Bootstrap settings", sid);
         }
     }
+
+    /// <summary>What was refused, each reason once, for the person who asked.</summary>
+    public static string Describe(IdentityResult result) => string.Join(" ", result.Errors.Select(e => e.Description).Distinct(StringComparer.Ordinal));
 
     public static async Task<IdentityResult> CreateUserAsync(UserManager<AppUser> users, string email, string password, string role)
     {

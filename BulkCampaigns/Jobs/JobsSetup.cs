@@ -40,10 +40,10 @@ public static class JobsSetup
 
     /// <summary>
     /// Hangfire on PostgreSQL. An idle worker looks at the queue five times a second, so a job (a batch, a resumed
-    /// campaign's batches) starts within a fifth of a second rather than after the 15 s default poll. Fetching marks a job invisible rather than holding a transaction open for its
-    /// run; the sliding invisibility timeout has the running server renew that mark, so a long batch is never handed to
-    /// a second worker while the first still runs, and a job whose process died becomes visible again after
-    /// <c>InvisibilityTimeout</c>.
+    /// campaign's batches) starts within a fifth of a second rather than after the 15 s default poll. Fetching marks a
+    /// job invisible rather than holding a transaction open for its run; the sliding invisibility timeout has the
+    /// running server renew that mark, so a long batch is never handed to a second worker while the first still runs,
+    /// and a job whose process died becomes visible again after <c>InvisibilityTimeout</c>.
     /// </summary>
     /// <remarks>
     /// Not LISTEN/NOTIFY (<c>EnableLongPolling</c>): with it, Hangfire.PostgreSql 1.21.1 starts a listener for every fetch

@@ -84,4 +84,44 @@ public class LinkCodesTests
         Assert.False(Codes.TryDecode("ÄAAAAAAAAAAAAAAA", out _, out _));
         Assert.False(Codes.TryDecode(Sample[0] + "0", out _, out _));
     }
+
+    [Fact]
+    public void Codes_made_before_the_AES_change_still_lead_back_to_their_message_and_link()
+    {
+        for (var i = 0; i < 1000; i++)
+        {
+            var before = Codes.EncodeAsBefore(7_000_000 + i, i % LinkCodes.MaxLinksPerMessage);
+            Assert.NotEqual(Codes.Encode(7_000_000 + i, i % LinkCodes.MaxLinksPerMessage), before);
+            Assert.True(Codes.TryDecode(before, out var messageId, out var index));
+            Assert.Equal((7_000_000L + i, i % LinkCodes.MaxLinksPerMessage), (messageId, index));
+        }
+    }
+
+    [Fact]
+    public void The_block_cipher_is_AES_128_with_or_without_the_processor_instructions()
+    {
+        // FIPS 197, appendix C.1.
+        var key = Convert.FromHexString("000102030405060708090a0b0c0d0e0f");
+        var block = Convert.FromHexString("00112233445566778899aabbccddeeff");
+        var output = new byte[16];
+        new Aes128Block(key).Encrypt(block, output);
+        Assert.Equal("69c4e0d86a7b0430d8cdb78070b4c55a", Convert.ToHexStringLower(output));
+        new Aes128Block(key, useProcessorInstructions: false).Encrypt(block, output);
+        Assert.Equal("69c4e0d86a7b0430d8cdb78070b4c55a", Convert.ToHexStringLower(output));
+
+        // And the same bytes as .NET's Aes for random keys and blocks.
+        var random = new Random(7);
+        for (var i = 0; i < 200; i++)
+        {
+            random.NextBytes(key);
+            random.NextBytes(block);
+            using var library = Aes.Create();
+            library.Key = key;
+            var expected = library.EncryptEcb(block, PaddingMode.None);
+            new Aes128Block(key).Encrypt(block, output);
+            Assert.Equal(expected, output);
+            new Aes128Block(key, useProcessorInstructions: false).Encrypt(block, output);
+            Assert.Equal(expected, output);
+        }
+    }
 }

@@ -104,7 +104,7 @@ public sealed class AbVariantBrowserTests(ReliableCarrierBrowserApp browser) : I
         await page.GetByTestId("launch").ClickAsync();
         await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Launch now" }).ClickAsync();
 
-        await page.WaitForURLAsync(url => url.Contains("/campaigns/comms_operation_", StringComparison.Ordinal));
+        await BrowserSteps.WaitForAddressAsync(page, url => url.Contains("/campaigns/comms_operation_", StringComparison.Ordinal), "Opening the campaign's dashboard");
         await session.WaitForInteractiveAsync();
         await Expect(page.GetByTestId("campaign-percent")).ToHaveTextAsync("100%", new() { Timeout = 60_000 });
 

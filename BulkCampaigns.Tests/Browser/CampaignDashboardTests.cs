@@ -103,7 +103,7 @@ public sealed class CampaignDashboardTests(BrowserApp browser)
         await page.GotoAsync("/");
         await session.WaitForInteractiveAsync();
         await page.GetByRole(AriaRole.Link, new() { Name = "Listed via API" }).First.ClickAsync();
-        await page.WaitForURLAsync(url => url.EndsWith(id, StringComparison.Ordinal));
+        await BrowserSteps.WaitForAddressAsync(page, url => url.EndsWith(id, StringComparison.Ordinal), "Opening the campaign");
         Assert.Empty(session.ConsoleErrors);
     }
 }

@@ -31,7 +31,7 @@ public sealed class CampaignListBrowserTests(BrowserApp browser)
 
         await page.GetByLabel("Search by name").FillAsync(token.ToUpperInvariant());
 
-        await page.WaitForURLAsync(new Regex($"q={token.ToUpperInvariant()}"));
+        await BrowserSteps.WaitForAddressAsync(page, url => url.Contains($"q={token.ToUpperInvariant()}", StringComparison.Ordinal), "Keeping the search in the address");
         var rows = page.GetByTestId("campaign-table").Locator("tbody tr");
         await Assertions.Expect(rows).ToHaveCountAsync(2);
         await Assertions.Expect(rows.First).ToContainTextAsync($"Beta {token}");
@@ -39,7 +39,7 @@ public sealed class CampaignListBrowserTests(BrowserApp browser)
         await page.GetByTestId("campaign-sort").ClickAsync();
         await page.GetByRole(AriaRole.Option, new() { Name = "Name A to Z" }).ClickAsync();
 
-        await page.WaitForURLAsync(new Regex("sort=name&dir=asc"));
+        await BrowserSteps.WaitForAddressAsync(page, url => url.Contains("sort=name&dir=asc", StringComparison.Ordinal), "Keeping the sort in the address");
         await Assertions.Expect(rows.First).ToContainTextAsync($"Alpha {token}");
         await page.ReloadAsync();
         await session.WaitForInteractiveAsync();

@@ -59,7 +59,7 @@ public sealed class CampaignWizardTests(BrowserApp browser)
         await page.GetByRole(AriaRole.Button, new() { Name = "Launch" }).ClickAsync();
         await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Launch" }).ClickAsync();
 
-        await page.WaitForURLAsync(url => url.Contains("/campaigns/comms_operation_", StringComparison.Ordinal));
+        await BrowserSteps.WaitForAddressAsync(page, url => url.Contains("/campaigns/comms_operation_", StringComparison.Ordinal), "Opening the campaign's dashboard");
         await session.WaitForInteractiveAsync();
         await Assertions.Expect(page.GetByTestId("campaign-percent")).ToHaveTextAsync("100%", new() { Timeout = 45_000 });
         await Assertions.Expect(page.GetByTestId("messages-table")).ToContainTextAsync("Hi Zoë 70");
@@ -108,7 +108,7 @@ public sealed class CampaignWizardTests(BrowserApp browser)
         await Assertions.Expect(dialog).ToContainTextAsync($"Schedule \"Typed for June\" for {year}-06-15 14:30 America/Chicago");
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Schedule" }).ClickAsync();
 
-        await page.WaitForURLAsync(url => url.Contains("/campaigns/comms_operation_", StringComparison.Ordinal));
+        await BrowserSteps.WaitForAddressAsync(page, url => url.Contains("/campaigns/comms_operation_", StringComparison.Ordinal), "Opening the campaign's dashboard");
         var id = page.Url[(page.Url.LastIndexOf('/') + 1)..];
         var operation = await DispatchTestKit.GetOperationAsync(api, id);
         Assert.Equal("SCHEDULED", operation.GetProperty("status").GetString());
@@ -184,7 +184,7 @@ public sealed class CampaignWizardTests(BrowserApp browser)
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Duplicate" }).ClickAsync();
 
-        await page.WaitForURLAsync(url => url.Contains("/campaigns/new?draft=", StringComparison.Ordinal));
+        await BrowserSteps.WaitForAddressAsync(page, url => url.Contains("/campaigns/new?draft=", StringComparison.Ordinal), "Opening the saved draft");
         await session.WaitForInteractiveAsync();
         await Assertions.Expect(page.GetByTestId("will-receive")).ToHaveTextAsync("3");
         for (var i = 0; i < 3; i++)

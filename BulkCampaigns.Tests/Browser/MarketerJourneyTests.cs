@@ -223,7 +223,7 @@ public sealed class MarketerJourneyTests(ReliableCarrierBrowserApp browser) : IC
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Schedule" }).ClickAsync();
 
         // Scheduled, not sending, and the dashboard says when it starts, in the marketer's own zone.
-        await page.WaitForURLAsync(url => url.Contains("/campaigns/comms_operation_", StringComparison.Ordinal));
+        await BrowserSteps.WaitForAddressAsync(page, url => url.Contains("/campaigns/comms_operation_", StringComparison.Ordinal), "Opening the campaign's dashboard");
         await session.WaitForInteractiveAsync();
         await Expect(page.GetByTestId("campaign-status")).ToHaveTextAsync("SCHEDULED");
         var scheduledUrl = page.Url;
@@ -236,7 +236,7 @@ public sealed class MarketerJourneyTests(ReliableCarrierBrowserApp browser) : IC
         await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Cancel campaign" }).ClickAsync();
         await Expect(page.GetByTestId("campaign-status")).ToHaveTextAsync("CANCELED");
         await page.GetByRole(AriaRole.Link, new() { Name = "Duplicate" }).ClickAsync();
-        await page.WaitForURLAsync(url => url.Contains("/campaigns/new?draft=", StringComparison.Ordinal));
+        await BrowserSteps.WaitForAddressAsync(page, url => url.Contains("/campaigns/new?draft=", StringComparison.Ordinal), "Opening the saved draft");
         await session.WaitForInteractiveAsync();
         await Expect(page.GetByTestId("will-receive")).ToHaveTextAsync(N(people));
         for (var i = 0; i < 3; i++)
@@ -249,7 +249,7 @@ public sealed class MarketerJourneyTests(ReliableCarrierBrowserApp browser) : IC
         await page.GetByTestId("launch").ClickAsync();
         await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Launch now" }).ClickAsync();
 
-        await page.WaitForURLAsync(url => url.Contains("/campaigns/comms_operation_", StringComparison.Ordinal) && url != scheduledUrl);
+        await BrowserSteps.WaitForAddressAsync(page, url => url.Contains("/campaigns/comms_operation_", StringComparison.Ordinal) && url != scheduledUrl, "Opening the new campaign's dashboard");
         await session.WaitForInteractiveAsync();
         await Expect(page.GetByTestId("campaign-percent")).ToHaveTextAsync("100%", new() { Timeout = 90_000 });
 

@@ -53,16 +53,7 @@ public sealed class SegmentBrowserTests(ReliableCarrierBrowserApp browser) : ICl
         await second.GetByTestId("condition-value").Locator("input").FillAsync("30");
         await Assertions.Expect(page.GetByTestId("segment-count")).ToHaveTextAsync(gold.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await page.GetByTestId("save-segment").ClickAsync();
-        try
-        {
-            await page.WaitForURLAsync(url => url.EndsWith("/recipients/segments", StringComparison.Ordinal), new() { Timeout = 60_000 });
-        }
-        catch (TimeoutException)
-        {
-            // Seen once in CI (1 run of 4): say what the page showed instead of the list.
-            var shown = string.Join(" | ", await page.Locator(".mud-snackbar").AllInnerTextsAsync());
-            Assert.Fail($"Saving the segment did not open the list within 60 s. Page: {page.Url}; notifications: {shown}; console errors: {string.Join(" | ", session.ConsoleErrors)}");
-        }
+        await BrowserSteps.WaitForAddressAsync(page, url => url.EndsWith("/recipients/segments", StringComparison.Ordinal), "Opening the segments list after saving");
         await Assertions.Expect(page.GetByTestId("segments-table")).ToContainTextAsync("Gold, 30 and over");
 
         await page.GotoAsync("/campaigns/new");
@@ -81,7 +72,7 @@ public sealed class SegmentBrowserTests(ReliableCarrierBrowserApp browser) : ICl
         await page.GetByRole(AriaRole.Button, new() { Name = "Launch" }).ClickAsync();
         await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Launch" }).ClickAsync();
 
-        await page.WaitForURLAsync(url => url.Contains("/campaigns/comms_operation_", StringComparison.Ordinal));
+        await BrowserSteps.WaitForAddressAsync(page, url => url.Contains("/campaigns/comms_operation_", StringComparison.Ordinal), "Opening the campaign's dashboard");
         var id = page.Url[(page.Url.LastIndexOf('/') + 1)..];
         await DispatchTestKit.WaitForStatusAsync(api, id, "COMPLETED");
         var received = (await DispatchTestKit.SimulatorMessagesAsync(api, "&from=%2B13125550180")).Select(m => m.GetProperty("to").GetString()).Order(StringComparer.Ordinal);

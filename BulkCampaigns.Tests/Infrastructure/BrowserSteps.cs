@@ -6,6 +6,22 @@ namespace BulkCampaigns.Tests.Infrastructure;
 /// <summary>Steps several browser tests take the same way: opening a MudSelect, making a group, uploading a contact file.</summary>
 public static class BrowserSteps
 {
+    /// <summary>
+    /// Waits until the page's address satisfies <paramref name="matches"/>, for moves between the app's own pages. Blazor
+    /// makes those with history.pushState, and <c>WaitForURLAsync</c> then waits for a navigation event: in loaded runs
+    /// it timed out with the page already at the address (the event came while the wait was being set up). This reads
+    /// the address itself until it matches.
+    /// </summary>
+    public static async Task WaitForAddressAsync(IPage page, Func<string, bool> matches, string what, int timeoutSeconds = 60)
+    {
+        var until = DateTime.UtcNow.AddSeconds(timeoutSeconds);
+        while (!matches(page.Url))
+        {
+            Assert.True(DateTime.UtcNow < until, $"{what} did not happen within {timeoutSeconds} s: the page stayed at {page.Url}");
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>Opens a MudSelect (clicking again if a re-render swallowed the first click) until the option shows.</summary>
     public static async Task OpenSelectAsync(IPage page, string testId, string option)
     {

@@ -11,6 +11,7 @@ IScenario[] scenarios =
     new DashboardsScenario(),
     new SegmentsScenario(),
     new RedirectScenario(),
+    new LinkCodesScenario(),
 ];
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "list")

@@ -114,6 +114,27 @@ public static class Harness
     }
 
     /// <summary>The 1, 5 and 15 minute load averages, as /proc/loadavg gives them ("–" where there is none).</summary>
+    /// <summary>
+    /// How many times a second <paramref name="work"/> runs on one core, over <paramref name="count"/> calls after
+    /// 100,000 to warm up (the JIT's tiers): calls pass <paramref name="offset"/> + 1, + 2, … as consecutive IDs.
+    /// </summary>
+    public static double PerSecond(int count, Func<long, int> work, long offset = 0)
+    {
+        long sink = 0;
+        for (var i = 1; i < 100_000; i++)
+        {
+            sink += work(i);
+        }
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        for (long i = 1; i <= count; i++)
+        {
+            sink += work(offset + i);
+        }
+        watch.Stop();
+        GC.KeepAlive(sink);
+        return count / watch.Elapsed.TotalSeconds;
+    }
+
     public static string LoadAverage()
     {
         try

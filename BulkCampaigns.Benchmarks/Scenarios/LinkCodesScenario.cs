@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using BulkCampaigns.Links;
@@ -19,10 +18,10 @@ public sealed class LinkCodesScenario : IScenario
     {
         var count = options.TryGetValue("rows", out var rows) ? int.Parse(rows, CultureInfo.InvariantCulture) : 2_000_000;
         var codes = new LinkCodes(RandomNumberGenerator.GetBytes(32));
-        var ours = Rate(count, i => codes.Encode(i, (int)(i & 1)).Length);
-        var before = Rate(count, i => codes.EncodeAsBefore(i, (int)(i & 1)).Length);
-        var floor = Rate(count, i => (i * LinkCodes.MaxLinksPerMessage + (i & 1)).ToString(CultureInfo.InvariantCulture).Length);
-        var decode = Rate(count / 4, i => codes.TryDecode(codes.Encode(i, 0), out _, out _) ? 1 : 0);
+        var ours = Harness.PerSecond(count, i => codes.Encode(i, (int)(i & 1)).Length, 1_000_000);
+        var before = Harness.PerSecond(count, i => codes.EncodeAsBefore(i, (int)(i & 1)).Length, 1_000_000);
+        var floor = Harness.PerSecond(count, i => (i * LinkCodes.MaxLinksPerMessage + (i & 1)).ToString(CultureInfo.InvariantCulture).Length, 1_000_000);
+        var decode = Harness.PerSecond(count / 4, i => codes.TryDecode(codes.Encode(i, 0), out _, out _) ? 1 : 0, 1_000_000);
         var figures = new List<Figure>
         {
             new("encode (AES-128)", ours, "codes/s", floor),
@@ -37,22 +36,5 @@ public sealed class LinkCodesScenario : IScenario
             ["processor AES instructions"] = new Aes128Block(new byte[Aes128Block.Size]).UsesProcessorInstructions ? "yes" : "no (OpenSSL per block)",
         };
         return Task.FromResult(Harness.Result(Name, figures, parameters));
-    }
-
-    private static double Rate(int count, Func<long, int> work)
-    {
-        long sink = 0;
-        for (var i = 1; i < 100_000; i++)
-        {
-            sink += work(i);
-        }
-        var watch = Stopwatch.StartNew();
-        for (long i = 1; i <= count; i++)
-        {
-            sink += work(1_000_000 + i);
-        }
-        watch.Stop();
-        GC.KeepAlive(sink);
-        return count / watch.Elapsed.TotalSeconds;
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using BulkCampaigns.Data;
 
@@ -16,29 +15,12 @@ public sealed class PublicIdScenario : IScenario
     public Task<ScenarioResult> RunAsync(IReadOnlyDictionary<string, string> options, CancellationToken ct)
     {
         var count = options.TryGetValue("rows", out var rows) ? int.Parse(rows, CultureInfo.InvariantCulture) : 5_000_000;
-        var ours = Rate(count, i => PublicId.Encode(PublicId.Message, i).Length);
-        var floor = Rate(count, i => ("comms_message_" + i.ToString(CultureInfo.InvariantCulture)).Length);
+        var ours = Harness.PerSecond(count, i => PublicId.Encode(PublicId.Message, i).Length);
+        var floor = Harness.PerSecond(count, i => ("comms_message_" + i.ToString(CultureInfo.InvariantCulture)).Length);
         var figures = new List<Figure>
         {
             new("encode", ours, "ids/s", floor, "≥ 0.5 × floor", ours >= floor * 0.5),
         };
         return Task.FromResult(Harness.Result(Name, figures, new Dictionary<string, string> { ["rows"] = count.ToString(CultureInfo.InvariantCulture) }));
-    }
-
-    private static double Rate(int count, Func<long, int> work)
-    {
-        long sink = 0;
-        for (var i = 1; i < 100_000; i++)
-        {
-            sink += work(i);
-        }
-        var watch = Stopwatch.StartNew();
-        for (long i = 1; i <= count; i++)
-        {
-            sink += work(i);
-        }
-        watch.Stop();
-        GC.KeepAlive(sink);
-        return count / watch.Elapsed.TotalSeconds;
     }
 }

@@ -54,18 +54,20 @@ public sealed class LinkCodes
         ArgumentOutOfRangeException.ThrowIfGreaterThan(messageId, MaxMessageId);
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, MaxLinksPerMessage);
-        var payload = (ulong)messageId * MaxLinksPerMessage + (ulong)index;
-        var tag = AesPrf(1, payload);
-        var masked = (payload + AesPrf(2, tag)) % Space;
-        return Join(tag, masked);
+        return Seal((ulong)messageId * MaxLinksPerMessage + (ulong)index, AesPrf);
     }
 
-    private static string Join(ulong tag, ulong masked) =>
-        string.Create(Length, (tag, masked), static (span, halves) =>
+    /// <summary>The two halves of a payload's code under the keyed function <paramref name="prf"/>.</summary>
+    private static string Seal(ulong payload, Func<byte, ulong, ulong> prf)
+    {
+        var tag = prf(1, payload);
+        var masked = (payload + prf(2, tag)) % Space;
+        return string.Create(Length, (tag, masked), static (span, halves) =>
         {
             Write(span[..Half], halves.tag);
             Write(span[Half..], halves.masked);
         });
+    }
 
     /// <summary>The message and link a code stands for; false for anything that is not a code this key made.</summary>
     public bool TryDecode(ReadOnlySpan<char> code, out long messageId, out int index)
@@ -125,12 +127,7 @@ public sealed class LinkCodes
     }
 
     /// <summary>A code as codes were made before 2026-12-02 (HMAC-SHA256), for the tests that old links still lead home.</summary>
-    internal string EncodeAsBefore(long messageId, int index)
-    {
-        var payload = (ulong)messageId * MaxLinksPerMessage + (ulong)index;
-        var tag = HmacPrf(1, payload);
-        return Join(tag, (payload + HmacPrf(2, tag)) % Space);
-    }
+    internal string EncodeAsBefore(long messageId, int index) => Seal((ulong)messageId * MaxLinksPerMessage + (ulong)index, HmacPrf);
 
     private static void Write(Span<char> target, ulong value)
     {

@@ -1,4 +1,7 @@
+using BulkCampaigns.Data;
 using Bunit;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 using MudBlazor.Services;
@@ -11,6 +14,8 @@ namespace BulkCampaigns.Tests.Infrastructure;
 /// </summary>
 public abstract class MudTestContext : BunitContext, IAsyncLifetime
 {
+    private string? _databasePath;
+
     protected MudTestContext()
     {
         JSInterop.Mode = JSRuntimeMode.Loose;
@@ -28,11 +33,41 @@ public abstract class MudTestContext : BunitContext, IAsyncLifetime
     async Task IAsyncLifetime.DisposeAsync()
     {
         await DisposeAsync();
+        DeleteDatabaseFile();
         await CleanUpAsync();
     }
 
-    /// <summary>A test class's own clean-up (temporary files), after the context is gone.</summary>
+    /// <summary>A test class's own clean-up, after the context and the database file are gone.</summary>
     protected virtual Task CleanUpAsync() => Task.CompletedTask;
+
+    /// <summary>
+    /// The app's database on a SQLite file of this test's own, in the temp folder, deleted when the test ends.
+    /// Call <see cref="MigrateDatabase"/> once every service is added.
+    /// </summary>
+    protected void AddDatabaseFile()
+    {
+        _databasePath = Path.Combine(Path.GetTempPath(), $"bulkcampaigns-{GetType().Name}-{Guid.NewGuid():N}.db");
+        Services.AddDbContextFactory<AppDbContext>(o => o.UseSqlite($"Data Source={_databasePath}"));
+    }
+
+    protected void MigrateDatabase()
+    {
+        using var db = Services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContext();
+        db.Database.Migrate();
+    }
+
+    private void DeleteDatabaseFile()
+    {
+        if (_databasePath is null)
+        {
+            return;
+        }
+        SqliteConnection.ClearAllPools();
+        foreach (var path in new[] { _databasePath, _databasePath + "-wal", _databasePath + "-shm", _databasePath + "-journal" })
+        {
+            File.Delete(path);
+        }
+    }
 
     /// <summary>Renders the providers MudBlazor's dialogs, snackbars and popovers draw into.</summary>
     protected IRenderedComponent<MudPopoverProvider> RenderPopoverProvider() => Render<MudPopoverProvider>();

@@ -19,11 +19,10 @@ namespace BulkCampaigns.Tests.Components.Content;
 [Trait(DatabaseTrait.Name, DatabaseTrait.None)]
 public sealed class ContentDefectsTests : MudTestContext
 {
-    private readonly string _databasePath = Path.Combine(Path.GetTempPath(), $"bulkcampaigns-content-defects-{Guid.NewGuid():N}.db");
 
     public ContentDefectsTests()
     {
-        Services.AddDbContextFactory<AppDbContext>(o => o.UseSqlite($"Data Source={_databasePath}"));
+        AddDatabaseFile();
         Services.AddSingleton(TimeProvider.System);
         Services.AddSingleton<TemplateRenderer>();
         Services.AddSingleton<BulkCampaigns.Content.TwilioTemplates.ITwilioTemplateSource, BulkCampaigns.Content.TwilioTemplates.SimulatorTemplates>();
@@ -31,8 +30,7 @@ public sealed class ContentDefectsTests : MudTestContext
         var auth = AddAuthorization();
         auth.SetAuthorized("marketer@example.com");
         auth.SetPolicies(AuthSetup.WritePolicy);
-        using var db = Services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContext();
-        db.Database.Migrate();
+        MigrateDatabase();
     }
 
     private ContentService Service => Services.GetRequiredService<ContentService>();
@@ -175,16 +173,4 @@ public sealed class ContentDefectsTests : MudTestContext
         cut.WaitForAssertion(() => Assert.EndsWith("/content", navigation.Uri, StringComparison.Ordinal));
     }
 
-    protected override Task CleanUpAsync()
-    {
-        SqliteConnection.ClearAllPools();
-        try
-        {
-            File.Delete(_databasePath);
-        }
-        catch (IOException)
-        {
-        }
-        return Task.CompletedTask;
-    }
 }

@@ -13,17 +13,15 @@ namespace BulkCampaigns.Tests.Components.Content;
 [Trait(DatabaseTrait.Name, DatabaseTrait.None)]
 public sealed class ContentDesignerTests : MudTestContext
 {
-    private readonly string _databasePath = Path.Combine(Path.GetTempPath(), $"bulkcampaigns-designer-{Guid.NewGuid():N}.db");
 
     public ContentDesignerTests()
     {
-        Services.AddDbContextFactory<AppDbContext>(o => o.UseSqlite($"Data Source={_databasePath}"));
+        AddDatabaseFile();
         Services.AddSingleton(TimeProvider.System);
         Services.AddSingleton<TemplateRenderer>();
         Services.AddSingleton<BulkCampaigns.Content.TwilioTemplates.ITwilioTemplateSource, BulkCampaigns.Content.TwilioTemplates.SimulatorTemplates>();
         Services.AddSingleton<ContentService>();
-        using var db = Services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContext();
-        db.Database.Migrate();
+        MigrateDatabase();
     }
 
     private IRenderedComponent<ContentDesigner> RenderDesigner(MessageContent? content = null, TimeSpan? delay = null)
@@ -242,17 +240,4 @@ public sealed class ContentDesignerTests : MudTestContext
         Assert.Null(await service.SampleAsync(groups[0].Id, search: "+4"));
     }
 
-    protected override Task CleanUpAsync()
-    {
-        SqliteConnection.ClearAllPools();
-        try
-        {
-            File.Delete(_databasePath);
-        }
-        catch (IOException)
-        {
-            // A connection still open leaves a temp file behind; nothing else.
-        }
-        return Task.CompletedTask;
-    }
 }

@@ -14,11 +14,10 @@ namespace BulkCampaigns.Tests.Components.Content;
 [Trait(DatabaseTrait.Name, DatabaseTrait.None)]
 public sealed class TwilioCatalogueErrorTests : MudTestContext
 {
-    private readonly string _databasePath = Path.Combine(Path.GetTempPath(), $"bulkcampaigns-catalogue-{Guid.NewGuid():N}.db");
 
     public TwilioCatalogueErrorTests()
     {
-        Services.AddDbContextFactory<AppDbContext>(o => o.UseSqlite($"Data Source={_databasePath}"));
+        AddDatabaseFile();
         Services.AddSingleton(TimeProvider.System);
         Services.AddSingleton<TemplateRenderer>();
         // A real client of the Content API, pointed at a loopback port nothing listens on.
@@ -31,8 +30,7 @@ public sealed class TwilioCatalogueErrorTests : MudTestContext
         Services.AddHttpClient(TwilioContentApi.HttpClientName, TwilioContentApi.Configure);
         Services.AddSingleton<ITwilioTemplateSource, TwilioContentApi>();
         Services.AddSingleton<ContentService>();
-        using var db = Services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContext();
-        db.Database.Migrate();
+        MigrateDatabase();
     }
 
     [Fact]
@@ -49,12 +47,5 @@ public sealed class TwilioCatalogueErrorTests : MudTestContext
         Assert.NotNull(cut.Find("[data-testid=template-refresh]"));
     }
 
-    protected override Task CleanUpAsync()
-    {
-        SqliteConnectionPoolClear();
-        File.Delete(_databasePath);
-        return Task.CompletedTask;
-    }
 
-    private static void SqliteConnectionPoolClear() => Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
 }

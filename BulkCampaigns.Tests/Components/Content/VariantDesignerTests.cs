@@ -11,18 +11,16 @@ namespace BulkCampaigns.Tests.Components.Content;
 /// <summary>The designer's A/B variants: a tab per variant, each with its own editor and live preview.</summary>
 public sealed class VariantDesignerTests : MudTestContext
 {
-    private readonly string _databasePath = Path.Combine(Path.GetTempPath(), $"bulkcampaigns-variants-{Guid.NewGuid():N}.db");
     private MessageContent? _reported;
 
     public VariantDesignerTests()
     {
-        Services.AddDbContextFactory<AppDbContext>(o => o.UseSqlite($"Data Source={_databasePath}"));
+        AddDatabaseFile();
         Services.AddSingleton(TimeProvider.System);
         Services.AddSingleton<TemplateRenderer>();
         Services.AddSingleton<BulkCampaigns.Content.TwilioTemplates.ITwilioTemplateSource, BulkCampaigns.Content.TwilioTemplates.SimulatorTemplates>();
         Services.AddSingleton<ContentService>();
-        using var db = Services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContext();
-        db.Database.Migrate();
+        MigrateDatabase();
     }
 
     private IRenderedComponent<VariantDesigner> RenderDesigner(MessageContent content)

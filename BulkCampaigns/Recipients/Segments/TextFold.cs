@@ -41,6 +41,139 @@ public static class TextFold
         {
             return variablesJson; // nothing to fold, and no escape that could hide a letter
         }
+        return FoldFlatObject(variablesJson) ?? FoldParsed(variablesJson);
+    }
+
+    /// <summary>
+    /// The shape an import writes (one flat object of text values, no escape) folded in one pass over
+    /// the text, values in place: the same answer as <see cref="FoldParsed"/> at a fraction of its cost (it ran for
+    /// every recipient with a capital letter, in the import's write). Null for any other shape, which is then parsed.
+    /// </summary>
+    private static string? FoldFlatObject(string json)
+    {
+        var n = json.Length;
+        var i = SkipSpace(json, 0);
+        if (i == n || json[i] != '{')
+        {
+            return null;
+        }
+        i = SkipSpace(json, i + 1);
+        char[]? chars = null;
+        if (i < n && json[i] == '}')
+        {
+            return SkipSpace(json, i + 1) == n ? json : null;
+        }
+        while (true)
+        {
+            var keyEnd = StringEnd(json, i);
+            if (keyEnd < 0)
+            {
+                return null;
+            }
+            i = SkipSpace(json, keyEnd + 1);
+            if (i == n || json[i] != ':')
+            {
+                return null;
+            }
+            i = SkipSpace(json, i + 1);
+            // A number, true, false, null or anything nested is left to the parser, which checks and keeps it.
+            var end = StringEnd(json, i);
+            if (end < 0 || !FoldInPlace(json, i + 1, end, ref chars))
+            {
+                return null;
+            }
+            i = SkipSpace(json, end + 1);
+            if (i == n)
+            {
+                return null;
+            }
+            if (json[i] == '}')
+            {
+                break;
+            }
+            if (json[i] != ',')
+            {
+                return null;
+            }
+            i = SkipSpace(json, i + 1);
+        }
+        if (SkipSpace(json, i + 1) != n)
+        {
+            return null;
+        }
+        return chars is null ? json : new string(chars);
+    }
+
+    private static int SkipSpace(string json, int i)
+    {
+        while (i < json.Length && json[i] is ' ' or '\t' or '\r' or '\n')
+        {
+            i++;
+        }
+        return i;
+    }
+
+    /// <summary>The closing quote of the string opening at <paramref name="i"/>; -1 when there is none, or it holds an escape or a control character.</summary>
+    private static int StringEnd(string json, int i)
+    {
+        if (i >= json.Length || json[i] != '"')
+        {
+            return -1;
+        }
+        for (var j = i + 1; j < json.Length; j++)
+        {
+            var c = json[j];
+            if (c == '"')
+            {
+                return j;
+            }
+            if (c == '\\' || c < 0x20)
+            {
+                return -1;
+            }
+        }
+        return -1;
+    }
+
+    /// <summary>Folds the value at [start, end) into <paramref name="chars"/> (made on the first change). Folding keeps a text's length.</summary>
+    private static bool FoldInPlace(string json, int start, int end, ref char[]? chars)
+    {
+        var nonAscii = false;
+        var upper = false;
+        for (var j = start; j < end; j++)
+        {
+            var c = json[j];
+            nonAscii |= c > 0x7F;
+            upper |= c is >= 'A' and <= 'Z';
+        }
+        if (!nonAscii && !upper)
+        {
+            return true;
+        }
+        chars ??= json.ToCharArray();
+        if (!nonAscii)
+        {
+            for (var j = start; j < end; j++)
+            {
+                if (chars[j] is >= 'A' and <= 'Z')
+                {
+                    chars[j] = (char)(chars[j] | 0x20);
+                }
+            }
+            return true;
+        }
+        var folded = Fold(json.Substring(start, end - start));
+        if (folded.Length != end - start)
+        {
+            return false;
+        }
+        folded.CopyTo(chars.AsSpan(start));
+        return true;
+    }
+
+    /// <summary>The general case: parsed, each text value folded, written again; "{}" for what is not an object.</summary>
+    private static string FoldParsed(string variablesJson)
+    {
         try
         {
             var buffer = new ArrayBufferWriter<byte>(variablesJson.Length + 16);

@@ -1,0 +1,111 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using BulkCampaigns.Recipients.Segments;
+using BulkCampaigns.Tests.Infrastructure;
+
+namespace BulkCampaigns.Tests.Recipients.Segments;
+
+/// <summary>
+/// The fold of a recipient's variables, which the import runs once per recipient: its one-pass path for what an import
+/// writes must answer exactly as parsing the object and folding each text value does, for every shape it is given.
+/// </summary>
+[Trait(DatabaseTrait.Name, DatabaseTrait.None)]
+public sealed class TextFoldTests
+{
+    /// <summary>The reference: parse, fold every text value with <see cref="TextFold.Fold"/>, keep names and other values.</summary>
+    private static JsonObject Reference(string json)
+    {
+        JsonNode? parsed;
+        try
+        {
+            parsed = JsonNode.Parse(json);
+        }
+        catch (JsonException)
+        {
+            return new JsonObject();
+        }
+        if (parsed is not JsonObject obj)
+        {
+            return new JsonObject();
+        }
+        var folded = new JsonObject();
+        foreach (var (name, value) in obj)
+        {
+            folded[name] = value is JsonValue v && v.TryGetValue<string>(out var text) ? JsonValue.Create(TextFold.Fold(text)) : value?.DeepClone();
+        }
+        return folded;
+    }
+
+    private static readonly string[] Pieces =
+    [
+        "Ana", "ÅLESUND", "Nguyễn Văn Ánh", "北京", "O'Brien", "Ørjan", "ſtraße", "ΣΊΣΥΦΟΣ", "K", "İstanbul", "pro", "GOLD",
+        "2025-06-01", "42", "", " spaced ", "Zoë", "ǅemal", "𐐀𐐨", "日本語テキスト", "Ærø", "Æ\"quoted\"", "tab\tin", "back\\slash",
+    ];
+
+    private static string RandomObject(Random random)
+    {
+        var builder = new StringBuilder();
+        var spaced = random.Next(4) == 0;
+        builder.Append('{');
+        var count = random.Next(0, 7);
+        for (var i = 0; i < count; i++)
+        {
+            if (i > 0)
+            {
+                builder.Append(spaced ? " , " : ",");
+            }
+            var name = (random.Next(3) == 0 ? "First Name " : "v") + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            builder.Append(JsonSerializer.Serialize(name)).Append(spaced ? " : " : ":");
+            builder.Append(random.Next(12) switch
+            {
+                0 => "12.5",
+                1 => "null",
+                2 => "[\"A\"]",
+                3 => "{\"Nested\": \"B\"}",
+                4 => "true",
+                5 => JsonSerializer.Serialize(Pieces[random.Next(Pieces.Length)]), // escapes what needs it (\u00C5, \")
+                _ => "\"" + Pieces[random.Next(Pieces.Length)].Replace("\\", "", StringComparison.Ordinal).Replace("\"", "", StringComparison.Ordinal)
+                    .Replace("\t", "", StringComparison.Ordinal) + "\"",
+            });
+        }
+        builder.Append('}');
+        return builder.ToString();
+    }
+
+    [Fact]
+    public void Folding_many_generated_objects_gives_the_answer_of_parsing_and_folding_each_value()
+    {
+        var random = new Random(20261202);
+        for (var n = 0; n < 20_000; n++)
+        {
+            var json = RandomObject(random);
+            var folded = TextFold.FoldValues(json);
+            Assert.True(JsonNode.DeepEquals(Reference(json), JsonNode.Parse(folded)), $"{json} folded to {folded}");
+        }
+    }
+
+    [Theory]
+    [InlineData("""{"First Name":"ÅSE","city":"Oslo"}""", """{"First Name":"åse","city":"oslo"}""")]
+    [InlineData("""{ "plan" : "GOLD" , "age" : "42" }""", """{ "plan" : "gold" , "age" : "42" }""")]
+    [InlineData("""{"name":"Nguyễn"}""", """{"name":"nguyễn"}""")]
+    public void An_import_shaped_object_is_folded_in_place_with_its_names_and_spacing_kept(string json, string expected) =>
+        Assert.Equal(expected, TextFold.FoldValues(json));
+
+    [Theory]
+    [InlineData("[\"A\"]")]
+    [InlineData("\"A\"")]
+    [InlineData("{\"a\":\"B\"")]
+    [InlineData("{\"a\":\"B\"} x")]
+    [InlineData("{\"a\" \"B\"}")]
+    [InlineData("not json at all, A")]
+    public void What_is_not_one_object_folds_to_an_empty_object(string json) =>
+        Assert.Equal("{}", TextFold.FoldValues(json));
+
+    [Fact]
+    public void An_object_whose_values_have_nothing_to_fold_is_returned_as_it_is_even_with_capitals_in_its_names()
+    {
+        var json = """{"First Name":"ana","City":"oslo"}""";
+        Assert.Same(json, TextFold.FoldValues(json));
+    }
+}

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using BulkCampaigns.Recipients.Segments;
 using BulkCampaigns.Tests.Infrastructure;
+using Microsoft.Data.Sqlite;
 
 namespace BulkCampaigns.Tests.Recipients.Segments;
 
@@ -107,5 +108,35 @@ public sealed class TextFoldTests
     {
         var json = """{"First Name":"ana","City":"oslo"}""";
         Assert.Same(json, TextFold.FoldValues(json));
+    }
+
+    [Fact]
+    public void The_JSONB_SQLite_is_handed_for_each_object_reads_back_as_the_folded_object_of_the_parsing_path()
+    {
+        using var connection = new SqliteConnection("Data Source=:memory:");
+        connection.Open();
+        connection.CreateFunction<byte[], object>("fold_jsonb", SqliteJsonbFold.Fold, isDeterministic: true);
+        connection.CreateFunction<string, string>("fold_text", TextFold.FoldValues, isDeterministic: true);
+        using var command = connection.CreateCommand();
+        // json() writes either side out as canonical text; json_valid(…, 8) checks the blob is well-formed JSONB.
+        command.CommandText = "SELECT json(jsonb(fold_jsonb($v))), json(jsonb(fold_text($v))), typeof(fold_jsonb($v)), json_valid(jsonb(fold_jsonb($v)), 8)";
+        var value = command.Parameters.Add("$v", SqliteType.Text);
+        var random = new Random(2026120218);
+        var blobs = 0;
+        for (var n = 0; n < 20_000; n++)
+        {
+            var json = RandomObject(random);
+            if (random.Next(50) == 0)
+            {
+                json = json.Replace("\"v", "\"" + new string('x', random.Next(250, 70_000)), StringComparison.Ordinal); // names past the one- and two-byte sizes
+            }
+            value.Value = json;
+            using var reader = command.ExecuteReader();
+            reader.Read();
+            Assert.True(reader.GetString(0) == reader.GetString(1), $"{json}: JSONB {reader.GetString(0)}, parsed {reader.GetString(1)}");
+            Assert.Equal(1, reader.GetInt64(3));
+            blobs += reader.GetString(2) == "blob" ? 1 : 0;
+        }
+        Assert.True(blobs > 5_000, $"only {blobs} objects took the JSONB path"); // the import's shape is the common case
     }
 }

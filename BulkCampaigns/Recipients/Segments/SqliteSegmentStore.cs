@@ -70,7 +70,7 @@ public sealed class SqliteSegmentStore(DatabaseConnection database, WriteGate ga
         {
             return;
         }
-        connection.CreateFunction<string, string>(FoldFunction, TextFold.FoldValues, isDeterministic: true);
+        connection.CreateFunction<byte[], object>(FoldFunction, SqliteJsonbFold.Fold, isDeterministic: true);
         foreach (var groupId in stale)
         {
             await using var command = connection.CreateCommand();

@@ -24,6 +24,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help" or "list")
     Console.WriteLine("Run: dotnet run -c Release --project BulkCampaigns.Benchmarks -- <scenario|all> [--rows N] [--runs N] [--pages N] [--out folder]");
     Console.WriteLine("import and dispatch measure each of --runs runs (default 3) cold (the first work of a freshly started app) and warm (after a warm-up).");
     Console.WriteLine("import and dispatch take --db postgres: the app (and its jobs) on PostgreSQL, a cluster started with .ci/postgres on --pg-port (55499) or the server of --pg \"Host=…;Port=…;Username=…\", beside a psql floor.");
+    Console.WriteLine("segments --keep yes leaves its database (1M recipients, segment rows built) in the temp folder, to try statements on it.");
     Console.WriteLine("dispatch --db postgres --nodes 2: each run sends the operation with one node, then with two on the same database and one Redis (started with .ci/redis on --redis-port (56399), or --redis host:port), side by side.");
     return 0;
 }

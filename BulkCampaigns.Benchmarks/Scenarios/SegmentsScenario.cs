@@ -122,7 +122,14 @@ public sealed class SegmentsScenario : IScenario
         finally
         {
             SqliteConnection.ClearAllPools();
-            try { Directory.Delete(folder, recursive: true); } catch (IOException) { }
+            if (options.ContainsKey("keep"))
+            {
+                Console.Error.WriteLine($"--keep: the database and files are left in {folder}");
+            }
+            else
+            {
+                try { Directory.Delete(folder, recursive: true); } catch (IOException) { }
+            }
         }
     }
 

@@ -40,86 +40,22 @@ public static class SqliteJsonbFold
     /// <summary>Writes the object's label and value elements into <paramref name="output"/>; their length, or -1 when the text is not that shape.</summary>
     private static int FoldPairs(byte[] json, byte[] output)
     {
-        var n = json.Length;
+        var members = Members ??= [];
+        if (!FlatObject.TryRead<byte>(json, members))
+        {
+            return -1;
+        }
         var written = 0;
-        var i = SkipSpace(json, 0);
-        if (i == n || json[i] != '{')
+        foreach (var m in members)
         {
-            return -1;
+            written = WriteText(output, written, json.AsSpan(m.NameStart, m.NameLength));
+            written = WriteFolded(output, written, json.AsSpan(m.ValueStart, m.ValueLength));
         }
-        i = SkipSpace(json, i + 1);
-        if (i < n && json[i] == '}')
-        {
-            return SkipSpace(json, i + 1) == n ? 0 : -1;
-        }
-        while (true)
-        {
-            var keyEnd = StringEnd(json, i);
-            if (keyEnd < 0)
-            {
-                return -1;
-            }
-            written = WriteText(output, written, json.AsSpan(i + 1, keyEnd - i - 1));
-            i = SkipSpace(json, keyEnd + 1);
-            if (i == n || json[i] != ':')
-            {
-                return -1;
-            }
-            i = SkipSpace(json, i + 1);
-            var end = StringEnd(json, i); // a number, true, false, null or anything nested: left to the parser
-            if (end < 0)
-            {
-                return -1;
-            }
-            written = WriteFolded(output, written, json.AsSpan(i + 1, end - i - 1));
-            i = SkipSpace(json, end + 1);
-            if (i == n)
-            {
-                return -1;
-            }
-            if (json[i] == '}')
-            {
-                break;
-            }
-            if (json[i] != ',')
-            {
-                return -1;
-            }
-            i = SkipSpace(json, i + 1);
-        }
-        return SkipSpace(json, i + 1) == n ? written : -1;
+        return written;
     }
 
-    private static int SkipSpace(byte[] json, int i)
-    {
-        while (i < json.Length && json[i] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')
-        {
-            i++;
-        }
-        return i;
-    }
-
-    /// <summary>The closing quote of the string opening at <paramref name="i"/>; -1 when there is none, or it holds an escape or a control character.</summary>
-    private static int StringEnd(byte[] json, int i)
-    {
-        if (i >= json.Length || json[i] != '"')
-        {
-            return -1;
-        }
-        for (var j = i + 1; j < json.Length; j++)
-        {
-            var b = json[j];
-            if (b == '"')
-            {
-                return j;
-            }
-            if (b == '\\' || b < 0x20)
-            {
-                return -1;
-            }
-        }
-        return -1;
-    }
+    [ThreadStatic]
+    private static List<FlatObject.Member>? Members;
 
     /// <summary>A value folded as <see cref="TextFold.Fold"/> folds it: A–Z in place for ASCII, the .NET fold for anything else.</summary>
     private static int WriteFolded(byte[] output, int at, ReadOnlySpan<byte> value)

@@ -296,7 +296,7 @@ public static class SegmentFilterReader
                 }
                 if (string.CompareOrdinal(a, b) > 0)
                 {
-                    v.Add(valuePath, "between's first date must not be after its second.");
+                    v.Add(valuePath, "between: the first date must not be after the second.");
                     return null;
                 }
                 return ok ? new VariableCondition(name!, ValueOp.DateBetween, [a, b]) : null;
@@ -309,7 +309,7 @@ public static class SegmentFilterReader
             }
             if (lo > hi)
             {
-                v.Add(valuePath, "between's low must not be above its high.");
+                v.Add(valuePath, "between: the first number must not be above the second.");
                 return null;
             }
             return ok ? new VariableCondition(name!, ValueOp.Between, [], lo.Value, hi.Value) : null;
@@ -356,7 +356,7 @@ public static class SegmentFilterReader
         {
             return n;
         }
-        v.Add(path, $"{Shown(e)} is not a number; number ops (gt, gte, lt, lte, between) take numbers, e.g. 30.");
+        v.Add(path, $"{Shown(e)} is not a number; a number test (>, ≥, <, ≤, between) needs a number, such as 30.");
         return null;
     }
 

@@ -59,6 +59,9 @@ public sealed class DispatchScenario : IScenario
             throw new ArgumentException("--nodes 2 needs --db postgres: several nodes share one PostgreSQL database");
         }
         var settings = AppProcess.ParseEnv(options);
+        // --app <folder>: the measured runs use an app built elsewhere (another commit's, or a ReadyToRun publish); the
+        // group is still prepared by the app beside the benchmark.
+        var appDirectory = options.TryGetValue("app", out var a) ? Path.GetFullPath(a) : null;
         settings["Limits__MaxGroupRecipients"] = Math.Max(1_000_000, rows).ToString(CultureInfo.InvariantCulture);
         var folder = Path.Combine(Path.GetTempPath(), "bulkcampaigns-bench", "dispatch-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(folder);
@@ -116,7 +119,7 @@ public sealed class DispatchScenario : IScenario
                     }
                     else
                     {
-                        (seconds, growth, outcome) = await DispatchInFreshAppAsync(database, runSettings, group, phase == "warm" ? warmUpGroup : null, recipients, ct);
+                        (seconds, growth, outcome) = await DispatchInFreshAppAsync(database, runSettings, group, phase == "warm" ? warmUpGroup : null, recipients, appDirectory, ct);
                     }
                     var loadAtEnd = Harness.LoadAverage();
                     double floor;
@@ -183,6 +186,7 @@ public sealed class DispatchScenario : IScenario
                 ["template"] = RealisticCsv.Template,
                 ["links"] = Links,
                 ["env"] = string.Join(',', settings.Select(e => $"{e.Key}={e.Value}")),
+                ["app"] = appDirectory ?? "built beside the benchmark",
                 ["provider"] = "Simulated, LatencyMs=0, FailureRate=0, UndeliveredRate=0, delivery reports on (the app's DeliveryDelayMs)",
                 ["db"] = postgres is null ? "sqlite" : "postgres",
                 ["floor"] = postgres is null
@@ -257,9 +261,9 @@ public sealed class DispatchScenario : IScenario
 
     /// <summary>Starts the app on <paramref name="database"/>, runs a warm-up operation when asked, then measures the operation to <paramref name="group"/>.</summary>
     private static async Task<(double Seconds, double GrowthMb, string Outcome)> DispatchInFreshAppAsync(
-        string database, Dictionary<string, string> settings, string group, string? warmUpGroup, long recipients, CancellationToken ct)
+        string database, Dictionary<string, string> settings, string group, string? warmUpGroup, long recipients, string? appDirectory, CancellationToken ct)
     {
-        using var app = AppProcess.Start(database, settings);
+        using var app = AppProcess.Start(database, settings, appDirectory);
         using var client = app.ApiClient(TimeSpan.FromMinutes(10));
         await app.WaitHealthyAsync(client, ct);
         if (warmUpGroup is not null)

@@ -23,8 +23,7 @@ USER app
 VOLUME ["/app/data"]
 ENV ASPNETCORE_URLS=http://+:8080 \
     ASPNETCORE_ENVIRONMENT=Production \
-    ConnectionStrings__BulkCampaigns="Data Source=/app/data/bulkcampaigns.db" \
-    DOTNET_gcServer=0
+    ConnectionStrings__BulkCampaigns="Data Source=/app/data/bulkcampaigns.db"
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD curl -fsS http://localhost:8080/healthz || exit 1

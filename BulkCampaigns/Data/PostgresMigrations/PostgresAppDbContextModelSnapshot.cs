@@ -1326,15 +1326,6 @@ namespace BulkCampaigns.Data.PostgresMigrations
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("BulkCampaigns.Operations.Message", b =>
-                {
-                    b.HasOne("BulkCampaigns.Operations.Operation", null)
-                        .WithMany()
-                        .HasForeignKey("OperationId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
             modelBuilder.Entity("BulkCampaigns.Operations.OperationGroup", b =>
                 {
                     b.HasOne("BulkCampaigns.Recipients.Group", null)

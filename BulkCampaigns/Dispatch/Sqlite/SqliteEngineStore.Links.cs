@@ -14,13 +14,13 @@ public sealed partial class SqliteEngineStore
 
     private const string InsertClicksSql = """
         INSERT INTO LinkClicks (OperationId, MessageId, LinkIndex, Url, At)
-        SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each($rows)
+        SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM jsonb_each($rows)
         """;
 
     // RETURNING may name only the updated table: whether a message was clicked before is told by Clicks = what was added.
     private const string CountMessageClicksSql = """
         UPDATE Messages SET Clicks = Clicks + j.n, ClickedAt = COALESCE(ClickedAt, j.t)
-        FROM (SELECT value ->> 0 AS id, value ->> 1 AS n, value ->> 2 AS t FROM json_each($rows)) AS j
+        FROM (SELECT value ->> 0 AS id, value ->> 1 AS n, value ->> 2 AS t FROM jsonb_each($rows)) AS j
         WHERE Messages.Id = j.id
         RETURNING Messages.Id, Messages.OperationId, Messages.Clicks
         """;

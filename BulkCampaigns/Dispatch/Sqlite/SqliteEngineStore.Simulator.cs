@@ -73,7 +73,7 @@ public sealed partial class SqliteEngineStore
         insert.CommandText = $"""
             INSERT INTO SimulatorMessages ("From", "To", Body, MediaJson, ReceivedAt, CallbackMessageId, WillDeliver, ReportDueAt)
             SELECT {(plain ? "$from, value ->> 1, value ->> 2, '[]'" : "value ->> 4, value ->> 1, value ->> 2, value ->> 5")},
-                   $now, value ->> 0, value ->> 3, $due FROM json_each($rows) ORDER BY key;
+                   $now, value ->> 0, value ->> 3, $due FROM jsonb_each($rows) ORDER BY key;
             SELECT last_insert_rowid(), changes();
             """;
         insert.Parameters.AddWithValue("$from", from);

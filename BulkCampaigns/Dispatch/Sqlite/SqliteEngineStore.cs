@@ -49,11 +49,11 @@ public sealed partial class SqliteEngineStore(DatabaseConnection database, Write
     private static readonly string WritePlainSql = $"""
         UPDATE Messages SET Status = {Sent}, Body = j.b, Segments = j.g, ProviderMessageId = j.p, SentAt = j.t, UpdatedAt = $now,
             Attempts = Attempts + 1, ErrorCode = NULL, ErrorMessage = NULL, Retryable = 0
-        FROM (SELECT value ->> 0 AS id, value ->> 1 AS b, value ->> 2 AS g, value ->> 3 AS p, value ->> 4 AS t FROM json_each($rows)) AS j
+        FROM (SELECT value ->> 0 AS id, value ->> 1 AS b, value ->> 2 AS g, value ->> 3 AS p, value ->> 4 AS t FROM jsonb_each($rows)) AS j
         WHERE Messages.Id = j.id AND Messages.Status IN ({Queued}, {Sending})
         """;
     private static readonly string PlainWrittenSql = $"""
-        SELECT m.Id FROM json_each($rows) j JOIN Messages m ON m.Id = j.value ->> 0
+        SELECT m.Id FROM jsonb_each($rows) j JOIN Messages m ON m.Id = j.value ->> 0
         WHERE m.Status = {Sent} AND m.UpdatedAt = $now AND m.ProviderMessageId IS j.value ->> 3
         """;
     private static readonly string WriteOtherSql = $"""
@@ -61,7 +61,7 @@ public sealed partial class SqliteEngineStore(DatabaseConnection database, Write
             Attempts = Attempts + j.a, ErrorCode = j.c, ErrorMessage = j.m, Retryable = j.r,
             ClaimedAt = CASE WHEN j.s = {Queued} THEN NULL ELSE ClaimedAt END
         FROM (SELECT value ->> 0 AS id, value ->> 1 AS s, value ->> 2 AS b, value ->> 3 AS g, value ->> 4 AS p, value ->> 5 AS t,
-                     value ->> 6 AS a, value ->> 7 AS c, value ->> 8 AS m, value ->> 9 AS r FROM json_each($rows)) AS j
+                     value ->> 6 AS a, value ->> 7 AS c, value ->> 8 AS m, value ->> 9 AS r FROM jsonb_each($rows)) AS j
         WHERE Messages.Id = j.id AND Messages.Status IN ({Queued}, {Sending})
         RETURNING Messages.Id
         """;
@@ -549,7 +549,12 @@ public sealed partial class SqliteEngineStore(DatabaseConnection database, Write
         }), plain.Select(p => p.Id).ToList());
     }
 
-    /// <summary>Writes outcomes set-based, the rows going in as one JSON array parameter per statement.</summary>
+    /// <summary>
+    /// Writes outcomes set-based, the rows going in as one JSON array parameter per statement. Every statement that
+    /// reads such rows walks them with <c>jsonb_each</c>, not <c>json_each</c>: the latter hands each row's array back as
+    /// JSON text that every <c>->></c> then parses again (measured: 13.3-13.9 against 8.9-10.0 µs a row for the SENT
+    /// write, 300,000 rows on the real table shape; the parsing was 2.3 s of the writer's CPU in a 1M dispatch).
+    /// </summary>
     private async Task WriteOutcomesAsync(SqliteConnection connection, SqliteTransaction tx, PlainRows? plain, List<BatchMessage> settled, long now, HashSet<long> written, CancellationToken ct)
     {
         if (plain is not null)

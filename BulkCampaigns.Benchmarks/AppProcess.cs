@@ -191,6 +191,13 @@ public sealed class AppProcess : IDisposable
         return (result, (peak - before) / 1024.0);
     }
 
+    /// <summary>
+    /// The folder of <c>--app &lt;folder&gt;</c>: an app built elsewhere (another commit's <c>bin/Release/net10.0</c>, a
+    /// ReadyToRun publish) that a scenario's measured runs use instead of the one beside the benchmark; null without it.
+    /// </summary>
+    public static string? AppDirectory(IReadOnlyDictionary<string, string> options) =>
+        options.TryGetValue("app", out var folder) ? Path.GetFullPath(folder) : null;
+
     /// <summary>Extra app settings from <c>--env KEY=VALUE,KEY=VALUE</c> (e.g. <c>DOTNET_gcServer=0</c>), for experiments.</summary>
     public static Dictionary<string, string> ParseEnv(IReadOnlyDictionary<string, string> options)
     {

@@ -59,9 +59,8 @@ public sealed class DispatchScenario : IScenario
             throw new ArgumentException("--nodes 2 needs --db postgres: several nodes share one PostgreSQL database");
         }
         var settings = AppProcess.ParseEnv(options);
-        // --app <folder>: the measured runs use an app built elsewhere (another commit's, or a ReadyToRun publish); the
-        // group is still prepared by the app beside the benchmark.
-        var appDirectory = options.TryGetValue("app", out var a) ? Path.GetFullPath(a) : null;
+        // The group is still prepared by the app beside the benchmark; only the measured runs use --app.
+        var appDirectory = AppProcess.AppDirectory(options);
         settings["Limits__MaxGroupRecipients"] = Math.Max(1_000_000, rows).ToString(CultureInfo.InvariantCulture);
         var folder = Path.Combine(Path.GetTempPath(), "bulkcampaigns-bench", "dispatch-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(folder);

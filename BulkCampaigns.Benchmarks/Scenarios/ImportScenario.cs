@@ -39,7 +39,7 @@ public sealed class ImportScenario : IScenario
         var phases = options.TryGetValue("phases", out var p) ? p.Split(',') : ["cold", "warm"];
         var withFloor = !(options.TryGetValue("floor", out var f) && f == "off");
         // --app <folder>: the app built elsewhere (an older commit, say), measured by this harness against the same floor.
-        var appDirectory = options.TryGetValue("app", out var a) ? Path.GetFullPath(a) : null;
+        var appDirectory = AppProcess.AppDirectory(options);
         var settings = AppProcess.ParseEnv(options);
         settings["Limits__MaxGroupRecipients"] = Math.Max(1_000_000, rows).ToString(CultureInfo.InvariantCulture);
         var folder = Path.Combine(Path.GetTempPath(), "bulkcampaigns-bench-import-" + Guid.NewGuid().ToString("N")[..8]);

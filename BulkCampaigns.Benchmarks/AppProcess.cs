@@ -296,6 +296,8 @@ public sealed class AppProcess : IDisposable
             {
                 if ((await client.GetAsync("/healthz", ct)).IsSuccessStatusCode)
                 {
+                    // Start-up settings (JIT tiers, GC) trade this against the speed of the first import or campaign.
+                    Console.WriteLine($"app healthy {(DateTime.Now - Process.StartTime).TotalSeconds:0.00} s after its process started");
                     return;
                 }
             }

@@ -115,7 +115,7 @@ public sealed class TextFoldTests
     {
         using var connection = new SqliteConnection("Data Source=:memory:");
         connection.Open();
-        connection.CreateFunction<byte[], object>("fold_jsonb", SqliteJsonbFold.Fold, isDeterministic: true);
+        SqliteJsonbFold.Register(connection, "fold_jsonb"); // as the import registers it
         connection.CreateFunction<string, string>("fold_text", TextFold.FoldValues, isDeterministic: true);
         using var command = connection.CreateCommand();
         // json() writes either side out as canonical text; json_valid(…, 8) checks the blob is well-formed JSONB.
@@ -138,5 +138,49 @@ public sealed class TextFoldTests
             blobs += reader.GetString(2) == "blob" ? 1 : 0;
         }
         Assert.True(blobs > 5_000, $"only {blobs} objects took the JSONB path"); // the import's shape is the common case
+    }
+
+    [Fact]
+    public void Every_character_folds_from_UTF8_exactly_as_the_text_fold_folds_it()
+    {
+        var destination = new byte[16];
+        var mismatches = new List<string>();
+        for (var code = 0; code <= 0x10FFFF; code++)
+        {
+            if (code is >= 0xD800 and <= 0xDFFF)
+            {
+                continue;
+            }
+            var text = char.ConvertFromUtf32(code);
+            var length = TextFold.FoldUtf8(Encoding.UTF8.GetBytes(text), destination);
+            var expected = TextFold.Fold(text);
+            if (length < 0 || Encoding.UTF8.GetString(destination, 0, length) != expected)
+            {
+                mismatches.Add($"U+{code:X4}");
+            }
+        }
+        Assert.Empty(mismatches);
+    }
+
+    [Theory]
+    [InlineData("ΣΊΣΥΦΟΣ ΟΔΟΣ")] // a final sigma
+    [InlineData("İstanbul ıi IJ ǅemal ǈ ǋ")] // dotted and dotless i, title-case digraphs
+    [InlineData("STRAẞE ſtraße ﬁ")] // capital sharp s, long s, a ligature
+    [InlineData("K Å Ω")] // Kelvin, Ångström and Ohm signs: 3 bytes that fold to fewer
+    [InlineData("𐐀𐐨 𞤀 Nguyễn Văn Ánh 北京 ÆØÅ")]
+    [InlineData("Á ë")] // combining marks
+    public void Text_folds_from_UTF8_exactly_as_the_text_fold_folds_it(string text)
+    {
+        var source = Encoding.UTF8.GetBytes(text);
+        var destination = new byte[source.Length * 2];
+        var length = TextFold.FoldUtf8(source, destination);
+        Assert.Equal(TextFold.Fold(text), Encoding.UTF8.GetString(destination, 0, length));
+    }
+
+    [Fact]
+    public void Bytes_that_are_not_UTF8_are_left_to_the_text_fold()
+    {
+        Assert.Equal(-1, TextFold.FoldUtf8([0x41, 0xC3], new byte[8])); // a sequence cut short
+        Assert.Equal(-1, TextFold.FoldUtf8([0xFF, 0x41], new byte[8]));
     }
 }

@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Text;
+using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace BulkCampaigns.Recipients.Segments;
 
@@ -15,8 +17,53 @@ public static class SqliteJsonbFold
     private const byte Text = 7;
     private const byte Object = 12;
 
+    /// <summary>
+    /// Registers the fold as SQL function <paramref name="name"/>(text) on the connection, through SQLite's own API: the
+    /// argument is read in place and the result handed over from a reused buffer. Through <c>CreateFunction</c> each call
+    /// copied both into new arrays, a fifth of the fold's time in a 1M-row import (perf).
+    /// </summary>
+    public static void Register(SqliteConnection connection, string name)
+    {
+        var db = connection.Handle ?? throw new InvalidOperationException("The connection is not open.");
+        var rc = raw.sqlite3_create_function(db, name, 1, raw.SQLITE_UTF8 | raw.SQLITE_DETERMINISTIC, null, Call);
+        if (rc != raw.SQLITE_OK)
+        {
+            throw new SqliteException(raw.sqlite3_errmsg(db).utf8_to_string(), rc);
+        }
+    }
+
+    private static void Call(sqlite3_context context, object userData, sqlite3_value[] args)
+    {
+        var value = args[0];
+        if (raw.sqlite3_value_type(value) == raw.SQLITE_NULL)
+        {
+            raw.sqlite3_result_null(context);
+            return;
+        }
+        var utf8 = raw.sqlite3_value_blob(value); // a TEXT value's own UTF-8 bytes (the database's encoding)
+        var output = Output is { } reused && reused.Length >= utf8.Length * 3 + 64 ? reused : Output = new byte[Math.Max(4096, utf8.Length * 3 + 64)];
+        var length = FoldObject(utf8, output);
+        if (length < 0)
+        {
+            raw.sqlite3_result_text(context, TextFold.FoldValues(Encoding.UTF8.GetString(utf8)));
+            return;
+        }
+        raw.sqlite3_result_blob(context, output.AsSpan(0, length));
+    }
+
+    [ThreadStatic]
+    private static byte[]? Output;
+
     /// <summary>The function's body: a JSONB blob, or JSON text for a shape this does not write itself.</summary>
     public static object Fold(byte[] utf8)
+    {
+        var output = new byte[utf8.Length * 3 + 64];
+        var length = FoldObject(utf8, output);
+        return length < 0 ? TextFold.FoldValues(Encoding.UTF8.GetString(utf8)) : output.AsSpan(0, length).ToArray();
+    }
+
+    /// <summary>The folded object as one JSONB element in <paramref name="output"/> (at least 3 × the input + 64 bytes); its length, or -1 for another shape.</summary>
+    private static int FoldObject(ReadOnlySpan<byte> utf8, byte[] output)
     {
         var pairs = ArrayPool<byte>.Shared.Rent(utf8.Length * 3 + 64);
         try
@@ -24,12 +71,11 @@ public static class SqliteJsonbFold
             var length = FoldPairs(utf8, pairs);
             if (length < 0)
             {
-                return TextFold.FoldValues(Encoding.UTF8.GetString(utf8));
+                return -1;
             }
-            var result = new byte[HeaderSize(length) + length];
-            var at = WriteHeader(result, 0, Object, length);
-            pairs.AsSpan(0, length).CopyTo(result.AsSpan(at));
-            return result;
+            var at = WriteHeader(output, 0, Object, length);
+            pairs.AsSpan(0, length).CopyTo(output.AsSpan(at));
+            return at + length;
         }
         finally
         {
@@ -38,7 +84,7 @@ public static class SqliteJsonbFold
     }
 
     /// <summary>Writes the object's label and value elements into <paramref name="output"/>; their length, or -1 when the text is not that shape.</summary>
-    private static int FoldPairs(byte[] json, byte[] output)
+    private static int FoldPairs(ReadOnlySpan<byte> json, byte[] output)
     {
         var members = Members ??= [];
         if (!FlatObject.TryRead<byte>(json, members))
@@ -48,8 +94,8 @@ public static class SqliteJsonbFold
         var written = 0;
         foreach (var m in members)
         {
-            written = WriteText(output, written, json.AsSpan(m.NameStart, m.NameLength));
-            written = WriteFolded(output, written, json.AsSpan(m.ValueStart, m.ValueLength));
+            written = WriteText(output, written, json.Slice(m.NameStart, m.NameLength));
+            written = WriteFolded(output, written, json.Slice(m.ValueStart, m.ValueLength));
         }
         return written;
     }
@@ -57,22 +103,25 @@ public static class SqliteJsonbFold
     [ThreadStatic]
     private static List<FlatObject.Member>? Members;
 
-    /// <summary>A value folded as <see cref="TextFold.Fold"/> folds it: A–Z in place for ASCII, the .NET fold for anything else.</summary>
+    /// <summary>A value folded as <see cref="TextFold.Fold"/> folds it, straight from its UTF-8 bytes (<see cref="TextFold.FoldUtf8"/>).</summary>
     private static int WriteFolded(byte[] output, int at, ReadOnlySpan<byte> value)
     {
         if (!value.ContainsAnyExceptInRange((byte)0, (byte)0x7F))
         {
             var start = WriteHeader(output, at, Text, value.Length);
-            for (var j = 0; j < value.Length; j++)
-            {
-                var b = value[j];
-                output[start + j] = b is >= (byte)'A' and <= (byte)'Z' ? (byte)(b | 0x20) : b;
-            }
+            TextFold.FoldAscii(value, output.AsSpan(start));
             return start + value.Length;
         }
-        var folded = Encoding.UTF8.GetBytes(TextFold.Fold(Encoding.UTF8.GetString(value)));
-        return WriteText(output, at, folded);
+        // Folding keeps a text's length in UTF-16, not always in UTF-8 ("K", the Kelvin sign, is 3 bytes; "k" one).
+        var scratch = Scratch is { } reused && reused.Length >= value.Length * 2 ? reused : Scratch = new byte[Math.Max(1024, value.Length * 2)];
+        var length = TextFold.FoldUtf8(value, scratch);
+        return length >= 0
+            ? WriteText(output, at, scratch.AsSpan(0, length))
+            : WriteText(output, at, Encoding.UTF8.GetBytes(TextFold.Fold(Encoding.UTF8.GetString(value))));
     }
+
+    [ThreadStatic]
+    private static byte[]? Scratch;
 
     private static int WriteText(byte[] output, int at, ReadOnlySpan<byte> text)
     {

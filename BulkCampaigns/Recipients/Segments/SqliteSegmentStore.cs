@@ -70,7 +70,7 @@ public sealed class SqliteSegmentStore(DatabaseConnection database, WriteGate ga
         {
             return;
         }
-        connection.CreateFunction<byte[], object>(FoldFunction, SqliteJsonbFold.Fold, isDeterministic: true);
+        SqliteJsonbFold.Register(connection, FoldFunction);
         foreach (var groupId in stale)
         {
             await using var command = connection.CreateCommand();

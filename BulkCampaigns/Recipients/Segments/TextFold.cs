@@ -23,6 +23,62 @@ public static class TextFold
         return text;
     }
 
+    /// <summary>A–Z to a–z, everything else as it is: the fold of ASCII text, byte for byte into <paramref name="destination"/>.</summary>
+    public static void FoldAscii(ReadOnlySpan<byte> source, Span<byte> destination)
+    {
+        for (var i = 0; i < source.Length; i++)
+        {
+            var b = source[i];
+            destination[i] = b is >= (byte)'A' and <= (byte)'Z' ? (byte)(b | 0x20) : b;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Fold"/> of UTF-8 text, written as UTF-8 into <paramref name="destination"/> (2 × the source's length is
+    /// always enough); the bytes written, or -1 when the source is not valid UTF-8. Each character is folded on its own,
+    /// as the invariant casing does (no context: "Σ" at a word's end folds as anywhere else), the Basic Multilingual Plane
+    /// from a table made once by <see cref="Fold"/> itself, so a value needs no .NET string.
+    /// </summary>
+    public static int FoldUtf8(ReadOnlySpan<byte> source, Span<byte> destination)
+    {
+        var table = BmpFold.Value;
+        var written = 0;
+        while (!source.IsEmpty)
+        {
+            var b = source[0];
+            if (b < 0x80)
+            {
+                destination[written++] = b is >= (byte)'A' and <= (byte)'Z' ? (byte)(b | 0x20) : b;
+                source = source[1..];
+                continue;
+            }
+            if (Rune.DecodeFromUtf8(source, out var rune, out var consumed) != OperationStatus.Done)
+            {
+                return -1;
+            }
+            var folded = rune.IsBmp ? new Rune(table[rune.Value]) : Rune.ToLowerInvariant(Rune.ToUpperInvariant(rune));
+            written += folded.EncodeToUtf8(destination[written..]);
+            source = source[consumed..];
+        }
+        return written;
+    }
+
+    /// <summary>Every character of the Basic Multilingual Plane folded (surrogates map to themselves and are never looked up).</summary>
+    private static readonly Lazy<char[]> BmpFold = new(() =>
+    {
+        var all = new char[0x10000];
+        for (var c = 0; c < all.Length; c++)
+        {
+            all[c] = char.IsSurrogate((char)c) ? ' ' : (char)c;
+        }
+        var folded = Fold(new string(all)).ToCharArray();
+        for (var c = 0xD800; c <= 0xDFFF; c++)
+        {
+            folded[c] = (char)c;
+        }
+        return folded;
+    });
+
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>A variables object with every value folded and every name kept: what segments compare against.</summary>

@@ -41,7 +41,7 @@ public static class SqliteJsonbFold
             return;
         }
         var utf8 = raw.sqlite3_value_blob(value); // a TEXT value's own UTF-8 bytes (the database's encoding)
-        var output = Output is { } reused && reused.Length >= utf8.Length * 3 + 64 ? reused : Output = new byte[Math.Max(4096, utf8.Length * 3 + 64)];
+        var output = Output is { } reused && reused.Length >= OutputSize(utf8.Length) ? reused : Output = new byte[Math.Max(4096, OutputSize(utf8.Length))];
         var length = FoldObject(utf8, output);
         if (length < 0)
         {
@@ -54,18 +54,13 @@ public static class SqliteJsonbFold
     [ThreadStatic]
     private static byte[]? Output;
 
-    /// <summary>The function's body: a JSONB blob, or JSON text for a shape this does not write itself.</summary>
-    public static object Fold(byte[] utf8)
-    {
-        var output = new byte[utf8.Length * 3 + 64];
-        var length = FoldObject(utf8, output);
-        return length < 0 ? TextFold.FoldValues(Encoding.UTF8.GetString(utf8)) : output.AsSpan(0, length).ToArray();
-    }
+    /// <summary>Room enough for an object's folded JSONB: values can grow by half in UTF-8, and every element gains a header.</summary>
+    private static int OutputSize(int inputLength) => inputLength * 3 + 64;
 
-    /// <summary>The folded object as one JSONB element in <paramref name="output"/> (at least 3 × the input + 64 bytes); its length, or -1 for another shape.</summary>
+    /// <summary>The folded object as one JSONB element in <paramref name="output"/> (at least <see cref="OutputSize"/>); its length, or -1 for another shape.</summary>
     private static int FoldObject(ReadOnlySpan<byte> utf8, byte[] output)
     {
-        var pairs = ArrayPool<byte>.Shared.Rent(utf8.Length * 3 + 64);
+        var pairs = ArrayPool<byte>.Shared.Rent(OutputSize(utf8.Length));
         try
         {
             var length = FoldPairs(utf8, pairs);
@@ -129,8 +124,6 @@ public static class SqliteJsonbFold
         text.CopyTo(output.AsSpan(start));
         return start + text.Length;
     }
-
-    private static int HeaderSize(int size) => size <= 11 ? 1 : size <= 0xFF ? 2 : size <= 0xFFFF ? 3 : 5;
 
     /// <summary>An element's header: the type in the low four bits, the payload's size in the high four or in the bytes after (big-endian).</summary>
     private static int WriteHeader(byte[] output, int at, byte type, int size)

@@ -81,6 +81,13 @@ public interface IImportStaging : IAsyncDisposable
     /// <summary>Appends <paramref name="rows"/> in their order; a row may be buffered until the next <see cref="CheckpointAsync"/>.</summary>
     ValueTask AddAsync(ReadOnlyMemory<ValidRecipient> rows, CancellationToken ct);
 
+    /// <summary>
+    /// The row's variables folded for segments, when this stage keeps them with the row (SQLite: JSONB, in bytes taken
+    /// from <paramref name="bytes"/>); called for every valid row on the validating cores, so the one thread that stages
+    /// the rows does not fold them too. Empty when there is nothing to keep (PostgreSQL folds in its move).
+    /// </summary>
+    ReadOnlyMemory<byte> Fold(in ValidRecipient row, ByteSlices bytes) => default;
+
     /// <summary>Makes what was added durable in the stage, so the stage's own transaction stays short.</summary>
     ValueTask CheckpointAsync(CancellationToken ct);
 

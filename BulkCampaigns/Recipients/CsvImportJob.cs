@@ -196,7 +196,7 @@ public sealed class CsvImportJob(IEngineStore store, RecipientOptions options, T
                         break;
                     }
                     var batch = new Batch(records, count, reader.BytesRead);
-                    await ordered.Writer.WriteAsync(Task.Run(() => Validate(validator, batch, progress), stop.Token), stop.Token);
+                    await ordered.Writer.WriteAsync(Task.Run(() => Validate(validator, stage, batch, progress), stop.Token), stop.Token);
                     if (count < BatchSize)
                     {
                         break;
@@ -311,7 +311,7 @@ public sealed class CsvImportJob(IEngineStore store, RecipientOptions options, T
         }
     }
 
-    private static ValidatedBatch Validate(RecipientRowValidator validator, Batch batch, Progress progress)
+    private static ValidatedBatch Validate(RecipientRowValidator validator, IImportStaging stage, Batch batch, Progress progress)
     {
         var start = Stopwatch.GetTimestamp();
         var valid = ArrayPool<ValidRecipient>.Shared.Rent(batch.Count);
@@ -325,7 +325,7 @@ public sealed class CsvImportJob(IEngineStore store, RecipientOptions options, T
                 var rejection = validator.Validate(batch.Records[i], out var recipient, bytes);
                 if (rejection is null)
                 {
-                    valid[count++] = recipient;
+                    valid[count++] = recipient with { Folded = stage.Fold(recipient, bytes) };
                 }
                 else
                 {

@@ -21,6 +21,13 @@ public sealed class Recipient
 
     public string VariablesJson { get; set; } = "{}";
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>
+    /// SQLite only: the variables with every value case-folded, as SQLite's JSONB, what segments filter on. Written by
+    /// the import with the row itself (folded while the file is staged); PostgreSQL keeps them in its own side table,
+    /// <see cref="Segments.SegmentValue"/> (see Recipients/README.md).
+    /// </summary>
+    public byte[]? Folded { get; set; }
 }
 
 internal sealed class RecipientConfiguration : IEntityTypeConfiguration<Recipient>

@@ -20,6 +20,12 @@ public readonly record struct ValidRecipient(long Key, string Channel, ReadOnlyM
     public string Address => "+" + Key.ToString(CultureInfo.InvariantCulture);
 
     public string VariablesJson => Encoding.UTF8.GetString(Json.Span);
+
+    /// <summary>
+    /// The variables folded for segments when the stage keeps them with the row (SQLite's JSONB), made on the
+    /// validating core by <see cref="Dispatch.IImportStaging.Fold"/>; empty when the stage has none to keep.
+    /// </summary>
+    public ReadOnlyMemory<byte> Folded { get; init; }
 }
 
 /// <summary>

@@ -788,6 +788,9 @@ namespace BulkCampaigns.Data.Migrations
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<byte[]>("Folded")
+                        .HasColumnType("BLOB");
+
                     b.Property<long>("GroupId")
                         .HasColumnType("INTEGER");
 
@@ -868,30 +871,6 @@ namespace BulkCampaigns.Data.Migrations
                     b.HasKey("GroupId");
 
                     b.ToTable("SegmentStamps", (string)null);
-                });
-
-            modelBuilder.Entity("BulkCampaigns.Recipients.Segments.SegmentValue", b =>
-                {
-                    b.Property<long>("RecipientId")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("Address")
-                        .IsRequired()
-                        .HasMaxLength(32)
-                        .HasColumnType("TEXT");
-
-                    b.Property<byte[]>("Folded")
-                        .IsRequired()
-                        .HasColumnType("BLOB");
-
-                    b.Property<long>("GroupId")
-                        .HasColumnType("INTEGER");
-
-                    b.HasKey("RecipientId");
-
-                    b.HasIndex("GroupId");
-
-                    b.ToTable("SegmentValues", (string)null);
                 });
 
             modelBuilder.Entity("BulkCampaigns.Senders.Sender", b =>
@@ -1260,15 +1239,6 @@ namespace BulkCampaigns.Data.Migrations
                 });
 
             modelBuilder.Entity("BulkCampaigns.Recipients.Segments.SegmentStamp", b =>
-                {
-                    b.HasOne("BulkCampaigns.Recipients.Group", null)
-                        .WithMany()
-                        .HasForeignKey("GroupId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
-            modelBuilder.Entity("BulkCampaigns.Recipients.Segments.SegmentValue", b =>
                 {
                     b.HasOne("BulkCampaigns.Recipients.Group", null)
                         .WithMany()

@@ -163,7 +163,7 @@ internal sealed class SqliteImportStaging : IImportStaging
 
     public static async Task<SqliteImportStaging> CreateAsync(SqliteConnection connection, CancellationToken ct)
     {
-        await ExecuteAsync(connection, $"PRAGMA temp.cache_size = -4096; DROP TABLE IF EXISTS {Table}; CREATE TEMP TABLE import_stage (Key INTEGER NOT NULL, Channel TEXT NOT NULL, Vars TEXT NOT NULL);", ct);
+        await ExecuteAsync(connection, $"PRAGMA temp.cache_size = -4096; DROP TABLE IF EXISTS {Table}; CREATE TEMP TABLE import_stage (Key INTEGER NOT NULL, Channel TEXT NOT NULL, Vars TEXT NOT NULL, Folded BLOB NOT NULL);", ct);
         return new SqliteImportStaging(connection);
     }
 
@@ -177,6 +177,16 @@ internal sealed class SqliteImportStaging : IImportStaging
             _insert.Add(row);
         }
         return ValueTask.CompletedTask;
+    }
+
+    public ReadOnlyMemory<byte> Fold(in ValidRecipient row, ByteSlices bytes)
+    {
+        if (!Recipients.Segments.SqliteJsonbFold.TryFold(row.Json.Span, out var folded))
+        {
+            return default; // another shape: StagingInsert folds it as JSON text
+        }
+        folded.CopyTo(bytes.Reserve(folded.Length));
+        return bytes.Take(folded.Length);
     }
 
     public async ValueTask CheckpointAsync(CancellationToken ct)
@@ -238,12 +248,20 @@ internal sealed class SqliteImportStaging : IImportStaging
                 await using var delete = SqliteEngineStore.ImportCommand(stage, null, "DELETE FROM Recipients WHERE GroupId = $g", ("$g", import.GroupId));
                 await delete.ExecuteNonQueryAsync(ct);
             }
+            // The group's recipients from before this layout get their folded variables first (once; a no-op after),
+            // so that after the move every recipient of the group has them and the group can be stamped.
+            await Recipients.Segments.SqliteSegmentStore.RefreshAsync(stage, null, [import.GroupId], ct);
             // Rows go in by address, then file order: on a conflict an upsert keeps the later row, an append the first.
+            // Each row brings its folded variables from the stage (JSONB; JSON text for a shape the fold leaves to jsonb()).
             var onConflict = import.Mode == ImportMode.Append
                 ? "ON CONFLICT(GroupId, Address) DO NOTHING"
-                : "ON CONFLICT(GroupId, Address) DO UPDATE SET Channel = excluded.Channel, VariablesJson = excluded.VariablesJson";
+                : "ON CONFLICT(GroupId, Address) DO UPDATE SET Channel = excluded.Channel, VariablesJson = excluded.VariablesJson, Folded = excluded.Folded";
             await using (var move = SqliteEngineStore.ImportCommand(stage, null,
-                $"INSERT INTO Recipients (GroupId, Address, Channel, VariablesJson, CreatedAt) SELECT $g, '+' || Key, Channel, Vars, $now FROM {Table} WHERE true ORDER BY Key, rowid {onConflict}",
+                $"""
+                INSERT INTO Recipients (GroupId, Address, Channel, VariablesJson, CreatedAt, Folded)
+                SELECT $g, '+' || Key, Channel, Vars, $now, CASE WHEN typeof(Folded) = 'blob' THEN Folded ELSE jsonb(Folded) END
+                FROM {Table} WHERE true ORDER BY Key, rowid {onConflict}
+                """,
                 ("$g", import.GroupId), ("$now", now)))
             {
                 await move.ExecuteNonQueryAsync(ct);
@@ -278,8 +296,8 @@ internal sealed class SqliteImportStaging : IImportStaging
                     return new ImportMoveOutcome.AlreadyFinished();
                 }
             }
-            // The group's rows for segments, folded in the same write: COMPLETED means a count is ready too.
-            await Recipients.Segments.SqliteSegmentStore.RefreshAsync(stage, null, [import.GroupId], ct);
+            // Every recipient of the group now has its folded variables: COMPLETED means a count is ready too.
+            await Recipients.Segments.SqliteSegmentStore.StampAsync(stage, null, import.GroupId, ct);
             await ExecuteAsync(stage, "COMMIT;", ct);
             committed = true;
             return new ImportMoveOutcome.Moved(figures);
@@ -362,6 +380,7 @@ internal sealed class SqliteImportStaging : IImportStaging
 internal sealed class StagingInsert : IDisposable
 {
     private const int RowsPerStep = 64;
+    private const int Columns = 4;
 
     private readonly sqlite3 _db;
     private readonly sqlite3_stmt _one;
@@ -372,9 +391,9 @@ internal sealed class StagingInsert : IDisposable
     public StagingInsert(SqliteConnection connection, string table)
     {
         _db = connection.Handle ?? throw new InvalidOperationException("The connection is not open.");
-        Check(raw.sqlite3_prepare_v2(_db, $"INSERT INTO {table} (Key, Channel, Vars) VALUES (?, ?, ?)", out _one));
-        var values = string.Join(", ", Enumerable.Repeat("(?, ?, ?)", RowsPerStep));
-        Check(raw.sqlite3_prepare_v2(_db, $"INSERT INTO {table} (Key, Channel, Vars) VALUES {values}", out _many));
+        Check(raw.sqlite3_prepare_v2(_db, $"INSERT INTO {table} (Key, Channel, Vars, Folded) VALUES (?, ?, ?, ?)", out _one));
+        var values = string.Join(", ", Enumerable.Repeat("(?, ?, ?, ?)", RowsPerStep));
+        Check(raw.sqlite3_prepare_v2(_db, $"INSERT INTO {table} (Key, Channel, Vars, Folded) VALUES {values}", out _many));
     }
 
     public void Add(in ValidRecipient row)
@@ -384,7 +403,7 @@ internal sealed class StagingInsert : IDisposable
         {
             for (var i = 0; i < RowsPerStep; i++)
             {
-                Bind(_many, i * 3, _buffer[i]);
+                Bind(_many, i * Columns, _buffer[i]);
             }
             Step(_many);
             _buffered = 0;
@@ -409,6 +428,20 @@ internal sealed class StagingInsert : IDisposable
         // UTF-8, as the database stores text: bound as UTF-16, SQLite converted every value on this one thread.
         raw.sqlite3_bind_text(statement, offset + 2, ChannelBytes(row.Channel));
         raw.sqlite3_bind_text(statement, offset + 3, row.Json.Span);
+        // The variables folded for segments (SqliteImportStaging.Fold, on the validating cores), kept with the row
+        // rather than made in a second pass over the group; a shape that fold leaves is folded here as JSON text.
+        if (row.Folded.Length > 0)
+        {
+            raw.sqlite3_bind_blob(statement, offset + 4, row.Folded.Span);
+        }
+        else if (Recipients.Segments.SqliteJsonbFold.TryFold(row.Json.Span, out var folded))
+        {
+            raw.sqlite3_bind_blob(statement, offset + 4, folded);
+        }
+        else
+        {
+            raw.sqlite3_bind_text(statement, offset + 4, Recipients.Segments.TextFold.FoldValues(Encoding.UTF8.GetString(row.Json.Span)));
+        }
     }
 
     private static readonly byte[] Phone = "PHONE"u8.ToArray();

@@ -25,8 +25,9 @@ public sealed class Segment
 }
 
 /// <summary>
-/// One recipient as segments read it: its variables with every value case-folded, as SQLite's JSONB, beside its
-/// group and address. Derived from <see cref="Recipient"/> per group after each import (see Recipients/README.md).
+/// PostgreSQL only: one recipient as segments read it, its variables with every value case-folded (<c>jsonb</c>) beside
+/// its group and address, derived from <see cref="Recipient"/> per group by each import. SQLite keeps the folded
+/// variables on the recipient's own row instead (<see cref="Recipient.Folded"/>; see Recipients/README.md).
 /// </summary>
 public sealed class SegmentValue
 {
@@ -36,7 +37,7 @@ public sealed class SegmentValue
     public required byte[] Folded { get; set; }
 }
 
-/// <summary>Which import of a group <see cref="SegmentValue"/> rows were made from (the group's <c>LastImportAt</c> then).</summary>
+/// <summary>Which import of a group its folded variables were made from (the group's <c>LastImportAt</c> then).</summary>
 public sealed class SegmentStamp
 {
     public long GroupId { get; set; }

@@ -17,8 +17,9 @@ public sealed record CompiledFilter(string Where, IReadOnlyList<KeyValuePair<str
 /// <summary>
 /// Compiles a <see cref="SegmentFilter"/> to SQL. The shape of the conditions (NULL-safe, every leaf 0 or 1, so
 /// <c>not</c> is exact) is shared; how a database reads a variable, tests a number or a date is the dialect's.
-/// The table it filters, <c>SegmentValues d</c>, holds per recipient its group, address and variables with folded
-/// values (see Recipients/README.md). <see cref="SqliteSegmentSql"/> is SQLite's; PostgreSQL gets its own.
+/// The rows it filters, alias <c>d</c>, hold per recipient its group, address and variables with folded values
+/// (<c>Folded</c>): on SQLite the recipients' own rows, on PostgreSQL the side table <c>SegmentValues</c> (see
+/// Recipients/README.md). <see cref="SqliteSegmentSql"/> is SQLite's; PostgreSQL gets its own.
 /// </summary>
 public abstract class SegmentSql
 {

@@ -41,14 +41,28 @@ public static class SqliteJsonbFold
             return;
         }
         var utf8 = raw.sqlite3_value_blob(value); // a TEXT value's own UTF-8 bytes (the database's encoding)
-        var output = Output is { } reused && reused.Length >= OutputSize(utf8.Length) ? reused : Output = new byte[Math.Max(4096, OutputSize(utf8.Length))];
-        var length = FoldObject(utf8, output);
-        if (length < 0)
+        if (TryFold(utf8, out var jsonb))
+        {
+            raw.sqlite3_result_blob(context, jsonb);
+        }
+        else
         {
             raw.sqlite3_result_text(context, TextFold.FoldValues(Encoding.UTF8.GetString(utf8)));
-            return;
         }
-        raw.sqlite3_result_blob(context, output.AsSpan(0, length));
+    }
+
+    /// <summary>
+    /// The fold of one recipient's variables (UTF-8 JSON text): true, with the folded object as JSONB in
+    /// <paramref name="jsonb"/>, for the flat object of text values without escapes that an import writes. The span is
+    /// this thread's buffer, good until the next call on the thread. False for any other shape: its fold is then
+    /// <see cref="TextFold.FoldValues"/>, JSON text that <c>jsonb()</c> converts.
+    /// </summary>
+    public static bool TryFold(ReadOnlySpan<byte> utf8, out ReadOnlySpan<byte> jsonb)
+    {
+        var output = Output is { } reused && reused.Length >= OutputSize(utf8.Length) ? reused : Output = new byte[Math.Max(4096, OutputSize(utf8.Length))];
+        var length = FoldObject(utf8, output);
+        jsonb = length < 0 ? default : output.AsSpan(0, length);
+        return length >= 0;
     }
 
     [ThreadStatic]

@@ -10,8 +10,10 @@ namespace BulkCampaigns.Recipients.Segments;
 public sealed record SegmentMember(long Key, string Id, string Address, string Channel, IReadOnlyDictionary<string, string> Variables, DateTimeOffset CreatedAt);
 
 /// <summary>
-/// Every SQL statement of segments on SQLite: keeping <c>SegmentValues</c> in step with the groups, counting, listing,
-/// and the rows an operation's messages are made from. <see cref="PostgresSegmentStore"/> is PostgreSQL's.
+/// Every SQL statement of segments on SQLite: keeping the recipients' folded variables (<c>Recipients.Folded</c>) in
+/// step with the groups, counting, listing, and the rows an operation's messages are made from. The import writes each
+/// recipient's fold with its row; a group from before that layout is folded in place the first time it is read.
+/// <see cref="PostgresSegmentStore"/> is PostgreSQL's.
 /// </summary>
 public sealed class SqliteSegmentStore(DatabaseConnection database, WriteGate gate) : ISegmentStore
 {
@@ -19,7 +21,7 @@ public sealed class SqliteSegmentStore(DatabaseConnection database, WriteGate ga
 
     public SegmentSql Sql => SqliteSegmentSql.Instance;
 
-    /// <summary>Groups in the list (all groups when empty) whose <c>SegmentValues</c> are older than their last import.</summary>
+    /// <summary>Groups in the list (all groups when empty) whose folded variables are older than their last import.</summary>
     private static string StaleSql(IReadOnlyCollection<long> groupIds) => $"""
         SELECT g.Id FROM Groups g LEFT JOIN SegmentStamps s ON s.GroupId = g.Id
         WHERE {GroupList("g.Id", groupIds)} AND (s.GroupId IS NULL OR s.Stamp IS NOT g.LastImportAt)
@@ -59,9 +61,10 @@ public sealed class SqliteSegmentStore(DatabaseConnection database, WriteGate ga
     }
 
     /// <summary>
-    /// Rebuilds the stale groups' rows inside the caller's write transaction: an import's move (the import's own
-    /// <c>BEGIN IMMEDIATE</c>, no transaction object) and an operation's insert, so a launch reads exactly what its
-    /// groups hold at that moment. Costs one pass over each rebuilt group.
+    /// Folds the stale groups' recipients in place inside the caller's write transaction: an import's move (the import's
+    /// own <c>BEGIN IMMEDIATE</c>, no transaction object) and an operation's insert, so a launch reads exactly what its
+    /// groups hold at that moment. Imports write the fold with each row and stamp their group, so this rewrites a group
+    /// only once, when it comes from before that layout. Costs one pass over each such group.
     /// </summary>
     public static async Task RefreshAsync(SqliteConnection connection, SqliteTransaction? tx, IReadOnlyCollection<long> groupIds, CancellationToken ct)
     {
@@ -75,16 +78,22 @@ public sealed class SqliteSegmentStore(DatabaseConnection database, WriteGate ga
         {
             await using var command = connection.CreateCommand();
             command.Transaction = tx;
-            command.CommandText = $"""
-                DELETE FROM SegmentValues WHERE GroupId = $g;
-                INSERT INTO SegmentValues (RecipientId, GroupId, Address, Folded)
-                SELECT Id, GroupId, Address, jsonb({FoldFunction}(VariablesJson)) FROM Recipients WHERE GroupId = $g ORDER BY Id;
-                INSERT OR REPLACE INTO SegmentStamps (GroupId, Stamp) SELECT Id, LastImportAt FROM Groups WHERE Id = $g;
-                """;
+            command.CommandText = $"UPDATE Recipients SET Folded = jsonb({FoldFunction}(VariablesJson)) WHERE GroupId = $g;";
             command.Parameters.AddWithValue("$g", groupId);
             command.CommandTimeout = 600;
             await command.ExecuteNonQueryAsync(ct);
+            await StampAsync(connection, tx, groupId, ct);
         }
+    }
+
+    /// <summary>Records that the group's folded variables match its last import.</summary>
+    public static async Task StampAsync(SqliteConnection connection, SqliteTransaction? tx, long groupId, CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = "INSERT OR REPLACE INTO SegmentStamps (GroupId, Stamp) SELECT Id, LastImportAt FROM Groups WHERE Id = $g";
+        command.Parameters.AddWithValue("$g", groupId);
+        await command.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>Distinct matching addresses, and how many of them are suppressed.</summary>
@@ -96,8 +105,8 @@ public sealed class SqliteSegmentStore(DatabaseConnection database, WriteGate ga
         // Hoisted variables are read once per row by a subquery that LIMIT keeps from being flattened into the
         // aggregate (flattened, every test would read its variable from the JSONB again; see Recipients/README.md).
         var source = filter.Columns.Count == 0
-            ? $"SegmentValues d WHERE {GroupList("d.GroupId", groupIds)} AND {filter.Where}"
-            : $"(SELECT d.Address, {string.Join(", ", filter.Columns)} FROM SegmentValues d WHERE {GroupList("d.GroupId", groupIds)} LIMIT -1) d WHERE {filter.Where}";
+            ? $"Recipients d WHERE {GroupList("d.GroupId", groupIds)} AND {filter.Where}"
+            : $"(SELECT d.Address, {string.Join(", ", filter.Columns)} FROM Recipients d WHERE {GroupList("d.GroupId", groupIds)} LIMIT -1) d WHERE {filter.Where}";
         // An address is once per group, so one group needs no DISTINCT (which would sort a million addresses).
         command.CommandText = groupIds.Count == 1
             ? $"SELECT COUNT(*), COALESCE(SUM(d.Address IN (SELECT Address FROM Suppressions)), 0) FROM {source}"
@@ -116,10 +125,10 @@ public sealed class SqliteSegmentStore(DatabaseConnection database, WriteGate ga
         await using var connection = await database.OpenAsync(ct);
         await using var command = connection.CreateCommand();
         command.CommandText = $"""
-            SELECT r.Id, r.Address, r.Channel, r.VariablesJson, r.CreatedAt
-            FROM SegmentValues d JOIN Recipients r ON r.Id = d.RecipientId
-            WHERE d.RecipientId > $after AND {GroupList("d.GroupId", groupIds)} AND {filter.Where}
-            ORDER BY d.RecipientId LIMIT $take
+            SELECT d.Id, d.Address, d.Channel, d.VariablesJson, d.CreatedAt
+            FROM Recipients d
+            WHERE d.Id > $after AND {GroupList("d.GroupId", groupIds)} AND {filter.Where}
+            ORDER BY d.Id LIMIT $take
             """;
         Bind(command, filter);
         command.Parameters.AddWithValue("$after", afterKey);
@@ -176,25 +185,24 @@ public sealed class SqliteSegmentStore(DatabaseConnection database, WriteGate ga
             link.Parameters.AddWithValue("$seg", segmentId);
             await link.ExecuteNonQueryAsync(ct);
         }
-        // A hoisted filter reads each variable once per row, as a count does (see CountAsync).
+        // A hoisted filter reads each variable once per row, as a count does (see CountAsync). The recipients' own rows
+        // hold the folded variables: one pass over the groups, no join.
         var (source, where) = filter.Columns.Count == 0
-            ? ("SegmentValues d", $"{GroupList("d.GroupId", groupIds)} AND {filter.Where}")
-            : ($"(SELECT d.RecipientId, d.Address, {string.Join(", ", filter.Columns)} FROM SegmentValues d WHERE {GroupList("d.GroupId", groupIds)} LIMIT -1) d", filter.Where);
-        // The segment's rows drive the join (CROSS JOIN keeps SQLite from reordering it): only the matches are looked up
-        // in Recipients, not a million recipients read for their variables and matched the other way round.
+            ? ("Recipients d", $"{GroupList("d.GroupId", groupIds)} AND {filter.Where}")
+            : ($"(SELECT d.Id, d.Address, d.Channel, d.VariablesJson, {string.Join(", ", filter.Columns)} FROM Recipients d WHERE {GroupList("d.GroupId", groupIds)} LIMIT -1) d", filter.Where);
         // Several groups are put in recipient order, so an address in two of them takes the earlier recipient's
-        // variables. One group's rows come in that order by themselves (RecipientId is the rowid, which the group's index
-        // keeps), and an address is once in a group: sorting them again held every match with its variables in a sorter.
-        var order = groupIds.Count == 1 ? "" : "ORDER BY d.RecipientId";
+        // variables. One group's rows come in that order by themselves (Id is the rowid, which the group's index keeps),
+        // and an address is once in a group: sorting them again held every match with its variables in a sorter.
+        var order = groupIds.Count == 1 ? "" : "ORDER BY d.Id";
         await using var insert = connection.CreateCommand();
         insert.Transaction = tx;
         insert.CommandText = $"""
             INSERT OR IGNORE INTO Messages (OperationId, Address, Channel, VariablesJson, Status, Segments, Attempts, Retryable, CreatedAt, UpdatedAt)
-            SELECT $op, r.Address, r.Channel, r.VariablesJson,
-                   CASE WHEN EXISTS (SELECT 1 FROM Suppressions s WHERE s.Address = r.Address) THEN {(int)MessageStatus.Suppressed} ELSE $status END,
+            SELECT $op, d.Address, d.Channel, d.VariablesJson,
+                   CASE WHEN EXISTS (SELECT 1 FROM Suppressions s WHERE s.Address = d.Address) THEN {(int)MessageStatus.Suppressed} ELSE $status END,
                    0, 0, 0, $now, $now
-            FROM {source} CROSS JOIN Recipients r
-            WHERE r.Id = d.RecipientId AND {where}
+            FROM {source}
+            WHERE {where}
             {order}
             """;
         Bind(insert, filter);

@@ -44,7 +44,7 @@ public sealed class SegmentsScenario : IScenario
         var database = Path.Combine(folder, "app.db");
         try
         {
-            using var app = AppProcess.Start(database, new Dictionary<string, string>());
+            using var app = AppProcess.Start(database, new Dictionary<string, string>(), AppProcess.AppDirectory(options));
             using var client = app.ApiClient(TimeSpan.FromMinutes(10));
             await app.WaitHealthyAsync(client, ct);
             var groupId = await CreateGroupAsync(client, "Segments bench", ct);

@@ -106,7 +106,8 @@ public sealed class SqliteSegmentStore(DatabaseConnection database, WriteGate ga
             return await CountPartAsync(groupIds, filter, null, ct);
         }
         // One group (an address is once in it, so parts add up): a large one that is most of the table is counted in
-        // rowid ranges on every core, each on its own connection.
+        // rowid ranges on every core, each on its own connection and so its own snapshot (a count taken while an import
+        // commits may add up parts from before and after it; a launch reads its recipients in one transaction).
         var parts = await PartsAsync(groupIds.First(), ct);
         var counts = await Task.WhenAll(parts.Select(range => CountPartAsync(groupIds, filter, range, ct)));
         return (counts.Sum(c => c.Count), counts.Sum(c => c.Suppressed));

@@ -43,6 +43,9 @@ public class AppDbContext : IdentityDbContext<AppUser>, IDataProtectionKeyContex
     protected virtual void SegmentLayout(ModelBuilder builder)
     {
         builder.Ignore<Recipients.Segments.SegmentValue>();
+        // A group's recipients in rowid order (SQLite appends the rowid to every index): a segment's members are paged
+        // by recipient ID, which the (GroupId, Address) index alone could only give by sorting the whole group per page.
+        builder.Entity<Recipients.Recipient>().HasIndex(r => r.GroupId);
     }
 }
 

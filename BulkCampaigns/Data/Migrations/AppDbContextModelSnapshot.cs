@@ -800,6 +800,8 @@ namespace BulkCampaigns.Data.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("GroupId");
+
                     b.HasIndex("GroupId", "Address")
                         .IsUnique();
 

@@ -156,11 +156,7 @@ public sealed class SqliteSegmentStore(DatabaseConnection database, WriteGate ga
         var rows = range is null
             ? $"Recipients d WHERE {GroupList("d.GroupId", groupIds)}"
             : $"Recipients d NOT INDEXED WHERE d.Id BETWEEN $from AND $to AND {GroupList("d.GroupId", groupIds)}";
-        // Hoisted variables are read once per row by a subquery that LIMIT keeps from being flattened into the
-        // aggregate (flattened, every test would read its variable from the JSONB again; see Recipients/README.md).
-        var source = filter.Columns.Count == 0
-            ? $"{rows} AND {filter.Where}"
-            : $"(SELECT d.Address, {string.Join(", ", filter.Columns)} FROM {rows} LIMIT -1) d WHERE {filter.Where}";
+        var source = Matching(rows, filter, "d.Address");
         // An address is once per group, so one group needs no DISTINCT (which would sort a million addresses).
         command.CommandText = groupIds.Count == 1
             ? $"SELECT COUNT(*), COALESCE(SUM(d.Address IN (SELECT Address FROM Suppressions)), 0) FROM {source}"
@@ -244,14 +240,11 @@ public sealed class SqliteSegmentStore(DatabaseConnection database, WriteGate ga
             link.Parameters.AddWithValue("$seg", segmentId);
             await link.ExecuteNonQueryAsync(ct);
         }
-        // A hoisted filter reads each variable once per row, as a count does (see CountAsync). The recipients' own rows
-        // hold the folded variables: one pass over the groups, no join.
-        var (source, where) = filter.Columns.Count == 0
-            ? ("Recipients d", $"{GroupList("d.GroupId", groupIds)} AND {filter.Where}")
-            : ($"(SELECT d.Id, d.Address, d.Channel, d.VariablesJson, {string.Join(", ", filter.Columns)} FROM Recipients d WHERE {GroupList("d.GroupId", groupIds)} LIMIT -1) d", filter.Where);
+        // The recipients' own rows hold the folded variables: one pass over the groups, no join.
+        var source = Matching($"Recipients d WHERE {GroupList("d.GroupId", groupIds)}", filter, "d.Id, d.Address, d.Channel, d.VariablesJson");
         // Several groups are put in recipient order, so an address in two of them takes the earlier recipient's
-        // variables. One group's rows come in that order by themselves (Id is the rowid, which the group's index keeps),
-        // and an address is once in a group: sorting them again held every match with its variables in a sorter.
+        // variables. One group needs no order: an address is once in it, so no row takes another's place (sorting held
+        // every match with its variables in a sorter).
         var order = groupIds.Count == 1 ? "" : "ORDER BY d.Id";
         await using var insert = connection.CreateCommand();
         insert.Transaction = tx;
@@ -261,7 +254,6 @@ public sealed class SqliteSegmentStore(DatabaseConnection database, WriteGate ga
                    CASE WHEN EXISTS (SELECT 1 FROM Suppressions s WHERE s.Address = d.Address) THEN {(int)MessageStatus.Suppressed} ELSE $status END,
                    0, 0, 0, $now, $now
             FROM {source}
-            WHERE {where}
             {order}
             """;
         Bind(insert, filter);
@@ -271,6 +263,16 @@ public sealed class SqliteSegmentStore(DatabaseConnection database, WriteGate ga
         insert.CommandTimeout = 600;
         return await insert.ExecuteNonQueryAsync(ct);
     }
+
+    /// <summary>
+    /// The matching rows of <paramref name="rows"/> (<c>Recipients d WHERE …</c>) as a FROM source with its WHERE, the
+    /// statement reading <paramref name="columns"/>. Hoisted variables are read once per row by a subquery that LIMIT
+    /// keeps from being flattened into the statement (flattened, every test would read its variable from the JSONB
+    /// again; see Recipients/README.md).
+    /// </summary>
+    private static string Matching(string rows, CompiledFilter filter, string columns) => filter.Columns.Count == 0
+        ? $"{rows} AND {filter.Where}"
+        : $"(SELECT {columns}, {string.Join(", ", filter.Columns)} FROM {rows} LIMIT -1) d WHERE {filter.Where}";
 
     private static void Bind(SqliteCommand command, CompiledFilter filter)
     {

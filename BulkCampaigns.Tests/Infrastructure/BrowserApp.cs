@@ -70,7 +70,9 @@ public class BrowserApp : IAsyncLifetime
         await page.GetByLabel("Email").FillAsync(email);
         await page.GetByLabel("Password").FillAsync(password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.WaitForURLAsync(url => !url.Contains("/login", StringComparison.Ordinal));
+        // The address, not the load event: what a signed-in user needs is the next page's circuit, waited for below
+        // (and explained if it never comes).
+        await BrowserSteps.WaitForAddressAsync(page, url => !url.Contains("/login", StringComparison.Ordinal), "Leaving the sign-in page after signing in", 30);
         await browserPage.WaitForInteractiveAsync();
         return browserPage;
     }
@@ -89,8 +91,19 @@ public sealed class BrowserPage(IBrowserContext context, IPage page) : IAsyncDis
     public List<string> ConsoleErrors { get; } = [];
 
     /// <summary>Waits until Blazor's circuit is connected, so clicks reach the server.</summary>
-    public Task WaitForInteractiveAsync() =>
-        Page.WaitForFunctionAsync("() => window.Blazor && document.querySelector('.mud-layout') && window.bulkCampaigns?.circuitUp === true");
+    public async Task WaitForInteractiveAsync()
+    {
+        try
+        {
+            await Page.WaitForFunctionAsync("() => window.Blazor && document.querySelector('.mud-layout') && window.bulkCampaigns?.circuitUp === true");
+        }
+        catch (TimeoutException e)
+        {
+            // Say where the page got to: still loading the document, loaded without Blazor, or loaded with no circuit.
+            var state = await Page.EvaluateAsync<string>("() => `document ${document.readyState}, Blazor ${window.Blazor ? 'loaded' : 'missing'}, layout ${document.querySelector('.mud-layout') ? 'shown' : 'missing'}, circuit ${window.bulkCampaigns?.circuitUp === true ? 'up' : 'not up'}`");
+            throw new TimeoutException($"The page at {Page.Url} did not become interactive: {state}", e);
+        }
+    }
 
     public async Task ScreenshotAsync(string path) => await Page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = false });
 

@@ -296,7 +296,7 @@ public sealed class DispatchScenario : IScenario
     private static long Reported(JsonElement stats) =>
         stats.GetProperty("delivered").GetInt64() + stats.GetProperty("read").GetInt64() + stats.GetProperty("undelivered").GetInt64();
 
-    /// <summary>Seconds from the launch (the watch, restarted here) until every sent message has its delivery report.</summary>
+    /// <summary>Seconds from the launch (the watch, stopped at COMPLETED and resumed here) until every sent message has its delivery report.</summary>
     private static async Task<double> AllReportedAsync(HttpClient client, string operation, long recipients, Stopwatch watch, CancellationToken ct)
     {
         watch.Start();

@@ -100,7 +100,15 @@ public sealed class BrowserPage(IBrowserContext context, IPage page) : IAsyncDis
         catch (TimeoutException e)
         {
             // Say where the page got to: still loading the document, loaded without Blazor, or loaded with no circuit.
-            var state = await Page.EvaluateAsync<string>("() => `document ${document.readyState}, Blazor ${window.Blazor ? 'loaded' : 'missing'}, layout ${document.querySelector('.mud-layout') ? 'shown' : 'missing'}, circuit ${window.bulkCampaigns?.circuitUp === true ? 'up' : 'not up'}`");
+            string state;
+            try
+            {
+                state = await Page.EvaluateAsync<string>("() => `document ${document.readyState}, Blazor ${window.Blazor ? 'loaded' : 'missing'}, layout ${document.querySelector('.mud-layout') ? 'shown' : 'missing'}, circuit ${window.bulkCampaigns?.circuitUp === true ? 'up' : 'not up'}`");
+            }
+            catch (PlaywrightException look)
+            {
+                state = $"the page could not be asked ({look.Message})";
+            }
             throw new TimeoutException($"The page at {Page.Url} did not become interactive: {state}", e);
         }
     }

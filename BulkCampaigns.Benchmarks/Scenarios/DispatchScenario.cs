@@ -300,18 +300,13 @@ public sealed class DispatchScenario : IScenario
     private static async Task<double> AllReportedAsync(HttpClient client, string operation, long recipients, Stopwatch watch, CancellationToken ct)
     {
         watch.Start();
-        var until = DateTime.UtcNow.AddMinutes(5); // a bail-out: reports follow the sends by seconds
-        while (DateTime.UtcNow < until)
+        // A bail-out: reports follow the sends by seconds.
+        if (await PollAsync(client, operation, op => Reported(op.GetProperty("stats")) >= recipients, TimeSpan.FromMinutes(5), ct) is null)
         {
-            var op = await client.GetFromJsonAsync<JsonElement>($"/v1/Messages/Operations/{operation}", ct);
-            if (Reported(op.GetProperty("stats")) >= recipients)
-            {
-                watch.Stop();
-                return watch.Elapsed.TotalSeconds;
-            }
-            await Task.Delay(100, ct);
+            throw new InvalidOperationException($"not every delivery report came in within 5 minutes of COMPLETED (operation {operation})");
         }
-        throw new InvalidOperationException($"not every delivery report came in within 5 minutes of COMPLETED (operation {operation})");
+        watch.Stop();
+        return watch.Elapsed.TotalSeconds;
     }
 
     /// <summary>
@@ -483,15 +478,24 @@ public sealed class DispatchScenario : IScenario
         }
         var accepted = watch.Elapsed;
         var operation = response.Headers.GetValues("operationId").Single();
-        while (true)
+        var done = await PollAsync(client, operation, op => op.GetProperty("status").GetString() is "COMPLETED" or "CANCELED" or "PAUSED", TimeSpan.MaxValue, ct);
+        return (done!.Value, accepted);
+    }
+
+    /// <summary>The operation every 100 ms until <paramref name="done"/> holds; null when <paramref name="limit"/> passes first.</summary>
+    private static async Task<JsonElement?> PollAsync(HttpClient client, string operation, Func<JsonElement, bool> done, TimeSpan limit, CancellationToken ct)
+    {
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < limit)
         {
             var op = await client.GetFromJsonAsync<JsonElement>($"/v1/Messages/Operations/{operation}", ct);
-            if (op.GetProperty("status").GetString() is "COMPLETED" or "CANCELED" or "PAUSED")
+            if (done(op))
             {
-                return (op, accepted);
+                return op;
             }
             await Task.Delay(100, ct);
         }
+        return null;
     }
 
     /// <summary>

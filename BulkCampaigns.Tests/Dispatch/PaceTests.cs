@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using BulkCampaigns.Data;
+using BulkCampaigns.Tests.Infrastructure;
 using Hangfire;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
@@ -101,14 +102,14 @@ public sealed class PaceTests : IClassFixture<ExactSimulatorApp>, IDisposable
             },
         });
         PublicId.TryDecode(PublicId.Operation, id, out var key);
-        await WaitUntilAsync(() => ScheduledBatches(key) >= 1);
+        await Wait.UntilAsync(() => ScheduledBatches(key) >= 1, "a batch scheduled for the window end", 30);
         var before = ScheduledBatches(key);
 
         // What the start-up step does after a crash: settle, then enqueue every batch again.
         await _app.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<BulkCampaigns.Dispatch.DispatchRecovery>().Single()
             .StartAsync(CancellationToken.None);
 
-        await WaitUntilAsync(() => ScheduledBatches(key) > before);
+        await Wait.UntilAsync(() => ScheduledBatches(key) > before, "one more batch scheduled for the window end", 30);
         var op = await GetOperationAsync(_client, id);
         Assert.Equal("PROCESSING", op.GetProperty("status").GetString());
         Assert.Equal(10, Stat(op, "queued"));
@@ -120,16 +121,6 @@ public sealed class PaceTests : IClassFixture<ExactSimulatorApp>, IDisposable
     private int ScheduledBatches(long operationId) =>
         _app.Services.GetRequiredService<JobStorage>().GetMonitoringApi().ScheduledJobs(0, 1000)
             .Count(j => j.Value.Job.Method.Name == "SendBatchAsync" && (long)j.Value.Job.Args[0] == operationId);
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var until = DateTime.UtcNow.AddSeconds(30);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < until, "the condition never held");
-            await Task.Delay(50);
-        }
-    }
 
     [Fact]
     public async Task Bad_pace_fields_are_each_listed_and_nothing_is_made()

@@ -49,22 +49,17 @@ public sealed class ImportLogTests(LoggedImportsAppFactory app) : IClassFixture<
 {
     private readonly HttpClient _client = app.CreateApiClient();
 
+    private List<IReadOnlyDictionary<string, object?>> For(string importId) =>
+        app.Entries.Where(e => Equals(e.Values.GetValueOrDefault("ImportId"), importId)).Select(e => e.Values).ToList();
+
     /// <summary>
     /// The import's structured lines once its closing line is there. The job writes that line just after it has stored
     /// the import's end, so a client can see the final state a moment before the line is written.
     /// </summary>
     private async Task<List<IReadOnlyDictionary<string, object?>>> LinesAsync(string importId)
     {
-        var until = DateTime.UtcNow.AddSeconds(10); // a bail-out: the line follows the stored end at once
-        while (true)
-        {
-            var lines = app.Entries.Where(e => Equals(e.Values.GetValueOrDefault("ImportId"), importId)).Select(e => e.Values).ToList();
-            if (lines.Count >= 2 || DateTime.UtcNow > until)
-            {
-                return lines;
-            }
-            await Task.Delay(20);
-        }
+        await Wait.UntilAsync(() => For(importId).Count >= 2, "the import's closing log line", 10);
+        return For(importId);
     }
 
     [Fact]

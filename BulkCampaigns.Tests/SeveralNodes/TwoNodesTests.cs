@@ -29,14 +29,14 @@ public sealed class TwoNodesTests(WebAndWorkerNodes nodes, ITestOutputHelper out
         var api = Pair.A.Client;
         await CreateSenderAsync(api, from, 1);
         var id = await SendAsync(api, new { from = new { address = from }, to = Recipients(0, 20), content = new { text = LongText } });
-        await WaitUntilAsync(async () => (await Pair.ReceivedAtAsync(from)).Count >= 2, "two sends");
+        await Wait.UntilAsync(async () => (await Pair.ReceivedAtAsync(from)).Count >= 2, "two sends");
 
         var pause = await api.PostAsync($"/v1/Messages/Operations/{id}/Pause", null);
         var pausedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
         Assert.Equal(HttpStatusCode.OK, pause.StatusCode);
         // Node B's batch ends (and writes what it sent), then nothing it sent may be later than a second after the pause.
-        await WaitUntilAsync(() => Task.FromResult(NodePair.BatchesRun(Pair.B, id) >= 1), "node B's batch to stop");
+        await Wait.UntilAsync(() => NodePair.BatchesRun(Pair.B, id) >= 1, "node B's batch to stop");
         Assert.Equal(0, NodePair.BatchesRun(Pair.A, id));
         var times = await Pair.ReceivedAtAsync(from);
         output.WriteLine($"paused at {pausedAt}; last send at {times[^1]} ({times[^1] - pausedAt} ms after); {times.Count} sent");
@@ -54,13 +54,13 @@ public sealed class TwoNodesTests(WebAndWorkerNodes nodes, ITestOutputHelper out
         var api = Pair.A.Client;
         await CreateSenderAsync(api, from, 1);
         var id = await SendAsync(api, new { from = new { address = from }, to = Recipients(100, 20), content = new { text = LongText } });
-        await WaitUntilAsync(async () => (await Pair.ReceivedAtAsync(from)).Count >= 2, "two sends");
+        await Wait.UntilAsync(async () => (await Pair.ReceivedAtAsync(from)).Count >= 2, "two sends");
 
         var cancel = await api.PostAsync($"/v1/Messages/Operations/{id}/Cancel", null);
         var canceledAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
         Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
-        await WaitUntilAsync(() => Task.FromResult(NodePair.BatchesRun(Pair.B, id) >= 1), "node B's batch to stop");
+        await Wait.UntilAsync(() => NodePair.BatchesRun(Pair.B, id) >= 1, "node B's batch to stop");
         var times = await Pair.ReceivedAtAsync(from);
         output.WriteLine($"canceled at {canceledAt}; last send {times[^1] - canceledAt} ms after; {times.Count} sent");
         Assert.True(times[^1] <= canceledAt + 1000, $"node B sent {times[^1] - canceledAt} ms after the cancel");
@@ -77,16 +77,16 @@ public sealed class TwoNodesTests(WebAndWorkerNodes nodes, ITestOutputHelper out
         var api = Pair.A.Client;
         await CreateSenderAsync(api, from, 20);
         var id = await SendAsync(api, new { from = new { address = from }, to = Recipients(200, 200), content = new { text = "Back soon" } });
-        await WaitUntilAsync(async () => (await Pair.ReceivedAtAsync(from)).Count >= 5, "five sends");
+        await Wait.UntilAsync(async () => (await Pair.ReceivedAtAsync(from)).Count >= 5, "five sends");
         Assert.Equal(HttpStatusCode.OK, (await api.PostAsync($"/v1/Messages/Operations/{id}/Pause", null)).StatusCode);
-        await WaitUntilAsync(() => Task.FromResult(NodePair.BatchesRun(Pair.B, id) >= 1), "node B's batch to stop");
+        await Wait.UntilAsync(() => NodePair.BatchesRun(Pair.B, id) >= 1, "node B's batch to stop");
         var beforeResume = (await Pair.ReceivedAtAsync(from)).Count;
 
         var resume = await api.PostAsync($"/v1/Messages/Operations/{id}/Resume", null);
         var resumedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
         Assert.Equal(HttpStatusCode.OK, resume.StatusCode);
-        await WaitUntilAsync(async () => (await Pair.ReceivedAtAsync(from)).Count > beforeResume, "a send after the resume");
+        await Wait.UntilAsync(async () => (await Pair.ReceivedAtAsync(from)).Count > beforeResume, "a send after the resume");
         var first = (await Pair.ReceivedAtAsync(from))[beforeResume];
         output.WriteLine($"resumed at {resumedAt}; first send {first - resumedAt} ms after");
         Assert.True(first <= resumedAt + 1000, $"node B sent again {first - resumedAt} ms after the resume");
@@ -167,16 +167,6 @@ public sealed class TwoNodesTests(WebAndWorkerNodes nodes, ITestOutputHelper out
 
     private static object[] Recipients(int first, int count) => Enumerable.Range(first, count).Select(i => (object)new { address = Number(i) }).ToArray();
 
-    /// <summary>Polls <paramref name="done"/> (no timed assertion: the long limit only stops a hung test).</summary>
-    internal static async Task WaitUntilAsync(Func<Task<bool>> done, string what, int timeoutSeconds = 90)
-    {
-        var until = DateTime.UtcNow.AddSeconds(timeoutSeconds);
-        while (!await done())
-        {
-            Assert.True(DateTime.UtcNow < until, $"waited {timeoutSeconds} s for {what}");
-            await Task.Delay(50);
-        }
-    }
 }
 
 /// <summary>Node A (pages and API only) and node B (every job), and a Chromium to look at node A with.</summary>

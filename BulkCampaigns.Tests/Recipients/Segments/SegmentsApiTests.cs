@@ -242,6 +242,52 @@ public abstract class SegmentsApiTests<TApp>(TApp app) : IClassFixture<TApp>
         return JsonDocument.Parse(text).RootElement.GetProperty("recipientCount").GetInt64();
     }
 
+    /// <summary>Each recipient's address and folded variables as JSON text, in address order.</summary>
+    private async Task<List<string>> FoldedRowsAsync(string group)
+    {
+        Assert.True(BulkCampaigns.Data.PublicId.TryDecode(BulkCampaigns.Data.PublicId.Group, group, out var id));
+        var database = (BulkCampaigns.Data.DatabaseConnection)app.Services.GetService(typeof(BulkCampaigns.Data.DatabaseConnection))!;
+        await using var connection = await database.OpenAnyAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = IsSqlite
+            ? "SELECT Address, json(Folded) FROM Recipients WHERE GroupId = @g ORDER BY Address"
+            : """SELECT "Address", CAST("Folded" AS text) FROM "SegmentValues" WHERE "GroupId" = @g ORDER BY "Address" """;
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = "@g";
+        parameter.Value = id;
+        command.Parameters.Add(parameter);
+        var rows = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            rows.Add(reader.GetString(0) + " " + (reader.IsDBNull(1) ? "NULL" : reader.GetString(1)));
+        }
+        return rows;
+    }
+
+    [Fact]
+    public async Task The_fold_an_import_writes_with_its_rows_is_the_fold_a_rebuild_makes_for_every_kind_of_value()
+    {
+        var group = await _client.CreateGroupAsync("Fold written by the import");
+        // Plain lower-case ASCII (kept as it is), capitals, letters of many scripts, a Kelvin sign and a long s, an
+        // emoji, quotes and a backslash (escaped in the JSON), an empty value, numbers and dates.
+        var import = await _client.ImportAsync(group, "phone,name,city,note\n" +
+            "2015550301,anna,oslo,plain\n" +
+            "2015550302,ZOË,ÅLESUND,Grüße\n" +
+            "2015550303,Nguyễn Văn An,Hà Nội,李小龍\n" +
+            "2015550304,\u212A\u017F,ΣΊΣΥΦΟΣ,😀 José\n" +
+            "2015550305,\"O'Brien, \"\"Jr\"\"\",C:\\Path\\X,\n" +
+            "2015550306,42,2026-01-31T08:00:00Z,-3.5e2\n");
+        Assert.Equal(6, import.GetProperty("imported").GetInt64());
+        var written = await FoldedRowsAsync(group);
+        Assert.Equal(6, written.Count);
+        Assert.DoesNotContain(written, row => row.EndsWith(" NULL", StringComparison.Ordinal));
+
+        await ForgetFoldedRowsAsync(group);
+        Assert.Equal(1, await CountAsync(group, """{"variable": "city", "op": "eq", "value": "ålesund"}"""));
+        Assert.Equal(written, await FoldedRowsAsync(group));
+    }
+
     [Fact]
     public async Task Each_import_builds_the_segment_rows_itself_and_upsert_append_replace_and_delete_keep_them_exact()
     {

@@ -168,14 +168,30 @@ internal sealed class PostgresImportStaging : IImportStaging
     public static async Task<PostgresImportStaging> CreateAsync(NpgsqlConnection connection, CancellationToken ct)
     {
         await using var create = PostgresEngineStore.ImportSql(connection, null,
-            "DROP TABLE IF EXISTS import_stage; CREATE TEMP TABLE import_stage (ord bigint NOT NULL, key bigint NOT NULL, channel text NOT NULL, vars text NOT NULL)");
+            "DROP TABLE IF EXISTS import_stage; CREATE TEMP TABLE import_stage (ord bigint NOT NULL, key bigint NOT NULL, channel text NOT NULL, vars text NOT NULL, folded text NULL)");
         await create.ExecuteNonQueryAsync(ct);
         return new PostgresImportStaging(connection);
     }
 
+    /// <summary>
+    /// The row's variables folded for segments as JSON text (<see cref="Recipients.Segments.TextFold.FoldValues"/>), on the
+    /// validating cores; empty when the fold is the variables themselves (ASCII without capitals or escapes, most rows
+    /// of many files), which the stage then leaves NULL.
+    /// </summary>
+    public ReadOnlyMemory<byte> Fold(in ValidRecipient row, ByteSlices bytes)
+    {
+        if (!Recipients.Segments.TextFold.NeedsFolding(row.Json.Span))
+        {
+            return default;
+        }
+        var folded = Recipients.Segments.TextFold.FoldValues(Encoding.UTF8.GetString(row.Json.Span));
+        var room = bytes.Reserve(Encoding.UTF8.GetMaxByteCount(folded.Length));
+        return bytes.Take(Encoding.UTF8.GetBytes(folded, room));
+    }
+
     public async ValueTask AddAsync(ReadOnlyMemory<ValidRecipient> rows, CancellationToken ct)
     {
-        _copy ??= await _connection.BeginBinaryImportAsync("COPY import_stage (ord, key, channel, vars) FROM STDIN (FORMAT BINARY)", ct);
+        _copy ??= await _connection.BeginBinaryImportAsync("COPY import_stage (ord, key, channel, vars, folded) FROM STDIN (FORMAT BINARY)", ct);
         for (var i = 0; i < rows.Length; i++)
         {
             var row = rows.Span[i];
@@ -184,6 +200,14 @@ internal sealed class PostgresImportStaging : IImportStaging
             await _copy.WriteAsync(row.Key, NpgsqlDbType.Bigint, ct);
             await _copy.WriteAsync(row.Channel, NpgsqlDbType.Text, ct);
             await _copy.WriteAsync(Encoding.UTF8.GetString(row.Json.Span), NpgsqlDbType.Text, ct);
+            if (row.Folded.IsEmpty)
+            {
+                await _copy.WriteNullAsync(ct);
+            }
+            else
+            {
+                await _copy.WriteAsync(Encoding.UTF8.GetString(row.Folded.Span), NpgsqlDbType.Text, ct);
+            }
         }
     }
 
@@ -242,22 +266,39 @@ internal sealed class PostgresImportStaging : IImportStaging
         {
             return new ImportMoveOutcome.OverLimit(total);
         }
-        if (replace)
+        // The group's segment rows (SegmentValues) follow the move in the same statement when they matched the group
+        // before it, or when the move leaves no older recipient; otherwise the rebuild after the move makes them all.
+        var foldInMove = replace || groupCount == 0
+            || await Recipients.Segments.PostgresSegmentStore.IsFreshAsync(_connection, tx, import.GroupId, ct);
+        if (replace || groupCount == 0)
         {
-            await using var delete = Command(tx, """DELETE FROM "Recipients" WHERE "GroupId" = @g""");
+            await using var delete = Command(tx, """
+                DELETE FROM "Recipients" WHERE "GroupId" = @g;
+                DELETE FROM "SegmentValues" WHERE "GroupId" = @g;
+                """);
             delete.Add("g", import.GroupId);
             await delete.ExecuteNonQueryAsync(ct);
         }
         // One row per address (ON CONFLICT may not touch a row twice in one statement): an upsert or a replace keeps
         // the address's last row in the file, an append its first, and the existing recipient only when appending.
-        await using (var move = Command(tx, $"""
+        var insert = $"""
             INSERT INTO "Recipients" ("GroupId", "Address", "Channel", "VariablesJson", "CreatedAt")
-            SELECT @g, '+' || s.key, s.channel, s.vars, @now
-            FROM (SELECT DISTINCT ON (key) key, channel, vars FROM import_stage ORDER BY key, ord {(append ? "ASC" : "DESC")}) s
+            SELECT @g, '+' || s.key, s.channel, s.vars, @now FROM s
             {(append
                 ? """ON CONFLICT ("GroupId", "Address") DO NOTHING"""
                 : """ON CONFLICT ("GroupId", "Address") DO UPDATE SET "Channel" = excluded."Channel", "VariablesJson" = excluded."VariablesJson" """)}
-            """))
+            """;
+        var rows = $"SELECT DISTINCT ON (key) key, channel, vars, folded FROM import_stage ORDER BY key, ord {(append ? "ASC" : "DESC")}";
+        // The rows the insert wrote (an append's new ones, an upsert's new and updated ones) take the stage's fold.
+        await using (var move = Command(tx, foldInMove
+            ? $"""
+              WITH s AS MATERIALIZED ({rows}),
+              moved AS ({insert} RETURNING "Id", "Address")
+              INSERT INTO "SegmentValues" ("RecipientId", "GroupId", "Address", "Folded")
+              SELECT m."Id", @g, m."Address", CAST(COALESCE(s.folded, s.vars) AS jsonb) FROM moved m JOIN s ON m."Address" = '+' || s.key
+              ON CONFLICT ("RecipientId") DO UPDATE SET "Folded" = excluded."Folded"
+              """
+            : $"WITH s AS ({rows}) {insert}"))
         {
             move.Add("g", import.GroupId).Add("now", now);
             await move.ExecuteNonQueryAsync(ct);
@@ -275,6 +316,10 @@ internal sealed class PostgresImportStaging : IImportStaging
         {
             update.Add("g", import.GroupId).Add("count", total).Add("keys", JsonSerializer.Serialize(keys)).Add("now", now);
             await update.ExecuteNonQueryAsync(ct);
+        }
+        if (foldInMove)
+        {
+            await Recipients.Segments.PostgresSegmentStore.StampAsync(_connection, tx, import.GroupId, ct);
         }
         var figures = new ImportMoved(
             Imported: staged - existing,
@@ -295,7 +340,7 @@ internal sealed class PostgresImportStaging : IImportStaging
                 return new ImportMoveOutcome.AlreadyFinished();
             }
         }
-        // The group's rows for segments, folded in the same transaction: COMPLETED means a count is ready too.
+        // The group's rows for segments, made in the same transaction when the move could not: COMPLETED means a count is ready too.
         await Recipients.Segments.PostgresSegmentStore.RefreshAsync(_connection, tx, [import.GroupId], ct);
         await tx.CommitAsync(ct);
         return new ImportMoveOutcome.Moved(figures);

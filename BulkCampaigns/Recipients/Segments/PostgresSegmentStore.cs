@@ -108,14 +108,31 @@ public sealed class PostgresSegmentStore(NpgsqlDataSource dataSource) : ISegment
                 await rebuild.ExecuteNonQueryAsync(ct);
             }
             await CopyFoldedAsync(connection, tx, groupId, ct);
-            await using var stamp = new NpgsqlCommand("""
-                INSERT INTO "SegmentStamps" ("GroupId", "Stamp") SELECT g."Id", @stamp FROM "Groups" g WHERE g."Id" = @g
-                ON CONFLICT ("GroupId") DO UPDATE SET "Stamp" = excluded."Stamp"
-                """, connection, tx);
+            await using var stamp = new NpgsqlCommand(StampSql("@stamp"), connection, tx);
             stamp.Parameters.Add(new NpgsqlParameter<long>("g", groupId));
             stamp.Parameters.Add(new NpgsqlParameter("stamp", NpgsqlDbType.Text) { Value = (object?)builtFrom ?? DBNull.Value });
             await stamp.ExecuteNonQueryAsync(ct);
         }
+    }
+
+    private static string StampSql(string stamp) => $"""
+        INSERT INTO "SegmentStamps" ("GroupId", "Stamp") SELECT g."Id", {stamp} FROM "Groups" g WHERE g."Id" = @g
+        ON CONFLICT ("GroupId") DO UPDATE SET "Stamp" = excluded."Stamp"
+        """;
+
+    /// <summary>Whether the group's rows match its last import (inside the caller's transaction).</summary>
+    public static async Task<bool> IsFreshAsync(NpgsqlConnection connection, NpgsqlTransaction tx, long groupId, CancellationToken ct) =>
+        (await StaleAsync(connection, tx, [groupId], ct)).Count == 0;
+
+    /// <summary>
+    /// Marks the group's rows as matching its import as it stands in the caller's transaction: for an import that wrote
+    /// them with its move, while it holds the group's row.
+    /// </summary>
+    public static async Task StampAsync(NpgsqlConnection connection, NpgsqlTransaction tx, long groupId, CancellationToken ct)
+    {
+        await using var stamp = new NpgsqlCommand(StampSql(StampOfGroup), connection, tx);
+        stamp.Parameters.Add(new NpgsqlParameter<long>("g", groupId));
+        await stamp.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>The rows with letters beyond ASCII (or escapes), folded by <see cref="TextFold"/> and copied in, a chunk at a time.</summary>

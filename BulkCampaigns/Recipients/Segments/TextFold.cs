@@ -81,6 +81,15 @@ public static class TextFold
 
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    /// <summary>
+    /// Whether UTF-8 variables JSON could fold to anything else: a capital A–Z, a letter beyond ASCII, or an escape that
+    /// could hide one. <see cref="FoldValues"/> returns such JSON unchanged.
+    /// </summary>
+    public static bool NeedsFolding(ReadOnlySpan<byte> utf8) => utf8.ContainsAny(Foldable);
+
+    private static readonly SearchValues<byte> Foldable = SearchValues.Create(
+        [.. Enumerable.Range('A', 26).Select(b => (byte)b), (byte)'\\', .. Enumerable.Range(0x80, 0x80).Select(b => (byte)b)]);
+
     /// <summary>A variables object with every value folded and every name kept: what segments compare against.</summary>
     public static string FoldValues(string variablesJson)
     {

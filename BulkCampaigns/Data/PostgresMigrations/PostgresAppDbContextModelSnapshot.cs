@@ -1368,15 +1368,6 @@ namespace BulkCampaigns.Data.PostgresMigrations
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("BulkCampaigns.Recipients.Recipient", b =>
-                {
-                    b.HasOne("BulkCampaigns.Recipients.Group", null)
-                        .WithMany()
-                        .HasForeignKey("GroupId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
             modelBuilder.Entity("BulkCampaigns.Recipients.Segments.OperationSegment", b =>
                 {
                     b.HasOne("BulkCampaigns.Operations.Operation", null)
@@ -1393,15 +1384,6 @@ namespace BulkCampaigns.Data.PostgresMigrations
                 });
 
             modelBuilder.Entity("BulkCampaigns.Recipients.Segments.SegmentStamp", b =>
-                {
-                    b.HasOne("BulkCampaigns.Recipients.Group", null)
-                        .WithMany()
-                        .HasForeignKey("GroupId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
-            modelBuilder.Entity("BulkCampaigns.Recipients.Segments.SegmentValue", b =>
                 {
                     b.HasOne("BulkCampaigns.Recipients.Group", null)
                         .WithMany()

@@ -135,7 +135,35 @@ public sealed partial class PostgresEngineStore
             await stats.ExecuteNonQueryAsync(ct);
         }
         await tx.CommitAsync(ct);
+        if (written.Count >= AnalyzeFrom)
+        {
+            await AnalyzeAsync(connection, "\"Messages\"", ct);
+        }
         return operationId;
+    }
+
+    /// <summary>From this many rows written at once, the table's statistics are taken again at once (<see cref="AnalyzeAsync"/>).</summary>
+    internal const long AnalyzeFrom = 10_000;
+
+    /// <summary>
+    /// Takes the tables' planner statistics again (a sample of 30,000 rows each, a fraction of a second), after a launch
+    /// or an import wrote many rows. Until autovacuum does it (a minute or more later), the planner judges by the
+    /// tables as they were: with a million new messages of an operation it had no figures for, each batch's claim
+    /// walked the operation's whole (OperationId, Address) index instead of its 1,000 IDs, 225 ms a batch instead of
+    /// under 1 ms (EXPLAIN ANALYZE), and the campaign took 94 s instead of 58 s. Called after the commit, so it never
+    /// fails what was written: a failure only leaves the statistics to autovacuum.
+    /// </summary>
+    internal static async Task AnalyzeAsync(NpgsqlConnection connection, string tables, CancellationToken ct)
+    {
+        try
+        {
+            await using var analyze = Sql(connection, null, "ANALYZE " + tables);
+            analyze.CommandTimeout = 120;
+            await analyze.ExecuteNonQueryAsync(ct);
+        }
+        catch (Exception e) when (e is NpgsqlException or OperationCanceledException)
+        {
+        }
     }
 
     /// <summary>The messages written so far: how many, their ID range, how many suppressed.</summary>

@@ -343,6 +343,10 @@ internal sealed class PostgresImportStaging : IImportStaging
         // The group's rows for segments, made in the same transaction when the move could not: COMPLETED means a count is ready too.
         await Recipients.Segments.PostgresSegmentStore.RefreshAsync(_connection, tx, [import.GroupId], ct);
         await tx.CommitAsync(ct);
+        if (staged >= PostgresEngineStore.AnalyzeFrom)
+        {
+            await PostgresEngineStore.AnalyzeAsync(_connection, "\"Recipients\", \"SegmentValues\"", ct);
+        }
         return new ImportMoveOutcome.Moved(figures);
     }
 

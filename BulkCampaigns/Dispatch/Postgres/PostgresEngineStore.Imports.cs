@@ -272,8 +272,8 @@ internal sealed class PostgresImportStaging : IImportStaging
             || await Recipients.Segments.PostgresSegmentStore.IsFreshAsync(_connection, tx, import.GroupId, ct);
         if (replace || groupCount == 0)
         {
-            await using var delete = Command(tx, """
-                DELETE FROM "Recipients" WHERE "GroupId" = @g;
+            await using var delete = Command(tx, $"""
+                {(replace ? """DELETE FROM "Recipients" WHERE "GroupId" = @g;""" : "")}
                 DELETE FROM "SegmentValues" WHERE "GroupId" = @g;
                 """);
             delete.Add("g", import.GroupId);

@@ -68,22 +68,22 @@ public sealed class PostgresAppDbContext(DbContextOptions<PostgresAppDbContext> 
         // INSERT alone in psql). Nothing is lost: messages are only written by the operation's creation, in the
         // transaction that inserts the operation, and no operation is ever deleted (so the cascade never ran). SQLite
         // keeps the key: its check is a look-up in a cached page, and dropping it there would rebuild the table.
-        var message = builder.Entity<Operations.Message>().Metadata;
-        foreach (var key in message.GetForeignKeys().Where(k => k.PrincipalEntityType.ClrType == typeof(Operations.Operation)).ToList())
-        {
-            message.RemoveForeignKey(key);
-        }
+        WithoutKey<Operations.Message, Operations.Operation>(builder);
         // Nor from a recipient, or its segment row, to its group: the same check per row was 9.4 s of a million-row
         // import's 24.4 s move (4.6 s for the recipients, 4.8 s for their segment rows; EXPLAIN ANALYZE in psql). The
         // import writes them only while it holds the group's row (FOR UPDATE, or GroupGone when it was deleted), and
         // deleting a group deletes them in its own transaction (GroupService.DeleteAsync), so the cascade is kept by code.
-        foreach (var type in new[] { typeof(Recipients.Recipient), typeof(Recipients.Segments.SegmentValue) })
+        WithoutKey<Recipients.Recipient, Recipients.Group>(builder);
+        WithoutKey<Recipients.Segments.SegmentValue, Recipients.Group>(builder);
+    }
+
+    /// <summary>Drops the foreign keys from <typeparamref name="TDependent"/> to <typeparamref name="TPrincipal"/> from this model.</summary>
+    private static void WithoutKey<TDependent, TPrincipal>(ModelBuilder builder) where TDependent : class
+    {
+        var entity = builder.Entity<TDependent>().Metadata;
+        foreach (var key in entity.GetForeignKeys().Where(k => k.PrincipalEntityType.ClrType == typeof(TPrincipal)).ToList())
         {
-            var entity = builder.Entity(type).Metadata;
-            foreach (var key in entity.GetForeignKeys().Where(k => k.PrincipalEntityType.ClrType == typeof(Recipients.Group)).ToList())
-            {
-                entity.RemoveForeignKey(key);
-            }
+            entity.RemoveForeignKey(key);
         }
     }
 

@@ -86,14 +86,14 @@ public sealed class GroupService(IDbContextFactory<AppDbContext> dbFactory, Data
         {
             return DeleteGroupResult.Importing;
         }
-        // Imports and their errors go with it (cascade); its recipients and their segment rows by these statements, as
-        // PostgreSQL has no key from them to the group (Data/AppDbContext.cs; SQLite's cascade has removed them first).
-        // The group's row goes first: an import moving into it finishes before, or finds it gone.
+        // Recipients, imports and their errors go with it (cascade). PostgreSQL has no key from recipients and their
+        // segment rows to the group (Data/AppDbContext.cs), so there these statements delete them, after the group's
+        // row in the same transaction: an import moving into the group finishes before, or finds it gone.
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         await db.Set<Group>().Where(g => g.Id == id).ExecuteDeleteAsync(ct);
-        await db.Set<Recipient>().Where(r => r.GroupId == id).ExecuteDeleteAsync(ct);
         if (db.Database.IsNpgsql())
         {
+            await db.Set<Recipient>().Where(r => r.GroupId == id).ExecuteDeleteAsync(ct);
             await db.Database.ExecuteSqlAsync($"""DELETE FROM "SegmentValues" WHERE "GroupId" = {id}""", ct);
         }
         await tx.CommitAsync(ct);

@@ -85,29 +85,21 @@ public static class TextFold
     /// Whether UTF-8 variables JSON could fold to anything else: a capital A–Z, a letter beyond ASCII, or an escape that
     /// could hide one. <see cref="FoldValues"/> returns such JSON unchanged.
     /// </summary>
-    public static bool NeedsFolding(ReadOnlySpan<byte> utf8) => utf8.ContainsAny(Foldable);
+    public static bool NeedsFolding(ReadOnlySpan<byte> utf8) => utf8.ContainsAnyExcept(PlainBytes);
 
-    private static readonly SearchValues<byte> Foldable = SearchValues.Create(
-        [.. Enumerable.Range('A', 26).Select(b => (byte)b), (byte)'\\', .. Enumerable.Range(0x80, 0x80).Select(b => (byte)b)]);
+    /// <summary>The characters that fold to themselves and hide nothing: ASCII but A–Z and the JSON escape.</summary>
+    private static readonly string Plain =
+        new(Enumerable.Range(0, 0x80).Select(c => (char)c).Where(c => c is not (>= 'A' and <= 'Z' or '\\')).ToArray());
+
+    private static readonly SearchValues<char> PlainChars = SearchValues.Create(Plain);
+
+    private static readonly SearchValues<byte> PlainBytes = SearchValues.Create(Encoding.ASCII.GetBytes(Plain));
 
     /// <summary>A variables object with every value folded and every name kept: what segments compare against.</summary>
-    public static string FoldValues(string variablesJson)
-    {
-        var ascii = true;
-        foreach (var c in variablesJson)
-        {
-            if (c > 0x7F || c is >= 'A' and <= 'Z' || c == '\\')
-            {
-                ascii = false;
-                break;
-            }
-        }
-        if (ascii)
-        {
-            return variablesJson; // nothing to fold, and no escape that could hide a letter
-        }
-        return FoldFlatObject(variablesJson) ?? FoldParsed(variablesJson);
-    }
+    public static string FoldValues(string variablesJson) =>
+        !variablesJson.AsSpan().ContainsAnyExcept(PlainChars)
+            ? variablesJson // nothing to fold, and no escape that could hide a letter
+            : FoldFlatObject(variablesJson) ?? FoldParsed(variablesJson);
 
     /// <summary>
     /// The shape an import writes (<see cref="FlatObject"/>) folded in one pass, values in place: the same answer as
